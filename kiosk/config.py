@@ -1,0 +1,130 @@
+"""Settings: defaults, then kiosk.toml, then KIOSK_* environment variables, then test overrides.
+
+Every setting has one name; the environment variable is ``KIOSK_`` plus that name in upper
+case, and the TOML key is the name in lower case. A bad value stops start-up with one line
+that names the setting and says what is wrong (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+DEFAULT_DATA = Path(os.environ.get("KIOSK_HOME", "var")).absolute()
+
+DEFAULTS: dict[str, object] = {
+    "database": f"sqlite:///{DEFAULT_DATA / 'kiosk.db'}",
+    "license": "C10-0000001-LIC",
+    "store_name": "Demo Dispensary",
+    "state_system": "metrc",
+    "metrc_url": "http://127.0.0.1:8181",
+    "metrc_vendor_key": "training-vendor-key",
+    "metrc_user_key": "training-user-key",
+    "metrc_state": "ca",
+    "pos": "none",
+    "pos_secret": "",
+    "label_printer": f"file://{DEFAULT_DATA / 'spool'}",
+    "receipt_printer": f"file://{DEFAULT_DATA / 'spool'}",
+    "label_stock": "2x1",
+    "label_dpi": 203,
+    "station": "receiving-1",
+    "secret_key": "",
+    "training": True,
+    "idle_seconds": 90,
+    "idle_warning_seconds": 20,
+    "lockout_failures": 5,
+    "lockout_seconds": 300,
+    "sync_deadline_hours": 24,
+    "potency_tolerance_pct": 10.0,
+    "witness_receiving": "discrepancy",
+}
+
+_INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
+         "lockout_seconds", "sync_deadline_hours"}
+_FLOATS = {"potency_tolerance_pct"}
+_BOOLS = {"training"}
+_CHOICES = {
+    "state_system": {"metrc", "biotrack", "none"},
+    "label_stock": {"2x1", "4x6"},
+    "witness_receiving": {"always", "discrepancy", "never"},
+}
+_PRINTER_SCHEMES = {
+    "label_printer": {"zpl+tcp", "cups", "zpl+usb", "file", "none"},
+    "receipt_printer": {"escpos+tcp", "escpos+usb", "escpos+serial", "escpos+file", "file", "none"},
+}
+
+
+def env_name(key: str) -> str:
+    """The environment variable that sets ``key``."""
+    return "KIOSK_" + key.upper()
+
+
+def load(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Return the validated settings as a plain dict (lower-case keys)."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    toml_path = environ.get("KIOSK_SETTINGS")
+    if toml_path:
+        path = Path(toml_path)
+        if not path.is_file():
+            raise ConfigError(f"KIOSK_SETTINGS: no settings file at {path}.")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"KIOSK_SETTINGS: {path} is not valid TOML ({exc}).") from None
+        for key, value in data.items():
+            if key not in DEFAULTS:
+                raise ConfigError(f"{path}: unknown setting '{key}'.")
+            settings[key] = value
+    for key in DEFAULTS:
+        if env_name(key) in environ:
+            settings[key] = environ[env_name(key)]
+    settings.update(overrides or {})
+    return _validate(settings)
+
+
+def _validate(settings: dict) -> dict:
+    for key in _INTS:
+        try:
+            settings[key] = int(settings[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{env_name(key)} must be a whole number, not {settings[key]!r}.") from None
+    for key in _FLOATS:
+        try:
+            settings[key] = float(settings[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{env_name(key)} must be a number, not {settings[key]!r}.") from None
+    for key in _BOOLS:
+        value = settings[key]
+        if isinstance(value, str):
+            if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ConfigError(f"{env_name(key)} must be true or false, not {value!r}.")
+            value = value.lower() in {"1", "true", "yes", "on"}
+        settings[key] = bool(value)
+    for key, allowed in _CHOICES.items():
+        if settings[key] not in allowed:
+            raise ConfigError(
+                f"{env_name(key)} must be one of {', '.join(sorted(allowed))}, not {settings[key]!r}.")
+    for key, schemes in _PRINTER_SCHEMES.items():
+        scheme = urlparse(str(settings[key])).scheme
+        if scheme not in schemes:
+            raise ConfigError(
+                f"{env_name(key)}: {settings[key]!r} is not a printer address; use one of "
+                + ", ".join(f"{s}://…" for s in sorted(schemes)) + ".")
+    db_scheme = urlparse(str(settings["database"])).scheme
+    if db_scheme not in {"sqlite", "postgresql", "postgres"}:
+        raise ConfigError(
+            f"KIOSK_DATABASE: {settings['database']!r} is not a database URL; use "
+            "sqlite:////absolute/path.db or postgresql://user@host/name.")
+    if settings["pos"] != "none" and not str(settings["pos"]).startswith("webhook+http"):
+        raise ConfigError(f"KIOSK_POS must be 'none' or 'webhook+https://…', not {settings['pos']!r}.")
+    if not str(settings["station"]).strip():
+        raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
+    return settings

@@ -1,0 +1,133 @@
+"""The database binding: one deferred peewee database, chosen by URL at start-up.
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL`` so a signed step survives a
+power cut, a busy timeout so threads queue instead of failing, and write transactions opened
+``BEGIN IMMEDIATE`` so a reader that later writes cannot fail with SQLITE_BUSY mid-step.
+PostgreSQL is accepted by URL; nothing here or in the models uses SQLite-only SQL.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+database = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": 2,  # FULL: fsync the WAL at every commit (power-loss durability)
+    "foreign_keys": 1,
+    "cache_size": -32000,
+    "busy_timeout": 10000,
+}
+
+
+def connect_url(url: str) -> peewee.Database:
+    """Build (not open) the database named by ``url``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if path not in ("", "/:memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+    if parsed.scheme in ("postgresql", "postgres"):
+        return PooledPostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None,
+            port=parsed.port or None,
+            max_connections=32,
+            stale_timeout=300,
+        )
+    raise ValueError(f"unsupported database URL {url!r}")
+
+
+def init(url: str) -> peewee.Database:
+    """Bind the shared proxy to the database at ``url``."""
+    real = connect_url(url)
+    database.initialize(real)
+    return real
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, peewee.SqliteDatabase)
+
+
+def write():
+    """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, a plain transaction elsewhere."""
+    if is_sqlite():
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+def locked(query):
+    """Add ``FOR UPDATE`` where the backend has row locks (SQLite's IMMEDIATE already serialises)."""
+    return query if is_sqlite() else query.for_update()
+
+
+@contextmanager
+def connection():
+    """Open a connection for the current thread if none is open; close it afterwards."""
+    opened = database.connect(reuse_if_open=True)
+    try:
+        yield database
+    finally:
+        if opened and not database.in_transaction():
+            database.close()
+
+
+class SchemaMigration(peewee.Model):
+    """One applied migration (its number and name)."""
+
+    version = peewee.IntegerField(primary_key=True)
+    name = peewee.CharField()
+    applied_at = peewee.DateTimeField()
+
+    class Meta:
+        database = database
+        table_name = "schema_migration"
+
+
+def _migrations() -> list[tuple[int, str, object]]:
+    from kiosk import migrations
+
+    found = []
+    for info in pkgutil.iter_modules(migrations.__path__):
+        number, _, name = info.name.partition("_")
+        if number.isdigit():
+            module = importlib.import_module(f"kiosk.migrations.{info.name}")
+            found.append((int(number), name, module))
+    return sorted(found, key=lambda m: m[0])
+
+
+def pending() -> list[tuple[int, str]]:
+    """Migrations not yet applied, oldest first."""
+    database.create_tables([SchemaMigration], safe=True)
+    done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
+    return [(n, name) for n, name, _ in _migrations() if n not in done]
+
+
+def upgrade() -> list[str]:
+    """Apply every pending migration in order, each in its own transaction."""
+    import datetime as dt
+
+    applied = []
+    with connection():
+        database.create_tables([SchemaMigration], safe=True)
+        done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
+        for number, name, module in _migrations():
+            if number in done:
+                continue
+            with database.atomic():
+                module.up(database)
+                SchemaMigration.create(version=number, name=name,
+                                       applied_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            applied.append(f"{number:04d}_{name}")
+    return applied

@@ -1,0 +1,516 @@
+"""The workflow interpreter. Sans-IO: no Flask, no devices, no network.
+
+A workflow is data: a tuple of steps of a fixed set of kinds (instruct, scan, count, choose,
+confirm, sign_off, print). ``submit`` takes one screen's answer for one step and, in one
+write transaction, checks that the screen is current (``rev``), parses the answer, runs the
+step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements, outbox
+messages, print jobs: plain records) and moves the run on. Everything commits together or
+not at all, so a crash leaves either the whole step or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from kiosk import auth, clock, ledger, scans
+from kiosk.db import database, write
+from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
+
+KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print")
+MEANINGS = ("performed", "witnessed", "approved")
+
+
+class Refuse(Exception):
+    """Raised by an effect to refuse the step with a message; nothing it wrote is kept."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One button of a ``choose`` step; ``next`` overrides the step's next."""
+
+    value: str
+    label: str
+    next: str | None = None
+    danger: bool = False
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One signature a ``sign_off`` step needs: who may give it and what it means."""
+
+    roles: tuple[str, ...]
+    meaning: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step. Callables take ``(run, value)``; effects also get the ``Context``."""
+
+    id: str
+    kind: str
+    prompt: str
+    help: str = ""
+    guards: tuple[Callable, ...] = ()
+    effect: Callable | None = None
+    next: str | Callable | None = None
+    skip_if: Callable | None = None
+    show: Callable | None = None  # show(run) -> dict for the screen (progress, lists)
+    expect: tuple[str, ...] = ()  # scan: accepted scan kinds
+    unit: str = ""  # count
+    minimum: Decimal | None = Decimal(0)
+    maximum: Decimal | None = None
+    whole: bool = False
+    options: tuple[Option, ...] = ()  # choose
+    signers: tuple[Signer, ...] = ()  # sign_off
+    jobs: Callable | None = None  # print: jobs(run) -> [{"device", "layout", "data"}]
+    optional: bool = False  # print: may be skipped with a reason
+
+
+def instruct(id, prompt, **kw) -> Step:
+    return Step(id, "instruct", prompt, **kw)
+
+
+def scan(id, prompt, expect, **kw) -> Step:
+    return Step(id, "scan", prompt, expect=tuple(expect), **kw)
+
+
+def count(id, prompt, unit="", **kw) -> Step:
+    return Step(id, "count", prompt, unit=unit, **kw)
+
+
+def choose(id, prompt, options, **kw) -> Step:
+    return Step(id, "choose", prompt, options=tuple(options), **kw)
+
+
+def confirm(id, prompt, **kw) -> Step:
+    return Step(id, "confirm", prompt, **kw)
+
+
+def sign_off(id, prompt, signers, **kw) -> Step:
+    return Step(id, "sign_off", prompt, signers=tuple(signers), **kw)
+
+
+def print_step(id, prompt, jobs, **kw) -> Step:
+    return Step(id, "print", prompt, jobs=jobs, **kw)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A standard operating procedure as the kiosk runs it."""
+
+    key: str
+    title: str
+    sop: str
+    version: int
+    roles: tuple[str, ...]
+    steps: tuple[Step, ...]
+    description: str = ""
+    summary: Callable | None = None  # summary(run) -> one line for lists of runs
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def index(self, step_id: str) -> int:
+        return [s.id for s in self.steps].index(step_id)
+
+
+@dataclass
+class Context:
+    """What an effect may touch: who, where, settings, and sinks for plain records."""
+
+    actor: Employee
+    station: str
+    settings: dict
+    run: Run
+    event: StepEvent | None = None
+    training: bool = False
+    message: str = ""  # an effect may set the words shown after the step is taken
+
+    def supersede(self, old_event_id: int) -> None:
+        """Mark this step's event as a correction of an earlier one (kept, never edited)."""
+        StepEvent.update(supersedes=old_event_id).where(StepEvent.id == self.event.id).execute()
+
+    def audit(self, action: str, subject: str = "", detail: dict | None = None):
+        return ledger.audit(action, subject, detail, actor=self.actor, station=self.station)
+
+    def movement(self, package, quantity, kind, **kw):
+        """A ledger movement attributed to this step."""
+        return ledger.record(package, quantity, kind, actor=self.actor, station=self.station,
+                             run_id=self.run.id, step_event_id=self.event.id, **kw)
+
+    def outbox(self, target: str, kind: str, payload: dict, ordering_key: str = "",
+               key: str | None = None) -> OutboxMessage:
+        """A message for the state system or the POS, sent later by the syncer."""
+        now = clock.now()
+        external_key = key or f"run{self.run.id}-ev{self.event.id}-{target}-{kind}-{ordering_key}"
+        return OutboxMessage.create(
+            target=target, kind=kind, payload=payload, external_key=external_key,
+            ordering_key=ordering_key, next_attempt_at=now, created_at=now,
+            run_id=self.run.id, step_event_id=self.event.id)
+
+    def print_job(self, device: str, layout: str, data: dict, copies: int = 1) -> PrintJob:
+        """A label or slip for the print worker."""
+        return PrintJob.create(
+            device=device, layout=layout, data=data, copies=copies, created_at=clock.now(),
+            run_id=self.run.id, step_event_id=self.event.id, requested_by_id=self.actor.id,
+            station=self.station, training=self.training)
+
+
+@dataclass
+class Outcome:
+    """What the screen needs after a submission."""
+
+    accepted: bool
+    message: str
+    tone: str  # ok | error | stale | done
+    run: Run
+    event: StepEvent | None = None
+    value: object = None
+    extra: dict = field(default_factory=dict)
+
+
+def _policy(settings: dict) -> auth.Policy:
+    return auth.Policy(failures=settings.get("lockout_failures", 5),
+                       lock_seconds=settings.get("lockout_seconds", 300),
+                       idle_seconds=settings.get("idle_seconds", 90),
+                       warning_seconds=settings.get("idle_warning_seconds", 20))
+
+
+def start(workflow: Workflow, actor: Employee, station: str, settings: dict) -> Run:
+    """Begin a run at the workflow's first step that applies."""
+    if not actor.has_any(workflow.roles):
+        raise PermissionError(f"{actor.name} may not run {workflow.title}.")
+    with write():
+        now = clock.now()
+        run = Run.create(workflow=workflow.key, version=workflow.version,
+                         current_step=workflow.steps[0].id, operator=actor, station=station,
+                         started_at=now, updated_at=now, data={})
+        first = _next_applicable(workflow, run, 0)
+        run.current_step = first.id
+        run.save()
+        ledger.audit("run.start", f"run:{run.id}", {"workflow": workflow.key,
+                                                    "version": workflow.version},
+                     actor=actor, station=station)
+    return run
+
+
+def _next_applicable(workflow: Workflow, run: Run, index: int) -> Step | None:
+    while index < len(workflow.steps):
+        step = workflow.steps[index]
+        if step.skip_if is None or not step.skip_if(run):
+            return step
+        index += 1
+    return None
+
+
+def _following(workflow: Workflow, run: Run, step: Step, value, chosen: Option | None):
+    target = chosen.next if chosen and chosen.next else step.next
+    if callable(target):
+        target = target(run, value)
+    if target == "__end__":
+        return None
+    if target:
+        return _next_applicable(workflow, run, workflow.index(target))
+    return _next_applicable(workflow, run, workflow.index(step.id) + 1)
+
+
+def record_hash(run: Run) -> str:
+    """A hash of what a signature signs: the run's data and every accepted event so far."""
+    events = list(StepEvent.select(StepEvent.id, StepEvent.step_id, StepEvent.value,
+                                   StepEvent.actor, StepEvent.at)
+                  .where(StepEvent.run == run.id, StepEvent.accepted == True)  # noqa: E712
+                  .order_by(StepEvent.id).tuples())
+    body = dumps({"run": run.id, "workflow": run.workflow, "version": run.version,
+                  "data": run.data, "events": events})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def pending_signers(run: Run, step: Step) -> list[Signer]:
+    """The signatures this sign-off step still needs, in order."""
+    done = run.data.get("_sign", {}).get(step.id, [])
+    return list(step.signers[len(done):])
+
+
+def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
+    """Turn the screen's answer into the step's typed value; ValueError carries the message."""
+    text = str(raw.get("value", "")).strip()
+    if step.kind == "instruct":
+        return None
+    if step.kind == "scan":
+        try:
+            return scans.parse(text, step.expect)
+        except scans.ScanError as exc:
+            raise ValueError(str(exc)) from None
+    if step.kind == "count":
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"Enter a number{' of ' + step.unit if step.unit else ''}.") from None
+        if not number.is_finite():
+            raise ValueError("Enter a number.")
+        if step.whole and number != number.to_integral_value():
+            raise ValueError(f"Enter a whole number of {step.unit or 'units'}.")
+        if step.minimum is not None and number < step.minimum:
+            raise ValueError(f"The count can't be less than {step.minimum}.")
+        if step.maximum is not None and number > step.maximum:
+            raise ValueError(f"The count can't be more than {step.maximum}.")
+        return number
+    if step.kind == "choose":
+        for option in step.options:
+            if option.value == text:
+                return option
+        raise ValueError("Choose one of the buttons.")
+    if step.kind == "confirm":
+        if text == "pass":
+            return {"ok": True, "reason": ""}
+        if text == "fail":
+            reason = str(raw.get("reason", "")).strip()
+            if not reason:
+                raise ValueError("Say what is wrong before you continue.")
+            return {"ok": False, "reason": reason}
+        raise ValueError("Press Yes or No.")
+    if step.kind == "sign_off":
+        return _parse_signature(step, raw, run, ctx, settings)
+    if step.kind == "print":
+        if text == "print":
+            return {"printed": True}
+        if text == "skip" and step.optional:
+            reason = str(raw.get("reason", "")).strip()
+            if not reason:
+                raise ValueError("Say why nothing is printed.")
+            return {"printed": False, "reason": reason}
+        raise ValueError("Press Print.")
+    raise ValueError(f"Unknown step kind {step.kind}")
+
+
+def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
+    signers = pending_signers(run, step)
+    if not signers:
+        raise ValueError("This step is already signed.")
+    badge = str(raw.get("badge", "")).strip()
+    if badge:
+        try:
+            badge = scans.parse(badge, ("badge",)).value
+        except scans.ScanError:
+            raise ValueError("Scan a badge or type a badge number.") from None
+    result = auth.authenticate(badge, str(raw.get("pin", "")), station=ctx.station,
+                               purpose="signature", policy=_policy(settings))
+    if not result.ok:
+        raise ValueError(result.message)
+    employee, wanted = result.employee, signers[0]
+    already = run.data.get("_sign", {}).get(step.id, [])
+    if employee.id in already:
+        raise ValueError(f"{employee.name} has already signed here. A different person must "
+                         f"sign as {wanted.label or wanted.meaning}.")
+    if not employee.has_any(wanted.roles):
+        raise ValueError(f"{employee.name} can't sign as {wanted.label or wanted.meaning}: "
+                         f"it needs a {' or '.join(wanted.roles)}.")
+    role = next((r for r in wanted.roles if r in employee.role_set), "admin")
+    return {"employee": employee, "signer": wanted, "role": role}
+
+
+def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
+           settings: dict, workflows) -> Outcome:
+    """Take one answer for one step. See the module docstring for what happens, in order."""
+    with write():
+        run = Run.get_by_id(run_id)
+        workflow = workflows.get(run.workflow)
+        stale = _refusal(run, step_id, rev, workflow, actor)
+        if stale:
+            return Outcome(False, stale, "stale", run)
+        # Claim this revision; a second tab or a double tap with the same rev finds 0 rows.
+        claimed = (Run.update(rev=Run.rev + 1, updated_at=clock.now())
+                   .where(Run.id == run.id, Run.rev == rev, Run.status == "active").execute())
+        if not claimed:
+            return Outcome(False, "That was already recorded or the screen was out of date; "
+                                  "nothing new was saved. Here is the current step.",
+                           "stale", Run.get_by_id(run_id))
+        run.rev = rev + 1
+        step = workflow.step(step_id)
+        ctx = Context(actor=actor, station=station, settings=settings, run=run,
+                      training=bool(settings.get("training")))
+        try:
+            with database.atomic():
+                value = _parse(step, raw, run, ctx, settings)
+                for guard in step.guards:
+                    message = guard(run, value)
+                    if message:
+                        raise ValueError(message)
+                return _accept(workflow, step, run, value, raw, ctx)
+        except (ValueError, Refuse) as exc:
+            run = Run.get_by_id(run.id)  # the effect's in-memory changes were rolled back
+            event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
+                                     value=_storable(raw, None), accepted=False,
+                                     message=str(exc), actor=actor, station=station,
+                                     at=clock.now())
+            ledger.audit("step.refused", f"run:{run.id}",
+                         {"step": step.id, "message": str(exc), "event": event.id},
+                         actor=actor, station=station)
+            return Outcome(False, str(exc), "error", run, event)
+
+
+def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:
+    if workflow is None:
+        return "This procedure is no longer installed on this kiosk. Ask a manager."
+    if run.status != "active":
+        return f"This run is {run.status}; nothing more can be recorded in it."
+    if run.version != workflow.version:
+        return (f"This run was started on version {run.version} of {workflow.title} and this "
+                f"kiosk now has version {workflow.version}. A manager can cancel it with a "
+                "reason and start a new one.")
+    if not actor.has_any(workflow.roles):
+        return f"{actor.name} may not work on {workflow.title}."
+    if step_id != run.current_step or rev != run.rev:
+        return ("That was already recorded or the screen was out of date; nothing new was "
+                "saved. Here is the current step.")
+    return ""
+
+
+def _storable(raw: dict, value) -> dict:
+    """What goes into StepEvent.value: the input without secrets, plus the typed reading."""
+    kept = {k: v for k, v in raw.items() if k not in ("pin",)}
+    if isinstance(value, scans.Scan):
+        kept["scan"] = {"kind": value.kind, "value": value.value, "fields": value.fields}
+    elif isinstance(value, Decimal):
+        kept["number"] = str(value)
+    elif isinstance(value, Option):
+        kept["option"] = value.value
+    elif isinstance(value, dict) and "employee" in value:
+        kept["signer"] = value["employee"].id
+    elif isinstance(value, dict):
+        kept.update(value)
+    return kept
+
+
+def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Context) -> Outcome:
+    now = clock.now()
+    event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
+                             value=_storable(raw, value), accepted=True, actor=ctx.actor,
+                             station=ctx.station, at=now)
+    ctx.event = event
+    if step.kind == "sign_off":
+        signature = Signature.create(
+            run=run, step_event=event, step_id=step.id, employee=value["employee"],
+            printed_name=value["employee"].name, role=value["role"],
+            meaning=value["signer"].meaning, record_hash=record_hash(run),
+            station=ctx.station, at=now)
+        signed = run.data.setdefault("_sign", {}).setdefault(step.id, [])
+        signed.append(value["employee"].id)
+        ctx.audit("signature", f"run:{run.id}",
+                  {"step": step.id, "signer": value["employee"].id, "meaning":
+                   signature.meaning, "record_hash": signature.record_hash})
+        if pending_signers(run, step):
+            _save(run)
+            return Outcome(True, f"Signed by {signature.printed_name}. Next signature, please.",
+                           "ok", run, event, value)
+        value = [Employee.get_by_id(i) for i in signed]
+    if step.kind == "print" and value.get("printed") and step.jobs:
+        for job in step.jobs(run):
+            ctx.print_job(job["device"], job["layout"], job["data"], job.get("copies", 1))
+    if step.effect is not None:
+        step.effect(run, value, ctx)
+    ctx.audit("step", f"run:{run.id}", {"step": step.id, "event": event.id})
+    chosen = value if isinstance(value, Option) else None
+    following = _following(workflow, run, step, value, chosen)
+    if following is None:
+        run.status, run.finished_at = "completed", now
+        ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow})
+        _save(run)
+        return Outcome(True, ctx.message or f"{workflow.title} is complete.", "done", run,
+                       event, value)
+    if following.id != step.id:
+        run.data.get("_sign", {}).pop(following.id, None)
+    run.current_step = following.id
+    _save(run)
+    return Outcome(True, ctx.message or "Done.", "ok", run, event, value)
+
+
+def _save(run: Run) -> None:
+    Run.update(current_step=run.current_step, status=run.status, finished_at=run.finished_at,
+               data=run.data, updated_at=clock.now()).where(Run.id == run.id).execute()
+
+
+def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:
+    """Stop a run for good, with who and why (the operator or a manager)."""
+    reason = reason.strip()
+    with write():
+        run = Run.get_by_id(run_id)
+        if run.status != "active":
+            raise ValueError(f"This run is already {run.status}.")
+        if actor.id != run.operator_id and not actor.has_any(("manager",)):
+            raise PermissionError("Only the person who started this run or a manager can "
+                                  "cancel it.")
+        if not reason:
+            raise ValueError("Say why the run is cancelled.")
+        (Run.update(status="cancelled", cancel_reason=reason, cancelled_by=actor,
+                    finished_at=clock.now(), rev=Run.rev + 1).where(Run.id == run.id).execute())
+        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason}, actor=actor,
+                     station=station)
+    return Run.get_by_id(run_id)
+
+
+def check(workflow: Workflow) -> list[str]:
+    """Structural problems in a workflow definition (empty when sound)."""
+    problems = []
+    ids = [s.id for s in workflow.steps]
+    if len(set(ids)) != len(ids):
+        problems.append("step ids are not unique")
+    if not isinstance(workflow.version, int) or not workflow.sop:
+        problems.append("needs an integer version and an SOP id")
+    for step in workflow.steps:
+        if step.kind not in KINDS:
+            problems.append(f"{step.id}: unknown kind {step.kind}")
+        targets = [step.next] + [o.next for o in step.options]
+        for target in targets:
+            if isinstance(target, str) and target != "__end__" and target not in ids:
+                problems.append(f"{step.id}: next step {target} does not exist")
+        if step.kind == "sign_off":
+            if not step.signers:
+                problems.append(f"{step.id}: a sign-off needs at least one signer")
+            for signer in step.signers:
+                if not signer.roles or signer.meaning not in MEANINGS:
+                    problems.append(f"{step.id}: each signer needs roles and a meaning")
+        if step.kind == "scan" and not step.expect:
+            problems.append(f"{step.id}: a scan step must say what it expects")
+        if step.kind == "choose" and not step.options:
+            problems.append(f"{step.id}: a choose step needs options")
+        if step.kind == "print" and step.jobs is None:
+            problems.append(f"{step.id}: a print step needs jobs")
+        for fn in (*step.guards, step.effect, step.skip_if, step.jobs):
+            if fn is not None and (not fn.__doc__ or fn.__name__ == "<lambda>"):
+                problems.append(f"{step.id}: {getattr(fn, '__name__', fn)} needs a name and a "
+                                "docstring")
+    return problems
+
+
+def describe(workflow: Workflow) -> str:
+    """The workflow as a Markdown table a store manager can check against the paper SOP."""
+    lines = [f"# {workflow.title} ({workflow.key}, {workflow.sop}, version {workflow.version})",
+             "", f"Who: {', '.join(workflow.roles)}", "",
+             "| # | Step | Kind | What the person does | Checks | Then | Sign-off |",
+             "|---|---|---|---|---|---|---|"]
+    for number, step in enumerate(workflow.steps, 1):
+        checks = "; ".join((g.__doc__ or g.__name__).strip().splitlines()[0] for g in step.guards)
+        if step.kind == "scan":
+            checks = "; ".join(filter(None, ["expects " + " or ".join(step.expect), checks]))
+        if step.next is None:
+            then = "next step"
+        elif callable(step.next):
+            then = (step.next.__doc__ or step.next.__name__).strip().splitlines()[0]
+        else:
+            then = step.next
+        if step.options:
+            then = ", ".join(f"{o.label} → {o.next or 'next'}" for o in step.options)
+        if step.skip_if is not None:
+            then += f" (skipped when: {(step.skip_if.__doc__ or '').strip().splitlines()[0]})"
+        signoff = "; ".join(f"{s.meaning} by {'/'.join(s.roles)}" for s in step.signers)
+        lines.append(f"| {number} | {step.id} | {step.kind} | {step.prompt} | {checks} | "
+                     f"{then} | {signoff} |")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""The only way stock changes (movements) and the hash-linked audit chain.
+
+Every function here expects to run inside the caller's write transaction, so a step's
+movements, audit entries, outbox messages and print jobs commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from peewee import fn
+
+from kiosk import clock
+from kiosk.db import locked
+from kiosk.models import AuditEntry, ChainHead, Location, Movement, Package, dumps
+
+GENESIS = "0" * 64
+
+
+def _entry_hash(prev_hash: str, seq: int, at, actor_id, actor_name, station, action, subject,
+                detail) -> str:
+    body = dumps([prev_hash, seq, at.isoformat(timespec="microseconds"), actor_id, actor_name,
+                  station, action, subject, detail])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def audit(action: str, subject: str = "", detail: dict | None = None, *, actor=None,
+          station: str = "") -> AuditEntry:
+    """Append one entry to the audit chain, linked to the newest one."""
+    head = locked(ChainHead.select().where(ChainHead.id == 1)).get()
+    at = clock.now()
+    seq = head.seq + 1
+    actor_id = actor.id if actor is not None else None
+    actor_name = actor.name if actor is not None else ""
+    detail = detail or {}
+    digest = _entry_hash(head.hash, seq, at, actor_id, actor_name, station, action, subject,
+                         detail)
+    entry = AuditEntry.create(seq=seq, at=at, actor_id=actor_id, actor_name=actor_name,
+                              station=station, action=action, subject=subject, detail=detail,
+                              prev_hash=head.hash, hash=digest)
+    ChainHead.update(seq=seq, hash=digest).where(ChainHead.id == 1).execute()
+    return entry
+
+
+def record(package: Package, quantity, kind: str, *, to_location: Location | None = None,
+           reason: str = "", note: str = "", actor=None, station: str = "", run_id=None,
+           step_event_id=None, corrects: Movement | None = None, status: str | None = None
+           ) -> Movement:
+    """Append a movement and update the package's cached quantity, location and status."""
+    quantity = Decimal(str(quantity))
+    from_location = package.location
+    movement = Movement.create(
+        package=package, quantity=quantity, kind=kind, from_location=from_location,
+        to_location=to_location or from_location, reason=reason, note=note, actor=actor,
+        station=station, run_id=run_id, step_event_id=step_event_id, corrects=corrects,
+        at=clock.now())
+    changes = {Package.quantity: Package.quantity + quantity}
+    if to_location is not None:
+        changes[Package.location] = to_location
+        package.location = to_location
+    if status is not None:
+        changes[Package.status] = status
+        package.status = status
+    # Update with an expression, not the cached value, so two movements never lose one.
+    Package.update(changes).where(Package.id == package.id).execute()
+    package.quantity = Package.get_by_id(package.id).quantity
+    return movement
+
+
+def receive(package: Package, quantity, *, to_location: Location, **kw) -> Movement:
+    """Stock arrives: the package's first positive movement."""
+    return record(package, quantity, "receipt", to_location=to_location, **kw)
+
+
+def move(package: Package, to_location: Location, **kw) -> Movement:
+    """The package changes place; its quantity does not."""
+    return record(package, 0, "move", to_location=to_location, **kw)
+
+
+def correct(movement: Movement, *, reason: str, actor, station: str = "", **kw) -> Movement:
+    """Reverse a movement with a new one that points at it (records are never edited)."""
+    return record(movement.package, -movement.quantity, "correction", reason=reason,
+                  actor=actor, station=station, corrects=movement, **kw)
+
+
+def verify_chain() -> list[str]:
+    """Every problem found in the audit chain, in words (empty when it is intact)."""
+    problems = []
+    prev_hash, expected_seq = GENESIS, 1
+    for entry in AuditEntry.select().order_by(AuditEntry.seq).iterator():
+        if entry.seq != expected_seq:
+            problems.append(f"Audit entry {expected_seq} is missing (next is {entry.seq}).")
+        if entry.prev_hash != prev_hash:
+            problems.append(f"Audit entry {entry.seq} does not point at the entry before it.")
+        digest = _entry_hash(entry.prev_hash, entry.seq, entry.at, entry.actor_id,
+                             entry.actor_name, entry.station, entry.action, entry.subject,
+                             entry.detail)
+        if digest != entry.hash:
+            problems.append(f"Audit entry {entry.seq} ({entry.action}) was altered after it "
+                            "was written.")
+        prev_hash, expected_seq = entry.hash, entry.seq + 1
+    head = ChainHead.get_or_none(ChainHead.id == 1)
+    if head is not None and head.seq != expected_seq - 1:
+        problems.append(f"The chain head says {head.seq} entries but {expected_seq - 1} exist: "
+                        "entries were removed from the end.")
+    return problems
+
+
+def verify_quantities() -> list[str]:
+    """Every package whose cached quantity differs from the sum of its movements."""
+    sums = dict(Movement.select(Movement.package, fn.SUM(Movement.quantity))
+                .group_by(Movement.package).tuples())
+    problems = []
+    for pkg_id, tag, qty in Package.select(Package.id, Package.tag, Package.quantity).tuples():
+        total = Decimal(str(sums.get(pkg_id) or 0)).quantize(Decimal("0.0001"))
+        if Decimal(str(qty)).quantize(Decimal("0.0001")) != total:
+            problems.append(f"Package {tag} shows {qty} but its movements add up to {total}.")
+    return problems

@@ -1,0 +1,24 @@
+"""The store's records. Each module holds one area; import names from here."""
+
+from kiosk.models.audit import AuditEntry, ChainHead
+from kiosk.models.base import BaseModel, JSONField, QuantityField, dumps
+from kiosk.models.outbox import OutboxMessage
+from kiosk.models.people import ROLES, Employee, LoginAttempt, LoginSession, Station
+from kiosk.models.printing import PrintJob
+from kiosk.models.receiving import (
+    LabResult,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Transfer,
+    TransferPackage,
+)
+from kiosk.models.runs import Run, Signature, StepEvent
+from kiosk.models.stock import Item, Location, Movement, Package
+from kiosk.models.vault import VaultVisit
+
+__all__ = [
+    "AuditEntry", "BaseModel", "ChainHead", "Employee", "Item", "JSONField", "LabResult",
+    "Location", "LoginAttempt", "LoginSession", "Movement", "OutboxMessage", "Package",
+    "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
+    "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
+]

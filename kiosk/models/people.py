@@ -1,0 +1,60 @@
+"""People and screens: employees, stations, login sessions and login attempts."""
+
+from __future__ import annotations
+
+import peewee
+
+from kiosk.models.base import BaseModel
+
+ROLES = ("receiver", "vault", "runner", "counter", "manager", "admin")
+
+
+class Employee(BaseModel):
+    """A person who can log in and sign. The PIN is stored only as a slow hash."""
+
+    name = peewee.CharField()
+    badge = peewee.CharField(unique=True)
+    pin_hash = peewee.CharField()
+    roles = peewee.CharField(default="")  # comma-separated, from ROLES
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField()
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+    def has_any(self, roles) -> bool:
+        """True if this person holds at least one of ``roles`` (an admin holds every role)."""
+        mine = self.role_set
+        return "admin" in mine or bool(mine & set(roles))
+
+
+class Station(BaseModel):
+    """A kiosk screen (receiving-1, vault-1)."""
+
+    name = peewee.CharField(unique=True)
+    kind = peewee.CharField(default="receiving")
+
+
+class LoginSession(BaseModel):
+    """A server-side session; the browser holds only its random token."""
+
+    token = peewee.CharField(unique=True)
+    employee = peewee.ForeignKeyField(Employee, backref="sessions")
+    station = peewee.CharField()
+    created_at = peewee.DateTimeField()
+    last_seen = peewee.DateTimeField()
+    ended_at = peewee.DateTimeField(null=True)
+    end_reason = peewee.CharField(null=True)
+
+
+class LoginAttempt(BaseModel):
+    """Every badge/PIN attempt, good or bad, for lockout and for the security log."""
+
+    badge = peewee.CharField(index=True)
+    employee = peewee.ForeignKeyField(Employee, null=True, backref="attempts")
+    ok = peewee.BooleanField()
+    reason = peewee.CharField(default="")
+    purpose = peewee.CharField(default="login")  # login | signature
+    station = peewee.CharField()
+    at = peewee.DateTimeField(index=True)

@@ -1,0 +1,19 @@
+"""The procedures this kiosk runs, one module each. Add a workflow by adding it to WORKFLOWS."""
+
+from __future__ import annotations
+
+from kiosk.workflows import vault_entry
+
+WORKFLOWS = (vault_entry.WORKFLOW,)
+
+_BY_KEY = {w.key: w for w in WORKFLOWS}
+
+
+def get(key: str):
+    """The workflow with this key, or None."""
+    return _BY_KEY.get(key)
+
+
+def visible_to(employee) -> list:
+    """The workflows this person may start."""
+    return [w for w in WORKFLOWS if employee.has_any(w.roles)]
