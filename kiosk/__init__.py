@@ -1,0 +1,45 @@
+"""The kiosk web app. ``create_app`` assembles it; nothing happens at import."""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+
+from flask import Flask
+from htmx_flask import Htmx
+
+from kiosk import config as config_module
+from kiosk import db
+
+
+def create_app(overrides: dict | None = None, *, start_workers: bool = False) -> Flask:
+    """Build the app from settings (see ``kiosk.config``); ``overrides`` win over everything."""
+    settings = config_module.load(overrides)
+    app = Flask(__name__)
+    app.config["KIOSK"] = settings
+    app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
+    app.config["TEMPLATES_AUTO_RELOAD"] = False
+    Htmx(app)
+    db.init(settings["database"])
+
+    @app.before_request
+    def _connect():
+        db.database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.database.is_closed() and not db.database.in_transaction():
+            db.database.close()
+
+    from kiosk import views
+
+    for name in views.BLUEPRINT_MODULES:
+        module = importlib.import_module(f"kiosk.views.{name}")
+        app.register_blueprint(module.bp)
+    views_home = importlib.import_module("kiosk.views.home")
+    views_home.init_app(app)
+    if start_workers:
+        from kiosk.hardware import queue
+
+        app.extensions["print_workers"] = queue.start_background(settings)
+    return app

@@ -1,0 +1,248 @@
+"""The ``kiosk`` command: demo, serve, sync, db upgrade, users, verify, workflows show,
+print-test, sandbox, backup."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from kiosk import config, db
+
+
+def _settings(args) -> dict:
+    overrides = {}
+    if getattr(args, "database", None):
+        overrides["database"] = args.database
+    return config.load(overrides)
+
+
+def _bind(settings: dict) -> None:
+    db.init(settings["database"])
+
+
+def cmd_db_upgrade(args) -> int:
+    settings = _settings(args)
+    _bind(settings)
+    applied = db.upgrade()
+    print("Applied: " + ", ".join(applied) if applied else "The database is up to date.")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from kiosk import ledger
+
+    _bind(_settings(args))
+    with db.connection():
+        problems = ledger.verify_chain() + ledger.verify_quantities()
+    if problems:
+        print(f"{len(problems)} problem(s) found:")
+        for problem in problems:
+            print(f"- {problem}")
+        return 1
+    print("OK: the audit chain is intact and every package's quantity equals the sum of its "
+          "movements.")
+    return 0
+
+
+def cmd_workflows_show(args) -> int:
+    from kiosk import engine, workflows
+
+    workflow = workflows.get(args.name)
+    if workflow is None:
+        names = ", ".join(w.key for w in workflows.WORKFLOWS)
+        print(f"No workflow called {args.name!r}. Known: {names}.", file=sys.stderr)
+        return 2
+    print(engine.describe(workflow))
+    return 0
+
+
+def cmd_users(args) -> int:
+    from kiosk import auth, clock
+    from kiosk.models import ROLES, Employee
+
+    _bind(_settings(args))
+    with db.connection():
+        if args.action == "list":
+            for e in Employee.select().order_by(Employee.badge):
+                print(f"{e.badge:>8}  {e.name:<24} {e.roles:<28} "
+                      f"{'active' if e.active else 'inactive'}")
+            return 0
+        if args.action == "add":
+            roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+            unknown = [r for r in roles if r not in ROLES]
+            if unknown or not roles:
+                print(f"Roles must be from: {', '.join(ROLES)}.", file=sys.stderr)
+                return 2
+            if not (args.pin.isdigit() and 4 <= len(args.pin) <= 8):
+                print("The PIN must be 4 to 8 digits.", file=sys.stderr)
+                return 2
+            with db.write():
+                Employee.create(name=args.name, badge=args.badge, pin_hash=auth.hash_pin(args.pin),
+                                roles=",".join(roles), created_at=clock.now())
+            print(f"Added {args.name} with badge {args.badge}.")
+            return 0
+        employee = Employee.get_or_none(Employee.badge == args.badge)
+        if employee is None:
+            print(f"No employee has badge {args.badge}.", file=sys.stderr)
+            return 2
+        with db.write():
+            if args.action == "deactivate":
+                employee.active = False
+                employee.save()
+                print(f"{employee.name} can no longer log in or sign.")
+            elif args.action == "set-pin":
+                employee.pin_hash = auth.hash_pin(args.pin)
+                employee.save()
+                print(f"New PIN set for {employee.name}.")
+    return 0
+
+
+def _serve(settings: dict, host: str, port: int) -> None:
+    import waitress
+
+    from kiosk import create_app
+
+    app = create_app(settings, start_workers=True)
+    print(f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
+          f"{settings['station']})", flush=True)
+    waitress.serve(app, host=host, port=port, threads=8, ident="kiosk")
+
+
+def cmd_serve(args) -> int:
+    settings = _settings(args)
+    _bind(settings)
+    if db.pending():
+        print("The database needs upgrading: run `kiosk db upgrade` first.", file=sys.stderr)
+        return 2
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Build the demo store (once), then serve it with the syncer and the training sandbox."""
+    from kiosk import demo
+    from kiosk.models import Employee
+
+    settings = _settings(args)
+    _bind(settings)
+    db.upgrade()
+    with db.connection():
+        empty = Employee.select().count() == 0
+    if empty:
+        counts = demo.build()
+        print(f"Built the demo store: {counts}")
+    _start_demo_services(settings)
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def _start_demo_services(settings: dict) -> None:
+    """The training sandbox and the syncer, in this process, when they are installed."""
+    try:
+        from kiosk.sync import sandbox, worker
+    except ImportError:
+        return
+    from urllib.parse import urlparse
+
+    port = urlparse(settings["metrc_url"]).port or 8181
+    threading.Thread(target=sandbox.serve, args=(port,), daemon=True, name="sandbox").start()
+    threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
+    print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
+
+
+def cmd_sync(args) -> int:
+    from kiosk.sync import worker
+
+    settings = _settings(args)
+    _bind(settings)
+    worker.run(settings, once=args.once)
+    return 0
+
+
+def cmd_sandbox(args) -> int:
+    from kiosk.sync import sandbox
+
+    sandbox.serve(args.port, args.host)
+    return 0
+
+
+def cmd_print_test(args) -> int:
+    from kiosk.hardware import queue
+
+    settings = _settings(args)
+    _bind(settings)
+    lines = queue.print_test(settings)
+    for line in lines:
+        print(line)
+    return 0 if not any(line.lower().startswith("not ") or "failed" in line.lower()
+                        for line in lines) else 1
+
+
+def cmd_backup(args) -> int:
+    """An online backup that is safe while the kiosk runs (never a file copy)."""
+    settings = _settings(args)
+    _bind(settings)
+    if not db.is_sqlite():
+        print("Back up PostgreSQL with pg_dump.", file=sys.stderr)
+        return 2
+    import sqlite3
+
+    with db.connection():
+        db.database.execute_sql("VACUUM INTO ?", (args.target,))
+    check = sqlite3.connect(args.target).execute("PRAGMA integrity_check").fetchone()[0]
+    print(f"Backup written to {args.target}: integrity {check}.")
+    return 0 if check == "ok" else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Dispensary back-of-house kiosk.")
+    p.add_argument("--database", help="overrides KIOSK_DATABASE")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, fn in (("demo", cmd_demo), ("serve", cmd_serve)):
+        s = sub.add_parser(name)
+        s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--port", type=int, default=8080)
+        s.set_defaults(fn=fn)
+    s = sub.add_parser("db")
+    s.add_argument("action", choices=["upgrade"])
+    s.set_defaults(fn=cmd_db_upgrade)
+    s = sub.add_parser("verify")
+    s.set_defaults(fn=cmd_verify)
+    s = sub.add_parser("workflows")
+    s.add_argument("action", choices=["show"])
+    s.add_argument("name")
+    s.set_defaults(fn=cmd_workflows_show)
+    s = sub.add_parser("users")
+    s.add_argument("action", choices=["list", "add", "deactivate", "set-pin"])
+    s.add_argument("--name", default="")
+    s.add_argument("--badge", default="")
+    s.add_argument("--pin", default="")
+    s.add_argument("--roles", default="")
+    s.set_defaults(fn=cmd_users)
+    s = sub.add_parser("sync")
+    s.add_argument("--once", action="store_true")
+    s.set_defaults(fn=cmd_sync)
+    s = sub.add_parser("sandbox")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8181)
+    s.set_defaults(fn=cmd_sandbox)
+    s = sub.add_parser("print-test")
+    s.set_defaults(fn=cmd_print_test)
+    s = sub.add_parser("backup")
+    s.add_argument("target")
+    s.set_defaults(fn=cmd_backup)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args) or 0
+    except config.ConfigError as exc:
+        print(f"Setting problem: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The demo store: people, places, products and stock that look like a real dispensary.
+
+Deterministic (a fixed random seed) so the README's badges and PINs and the tests agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from kiosk import auth, clock, db, ledger
+from kiosk.models import Employee, Item, Location, Package, Station
+from kiosk.scans import gs1_check_digit
+
+# (name, badge, PIN, roles, active) — listed in the README.
+EMPLOYEES = (
+    ("Ana Reyes", "1001", "1234", "receiver", True),
+    ("Ben Okafor", "1002", "2345", "receiver,vault", True),
+    ("Carla Nguyen", "1003", "3456", "vault,runner", True),
+    ("Dev Patel", "1004", "4567", "runner", True),
+    ("Erin Walsh", "1005", "5678", "counter,vault", True),
+    ("Femi Adeyemi", "1006", "6789", "manager,vault", True),
+    ("Gus Lindqvist", "1007", "7890", "manager,admin", True),
+    ("Hana Sato", "1008", "8901", "receiver,counter", True),
+    ("Ivan Petrov", "1009", "9012", "runner", False),
+)
+
+LOCATIONS = (
+    *[(f"LOC-V-{row}{n}", f"Vault shelf {row}{n}", "vault") for row in "AB" for n in range(1, 5)],
+    ("LOC-FLOOR", "Sales floor", "sales_floor"),
+    ("LOC-Q", "Quarantine cage", "quarantine"),
+    ("LOC-DOCK", "Receiving dock", "receiving"),
+    ("LOC-TOTE-1", "Delivery tote 1", "tote"),
+    ("LOC-TOTE-2", "Delivery tote 2", "tote"),
+)
+
+# (category, brand, name, unit, thc %, cbd %, shelf life in days or None)
+ITEMS = (
+    ("Flower", "Golden Coast", "Blue Dream 3.5g Jar", "Each", 22.1, 0.1, None),
+    ("Flower", "Golden Coast", "OG Kush 3.5g Jar", "Each", 24.6, 0.1, None),
+    ("Flower", "Humboldt Heritage", "Sour Diesel 3.5g Jar", "Each", 21.3, 0.2, None),
+    ("Flower", "Humboldt Heritage", "Granddaddy Purple 7g", "Each", 19.8, 0.1, None),
+    ("Flower", "Valle Verde", "Gelato 3.5g Jar", "Each", 26.0, 0.1, None),
+    ("Flower", "Valle Verde", "Wedding Cake 14g", "Each", 23.4, 0.1, None),
+    ("Flower", "Sierra Sun", "Harlequin 3.5g (CBD)", "Each", 6.2, 10.4, None),
+    ("Pre-Roll", "Golden Coast", "Blue Dream Pre-Roll 1g", "Each", 21.0, 0.1, 365),
+    ("Pre-Roll", "Mañana Farms", "Jack Herer Pre-Roll 5-Pack", "Each", 20.5, 0.1, 365),
+    ("Pre-Roll", "Mañana Farms", "Infused Pre-Roll 1g", "Each", 38.2, 0.1, 365),
+    ("Pre-Roll", "Sierra Sun", "Mini Dogwalkers 10-Pack", "Each", 22.7, 0.1, 365),
+    ("Vape", "Cloud Nine", "Pineapple Express Cart 0.5g", "Each", 86.1, 0.3, 540),
+    ("Vape", "Cloud Nine", "Strawberry Cough Cart 1g", "Each", 84.7, 0.2, 540),
+    ("Vape", "Crème Labs", "Live Resin Cart 1g", "Each", 79.9, 0.4, 540),
+    ("Vape", "Crème Labs", "Disposable Pen 0.3g", "Each", 82.0, 0.1, 540),
+    ("Vape", "Cloud Nine", "CBD 1:1 Cart 0.5g", "Each", 38.0, 37.5, 540),
+    ("Concentrate", "Alpine Extracts", "Live Rosin 1g", "Each", 74.3, 0.2, 365),
+    ("Concentrate", "Alpine Extracts", "Shatter 1g", "Each", 80.6, 0.1, 365),
+    ("Concentrate", "Señor Sauce", "Diamonds & Sauce 1g", "Each", 88.9, 0.1, 365),
+    ("Concentrate", "Señor Sauce", "Badder 1g", "Each", 76.5, 0.2, 365),
+    ("Concentrate", "Alpine Extracts", "Bulk Wax (grams)", "Grams", 75.0, 0.1, 365),
+    ("Edible", "Sweet Leaf", "Watermelon Gummies 100mg", "Each", 0.4, 0.0, 270),
+    ("Edible", "Sweet Leaf", "Sour Apple Gummies 100mg", "Each", 0.4, 0.0, 270),
+    ("Edible", "Cacao Canna", "Dark Chocolate Bar 100mg", "Each", 0.3, 0.0, 365),
+    ("Edible", "Cacao Canna", "Milk Chocolate Minis 100mg", "Each", 0.3, 0.0, 365),
+    ("Edible", "Sweet Leaf", "CBD Sleep Gummies 20:1", "Each", 0.1, 2.0, 270),
+    ("Edible", "Brew Bros", "Lemonade Shot 10mg", "Each", 0.01, 0.0, 180),
+    ("Tincture", "Tierra Drops", "THC Tincture 1000mg 30ml", "Each", 3.3, 0.1, 730),
+    ("Tincture", "Tierra Drops", "CBD Tincture 1500mg 30ml", "Each", 0.1, 5.0, 730),
+    ("Tincture", "Tierra Drops", "1:1 Tincture 500mg 30ml", "Each", 1.7, 1.7, 730),
+    ("Tincture", "Sierra Sun", "Sublingual Spray 250mg", "Each", 2.1, 0.1, 730),
+    ("Flower", "Golden Coast", "Bulk Blue Dream (grams)", "Grams", 22.1, 0.1, None),
+)
+
+TAG_PREFIX = "1A4060300"  # our facility's tag block in the demo (any 24 upper-case alnum)
+
+
+def demo_tag(serial: int) -> str:
+    """A 24-character demo package tag."""
+    return f"{TAG_PREFIX}{serial:015d}"
+
+
+def demo_upc(index: int) -> str:
+    """A valid UPC-A for demo item ``index`` (company prefix 850012)."""
+    body = f"850012{index:05d}"
+    return body + str(gs1_check_digit(body))
+
+
+def build(packages: int = 320, seed: int = 7) -> dict:
+    """Create the demo store in the bound database (which must be migrated and empty)."""
+    rng = random.Random(seed)
+    now = clock.now()
+    counts = {}
+    with db.write():
+        for name, kind in (("receiving-1", "receiving"), ("vault-1", "vault")):
+            Station.get_or_create(name=name, defaults={"kind": kind})
+        for name, badge, pin, roles, active in EMPLOYEES:
+            Employee.create(name=name, badge=badge, pin_hash=auth.hash_pin(pin), roles=roles,
+                            active=active, created_at=now)
+        locations = {code: Location.create(code=code, name=name, kind=kind)
+                     for code, name, kind in LOCATIONS}
+        items = []
+        for index, (category, brand, name, unit, thc, cbd, life) in enumerate(ITEMS, 1):
+            upc = demo_upc(index)
+            item = Item.create(name=name, brand=brand, category=category, gtin=upc.zfill(14),
+                               unit=unit)
+            items.append((item, thc, cbd, life))
+        shelves = [loc for code, loc in locations.items() if code.startswith("LOC-V-")]
+        for serial in range(1, packages + 1):
+            item, thc, cbd, life = items[(serial - 1) % len(items)]
+            received = now - dt.timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 9))
+            expires = (received.date() + dt.timedelta(days=life)) if life else None
+            batch = f"{item.brand[:3].upper()}-{received:%y%m}-{rng.randint(100, 999)}"
+            quantity = (Decimal(rng.choice((250, 500, 1000))) if item.unit == "Grams"
+                        else Decimal(rng.choice((6, 10, 12, 24, 25, 50, 100))))
+            place = locations["LOC-FLOOR"] if serial % 5 == 0 else rng.choice(shelves)
+            package = Package.create(
+                tag=demo_tag(serial), item=item, batch=batch, unit=item.unit, location=None,
+                received_at=received, expires_on=expires, thc_pct=Decimal(str(thc)),
+                cbd_pct=Decimal(str(cbd)), created_at=received)
+            ledger.receive(package, quantity, to_location=place, reason="opening stock",
+                           station="demo")
+        ledger.audit("demo.build", "store", {"packages": packages})
+    counts.update(employees=len(EMPLOYEES), locations=len(LOCATIONS), items=len(ITEMS),
+                  packages=packages)
+    return counts

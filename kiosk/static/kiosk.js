@@ -1,0 +1,88 @@
+// Screen glue: scan/tap feedback (tone + colour + words), the idle warning and lock,
+// and the full-screen notice when the server can't be reached. No framework.
+(function () {
+  "use strict";
+  var audio = null;
+  function tone(freqs, ms) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var t = audio.currentTime;
+      freqs.forEach(function (f, i) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.frequency.value = f; osc.type = "square"; gain.gain.value = 0.08;
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(t + i * (ms + 60) / 1000); osc.stop(t + (i * (ms + 60) + ms) / 1000);
+      });
+    } catch (err) { /* no audio device: colour and words still tell */ }
+  }
+  function flash(kind) {
+    document.body.classList.remove("flash-ok", "flash-error");
+    document.body.classList.add("flash-" + kind);
+    setTimeout(function () { document.body.classList.remove("flash-" + kind); }, 600);  // one flash only
+  }
+  document.addEventListener("kiosk:feedback", function (e) {
+    var d = e.detail || {};
+    if (d.tone === "ok") { tone([1320], 90); flash("ok"); }
+    else if (d.tone === "error") { tone([330, 330], 160); flash("error"); }
+    else if (d.tone === "warn") { tone([660], 160); }
+  });
+
+  // The idle lock: warn after idle_seconds, lock after the warning runs out.
+  var idleTimer = null, countTimer = null;
+  function loggedIn() { return document.body.dataset.loggedIn === "yes"; }
+  function resetIdle() {
+    if (!loggedIn()) return;
+    clearTimeout(idleTimer); clearInterval(countTimer);
+    var overlay = document.getElementById("idle");
+    if (overlay && !overlay.hidden) {
+      overlay.hidden = true;
+      htmx.ajax("POST", "/session/ping", { swap: "none" });
+    }
+    idleTimer = setTimeout(warn, Number(document.body.dataset.idleSeconds) * 1000);
+  }
+  function warn() {
+    var overlay = document.getElementById("idle"), left = Number(document.body.dataset.warningSeconds);
+    overlay.hidden = false;
+    document.getElementById("idle-count").textContent = left;
+    countTimer = setInterval(function () {
+      left -= 1;
+      document.getElementById("idle-count").textContent = left;
+      if (left <= 0) { clearInterval(countTimer); lock(); }
+    }, 1000);
+  }
+  function lock() {
+    var step = document.getElementById("step");
+    var run = step && step.dataset.run && step.dataset.step ? step.dataset.run : "";
+    htmx.ajax("POST", "/logout", { swap: "none", values: { reason: "idle", resume: run } })
+      .then(function () { window.location.href = "/"; });
+  }
+  ["pointerdown", "keydown"].forEach(function (ev) { window.addEventListener(ev, resetIdle, true); });
+  document.addEventListener("DOMContentLoaded", function () {
+    resetIdle();
+    var stay = document.getElementById("idle-stay");
+    if (stay) stay.addEventListener("click", resetIdle);
+    var close = document.getElementById("trouble-close");
+    if (close) close.addEventListener("click", function () { document.getElementById("trouble").hidden = true; });
+  });
+
+  function trouble(title, text) {
+    document.getElementById("trouble-title").textContent = title;
+    document.getElementById("trouble-text").textContent = text;
+    document.getElementById("trouble").hidden = false;
+  }
+  document.addEventListener("htmx:sendError", function () {
+    trouble("Connection lost", "The kiosk server is not answering. Retrying; nothing you scanned is lost.");
+  });
+  document.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    trouble("Something went wrong",
+      status === 400 ? "This screen was out of date. Press Home and try again; nothing was saved."
+                     : "The kiosk hit an error and saved nothing from that action. Try again; if it happens again, get a manager.");
+    tone([330, 330], 160);
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.successful) document.getElementById("trouble").hidden = true;
+  });
+  // No context menu, no long-press callout on a kiosk.
+  document.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+})();

@@ -1,0 +1,233 @@
+"""Login (badge, then PIN), logout, the idle lock, and the home screen.
+
+Sessions live on the server (``LoginSession``); the browser holds a random token in an
+HttpOnly cookie. Every POST also carries a CSRF token that base.html puts on htmx requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from kiosk import auth, db, scans, workflows
+from kiosk.models import Run
+
+bp = Blueprint("home", __name__)
+
+SESSION_COOKIE = "kiosk_session"
+CSRF_COOKIE = "kiosk_csrf"
+RESUME_COOKIE = "kiosk_resume"
+CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
+
+
+def settings() -> dict:
+    return current_app.config["KIOSK"]
+
+
+def policy() -> auth.Policy:
+    s = settings()
+    return auth.Policy(failures=s["lockout_failures"], lock_seconds=s["lockout_seconds"],
+                       idle_seconds=s["idle_seconds"], warning_seconds=s["idle_warning_seconds"])
+
+
+def feedback(response, tone: str, message: str = ""):
+    """Attach the scan/tap feedback cue (sound + colour) that kiosk.js plays."""
+    from json import dumps
+
+    response.headers["HX-Trigger"] = dumps({"kiosk:feedback": {"tone": tone,
+                                                                "message": message}})
+    return response
+
+
+def go(url: str):
+    """Navigate: HX-Redirect for htmx requests, a plain redirect otherwise."""
+    if request.htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def login_required(roles: tuple[str, ...] = ()):
+    """Only for a logged-in person holding one of ``roles`` (any role when empty)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if g.employee is None:
+                return go(url_for("home.index", ended=1))
+            if roles and not g.employee.has_any(roles):
+                return render_template("message.html", title="Not allowed",
+                                       message=f"{g.employee.name} can't open this screen. "
+                                               "Ask a manager."), 403
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def init_app(app: Flask) -> None:
+    """Session loading, CSRF, security headers and friendly errors for every request."""
+
+    @app.before_request
+    def load_session():
+        g.session = auth.current_session(request.cookies.get(SESSION_COOKIE), policy())
+        g.employee = g.session.employee if g.session else None
+        g.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if request.method == "POST" and request.blueprint not in CSRF_EXEMPT_BLUEPRINTS:
+            if not secrets.compare_digest(request.headers.get("X-CSRF-Token", ""),
+                                          request.cookies.get(CSRF_COOKIE, "")):
+                return render_template("message.html", title="Screen out of date",
+                                       message="This screen was out of date. Press Home "
+                                               "and try again; nothing was saved."), 400
+        if g.session is not None and request.endpoint not in ("static", "home.healthz"):
+            with db.write():
+                auth.touch(g.session)
+
+    @app.after_request
+    def headers(response):
+        if request.cookies.get(CSRF_COOKIE) != g.get("csrf") and g.get("csrf"):
+            response.set_cookie(CSRF_COOKIE, g.csrf, httponly=True, samesite="Strict")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        # The step's transaction was rolled back, so nothing half-done was saved.
+        return render_template("message.html", title="Something went wrong",
+                               message="The kiosk hit an error and saved nothing from that "
+                                       "action. Try again; if it happens again, get a "
+                                       "manager."), 500
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("message.html", title="Not found",
+                               message="That screen does not exist. Press Home."), 404
+
+    @app.context_processor
+    def inject():
+        return {"kiosk": settings(), "employee": g.get("employee"),
+                "csrf_token": g.get("csrf", "")}
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for systemd and the browser unit: the database answers."""
+    db.database.execute_sql("SELECT 1")
+    return {"ok": True}
+
+
+@bp.get("/")
+def index():
+    """Home for a logged-in person; the lock screen (badge + PIN) otherwise."""
+    if g.employee is None:
+        ended = request.args.get("ended")
+        message = "Your session ended. Log in again to carry on." if ended else ""
+        open_runs = (Run.select().where(Run.station == settings()["station"],
+                                        Run.status == "active").order_by(Run.updated_at.desc()))
+        return render_template("lock.html", message=message, open_runs=list(open_runs),
+                               workflows=workflows)
+    mine = workflows.visible_to(g.employee)
+    keys = [w.key for w in mine]
+    runs = list(Run.select().where(Run.station == settings()["station"],
+                                   Run.status == "active", Run.workflow.in_(keys))
+                .order_by(Run.updated_at.desc()))
+    return render_template("home.html", workflows=mine, runs=runs, registry=workflows)
+
+
+@bp.post("/login/badge")
+def login_badge():
+    """First half of login: who are you? (badge scan or keypad)."""
+    raw = request.form.get("value", "")
+    try:
+        badge = scans.parse(raw, ("badge",)).value
+    except scans.ScanError:
+        return feedback(make_response(render_template(
+            "_login.html", stage="badge",
+            message="That is not a badge. Scan your badge or type your badge number.")),
+            "error")
+    employee, message = auth.find_badge(badge)
+    if employee is None:
+        with db.write():
+            auth.authenticate(badge, "", station=settings()["station"], policy=policy())
+        return feedback(make_response(render_template("_login.html", stage="badge",
+                                                      message=message)), "error")
+    until = auth.locked_until(badge, policy())
+    if until is not None:
+        return feedback(make_response(render_template(
+            "_login.html", stage="badge",
+            message=f"Badge {badge} is locked after too many wrong PINs. Try again later or "
+                    "ask a manager.")), "error")
+    return feedback(make_response(render_template("_login.html", stage="pin", badge=badge,
+                                                  name=employee.name)), "ok")
+
+
+@bp.post("/login/pin")
+def login_pin():
+    """Second half of login: the PIN. A new session token every time."""
+    badge = request.form.get("badge", "")
+    with db.write():
+        result = auth.authenticate(badge, request.form.get("pin", ""),
+                                   station=settings()["station"], policy=policy())
+        if not result.ok:
+            locked = "locked" in result.message
+            response = make_response(render_template(
+                "_login.html", stage="badge" if locked else "pin", badge=badge,
+                name="", message=result.message))
+            return feedback(response, "error")
+        session = auth.start_session(result.employee, settings()["station"])
+    target = url_for("home.index")
+    resume = request.cookies.get(RESUME_COOKIE, "")
+    if resume.isdigit():
+        run = Run.get_or_none(Run.id == int(resume), Run.status == "active")
+        workflow = workflows.get(run.workflow) if run else None
+        if workflow and result.employee.has_any(workflow.roles):
+            target = url_for("runs.show", run_id=run.id)
+    response = go(target)
+    response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="Strict")
+    response.delete_cookie(RESUME_COOKIE)
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    """Log out; after an idle lock, remember the open run so the next login resumes it."""
+    reason = request.form.get("reason", "logout")
+    if g.session is not None:
+        with db.write():
+            auth.end_session(g.session, "idle" if reason == "idle" else "logout")
+    response = go(url_for("home.index"))
+    response.delete_cookie(SESSION_COOKIE)
+    resume = request.form.get("resume", "")
+    if reason == "idle" and resume.isdigit():
+        response.set_cookie(RESUME_COOKIE, resume, httponly=True, samesite="Strict")
+    return response
+
+
+@bp.post("/session/ping")
+def ping():
+    """'I'm here' on the idle warning: the before_request hook already renewed the session."""
+    if g.session is None:
+        return go(url_for("home.index", ended=1))
+    return {"ok": True, "idle_seconds": settings()["idle_seconds"]}

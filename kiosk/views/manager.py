@@ -1,0 +1,71 @@
+"""Manager screens: the menu, the vault access log, open runs and the integrity check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, render_template, request
+from peewee import JOIN
+
+from kiosk import clock, ledger
+from kiosk.models import Employee, Run, VaultVisit
+from kiosk.views.home import login_required
+
+bp = Blueprint("manager", __name__, url_prefix="/manager")
+
+
+@bp.get("")
+@login_required(roles=("manager",))
+def index():
+    """The manager's menu."""
+    return render_template("manager/index.html")
+
+
+def _day(text: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+@bp.get("/vault-log")
+@login_required(roles=("manager",))
+def vault_log():
+    """Who went into the vault, with whom, when, why, and for how long; by date."""
+    today = clock.now().date()
+    start = _day(request.args.get("from"), today)
+    end = _day(request.args.get("to"), start)
+    if end < start:
+        start, end = end, start
+    First, Second = Employee.alias(), Employee.alias()
+    visits = (VaultVisit.select(VaultVisit, First, Second)
+              .join(First, on=(VaultVisit.first_person == First.id))
+              .switch(VaultVisit).join(Second, JOIN.INNER, on=(VaultVisit.second_person == Second.id))
+              .where(VaultVisit.entered_at >= dt.datetime.combine(start, dt.time.min),
+                     VaultVisit.entered_at < dt.datetime.combine(end + dt.timedelta(days=1),
+                                                                 dt.time.min))
+              .order_by(VaultVisit.entered_at.desc()))
+    now = clock.now()
+    rows = []
+    for visit in visits:
+        until = visit.exited_at or now
+        minutes = int((until - visit.entered_at).total_seconds() // 60)
+        rows.append({"visit": visit, "first": visit.first_person, "second": visit.second_person,
+                     "minutes": minutes, "inside": visit.exited_at is None})
+    return render_template("manager/vault_log.html", rows=rows, start=start, end=end)
+
+
+@bp.get("/runs")
+@login_required(roles=("manager",))
+def runs():
+    """Every open run in the store, oldest first, with who started it and where."""
+    open_runs = list(Run.select().where(Run.status == "active").order_by(Run.started_at))
+    return render_template("manager/runs.html", runs=open_runs)
+
+
+@bp.get("/verify")
+@login_required(roles=("manager",))
+def verify():
+    """The same checks as `kiosk verify`: the audit chain and every package's quantity."""
+    problems = ledger.verify_chain() + ledger.verify_quantities()
+    return render_template("manager/verify.html", problems=problems)

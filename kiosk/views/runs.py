@@ -1,0 +1,123 @@
+"""The HTTP face of the engine: start a run, show its current step, take a step, cancel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
+
+from kiosk import engine, workflows
+from kiosk.models import Run, Signature, StepEvent
+from kiosk.views.home import feedback, go, login_required
+
+bp = Blueprint("runs", __name__, url_prefix="/runs")
+
+FIELDS = ("value", "reason", "badge", "pin", "source", "note")
+
+
+def _load(run_id: int):
+    run = Run.get_or_none(Run.id == run_id)
+    if run is None:
+        abort(404)
+    workflow = workflows.get(run.workflow)
+    if workflow is None:
+        abort(404)
+    return run, workflow
+
+
+def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> dict:
+    """Everything the step templates need, computed once here."""
+    step = workflow.step(run.current_step) if run.status == "active" else None
+    ctx = {"run": run, "workflow": workflow, "step": step, "outcome": outcome,
+           "show": {}, "signed": [], "pending": [], "previews": []}
+    if step is None:
+        ctx["signatures"] = list(Signature.select().where(Signature.run == run.id)
+                                 .order_by(Signature.id))
+        return ctx
+    if step.show is not None:
+        ctx["show"] = step.show(run)
+    if step.kind == "sign_off":
+        ids = run.data.get("_sign", {}).get(step.id, [])
+        ctx["signed"] = list(Signature.select().where(Signature.run == run.id,
+                                                      Signature.step_id == step.id)
+                             .order_by(Signature.id.desc()).limit(len(ids)))[::-1] if ids else []
+        ctx["pending"] = engine.pending_signers(run, step)
+    if step.kind == "print" and step.jobs is not None:
+        ctx["previews"] = _previews(step.jobs(run))
+    last = (StepEvent.select().where(StepEvent.run == run.id, StepEvent.accepted == True)  # noqa: E712
+            .order_by(StepEvent.id.desc()).first())
+    ctx["last_event"] = last
+    return ctx
+
+
+def _previews(jobs: list[dict]) -> list[dict]:
+    """What each job will look like, drawn from the same layout as the printer's bytes."""
+    try:
+        from kiosk.hardware import preview
+    except ImportError:
+        return [{"layout": j["layout"], "html": ""} for j in jobs]
+    settings = current_app.config["KIOSK"]
+    return [{"layout": j["layout"], "html": preview.render_html(j["layout"], j["data"], settings)}
+            for j in jobs]
+
+
+@bp.post("")
+@login_required()
+def start():
+    """Start a run of the chosen workflow at this station."""
+    workflow = workflows.get(request.form.get("workflow", ""))
+    if workflow is None:
+        abort(404)
+    if not g.employee.has_any(workflow.roles):
+        return feedback(make_response(render_template(
+            "message.html", title="Not allowed",
+            message=f"{g.employee.name} can't start {workflow.title}.")), "error")
+    run = engine.start(workflow, g.employee, current_app.config["KIOSK"]["station"],
+                       current_app.config["KIOSK"])
+    return go(url_for("runs.show", run_id=run.id))
+
+
+@bp.get("/<int:run_id>")
+@login_required()
+def show(run_id: int):
+    """The run's page: its current step (the same fragment htmx swaps in)."""
+    run, workflow = _load(run_id)
+    if not g.employee.has_any(workflow.roles):
+        abort(404)
+    context = step_context(run, workflow)
+    if request.htmx:
+        return render_template("_step.html", **context)
+    return render_template("run.html", **context)
+
+
+@bp.post("/<int:run_id>/steps/<step_id>")
+@login_required()
+def submit_step(run_id: int, step_id: str):
+    """Take one answer for one step; return the next step fragment and the feedback cue."""
+    run, workflow = _load(run_id)
+    try:
+        rev = int(request.form.get("rev", "-1"))
+    except ValueError:
+        rev = -1
+    raw = {k: request.form[k] for k in FIELDS if k in request.form}
+    outcome = engine.submit(run.id, step_id, rev, raw, g.employee,
+                            current_app.config["KIOSK"]["station"], current_app.config["KIOSK"],
+                            workflows)
+    run = Run.get_by_id(run.id)
+    response = make_response(render_template("_step.html",
+                                             **step_context(run, workflow, outcome)))
+    tone = {"ok": "ok", "done": "ok", "error": "error", "stale": "warn"}[outcome.tone]
+    return feedback(response, tone, outcome.message)
+
+
+@bp.post("/<int:run_id>/cancel")
+@login_required()
+def cancel(run_id: int):
+    """Cancel with a reason (the person who started it, or a manager)."""
+    run, workflow = _load(run_id)
+    try:
+        engine.cancel(run.id, g.employee, current_app.config["KIOSK"]["station"],
+                      request.form.get("reason", ""))
+    except (ValueError, PermissionError) as exc:
+        response = make_response(render_template("_step.html", **step_context(
+            run, workflow, engine.Outcome(False, str(exc), "error", run))))
+        return feedback(response, "error", str(exc))
+    return go(url_for("home.index"))
