@@ -19,6 +19,7 @@ from kiosk import auth, clock, ledger, scans
 from kiosk.db import database, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
+FINISH = "__finish__"  # what a scan step's Finish button submits
 KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print")
 MEANINGS = ("performed", "witnessed", "approved")
 
@@ -68,6 +69,8 @@ class Step:
     signers: tuple[Signer, ...] = ()  # sign_off
     jobs: Callable | None = None  # print: jobs(run) -> [{"device", "layout", "data"}]
     optional: bool = False  # print: may be skipped with a reason
+    finish: str | None = None  # scan: a "Finish" button goes to this step id ("__end__": done)
+    finish_label: str = "Finish"
 
 
 def instruct(id, prompt, **kw) -> Step:
@@ -244,6 +247,8 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     if step.kind == "instruct":
         return None
     if step.kind == "scan":
+        if text == FINISH and step.finish:
+            return FINISH
         try:
             return scans.parse(text, step.expect)
         except scans.ScanError as exc:
@@ -414,11 +419,20 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
     if step.kind == "print" and value.get("printed") and step.jobs:
         for job in step.jobs(run):
             ctx.print_job(job["device"], job["layout"], job["data"], job.get("copies", 1))
+    if value == FINISH:
+        ctx.audit("step", f"run:{run.id}", {"step": step.id, "event": event.id, "finish": True})
+        return _move_on(workflow, run, step, _next_applicable(
+            workflow, run, workflow.index(step.finish)) if step.finish != "__end__" else None,
+            event, value, ctx, now)
     if step.effect is not None:
         step.effect(run, value, ctx)
     ctx.audit("step", f"run:{run.id}", {"step": step.id, "event": event.id})
     chosen = value if isinstance(value, Option) else None
     following = _following(workflow, run, step, value, chosen)
+    return _move_on(workflow, run, step, following, event, value, ctx, now)
+
+
+def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
     if following is None:
         run.status, run.finished_at = "completed", now
         ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow})
@@ -467,7 +481,7 @@ def check(workflow: Workflow) -> list[str]:
     for step in workflow.steps:
         if step.kind not in KINDS:
             problems.append(f"{step.id}: unknown kind {step.kind}")
-        targets = [step.next] + [o.next for o in step.options]
+        targets = [step.next, step.finish] + [o.next for o in step.options]
         for target in targets:
             if isinstance(target, str) and target != "__end__" and target not in ids:
                 problems.append(f"{step.id}: next step {target} does not exist")
@@ -508,6 +522,8 @@ def describe(workflow: Workflow) -> str:
             then = step.next
         if step.options:
             then = ", ".join(f"{o.label} → {o.next or 'next'}" for o in step.options)
+        if step.finish:
+            then += f"; {step.finish_label} → {'end' if step.finish == '__end__' else step.finish}"
         if step.skip_if is not None:
             then += f" (skipped when: {(step.skip_if.__doc__ or '').strip().splitlines()[0]})"
         signoff = "; ".join(f"{s.meaning} by {'/'.join(s.roles)}" for s in step.signers)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import vault_entry
+from kiosk.workflows import move_package, vault_entry
 
-WORKFLOWS = (vault_entry.WORKFLOW,)
+WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

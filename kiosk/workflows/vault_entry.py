@@ -64,6 +64,11 @@ def record_exit(run, signers, ctx):
     ctx.message = "Vault exit recorded. Thank you."
 
 
+def summary(run):
+    """One line for lists of runs: the purpose."""
+    return run.data.get("purpose_label", "Choosing purpose")
+
+
 WORKFLOW = Workflow(
     key="vault_entry",
     title="Vault entry",
@@ -71,7 +76,7 @@ WORKFLOW = Workflow(
     version=1,
     roles=VAULT_ROLES,
     description="Two people sign into the vault with a purpose, and sign out when they leave.",
-    summary=lambda run: run.data.get("purpose_label", "Choosing purpose"),
+    summary=summary,
     steps=(
         choose("purpose", "Why are you going into the vault?", PURPOSES, effect=record_purpose),
         sign_off("enter", "Both people entering: scan your badge and enter your PIN.",

@@ -1,0 +1,48 @@
+# The README's two commands are `make demo` and `make test`; everything else supports them.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# python-escpos caches printer capabilities; give it one stable folder (not a temp dir per import).
+export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/var/escpos-cache
+DEBS := chromium cups cups-bsd postgresql
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench system-deps clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian packages the tests drive for real: Chromium (browser tests), CUPS (the cups://
+# printer path), PostgreSQL (multi-site). Installed only when missing.
+system-deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: $(VENV)/.runtime
+	mkdir -p var
+	$(BIN)/kiosk demo
+
+test: system-deps $(VENV)/.test node_modules/.installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(VENV)/.test
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules var test-artifacts
