@@ -1,0 +1,65 @@
+"""The syncer's own records: target health, read-back differences, POS sales and pick requests."""
+
+from __future__ import annotations
+
+import peewee
+
+from kiosk.models.base import BaseModel, JSONField, QuantityField
+
+
+class SyncState(BaseModel):
+    """Small named facts the syncer keeps between runs and shows the manager.
+
+    Keys: ``health:<target>`` (last success, last error, down since, paused until) and
+    ``pull:transfers`` (the end of the last window pulled).
+    """
+
+    key = peewee.CharField(unique=True)
+    value = JSONField(default=dict)
+    updated_at = peewee.DateTimeField()
+
+
+class Discrepancy(BaseModel):
+    """A difference between what we recorded at receiving and what Metrc shows afterwards.
+
+    It stays on the manager screen until a person resolves it (who, when and why kept here
+    and in the audit chain).
+    """
+
+    manifest_number = peewee.CharField(index=True)
+    tag = peewee.CharField(default="")
+    field = peewee.CharField()  # "state" | "received quantity" | "missing"
+    ours = peewee.CharField(default="")
+    theirs = peewee.CharField(default="")
+    message_id = peewee.IntegerField(null=True)
+    detected_at = peewee.DateTimeField()
+    resolved_at = peewee.DateTimeField(null=True)
+    resolved_by_id = peewee.IntegerField(null=True)
+    resolved_note = peewee.TextField(default="")
+
+
+class PosSale(BaseModel):
+    """One sold line reported by the POS (webhook or imported sales report)."""
+
+    source = peewee.CharField()  # webhook | csv
+    receipt = peewee.CharField()
+    tag = peewee.CharField(index=True)
+    quantity = QuantityField()
+    unit = peewee.CharField(default="Each")
+    amount = peewee.DecimalField(max_digits=12, decimal_places=2, null=True)
+    sold_at = peewee.DateTimeField(index=True)
+    received_at = peewee.DateTimeField()
+
+    class Meta:
+        indexes = ((("receipt", "tag"), True),)
+
+
+class PickRequest(BaseModel):
+    """The POS asks the vault to pull stock to the floor (an online order, a restock)."""
+
+    external_id = peewee.CharField(unique=True)
+    lines = JSONField(default=list)  # [{tag or item, quantity}]
+    note = peewee.TextField(default="")
+    requested_at = peewee.DateTimeField()
+    received_at = peewee.DateTimeField()
+    status = peewee.CharField(default="open", index=True)  # open | picked | cancelled

@@ -1,0 +1,240 @@
+"""Turning claimed outbox messages into Metrc calls and recording the outcome of each.
+
+Writes of one kind are sent together, at most ten objects a request (Metrc's limit). A
+refused request names the rows Metrc objected to: those messages are parked for a person with
+Metrc's own words, and the others go back to the queue at once (Metrc applies a request all
+or nothing). Before re-sending a POST whose earlier attempt may have landed, the message is
+looked up: adjustments by the reference we put in ``ReasonNote``, sales receipts by
+``ExternalReceiptNumber``. PUTs (location, note, finish) are safe to repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from kiosk import clock
+from kiosk.sync import outbox, readback
+from kiosk.sync.metrc import (WRITE_BATCH, Ambiguous, MetrcClient, MetrcError, NotSent,
+                              RateLimited, Refused)
+
+
+class TargetUnavailable(Exception):
+    """The target cannot take anything now; the worker pauses it until ``until``."""
+
+    def __init__(self, message: str, until: dt.datetime):
+        super().__init__(message)
+        self.until = until
+
+
+def reference(message) -> str:
+    """The tag we leave in Metrc so a later look-up can find this message's write."""
+    return f"[kiosk {message.external_key}]"
+
+
+def _day(message) -> str:
+    value = message.payload.get("date")
+    return str(value)[:10] if value else message.created_at.date().isoformat()
+
+
+def _location(m):
+    return {"Label": m.payload["tag"], "Location": m.payload["location_name"],
+            "MoveDate": _day(m)}
+
+
+def _note(m):
+    return {"PackageLabel": m.payload["tag"], "Note": m.payload.get("note") or ""}
+
+
+def _adjust(m):
+    note = (m.payload.get("note") or "").strip()
+    return {"Label": m.payload["tag"], "Quantity": float(Decimal(str(m.payload["quantity"]))),
+            "UnitOfMeasure": m.payload.get("unit") or "Each",
+            "AdjustmentReason": m.payload["reason"], "AdjustmentDate": _day(m),
+            "ReasonNote": f"{note} {reference(m)}".strip()}
+
+
+def _finish(m):
+    return {"Label": m.payload["tag"], "ActualDate": _day(m)}
+
+
+def _unfinish(m):
+    return {"Label": m.payload["tag"]}
+
+
+def _receipt(m):
+    return {"SalesDateTime": m.payload["sold_at"], "ExternalReceiptNumber": m.external_key,
+            "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
+            "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
+                              "UnitOfMeasure": line.get("unit") or "Each",
+                              "TotalAmount": float(line.get("amount") or 0)}
+                             for line in m.payload["lines"]]}
+
+
+# kind -> (build one object, client method name, is a POST that must be looked up)
+WRITES = {
+    "package.location": (_location, "move_packages", False),
+    "package.note": (_note, "set_notes", False),
+    "package.adjust": (_adjust, "adjust_packages", True),
+    "package.finish": (_finish, "finish_packages", False),
+    "package.unfinish": (_unfinish, "unfinish_packages", False),
+    "sale.receipt": (_receipt, "create_receipts", True),
+}
+METRC_KINDS = tuple(WRITES) + ("transfer.received",)
+
+
+def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None = None) -> None:
+    """Send claimed Metrc messages; raises TargetUnavailable when Metrc is down or busy
+    (every message not yet settled is put back first)."""
+    by_kind = defaultdict(list)
+    for message in messages:
+        by_kind[message.kind].append(message)
+    pending = list(messages)
+    try:
+        for kind, group in by_kind.items():
+            if kind == "transfer.received":
+                for message in group:
+                    _readback(client, message)
+                    pending.remove(message)
+                continue
+            if kind not in WRITES:
+                for message in group:
+                    outbox.needs_attention(message, f"The syncer does not know how to send "
+                                                    f"'{kind}' to Metrc.")
+                    pending.remove(message)
+                continue
+            group = _looked_up(client, kind, group, pending)
+            for start in range(0, len(group), WRITE_BATCH):
+                chunk = group[start:start + WRITE_BATCH]
+                _send(client, kind, chunk)
+                for message in chunk:
+                    pending.remove(message)
+    except TargetUnavailable:
+        # Whatever this round did not reach goes back untouched: it was never sent.
+        outbox.release([m for m in pending if m.status == "sending"])
+        raise
+
+
+def _objects(kind, chunk) -> tuple[list, list]:
+    build = WRITES[kind][0]
+    good, objects = [], []
+    for message in chunk:
+        try:
+            objects.append(build(message))
+            good.append(message)
+        except (KeyError, TypeError, ValueError) as exc:
+            outbox.needs_attention(message, f"This message cannot be sent: its data lacks or "
+                                            f"garbles {exc}.")
+    return good, objects
+
+
+def _send(client: MetrcClient, kind: str, chunk: list) -> None:
+    chunk, objects = _objects(kind, chunk)
+    if not chunk:
+        return
+    now = clock.now()
+    try:
+        getattr(client, WRITES[kind][1])(objects)
+    except NotSent as exc:
+        _pause(chunk, exc, outbox.not_sent, now)
+    except RateLimited as exc:
+        wait = exc.retry_after or outbox.backoff(max(m.attempts for m in chunk))
+        outbox.not_sent(chunk, f"{exc} Trying again in {wait:.0f} s.", now, wait=wait)
+        for message in chunk:
+            message.status = "pending"
+        raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait)) from None
+    except Ambiguous as exc:
+        _pause(chunk, exc, outbox.ambiguous, now)
+    except Refused as exc:
+        _refused(client, kind, chunk, exc, now)
+    else:
+        outbox.delivered(chunk, now)
+        for message in chunk:
+            message.status = "delivered"
+
+
+def _pause(chunk, exc: MetrcError, record, now) -> None:
+    record(chunk, str(exc), now)
+    for message in chunk:
+        message.status = "pending"
+    wait = outbox.backoff(max(m.attempts for m in chunk))
+    raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait))
+
+
+def _refused(client, kind, chunk, exc: Refused, now) -> None:
+    if exc.status in (401, 403) and not exc.rows:
+        # Keys or permissions: nothing will go through until someone fixes the account.
+        _pause(chunk, exc, outbox.not_sent, now)
+    if exc.status == 413 or (not exc.rows and len(chunk) > 1):
+        for message in chunk:  # find the one Metrc objects to by sending them one at a time
+            _send(client, kind, [message])
+        return
+    blamed = {row: text for row, text in exc.rows.items() if 0 <= row < len(chunk)}
+    if not blamed:
+        blamed = {0: str(exc)}
+    for row, message in enumerate(chunk):
+        if row in blamed:
+            tag = message.payload.get("tag", "")
+            outbox.needs_attention(message, f"Metrc refused this{' for ' + tag if tag else ''}:"
+                                            f" {blamed[row]}")
+            message.status = "attention"
+    rest = [m for row, m in enumerate(chunk) if row not in blamed]
+    # Metrc applied none of the request; the others were fine and go again straight away.
+    outbox.not_sent(rest, "", now, wait=0)
+    for message in rest:
+        message.status = "pending"
+
+
+def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> list:
+    """Drop from ``group`` the messages Metrc already has (an earlier attempt landed)."""
+    suspects = [m for m in group if getattr(m, "needs_lookup", False) and WRITES[kind][2]]
+    if not suspects:
+        return group
+    now = clock.now()
+    try:
+        if kind == "sale.receipt":
+            found = {m.id for m in suspects if client.receipt_by_external(m.external_key)}
+        else:
+            wanted = {reference(m): m.id for m in suspects}
+            found = set()
+            for row in client.adjustments():
+                note = row.get("AdjustmentNote") or ""
+                for ref, message_id in wanted.items():
+                    if ref in note:
+                        found.add(message_id)
+                if len(found) == len(wanted):
+                    break
+    except NotSent as exc:
+        _pause(suspects, exc, outbox.ambiguous, now)
+    except (Ambiguous, RateLimited, Refused) as exc:
+        _pause(suspects, exc, outbox.ambiguous, now)
+    done = [m for m in suspects if m.id in found]
+    outbox.delivered(done, now)
+    for message in done:
+        message.status = "delivered"
+        pending.remove(message)
+    return [m for m in group if m.id not in found]
+
+
+def _readback(client: MetrcClient, message) -> None:
+    now = clock.now()
+    try:
+        finished, text = readback.check(client, message)
+    except (NotSent, Ambiguous) as exc:
+        _pause([message], exc, outbox.not_sent, now)
+    except RateLimited as exc:
+        _pause([message], exc, outbox.not_sent, now)
+    except Refused as exc:
+        outbox.needs_attention(message, f"Metrc refused the read-back: {exc}")
+        return
+    except (KeyError, ValueError) as exc:
+        outbox.needs_attention(message, f"This manifest cannot be read back: {exc}.")
+        return
+    if finished:
+        outbox.delivered([message], now)
+    else:
+        # Waiting for a person to receive the manifest in Metrc's own screen: check again
+        # every few minutes; the message stays visible with this sentence meanwhile.
+        outbox.not_sent([message], text, now, wait=min(900, outbox.backoff(message.attempts)))
+    message.status = "delivered" if finished else "pending"

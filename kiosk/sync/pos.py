@@ -1,0 +1,228 @@
+"""The point-of-sale side: an adapter interface, a signed-webhook adapter and a CSV sales import.
+
+Push: the kiosk tells the POS that stock was received, moved, put on hold or released, or
+adjusted (outbox target ``pos``). Pull: the POS tells us what it sold (for reconciliation)
+and asks for picks, either by a signed webhook into ``/api/pos/...`` or by a sales report
+imported as CSV. Vendor adapters implement the same ``PosAdapter`` protocol later.
+
+Signatures: ``X-Kiosk-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`` with the
+shared secret (``pos_secret``), in both directions. Inbound requests that are unsigned,
+wrongly signed or older than five minutes are refused, so a captured request cannot be
+replayed later; a replay inside the window only repeats an idempotent upsert.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import time
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+import requests
+
+from kiosk import clock
+from kiosk.db import write
+from kiosk.models.sync import PickRequest, PosSale
+from kiosk.sync.metrc import Ambiguous, NotSent, RateLimited, Refused
+
+POS_KINDS = ("stock.received", "stock.moved", "stock.hold", "stock.release", "stock.adjusted")
+SIGNATURE_HEADER = "X-Kiosk-Signature"
+TOLERANCE_SECONDS = 300
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The signature header value for ``body``."""
+    timestamp = int(time.time()) if timestamp is None else int(timestamp)
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def verify(secret: str, header: str | None, body: bytes, now: float | None = None) -> str | None:
+    """Why a signed request is not acceptable, or None when it is."""
+    if not secret:
+        return "the kiosk has no POS secret configured (KIOSK_POS_SECRET)"
+    if not header:
+        return "the request is not signed"
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return "the signature has no timestamp"
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > TOLERANCE_SECONDS:
+        return "the signature is stale (more than five minutes old or ahead)"
+    expected = sign(secret, body, timestamp).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, parts.get("v1", "")):
+        return "the signature does not match"
+    return None
+
+
+class PosAdapter(Protocol):
+    """What every POS adapter offers the syncer."""
+
+    name: str
+
+    def push(self, kind: str, payload: dict, key: str) -> None:
+        """Tell the POS one stock fact; ``key`` is unique per fact (idempotency key).
+        Raises NotSent, Ambiguous, RateLimited or Refused."""
+
+    def sales(self, start: dt.datetime, end: dt.datetime) -> list[PosSale]:
+        """Sold lines reported by the POS in [start, end), for reconciliation."""
+
+    def pick_requests(self) -> list[PickRequest]:
+        """Open pick requests from the POS."""
+
+
+class _StoredPulls:
+    """Sales and picks arrive by webhook or import and are read from our own tables."""
+
+    def sales(self, start, end):
+        return list(PosSale.select().where(PosSale.sold_at >= start, PosSale.sold_at < end)
+                    .order_by(PosSale.sold_at))
+
+    def pick_requests(self):
+        return list(PickRequest.select().where(PickRequest.status == "open")
+                    .order_by(PickRequest.requested_at))
+
+
+class WebhookPos(_StoredPulls):
+    """Signed JSON POSTs to the configured URL; the receiver dedupes by ``Idempotency-Key``,
+    so repeating after a timeout is safe."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str, timeout: float = 10.0,
+                 session: requests.Session | None = None):
+        self.url, self.secret, self.timeout = url, secret, timeout
+        self.session = session or requests.Session()
+
+    def push(self, kind: str, payload: dict, key: str) -> None:
+        body = json.dumps({"id": key, "event": kind, "data": payload,
+                           "sent_at": clock.now().isoformat() + "Z"},
+                          sort_keys=True, default=str).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key,
+                   SIGNATURE_HEADER: sign(self.secret, body)}
+        try:
+            response = self.session.post(self.url, data=body, headers=headers,
+                                         timeout=self.timeout)
+        except requests.ConnectTimeout:
+            raise NotSent("The POS did not answer in time (connecting).") from None
+        except requests.ConnectionError as exc:
+            if "NewConnectionError" in repr(exc) or "Connection refused" in str(exc):
+                raise NotSent("The POS could not be reached (connection refused).") from None
+            raise Ambiguous("The connection to the POS broke before it answered.") from None
+        except requests.Timeout:
+            raise Ambiguous(f"The POS did not answer within {self.timeout:g} seconds.") from None
+        status = response.status_code
+        if status < 300:
+            return
+        if status == 429:
+            try:
+                wait = float(response.headers.get("Retry-After", ""))
+            except ValueError:
+                wait = 0.0
+            raise RateLimited("The POS asked us to slow down.", wait)
+        if status >= 500 or status == 408:
+            raise Ambiguous(f"The POS had a server error ({status}).")
+        raise Refused(f"The POS refused this ({status}): {response.text.strip()[:200]}", status)
+
+
+def adapter(settings: dict) -> PosAdapter | None:
+    """The configured adapter, or None when the store has no POS link (``pos = none``)."""
+    value = str(settings.get("pos") or "none")
+    if value.startswith("webhook+"):
+        return WebhookPos(value.removeprefix("webhook+"), str(settings.get("pos_secret") or ""))
+    return None
+
+
+# -- inbound -------------------------------------------------------------------------------
+def _decimal(value, what: str) -> Decimal:
+    try:
+        return Decimal(str(value).strip())
+    except (InvalidOperation, AttributeError):
+        raise ValueError(f"{what} {value!r} is not a number") from None
+
+
+def _when(value) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"sale time {value!r} is not a date and time") from None
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",
+                amount=None) -> bool:
+    """Store one sold line (idempotent by receipt and tag); True if it was new."""
+    tag = str(tag).strip().upper()
+    if len(tag) != 24 or not tag.isalnum():
+        raise ValueError(f"{tag!r} is not a 24-character package tag")
+    if not str(receipt).strip():
+        raise ValueError("the receipt number is missing")
+    values = dict(source=source, quantity=_decimal(quantity, "quantity"), unit=unit or "Each",
+                  amount=None if amount in (None, "") else _decimal(amount, "amount"),
+                  sold_at=_when(sold_at), received_at=clock.now())
+    with write():
+        updated = (PosSale.update(**values)
+                   .where(PosSale.receipt == str(receipt).strip(), PosSale.tag == tag).execute())
+        if not updated:
+            PosSale.create(receipt=str(receipt).strip(), tag=tag, **values)
+    return not updated
+
+
+def record_pick(external_id: str, lines: list, note: str = "", requested_at=None) -> bool:
+    """Store a pick request from the POS (idempotent by its id); True if it was new."""
+    if not str(external_id).strip() or not isinstance(lines, list) or not lines:
+        raise ValueError("a pick request needs an id and at least one line")
+    with write():
+        if PickRequest.get_or_none(PickRequest.external_id == external_id):
+            return False
+        PickRequest.create(external_id=external_id, lines=lines, note=note,
+                           requested_at=_when(requested_at) if requested_at else clock.now(),
+                           received_at=clock.now())
+    return True
+
+
+_COLUMNS = {
+    "receipt": ("receipt", "receipt number", "ticket", "order", "order id", "transaction id"),
+    "tag": ("tag", "package tag", "package label", "package", "metrc tag", "uid"),
+    "quantity": ("quantity", "qty", "quantity sold"),
+    "sold_at": ("sold at", "date", "sale date", "datetime", "completed at", "time"),
+    "unit": ("unit", "uom", "unit of measure"),
+    "amount": ("amount", "total", "price", "line total"),
+}
+
+
+def import_sales_csv(text: str) -> tuple[int, int, list[str]]:
+    """Import a POS sales report; returns (new lines, repeated lines, problems by row).
+
+    Column names are matched loosely (``Package Tag``, ``Qty``, ``Sale Date`` ...), because
+    every POS names them differently; a row that cannot be read is reported, not guessed.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    columns = {}
+    for ours, names in _COLUMNS.items():
+        columns[ours] = next((headers[n] for n in names if n in headers), None)
+    missing = [k for k in ("receipt", "tag", "quantity", "sold_at") if columns[k] is None]
+    if missing:
+        return 0, 0, [f"The report has no column for {', '.join(missing)}."]
+    new = repeated = 0
+    problems = []
+    for number, row in enumerate(reader, start=2):
+        try:
+            added = record_sale("csv", row[columns["receipt"]], row[columns["tag"]],
+                                row[columns["quantity"]], row[columns["sold_at"]],
+                                unit=row.get(columns["unit"]) if columns["unit"] else "Each",
+                                amount=row.get(columns["amount"]) if columns["amount"] else None)
+        except ValueError as exc:
+            problems.append(f"Row {number}: {exc}.")
+            continue
+        new += added
+        repeated += not added
+    return new, repeated, problems

@@ -1,0 +1,137 @@
+"""Reading a received transfer back from Metrc and flagging what differs from our record.
+
+Metrc has no call to accept or reject an incoming transfer: a person does that in Metrc's own
+screen. So after our receiving sign-off writes a ``transfer.received`` message, the syncer
+reads the delivery's packages back and compares each one's state and received quantity with
+what our receiving workflow recorded. Differences become ``Discrepancy`` rows that stay on the
+manager screen until a person resolves them; while Metrc still shows packages as shipped the
+message waits, visibly, with a sentence saying so.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kiosk import clock, ledger
+from kiosk.db import write
+from kiosk.models import Transfer, TransferPackage
+from kiosk.models.sync import Discrepancy
+
+TOLERANCE = Decimal("0.0001")
+
+
+def _ours(message) -> tuple[Transfer | None, list[dict]]:
+    payload = message.payload
+    transfer = Transfer.get_or_none(Transfer.manifest_number == payload.get("manifest_number"))
+    if transfer is not None:
+        rows = [{"tag": p.tag, "state": p.state, "received_quantity": p.received_quantity,
+                 "unit": p.shipped_unit}
+                for p in TransferPackage.select().where(TransferPackage.transfer == transfer)]
+        if rows:
+            return transfer, rows
+    return transfer, list(payload.get("packages") or [])
+
+
+def _delivery_ids(client, transfer: Transfer | None, payload: dict) -> list[int]:
+    if transfer is not None and transfer.metrc_delivery_id:
+        return [transfer.metrc_delivery_id]
+    transfer_id = payload.get("transfer_id") or (transfer.metrc_transfer_id if transfer else None)
+    if not transfer_id:
+        raise ValueError("the transfer's Metrc id is unknown")
+    return [row["Id"] for row in client.transfer_deliveries(int(transfer_id))]
+
+
+def _quantity(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def compare(ours: list[dict], theirs: dict[str, dict]) -> tuple[list[tuple], int]:
+    """Differences as ``(tag, field, ours, theirs)`` and how many packages Metrc still shows
+    as shipped (not yet received there)."""
+    differences, waiting = [], 0
+    for pkg in ours:
+        row = theirs.get(pkg["tag"])
+        if row is None:
+            differences.append((pkg["tag"], "missing", "on our manifest", "not on Metrc's"))
+            continue
+        state = (row.get("ShipmentPackageState") or "").lower()
+        if state == "shipped":
+            waiting += 1
+            continue
+        if state != (pkg.get("state") or "").lower():
+            differences.append((pkg["tag"], "state", pkg.get("state") or "", state))
+            continue
+        if state == "accepted":
+            mine = _quantity(pkg.get("received_quantity"))
+            metrc = _quantity(row.get("ReceivedQuantity"))
+            if mine is None or metrc is None or abs(mine - metrc) > TOLERANCE:
+                differences.append((pkg["tag"], "received quantity",
+                                    "" if mine is None else f"{mine.normalize():f}",
+                                    "" if metrc is None else f"{metrc.normalize():f}"))
+    known = {p["tag"] for p in ours}
+    for tag in theirs:
+        if tag not in known:
+            differences.append((tag, "missing", "not recorded by us", "on Metrc's manifest"))
+    return differences, waiting
+
+
+def check(client, message) -> tuple[bool, str]:
+    """Read the transfer back; returns (finished, a sentence for the screen)."""
+    payload = message.payload
+    manifest = payload.get("manifest_number", "")
+    transfer, ours = _ours(message)
+    theirs = {}
+    for delivery_id in _delivery_ids(client, transfer, payload):
+        for row in client.delivery_packages(delivery_id):
+            theirs[row["PackageLabel"]] = row
+    differences, waiting = compare(ours, theirs)
+    if waiting and not differences:
+        return False, (f"Waiting for manifest {manifest} to be received in Metrc "
+                       f"({waiting} of {len(theirs)} packages still shown as shipped there).")
+    flagged = flag(manifest, differences, message.id)
+    if waiting:
+        return False, (f"{flagged} difference(s) flagged on manifest {manifest}; waiting for "
+                       f"{waiting} package(s) still shown as shipped in Metrc.")
+    if differences:
+        return True, f"{len(differences)} difference(s) flagged on manifest {manifest}."
+    return True, f"Manifest {manifest} matches Metrc."
+
+
+def flag(manifest: str, differences: list[tuple], message_id: int | None) -> int:
+    """Record new differences (an open one is never recorded twice); returns how many."""
+    now = clock.now()
+    added = 0
+    with write():
+        for tag, field, ours, theirs in differences:
+            exists = Discrepancy.select().where(
+                Discrepancy.manifest_number == manifest, Discrepancy.tag == tag,
+                Discrepancy.field == field, Discrepancy.resolved_at.is_null()).exists()
+            if not exists:
+                Discrepancy.create(manifest_number=manifest, tag=tag, field=field, ours=ours,
+                                   theirs=theirs, message_id=message_id, detected_at=now)
+                added += 1
+    return added
+
+
+def describe(d: Discrepancy) -> str:
+    """One sentence for the manager screen."""
+    if d.field == "missing":
+        return f"Package {d.tag} is {d.ours} but {d.theirs}."
+    return (f"Package {d.tag}: we recorded {d.field} {d.ours or 'nothing'}, "
+            f"Metrc shows {d.theirs or 'nothing'}.")
+
+
+def resolve(discrepancy_id: int, actor, why: str, station: str = "") -> Discrepancy:
+    """A person explains a difference (fixed in Metrc, recount, ...); who and why are kept."""
+    if not why.strip():
+        raise ValueError("Say how this difference was resolved.")
+    with write():
+        d = Discrepancy.get_by_id(discrepancy_id)
+        if d.resolved_at is not None:
+            raise ValueError("This difference is already resolved.")
+        Discrepancy.update(resolved_at=clock.now(), resolved_by_id=actor.id,
+                           resolved_note=why).where(Discrepancy.id == d.id).execute()
+        ledger.audit("sync.discrepancy.resolve", f"manifest:{d.manifest_number}",
+                     {"tag": d.tag, "field": d.field, "ours": d.ours, "theirs": d.theirs,
+                      "why": why}, actor=actor, station=station)
+    return Discrepancy.get_by_id(discrepancy_id)

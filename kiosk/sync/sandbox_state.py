@@ -1,0 +1,429 @@
+"""The training sandbox's Metrc world: packages, manifests, lab results, and the writes made.
+
+Kept apart from the HTTP layer (``sandbox``) so the rules Metrc applies to a write (a package
+must belong to the licence, a location must exist, a reason may need a note, a package is
+finished only at zero) read as plain code. Every applied write object is appended to
+``applied`` with the time, so tests can count deliveries exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from kiosk import clock
+from kiosk.sync.sandbox_data import demo_data
+
+LIST_WINDOW_MAX = dt.timedelta(hours=24)
+
+
+class SandboxRefusal(Exception):
+    """A whole-request refusal, answered as ``{"Message": ...}``."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class RowErrors(Exception):
+    """Per-object validation errors, answered as ``[{"row": i, "message": ...}]``."""
+
+    def __init__(self, rows: list[tuple[int, str]]):
+        super().__init__("; ".join(m for _, m in rows))
+        self.rows = rows
+
+
+def stamp(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat() + "+00:00"
+
+
+def _parse_time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise SandboxRefusal(f"'{text}' is not an ISO 8601 time") from None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _day(text) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+class MetrcWorld:
+    """One facility's view of Metrc, built from ``demo_data``."""
+
+    def __init__(self, license: str, now: dt.datetime | None = None):
+        self.license = license
+        self.data = demo_data(license, now or clock.now())
+        self.items = {i["id"]: i for i in self.data["items"]}
+        self.locations = {loc["name"] for loc in self.data["locations"]}
+        self.reasons = {r["name"]: r for r in self.data["adjust_reasons"]}
+        self.units = {u["name"]: u for u in self.data["units"]}
+        self.packages: dict[str, dict] = {}
+        for pkg in self.data["on_hand"]:
+            self._add_package(pkg, pkg["location"], None)
+        self.deliveries: dict[int, dict] = {}
+        for transfer in self.data["transfers"]:
+            self.deliveries[transfer["delivery_id"]] = {
+                "transfer": transfer,
+                "packages": {p["tag"]: {"pkg": p, "state": "Shipped", "received": None}
+                             for p in transfer["packages"]}}
+        self.adjustments: list[dict] = []
+        self.receipts: list[dict] = []
+        self.applied: list[tuple[str, dict, dt.datetime]] = []  # (path, object, when)
+
+    def _add_package(self, pkg: dict, location: str, manifest: str | None) -> None:
+        item = self.items[pkg["item_id"]]
+        self.packages[pkg["tag"]] = {
+            "Id": pkg["package_id"], "Label": pkg["tag"], "PackageType": "Product",
+            "Quantity": Decimal(str(pkg["quantity"])), "UnitOfMeasureName": pkg["unit"],
+            "LocationName": location, "Note": "", "IsOnHold": False, "IsFinished": False,
+            "FinishedDate": None, "ProductionBatchNumber": pkg["batch"],
+            "ReceivedFromManifestNumber": manifest, "LastModified": clock.now(),
+            "Item": {"Id": item["id"], "Name": item["name"],
+                     "ProductCategoryName": item["category"], "ItemBrandName": item["brand"],
+                     "UnitThcPercent": item["thc_pct"], "UnitCbdPercent": item["cbd_pct"]}}
+
+    # -- dispatch ------------------------------------------------------------------------
+    def handle(self, method: str, template: str, path: str, query: dict, body):
+        """Answer one contract-valid request; raises RowErrors or SandboxRefusal."""
+        if "licenseNumber" in query and query["licenseNumber"] != self.license:
+            raise SandboxRefusal("No valid license found for this user.", 401)
+        parts = path.rstrip("/").split("/")
+        key = (method, template)
+        if key in _WRITES:
+            return self._write(path, body, *_WRITES[key])
+        handler = _READS.get(key)
+        if handler is None:
+            raise SandboxRefusal(f"The training sandbox does not simulate {method} {template}.",
+                                 501)
+        return handler(self, parts, query)
+
+    def _write(self, path: str, body: list, check, apply):
+        errors = []
+        for row, obj in enumerate(body):
+            try:
+                check(self, obj)
+            except ValueError as exc:
+                errors.append((row, str(exc)))
+        if errors:
+            raise RowErrors(errors)
+        ids = [apply(self, obj) for obj in body]
+        now = clock.now()
+        self.applied += [(path, obj, now) for obj in body]
+        return {"Ids": ids, "Warnings": None} if path.endswith("adjust") else None
+
+    # -- reads ---------------------------------------------------------------------------
+    def _window(self, query: dict, rows: list[dict]) -> list[dict]:
+        start, end = query.get("lastModifiedStart"), query.get("lastModifiedEnd")
+        if bool(start) != bool(end):
+            raise SandboxRefusal("lastModifiedStart and lastModifiedEnd must be sent together.")
+        if not start:
+            return rows
+        lo, hi = _parse_time(start), _parse_time(end)
+        if hi < lo or hi - lo > LIST_WINDOW_MAX:
+            raise SandboxRefusal("The last modified range may not exceed 24 hours.")
+        return [r for r in rows if lo <= _parse_time(r["LastModified"]) <= hi]
+
+    @staticmethod
+    def page(query: dict, rows: list) -> dict:
+        size = int(query.get("pageSize") or max(len(rows), 1))
+        number = int(query.get("pageNumber") or 1)
+        chunk = rows[(number - 1) * size: number * size]
+        pages = max(1, -(-len(rows) // size))
+        return {"Data": chunk, "Total": len(rows), "TotalRecords": len(rows), "PageSize": size,
+                "RecordsOnPage": len(chunk), "Page": number, "CurrentPage": number,
+                "TotalPages": pages}
+
+    def _incoming(self, parts, query):
+        rows = []
+        for delivery_id, delivery in self.deliveries.items():
+            t = delivery["transfer"]
+            received = sum(1 for p in delivery["packages"].values() if p["state"] != "Shipped")
+            rows.append({
+                "Id": t["transfer_id"], "ManifestNumber": t["manifest_number"],
+                "ShipperFacilityLicenseNumber": t["shipper_license"],
+                "ShipperFacilityName": t["shipper_name"], "DriverName": t["driver_name"],
+                "DriverOccupationalLicenseNumber": t["driver_license"],
+                "VehicleMake": t["vehicle_make"], "VehicleModel": t["vehicle_model"],
+                "VehicleLicensePlateNumber": t["vehicle_plate"], "DeliveryId": delivery_id,
+                "RecipientFacilityLicenseNumber": self.license,
+                "RecipientFacilityName": self.data["facility"]["name"],
+                "ShipmentTypeName": "Transfer", "ShipmentTransactionType": "Standard",
+                "PackageCount": len(delivery["packages"]), "ReceivedPackageCount": received,
+                "EstimatedDepartureDateTime": stamp(t["est_departure"]),
+                "EstimatedArrivalDateTime": stamp(t["est_arrival"]),
+                "IsVoided": False, "LastModified": stamp(delivery.get("modified")
+                                                         or t["last_modified"])})
+        return self.page(query, self._window(query, rows))
+
+    def _deliveries(self, parts, query):
+        transfer_id = int(parts[3])
+        rows = [{"Id": d_id, "ManifestNumber": d["transfer"]["manifest_number"],
+                 "RecipientFacilityLicenseNumber": self.license,
+                 "DeliveryPackageCount": len(d["packages"])}
+                for d_id, d in self.deliveries.items()
+                if d["transfer"]["transfer_id"] == transfer_id]
+        if not rows:
+            raise SandboxRefusal("Transfer not found.", 404)
+        return self.page(query, rows)
+
+    def _delivery_packages(self, parts, query):
+        delivery = self.deliveries.get(int(parts[4]) if parts[4].isdigit() else -1)
+        if delivery is None:
+            raise SandboxRefusal("Delivery not found.", 404)
+        rows = []
+        for entry in delivery["packages"].values():
+            pkg = entry["pkg"]
+            item = self.items[pkg["item_id"]]
+            accepted = entry["state"] == "Accepted"
+            rows.append({
+                "PackageId": pkg["package_id"], "PackageLabel": pkg["tag"],
+                "PackageType": "Product", "ItemId": item["id"], "ItemName": item["name"],
+                "ItemCategoryName": item["category"], "ItemBrandName": item["brand"],
+                "ItemUnitThcPercent": item["thc_pct"], "ItemUnitCbdPercent": item["cbd_pct"],
+                "ProductionBatchNumber": pkg["batch"], "LabTestingState": "TestPassed",
+                "ShipmentPackageState": entry["state"], "ShippedQuantity": pkg["quantity"],
+                "ShippedUnitOfMeasureName": pkg["unit"],
+                "ReceivedQuantity": entry["received"] if accepted else None,
+                "ReceivedUnitOfMeasureName": pkg["unit"] if accepted else None})
+        return self.page(query, rows)
+
+    def _lab_results(self, parts, query):
+        wanted = query.get("packageId", "")
+        rows = [{"PackageId": r["package_id"], "LabTestResultId": r["result_id"],
+                 "LabFacilityLicenseNumber": r["lab_license"], "LabFacilityName": r["lab_name"],
+                 "SourcePackageLabel": r["tag"], "TestPerformedDate": stamp(r["tested_at"]),
+                 "OverallPassed": r["overall_passed"], "TestTypeName": r["test_type"],
+                 "TestPassed": r["passed"], "TestResultLevel": r["level"],
+                 "LabTestResultDocumentFileId": r["document_id"], "ResultReleased": True}
+                for r in self.data["lab_results"] if str(r["package_id"]) == wanted]
+        return self.page(query, rows)
+
+    def _package_rows(self, which: str) -> list[dict]:
+        rows = []
+        for pkg in self.packages.values():
+            state = ("inactive" if pkg["IsFinished"] else "onhold" if pkg["IsOnHold"]
+                     else "active")
+            if state == which:
+                rows.append({**pkg, "Quantity": float(pkg["Quantity"]),
+                             "LastModified": stamp(pkg["LastModified"]),
+                             "FinishedDate": pkg["FinishedDate"]})
+        return rows
+
+    def _packages_list(self, parts, query):
+        return self.page(query, self._window(query, self._package_rows(parts[3])))
+
+    def _package_one(self, parts, query):
+        wanted = parts[3]
+        for pkg in self.packages.values():
+            if wanted in (pkg["Label"], str(pkg["Id"])):
+                return {**pkg, "Quantity": float(pkg["Quantity"]),
+                        "LastModified": stamp(pkg["LastModified"])}
+        # Metrc answers 401 for a record that is not valid for the licence.
+        raise SandboxRefusal("No valid package found for this license.", 401)
+
+    def _reasons(self, parts, query):
+        return self.page(query, [{"Name": r["name"], "RequiresNote": r["requires_note"],
+                                  "RequiresWasteWeight": False} for r in self.reasons.values()])
+
+    def _adjustments(self, parts, query):
+        return self.page(query, list(reversed(self.adjustments)))  # newest first
+
+    def _locations(self, parts, query):
+        rows = [{"Id": i + 1, "Name": loc["name"], "LocationTypeName": "Default",
+                 "ForPackages": True, "LastModified": stamp(self.data["transfers"][0]
+                                                             ["last_modified"])}
+                for i, loc in enumerate(self.data["locations"])]
+        return self.page(query, self._window(query, rows))
+
+    def _items(self, parts, query):
+        rows = [{"Id": i["id"], "Name": i["name"], "ProductCategoryName": i["category"],
+                 "ItemBrandName": i["brand"], "UnitOfMeasureName": i["unit"],
+                 "QuantityType": i["quantity_type"], "UnitThcPercent": i["thc_pct"],
+                 "UnitCbdPercent": i["cbd_pct"],
+                 "LastModified": stamp(self.data["transfers"][0]["last_modified"])}
+                for i in self.data["items"]]
+        return self.page(query, self._window(query, rows))
+
+    def _units(self, parts, query):
+        return [{"QuantityType": u["quantity_type"], "Name": u["name"],
+                 "Abbreviation": u["abbreviation"]} for u in self.data["units"]]
+
+    def _employees(self, parts, query):
+        return self.page(query, [{"FullName": e["name"], "IsManager": e["is_manager"],
+                                  "License": {"Number": e["license"]}}
+                                 for e in self.data["employees"]])
+
+    def _facilities(self, parts, query):
+        return [{"Name": self.data["facility"]["name"],
+                 "License": {"Number": self.license, "LicenseType": "Retailer"}}]
+
+    def _receipts(self, parts, query):
+        which = parts[4]
+        rows = [r for r in self.receipts if (which == "inactive") == r["IsFinal"]]
+        return self.page(query, self._window(query, rows))
+
+    def _receipt_external(self, parts, query):
+        for receipt in self.receipts:
+            if receipt["ExternalReceiptNumber"] == parts[-1]:
+                return receipt
+        raise SandboxRefusal("Receipt not found.", 404)
+
+    # -- writes: check (raise ValueError in plain words), then apply -----------------------
+    def _pkg(self, obj: dict, key: str = "Label") -> dict:
+        label = obj.get(key)
+        pkg = self.packages.get(label or "")
+        if pkg is None:
+            raise ValueError(f"Package {label} does not exist in the current Facility.")
+        return pkg
+
+    def _check_location(self, obj):
+        self._pkg(obj)
+        if obj.get("Location") not in self.locations:
+            raise ValueError(f"Location {obj.get('Location')!r} does not exist.")
+        _day(obj.get("MoveDate"))
+
+    def _apply_location(self, obj):
+        pkg = self.packages[obj["Label"]]
+        pkg["LocationName"], pkg["LastModified"] = obj["Location"], clock.now()
+
+    def _check_note(self, obj):
+        self._pkg(obj, "PackageLabel")
+
+    def _apply_note(self, obj):
+        pkg = self.packages[obj["PackageLabel"]]
+        pkg["Note"], pkg["LastModified"] = obj.get("Note") or "", clock.now()
+
+    def _check_adjust(self, obj):
+        pkg = self._pkg(obj)
+        reason = self.reasons.get(obj.get("AdjustmentReason"))
+        if reason is None:
+            raise ValueError(f"Adjustment reason {obj.get('AdjustmentReason')!r} is not valid "
+                             "for this facility.")
+        if reason["requires_note"] and not (obj.get("ReasonNote") or "").strip():
+            raise ValueError(f"A note is required for adjustment reason {reason['name']!r}.")
+        unit = self.units.get(obj.get("UnitOfMeasure"))
+        own = self.units[pkg["UnitOfMeasureName"]]
+        if unit is None or unit["quantity_type"] != own["quantity_type"]:
+            raise ValueError(f"Unit of measure {obj.get('UnitOfMeasure')!r} cannot be used "
+                             f"with package {pkg['Label']} ({own['name']}).")
+        if pkg["IsFinished"]:
+            raise ValueError(f"Package {pkg['Label']} is finished and cannot be adjusted.")
+        if unit["name"] != own["name"]:
+            raise ValueError(f"Adjust package {pkg['Label']} in {own['name']}.")
+        if pkg["Quantity"] + Decimal(str(obj.get("Quantity"))) < 0:
+            raise ValueError(f"Package {pkg['Label']} would have a negative quantity.")
+        _day(obj.get("AdjustmentDate"))
+
+    def _apply_adjust(self, obj):
+        pkg = self.packages[obj["Label"]]
+        pkg["Quantity"] += Decimal(str(obj["Quantity"]))
+        pkg["LastModified"] = clock.now()
+        adjustment_id = 600000 + len(self.adjustments) + 1
+        self.adjustments.append({
+            "Id": adjustment_id, "PackageId": pkg["Id"], "PackageLabel": pkg["Label"],
+            "AdjustmentQuantity": float(obj["Quantity"]),
+            "AdjustmentUnitOfMeasureName": obj["UnitOfMeasure"],
+            "AdjustmentReasonName": obj["AdjustmentReason"],
+            "AdjustmentNote": obj.get("ReasonNote") or "",
+            "AdjustmentDate": obj["AdjustmentDate"], "AdjustedByUserName": "Training User"})
+        return adjustment_id
+
+    def _check_finish(self, obj):
+        pkg = self._pkg(obj)
+        if pkg["Quantity"] != 0:
+            raise ValueError(f"Package {pkg['Label']} still has {pkg['Quantity']} "
+                             f"{pkg['UnitOfMeasureName']} and cannot be finished.")
+        _day(obj.get("ActualDate"))
+
+    def _apply_finish(self, obj):
+        pkg = self.packages[obj["Label"]]
+        pkg["IsFinished"], pkg["FinishedDate"] = True, obj["ActualDate"]
+        pkg["LastModified"] = clock.now()
+
+    def _check_unfinish(self, obj):
+        if not self._pkg(obj)["IsFinished"]:
+            raise ValueError(f"Package {obj['Label']} is not finished.")
+
+    def _apply_unfinish(self, obj):
+        pkg = self.packages[obj["Label"]]
+        pkg["IsFinished"], pkg["FinishedDate"] = False, None
+        pkg["LastModified"] = clock.now()
+
+    def _check_receipt(self, obj):
+        if any(r["ExternalReceiptNumber"] == obj.get("ExternalReceiptNumber")
+               for r in self.receipts if obj.get("ExternalReceiptNumber")):
+            raise ValueError(f"Receipt {obj['ExternalReceiptNumber']} already exists.")
+        for line in obj.get("Transactions") or []:
+            self._pkg(line, "PackageLabel")
+
+    def _apply_receipt(self, obj):
+        receipt_id = 700000 + len(self.receipts) + 1
+        self.receipts.append({"Id": receipt_id, "ExternalReceiptNumber":
+                              obj.get("ExternalReceiptNumber"), "SalesDateTime":
+                              obj.get("SalesDateTime"), "IsFinal": False,
+                              "Transactions": obj.get("Transactions") or [],
+                              "LastModified": stamp(clock.now())})
+        return receipt_id
+
+    # -- a person receiving the manifest in Metrc's web screen (training control) ---------
+    def receive(self, manifest_number: str, packages: list[dict] | None = None) -> None:
+        """Mark a manifest's packages accepted or rejected, as a person would in Metrc.
+
+        ``packages`` is ``[{tag, state: accepted|rejected, received_quantity}]``; omitted
+        packages are accepted at their shipped quantity.
+        """
+        for delivery in self.deliveries.values():
+            if delivery["transfer"]["manifest_number"] == manifest_number:
+                break
+        else:
+            raise SandboxRefusal(f"manifest {manifest_number} is not incoming")
+        verdicts = {p["tag"]: p for p in packages or []}
+        for label, entry in delivery["packages"].items():
+            verdict = verdicts.get(label, {})
+            state = verdict.get("state", "accepted")
+            qty = verdict.get("received_quantity", entry["pkg"]["quantity"])
+            if state == "rejected":
+                entry["state"], entry["received"] = "Rejected", None
+            else:
+                entry["state"], entry["received"] = "Accepted", float(qty)
+                self._add_package({**entry["pkg"], "quantity": qty}, "Receiving Dock",
+                                  manifest_number)
+        delivery["modified"] = clock.now()
+
+
+_WRITES = {
+    ("PUT", "/packages/v2/location"): (MetrcWorld._check_location, MetrcWorld._apply_location),
+    ("PUT", "/packages/v2/note"): (MetrcWorld._check_note, MetrcWorld._apply_note),
+    ("POST", "/packages/v2/adjust"): (MetrcWorld._check_adjust, MetrcWorld._apply_adjust),
+    ("PUT", "/packages/v2/finish"): (MetrcWorld._check_finish, MetrcWorld._apply_finish),
+    ("PUT", "/packages/v2/unfinish"): (MetrcWorld._check_unfinish, MetrcWorld._apply_unfinish),
+    ("POST", "/sales/v2/receipts"): (MetrcWorld._check_receipt, MetrcWorld._apply_receipt),
+}
+
+_READS = {
+    ("GET", "/transfers/v2/incoming"): MetrcWorld._incoming,
+    ("GET", "/transfers/v2/{id}/deliveries"): MetrcWorld._deliveries,
+    ("GET", "/transfers/v2/deliveries/{id}/packages"): MetrcWorld._delivery_packages,
+    ("GET", "/labtests/v2/results"): MetrcWorld._lab_results,
+    ("GET", "/packages/v2/active"): MetrcWorld._packages_list,
+    ("GET", "/packages/v2/onhold"): MetrcWorld._packages_list,
+    ("GET", "/packages/v2/inactive"): MetrcWorld._packages_list,
+    ("GET", "/packages/v2/{id}"): MetrcWorld._package_one,
+    ("GET", "/packages/v2/{label}"): MetrcWorld._package_one,
+    ("GET", "/packages/v2/adjust/reasons"): MetrcWorld._reasons,
+    ("GET", "/packages/v2/adjustments"): MetrcWorld._adjustments,
+    ("GET", "/locations/v2/active"): MetrcWorld._locations,
+    ("GET", "/items/v2/active"): MetrcWorld._items,
+    ("GET", "/unitsofmeasure/v2/active"): MetrcWorld._units,
+    ("GET", "/employees/v2"): MetrcWorld._employees,
+    ("GET", "/employees/v2/"): MetrcWorld._employees,
+    ("GET", "/facilities/v2"): MetrcWorld._facilities,
+    ("GET", "/sales/v2/receipts/active"): MetrcWorld._receipts,
+    ("GET", "/sales/v2/receipts/inactive"): MetrcWorld._receipts,
+    ("GET", "/sales/v2/receipts/external/{externalNumber}"): MetrcWorld._receipt_external,
+}
