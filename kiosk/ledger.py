@@ -114,6 +114,8 @@ def verify_quantities() -> list[str]:
     problems = []
     for pkg_id, tag, qty in Package.select(Package.id, Package.tag, Package.quantity).tuples():
         total = Decimal(str(sums.get(pkg_id) or 0)).quantize(Decimal("0.0001"))
-        if Decimal(str(qty)).quantize(Decimal("0.0001")) != total:
-            problems.append(f"Package {tag} shows {qty} but its movements add up to {total}.")
+        cached = Decimal(str(qty)).quantize(Decimal("0.0001"))
+        if cached != total:
+            problems.append(f"Package {tag} shows {cached.normalize():f} but its movements "
+                            f"add up to {total.normalize():f}.")
     return problems

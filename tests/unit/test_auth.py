@@ -1,0 +1,103 @@
+"""Badge + PIN: clear refusals, lockout after five failures, server-side sessions."""
+
+import datetime as dt
+
+from kiosk import auth, db
+from kiosk.models import AuditEntry, LoginAttempt, LoginSession
+
+
+def _auth(badge, pin):
+    with db.write():
+        return auth.authenticate(badge, pin, station="test-1")
+
+
+def test_pin_is_stored_only_as_a_slow_salted_hash(make_employee):
+    ana = make_employee("Ana", "1001", "1234")
+    assert "1234" not in ana.pin_hash and ana.pin_hash.startswith("scrypt$")
+    other = make_employee("Bo", "1002", "1234")
+    assert other.pin_hash != ana.pin_hash  # salted
+
+
+def test_good_and_bad_pins(make_employee, fixed_clock):
+    make_employee("Ana", "1001", "1234")
+    assert _auth("1001", "1234").ok
+    result = _auth("1001", "9999")
+    assert not result.ok and result.message == "Wrong PIN. Try again."
+
+
+def test_unknown_and_inactive_badges_are_named(make_employee, fixed_clock):
+    make_employee("Ivan", "1009", "9012", active=False)
+    assert "not known here" in _auth("4242", "1234").message
+    assert "no longer active" in _auth("1009", "9012").message
+
+
+def test_five_failures_lock_the_badge_for_five_minutes(make_employee, fixed_clock):
+    make_employee("Ana", "1001", "1234")
+    for _ in range(4):
+        assert _auth("1001", "0000").message == "Wrong PIN. Try again."
+    assert "now locked for 5 minutes" in _auth("1001", "0000").message
+    # Even the right PIN is refused while locked.
+    assert "locked" in _auth("1001", "1234").message
+    assert AuditEntry.select().where(AuditEntry.action == "badge.locked").count() == 1
+    fixed_clock.advance(minutes=4, seconds=59)
+    assert not _auth("1001", "1234").ok
+    fixed_clock.advance(seconds=2)
+    assert _auth("1001", "1234").ok
+
+
+def test_a_success_resets_the_failure_count(make_employee, fixed_clock):
+    make_employee("Ana", "1001", "1234")
+    for _ in range(4):
+        _auth("1001", "0000")
+    assert _auth("1001", "1234").ok
+    for _ in range(4):
+        _auth("1001", "0000")
+    assert _auth("1001", "1234").ok
+
+
+def test_every_attempt_is_logged(make_employee, fixed_clock):
+    make_employee("Ana", "1001", "1234")
+    _auth("1001", "1")
+    _auth("1001", "1234")
+    _auth("77", "1")
+    assert [(a.badge, a.ok) for a in LoginAttempt.select().order_by(LoginAttempt.id)] == \
+        [("1001", False), ("1001", True), ("77", False)]
+
+
+def test_sessions_renew_expire_and_end(make_employee, fixed_clock):
+    ana = make_employee("Ana", "1001", "1234")
+    bo = make_employee("Bo", "1002", "1234")
+    with db.write():
+        first = auth.start_session(ana, "vault-1")
+        second = auth.start_session(ana, "vault-1")
+    assert first.token != second.token  # a new token at every login
+    assert auth.current_session(first.token) is None  # the older one ended
+    policy = auth.Policy(idle_seconds=90, warning_seconds=20)
+    fixed_clock.advance(seconds=109)
+    assert auth.current_session(second.token, policy) is not None
+    fixed_clock.advance(seconds=2)
+    assert auth.current_session(second.token, policy) is None  # idle past the lock
+    with db.write():
+        third = auth.start_session(bo, "vault-1")
+        auth.end_session(third, "logout")
+    assert auth.current_session(third.token) is None
+    assert LoginSession.get_by_id(third.id).end_reason == "logout"
+
+
+def test_deactivating_an_employee_kills_their_session(make_employee, fixed_clock):
+    ana = make_employee("Ana", "1001", "1234")
+    with db.write():
+        session = auth.start_session(ana, "vault-1")
+        ana.active = False
+        ana.save()
+    assert auth.current_session(session.token) is None
+
+
+def test_lock_window_is_measured_from_the_fifth_failure(make_employee, fixed_clock):
+    make_employee("Ana", "1001", "1234")
+    policy = auth.Policy()
+    for _ in range(5):
+        _auth("1001", "0")
+        fixed_clock.advance(seconds=30)
+    until = auth.locked_until("1001", policy)
+    assert until == fixed_clock.now() - dt.timedelta(seconds=30) + dt.timedelta(minutes=5)

@@ -1,0 +1,283 @@
+"""The engine's invariants: one transaction per step, stale screens and double taps refused,
+guards and refusals recorded, signatures bound to what they sign, runs pinned to a version."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from kiosk import db, engine, ledger
+from kiosk.engine import Option, Refuse, Signer
+from kiosk.models import (
+    Item,
+    Location,
+    Movement,
+    OutboxMessage,
+    Package,
+    PrintJob,
+    Run,
+    Signature,
+    StepEvent,
+)
+
+TAG = "1A4060300000000000000001"
+
+
+def tag_is_known(run, scanned):
+    """The package exists."""
+    return None if Package.get_or_none(Package.tag == scanned.value) else "Unknown package."
+
+
+def keep_tag(run, scanned, ctx):
+    """Remember the tag."""
+    run.data["tag"] = scanned.value
+
+
+def adjust(run, number, ctx):
+    """Write a movement and an outbox message; refuse 13 after writing (nothing may stay)."""
+    package = Package.get(Package.tag == run.data["tag"])
+    ctx.movement(package, number - package.quantity, "adjust", reason="count")
+    ctx.outbox("metrc", "package.adjust", {"tag": package.tag}, ordering_key=package.tag)
+    if number == 13:
+        raise Refuse("Thirteen is unlucky; count again.")
+    if number == 666:
+        raise RuntimeError("the power went out")
+
+
+def slip(run):
+    """One slip."""
+    return [{"device": "receipt", "layout": "count_sheet", "data": {"tag": run.data["tag"]}}]
+
+
+def finished(run, signers, ctx):
+    """Remember who signed."""
+    run.data["signed_by"] = [s.name for s in signers]
+
+
+def make_workflow(version=1):
+    return engine.Workflow(
+        key="test_flow", title="Test flow", sop="TEST-1", version=version,
+        roles=("counter", "manager"),
+        steps=(
+            engine.scan("tag", "Scan a tag", ("package_tag",), guards=(tag_is_known,),
+                        effect=keep_tag),
+            engine.count("qty", "How many?", unit="units", whole=True, effect=adjust),
+            engine.choose("cond", "Condition?", (Option("ok", "Fine"),
+                                                 Option("bad", "Damaged", next="tag"))),
+            engine.confirm("seal", "Seal intact?"),
+            engine.print_step("print", "Print", jobs=slip),
+            engine.sign_off("sign", "Sign", (Signer(("counter",), "performed"),
+                                             Signer(("manager",), "approved")),
+                            effect=finished),
+        ))
+
+
+class Registry:
+    def __init__(self, *flows):
+        self.flows = {f.key: f for f in flows}
+
+    def get(self, key):
+        return self.flows.get(key)
+
+
+@pytest.fixture
+def store(database, make_employee, fixed_clock):
+    with db.write():
+        shelf = Location.create(code="LOC-V-A1", name="Shelf A1", kind="vault")
+        item = Item.create(name="Gummies", category="Edible")
+        package = Package.create(tag=TAG, item=item, created_at=fixed_clock.now())
+        ledger.receive(package, 10, to_location=shelf)
+    return {
+        "counter": make_employee("Cora", "2001", "1111", "counter"),
+        "manager": make_employee("Max", "2002", "2222", "manager"),
+        "runner": make_employee("Rui", "2003", "3333", "runner"),
+        "workflow": make_workflow(),
+    }
+
+
+def submit(store, run, step, raw, who="counter", rev=None, registry=None):
+    run = Run.get_by_id(run.id)
+    return engine.submit(run.id, step, run.rev if rev is None else rev, raw, store[who],
+                         "test-1", {"training": True}, registry or Registry(store["workflow"]))
+
+
+def start(store):
+    return engine.start(store["workflow"], store["counter"], "test-1", {})
+
+
+def walk_to(store, run, step_id):
+    answers = {"tag": {"value": TAG}, "qty": {"value": "9"}, "cond": {"value": "ok"},
+               "seal": {"value": "pass"}, "print": {"value": "print"}}
+    for step in ("tag", "qty", "cond", "seal", "print"):
+        if step == step_id:
+            return
+        assert submit(store, run, step, answers[step]).accepted
+
+
+def test_a_whole_run_records_every_step_and_its_effects(store):
+    run = start(store)
+    walk_to(store, run, "sign")
+    first = submit(store, run, "sign", {"badge": "2001", "pin": "1111"})
+    assert first.accepted and "Next signature" in first.message
+    done = submit(store, run, "sign", {"badge": "2002", "pin": "2222"})
+    assert done.tone == "done"
+    run = Run.get_by_id(run.id)
+    assert run.status == "completed" and run.data["signed_by"] == ["Cora", "Max"]
+    assert Package.get(Package.tag == TAG).quantity == Decimal(9)
+    assert OutboxMessage.select().count() == 1 and PrintJob.select().count() == 1
+    assert PrintJob.get().training is True
+    assert [e.step_id for e in StepEvent.select().order_by(StepEvent.id)] == \
+        ["tag", "qty", "cond", "seal", "print", "sign", "sign"]
+    assert ledger.verify_chain() == [] and ledger.verify_quantities() == []
+
+
+def test_a_wrong_answer_is_recorded_refused_and_the_step_stays(store):
+    run = start(store)
+    outcome = submit(store, run, "tag", {"value": "012345678905"})
+    assert not outcome.accepted
+    assert "item barcode" in outcome.message and "package tag" in outcome.message
+    outcome = submit(store, run, "tag", {"value": "1A4060300000000000000099"})
+    assert outcome.message == "Unknown package."
+    events = list(StepEvent.select().order_by(StepEvent.id))
+    assert [e.accepted for e in events] == [False, False]
+    assert Run.get_by_id(run.id).current_step == "tag"
+
+
+def test_stale_screen_and_double_tap_record_nothing_twice(store):
+    run = start(store)
+    rev = Run.get_by_id(run.id).rev
+    assert submit(store, run, "tag", {"value": TAG}, rev=rev).accepted
+    again = submit(store, run, "tag", {"value": TAG}, rev=rev)  # the double tap
+    assert again.tone == "stale" and "nothing new was saved" in again.message
+    assert StepEvent.select().count() == 1
+    # A second tab showing the old step posts to it: refused too.
+    stale = submit(store, run, "tag", {"value": TAG}, rev=rev + 5)
+    assert stale.tone == "stale"
+    assert StepEvent.select().count() == 1
+
+
+def test_concurrent_double_submit_takes_exactly_one(store):
+    run = start(store)
+    rev = Run.get_by_id(run.id).rev
+    outcomes = []
+
+    def tap():
+        with db.connection():
+            outcomes.append(submit(store, run, "tag", {"value": TAG}, rev=rev))
+
+    threads = [threading.Thread(target=tap) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(o.accepted for o in outcomes) == [False, False, False, True]
+    assert StepEvent.select().where(StepEvent.accepted == True).count() == 1  # noqa: E712
+
+
+def test_a_refusing_effect_keeps_nothing_it_wrote(store):
+    run = start(store)
+    walk_to(store, run, "qty")
+    outcome = submit(store, run, "qty", {"value": "13"})
+    assert not outcome.accepted and outcome.message == "Thirteen is unlucky; count again."
+    assert Movement.select().where(Movement.kind == "adjust").count() == 0
+    assert OutboxMessage.select().count() == 0
+    assert Package.get(Package.tag == TAG).quantity == Decimal(10)
+    assert Run.get_by_id(run.id).current_step == "qty"
+
+
+def test_a_crash_inside_a_step_leaves_no_half_step(store):
+    run = start(store)
+    walk_to(store, run, "qty")
+    before = (StepEvent.select().count(), Run.get_by_id(run.id).rev)
+    with pytest.raises(RuntimeError):
+        submit(store, run, "qty", {"value": "666"})
+    assert (StepEvent.select().count(), Run.get_by_id(run.id).rev) == before
+    assert Movement.select().where(Movement.kind == "adjust").count() == 0
+    assert OutboxMessage.select().count() == 0
+    # The same screen can simply try again.
+    assert submit(store, run, "qty", {"value": "8"}).accepted
+
+
+def test_counts_choices_and_confirmations_are_checked(store):
+    run = start(store)
+    walk_to(store, run, "qty")
+    assert submit(store, run, "qty", {"value": "two"}).message == "Enter a number of units."
+    assert "whole number" in submit(store, run, "qty", {"value": "2.5"}).message
+    assert "less than 0" in submit(store, run, "qty", {"value": "-1"}).message
+    assert submit(store, run, "qty", {"value": "5"}).accepted
+    assert submit(store, run, "cond", {"value": "maybe"}).message == "Choose one of the buttons."
+    assert submit(store, run, "cond", {"value": "bad"}).accepted   # loops back to the tag
+    assert Run.get_by_id(run.id).current_step == "tag"
+    walk_to(store, run, "seal")
+    assert "Say what is wrong" in submit(store, run, "seal", {"value": "fail"}).message
+    assert submit(store, run, "seal", {"value": "fail", "reason": "torn"}).accepted
+
+
+def test_signatures_need_fresh_badge_and_pin_two_people_and_the_right_roles(store):
+    run = start(store)
+    walk_to(store, run, "sign")
+    assert submit(store, run, "sign", {"badge": "2001", "pin": "0000"}).message == \
+        "Wrong PIN. Try again."
+    assert "can't sign as performed" in submit(store, run, "sign",
+                                               {"badge": "2003", "pin": "3333"}).message
+    assert submit(store, run, "sign", {"badge": "2001", "pin": "1111"}).accepted
+    # The same person cannot fill the second signature, whatever roles they hold.
+    twice = submit(store, run, "sign", {"badge": "2001", "pin": "1111"})
+    assert "already signed" in twice.message
+    # The logged-in session is never a signature: the PIN is always asked.
+    assert "Wrong PIN" in submit(store, run, "sign", {"badge": "2002", "pin": ""},
+                                 who="manager").message
+    assert submit(store, run, "sign", {"badge": "2002", "pin": "2222"}).tone == "done"
+    signatures = list(Signature.select().order_by(Signature.id))
+    assert [(s.printed_name, s.role, s.meaning) for s in signatures] == \
+        [("Cora", "counter", "performed"), ("Max", "manager", "approved")]
+    assert all(len(s.record_hash) == 64 for s in signatures)
+    assert signatures[0].record_hash != signatures[1].record_hash  # each signs what it saw
+    # The PIN never reaches the record.
+    assert all("pin" not in (e.value or {}) for e in StepEvent.select())
+
+
+def test_record_hash_changes_when_the_signed_record_changes(store):
+    run = start(store)
+    walk_to(store, run, "sign")
+    run = Run.get_by_id(run.id)
+    before = engine.record_hash(run)
+    run.data["tampered"] = True
+    assert engine.record_hash(run) != before
+
+
+def test_a_run_resumes_exactly_where_it_was_after_a_restart(store, database):
+    run = start(store)
+    walk_to(store, run, "seal")
+    rev = Run.get_by_id(run.id).rev
+    db.database.close()
+    db.init(database)  # a new process would bind afresh
+    db.database.connect()
+    resumed = Run.get_by_id(run.id)
+    assert (resumed.current_step, resumed.rev, resumed.data["tag"]) == ("seal", rev, TAG)
+    assert submit(store, resumed, "seal", {"value": "pass"}).accepted
+
+
+def test_runs_are_pinned_to_their_workflow_version(store):
+    run = start(store)
+    newer = Registry(make_workflow(version=2))
+    outcome = submit(store, run, "tag", {"value": TAG}, registry=newer)
+    assert outcome.tone == "stale" and "version 1" in outcome.message and "version 2" in \
+        outcome.message
+
+
+def test_only_permitted_roles_work_on_a_run(store):
+    run = start(store)
+    outcome = submit(store, run, "tag", {"value": TAG}, who="runner")
+    assert not outcome.accepted and "may not work on" in outcome.message
+    with pytest.raises(PermissionError):
+        engine.start(store["workflow"], store["runner"], "test-1", {})
+
+
+def test_cancel_needs_a_reason_and_the_right_person(store):
+    run = start(store)
+    with pytest.raises(ValueError, match="Say why"):
+        engine.cancel(run.id, store["counter"], "test-1", " ")
+    with pytest.raises(PermissionError):
+        engine.cancel(run.id, store["runner"], "test-1", "wrong delivery")
+    cancelled = engine.cancel(run.id, store["manager"], "test-1", "wrong delivery")
+    assert cancelled.status == "cancelled" and cancelled.cancel_reason == "wrong delivery"
+    assert submit(store, run, "tag", {"value": TAG}).tone == "stale"
