@@ -116,16 +116,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """A real PostgreSQL server on loopback for this test session; yields a base URL."""
+    import tempfile
+
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     assert bins, "PostgreSQL is not installed: `make test` installs Debian's postgresql"
     bin_dir = bins[-1]
-    data = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's tmp dir: that is private to root and the server runs as postgres.
+    home = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
+    data = home / "data"
     port = free_port()
     as_postgres = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
     if os.geteuid() == 0:
-        shutil.chown(data.parent, "postgres")
+        shutil.chown(home, "postgres")
     subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust",
                     "-U", "kiosk", "--no-sync"], check=True, capture_output=True)
     log = data.parent / "pg.log"
@@ -136,6 +140,7 @@ def postgres_server(tmp_path_factory):
     yield base
     subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast",
                     "stop"], capture_output=True)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
