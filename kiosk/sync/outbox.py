@@ -196,7 +196,8 @@ def summary(deadline_hours: int = 24, now: dt.datetime | None = None) -> dict:
                       .where(OutboxMessage.status.in_(OPEN))
                       .group_by(OutboxMessage.status).tuples())
         oldest = (OutboxMessage.select(fn.MIN(OutboxMessage.created_at))
-                  .where(OutboxMessage.status.in_(OPEN)).scalar())
+                  .where(OutboxMessage.status.in_(OPEN), OutboxMessage.target != "pos")
+                  .scalar())
         targets = [t for (t,) in OutboxMessage.select(OutboxMessage.target).distinct().tuples()]
         per_target = {}
         for target in sorted(set(targets) | {"metrc"}):

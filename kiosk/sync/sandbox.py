@@ -198,9 +198,31 @@ def _our_license() -> str:
         return OUR_LICENSE
 
 
+def adopt_store_stock(world: MetrcWorld) -> int:
+    """Load the local store's locations and packages into the sandbox, when a store database
+    is bound in this process (``make demo``), so the demo's moves and adjustments are of
+    packages Metrc knows. Returns how many packages were added."""
+    from kiosk import db
+    from kiosk.models import Location, Package
+
+    if db.database.obj is None:
+        return 0
+    with db.connection():
+        locations = [name for (name,) in Location.select(Location.name).tuples()]
+        packages = [{"tag": p.tag, "quantity": p.quantity, "unit": p.unit,
+                     "location": p.location.name if p.location_id else None,
+                     "item_name": p.item.name, "batch": p.batch}
+                    for p in Package.select().where(Package.status != "destroyed")]
+    return world.adopt(locations, packages)
+
+
 def serve(port: int, host: str = "127.0.0.1") -> None:
     """Run the training sandbox in the foreground until interrupted (``kiosk sandbox``)."""
     sandbox = Sandbox()
+    try:
+        adopt_store_stock(sandbox.world)
+    except Exception as exc:  # the sandbox still serves its own demo world
+        print(f"Training sandbox: could not read the store's stock ({exc}).")
     server = make_server(host, port, sandbox, threaded=True, request_handler=_QuietHandler)
     print(f"Training Metrc sandbox for licence {sandbox.world.license} on http://{host}:{port}")
     try:

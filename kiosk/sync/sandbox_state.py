@@ -87,6 +87,27 @@ class MetrcWorld:
                      "ProductCategoryName": item["category"], "ItemBrandName": item["brand"],
                      "UnitThcPercent": item["thc_pct"], "UnitCbdPercent": item["cbd_pct"]}}
 
+    def adopt(self, locations: list[str], packages: list[dict]) -> int:
+        """Start Metrc agreeing with a store's opening stock (training only).
+
+        ``packages`` are dicts with tag, quantity, unit, location, item_name, batch. Returns
+        how many were new to the sandbox.
+        """
+        self.locations.update(locations)
+        added = 0
+        for number, pkg in enumerate(packages):
+            if pkg["tag"] in self.packages:
+                continue
+            self.packages[pkg["tag"]] = {
+                "Id": 900000 + number, "Label": pkg["tag"], "PackageType": "Product",
+                "Quantity": Decimal(str(pkg["quantity"])), "UnitOfMeasureName": pkg["unit"],
+                "LocationName": pkg.get("location"), "Note": "", "IsOnHold": False,
+                "IsFinished": False, "FinishedDate": None,
+                "ProductionBatchNumber": pkg.get("batch", ""), "ReceivedFromManifestNumber": None,
+                "LastModified": clock.now(), "Item": {"Name": pkg.get("item_name", "")}}
+            added += 1
+        return added
+
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, method: str, template: str, path: str, query: dict, body):
         """Answer one contract-valid request; raises RowErrors or SandboxRefusal."""

@@ -1,5 +1,67 @@
-"""Screens for this area (filled in by its own issue)."""
+"""Inbound webhooks from the POS: sales (for reconciliation) and pick requests.
 
-from flask import Blueprint
+These are machine requests, not browser ones: instead of the CSRF token they must carry an
+HMAC signature (``X-Kiosk-Signature``, see ``kiosk.sync.pos``) made with the shared POS
+secret and no older than five minutes. Anything unsigned, wrongly signed or stale is refused
+with 401 and nothing is stored.
+"""
 
-bp = Blueprint("api", __name__)
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+
+from kiosk.sync import pos
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _verified():
+    """The decoded JSON body, or a refusal response."""
+    body = request.get_data()
+    problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""),
+                         request.headers.get(pos.SIGNATURE_HEADER), body)
+    if problem:
+        return None, (jsonify(error=f"Refused: {problem}."), 401)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None, (jsonify(error="The body is not JSON."), 400)
+    if not isinstance(data, dict):
+        return None, (jsonify(error="The body must be a JSON object."), 400)
+    return data, None
+
+
+@bp.post("/pos/sales")
+def sales():
+    """``{"receipt", "sold_at", "lines": [{"tag", "quantity", "unit", "amount"}]}``"""
+    data, refusal = _verified()
+    if refusal:
+        return refusal
+    try:
+        lines = data.get("lines") or []
+        if not lines:
+            raise ValueError("a sale needs at least one line")
+        new = sum(pos.record_sale("webhook", data.get("receipt", ""), line.get("tag", ""),
+                                  line.get("quantity"), data.get("sold_at"),
+                                  unit=line.get("unit") or "Each", amount=line.get("amount"))
+                  for line in lines)
+    except (ValueError, AttributeError, TypeError) as exc:
+        return jsonify(error=f"Not stored: {exc}."), 400
+    return jsonify(ok=True, new=new)
+
+
+@bp.post("/pos/pick-requests")
+def pick_requests():
+    """``{"id", "lines": [{"tag" or "item", "quantity"}], "note", "requested_at"}``"""
+    data, refusal = _verified()
+    if refusal:
+        return refusal
+    try:
+        new = pos.record_pick(str(data.get("id") or ""), data.get("lines"),
+                              note=str(data.get("note") or ""),
+                              requested_at=data.get("requested_at"))
+    except ValueError as exc:
+        return jsonify(error=f"Not stored: {exc}."), 400
+    return jsonify(ok=True, new=new)

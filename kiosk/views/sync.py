@@ -1,5 +1,104 @@
-"""Screens for this area (filled in by its own issue)."""
+"""The manager's sync screen: what is waiting for Metrc and the POS, and what needs a person.
 
-from flask import Blueprint
+Shows pending messages and the oldest one's age against the state's deadline, the health of
+each target, every message Metrc or the POS refused (with the error in plain words), and every
+difference the read-back found. Retry and resolve record who and why in the audit chain.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, render_template, request
+
+from kiosk.models import OutboxMessage
+from kiosk.models.sync import Discrepancy
+from kiosk.sync import outbox, pulls, readback
+from kiosk.views.home import login_required
 
 bp = Blueprint("sync", __name__)
+
+
+def _age(delta) -> str:
+    if delta is None:
+        return "nothing waiting"
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
+
+
+def _page(notice: str = "", tone: str = "ok"):
+    settings = current_app.config["KIOSK"]
+    summary = outbox.summary(int(settings.get("sync_deadline_hours", 24)))
+    attention = list(OutboxMessage.select().where(OutboxMessage.status == "attention")
+                     .order_by(OutboxMessage.id).limit(200))
+    waiting = list(OutboxMessage.select()
+                   .where(OutboxMessage.status.in_(("pending", "sending")),
+                          OutboxMessage.last_error != "")
+                   .order_by(OutboxMessage.id).limit(50))
+    differences = list(Discrepancy.select().where(Discrepancy.resolved_at.is_null())
+                       .order_by(Discrepancy.id))
+    template = "sync/_body.html" if request.headers.get("HX-Request") else "sync/screen.html"
+    return render_template(template, summary=summary, age=_age(summary["oldest_age"]),
+                           deadline_hours=int(summary["deadline"].total_seconds() // 3600),
+                           attention=attention, waiting=waiting, differences=differences,
+                           describe=readback.describe, notice=notice, tone=tone,
+                           last_pull=pulls.last_pull())
+
+
+@bp.get("/manager/sync")
+@login_required(roles=("manager",))
+def screen():
+    """The sync screen."""
+    return _page()
+
+
+def _why() -> str:
+    return (request.form.get("why") or "").strip()
+
+
+@bp.post("/manager/sync/messages/<int:message_id>/retry")
+@login_required(roles=("manager",))
+def retry(message_id: int):
+    """Send a parked message again."""
+    try:
+        outbox.retry(message_id, g.employee, _why() or "retry after fixing the cause",
+                     station=current_app.config["KIOSK"]["station"])
+    except (ValueError, OutboxMessage.DoesNotExist) as exc:
+        return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
+    return _page("The message is queued again.")
+
+
+@bp.post("/manager/sync/messages/<int:message_id>/resolve")
+@login_required(roles=("manager",))
+def resolve(message_id: int):
+    """Close a parked message without sending it; the reason is required."""
+    try:
+        outbox.resolve(message_id, g.employee, _why(),
+                       station=current_app.config["KIOSK"]["station"])
+    except (ValueError, OutboxMessage.DoesNotExist) as exc:
+        return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
+    return _page("Resolved; your name and reason are recorded.")
+
+
+@bp.post("/manager/sync/differences/<int:difference_id>/resolve")
+@login_required(roles=("manager",))
+def resolve_difference(difference_id: int):
+    """Explain a read-back difference; the reason is required."""
+    try:
+        readback.resolve(difference_id, g.employee, _why(),
+                         station=current_app.config["KIOSK"]["station"])
+    except (ValueError, Discrepancy.DoesNotExist) as exc:
+        return _page(str(exc) if isinstance(exc, ValueError) else "No such difference.",
+                     "error")
+    return _page("Resolved; your name and reason are recorded.")
+
+
+@bp.post("/sync/pull")
+@login_required(roles=("receiver", "manager"))
+def pull():
+    """Pull manifests from Metrc now (the receiving screen's button too)."""
+    sentence = pulls.pull_now(current_app.config["KIOSK"])
+    if request.headers.get("HX-Request") and request.form.get("fragment") == "sentence":
+        return render_template("sync/_sentence.html", sentence=sentence)
+    return _page(sentence, "error" if sentence.startswith("Metrc did not") else "ok")
