@@ -1,0 +1,409 @@
+"""Label layouts: what goes where on a label, in millimetres, independent of the printer.
+
+Each layout turns a job's data into a ``Label`` (a list of placed text, barcodes and boxes).
+The ZPL writer (``zpl.py``) and the on-screen preview (``preview.py``) both draw from that
+one ``Label``, so what the screen shows is what the printer gets.
+
+Layouts are written as a column of rows that flows from the top; the stock (2x1" or 4x6")
+decides the sizes. Every field is optional: a missing value leaves its row empty or drops
+it, never fails. Text is wrapped and cut to its row here (not by the printer's ``^FB``,
+which overwrites its last line when text is too long).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kiosk.hardware.code128 import BarcodeDataError, Symbol, plan
+
+MM_PER_INCH = 25.4
+TRAINING_BANNER = "TRAINING ONLY"  # big labels also carry a banner; every label has the mark
+
+
+class LayoutError(ValueError):
+    """The layout name is unknown or the data cannot be laid out; the message says which."""
+
+
+@dataclass(frozen=True)
+class Stock:
+    """Label stock: size and the type sizes and spacing that suit it (all in mm)."""
+
+    name: str
+    width: float
+    height: float
+    margin: float
+    gap: float
+    sizes: dict
+    bar_height: float
+    matrix: float  # the DataMatrix box (a square)
+
+    @property
+    def small(self) -> bool:
+        return self.height < 50
+
+
+STOCKS = {
+    "2x1": Stock("2x1", 2 * MM_PER_INCH, 1 * MM_PER_INCH, margin=1.2, gap=0.45,
+                 sizes={"xl": 3.9, "l": 3.0, "m": 2.3, "s": 2.1}, bar_height=6.8, matrix=9.6),
+    "4x6": Stock("4x6", 4 * MM_PER_INCH, 6 * MM_PER_INCH, margin=4.0, gap=2.2,
+                 sizes={"xl": 14.0, "l": 9.5, "m": 7.0, "s": 5.0}, bar_height=30.0, matrix=30.0),
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    """One line of text; ``size`` is the font height. ``reverse`` = white on a black box."""
+
+    x: float
+    y: float
+    w: float
+    size: float
+    text: str
+    reverse: bool = False
+
+
+@dataclass(frozen=True)
+class Box:
+    """A black box: filled, or a frame of ``line`` thickness."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    line: float = 0.0  # 0 = filled
+
+
+@dataclass(frozen=True)
+class Bars:
+    """A Code 128 barcode fitted into ``w`` mm (quiet zones included)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    symbol: Symbol
+
+    def fit(self, dpmm: float) -> tuple[int, int]:
+        """(module width in dots, left edge of the bars in dots) at ``dpmm`` dots per mm.
+
+        The module is a whole number of dots (printers cannot print half dots) and the
+        largest that fits; the symbol is centred in its box.
+        """
+        room = int(self.w * dpmm)
+        module = max(1, room // self.symbol.width_modules)
+        bars = len(self.symbol.modules) * module
+        return module, int(round(self.x * dpmm)) + (room - bars) // 2
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A square ECC 200 DataMatrix inside a ``size`` mm box."""
+
+    x: float
+    y: float
+    size: float
+    data: str
+
+    def grid(self) -> int:
+        """Modules per side of the smallest square symbol that holds the data.
+
+        Counts ASCII encodation (a digit pair is one codeword); printers may pick a more
+        compact encodation, which only makes the symbol smaller than this.
+        """
+        codewords, i = 0, 0
+        while i < len(self.data):
+            pair = self.data[i:i + 2]
+            i += 2 if len(pair) == 2 and pair.isdigit() else 1
+            codewords += 1
+        for side, capacity in _DATAMATRIX_SQUARES:
+            if codewords <= capacity:
+                return side
+        raise LayoutError("Too much data for a DataMatrix on this label.")
+
+    def module(self, dpmm: float) -> int:
+        """Module size in whole dots so the symbol fits the box."""
+        return max(1, int(self.size * dpmm) // self.grid())
+
+
+# ECC 200 square symbol sizes and their data capacity in codewords (ISO/IEC 16022 table).
+_DATAMATRIX_SQUARES = ((10, 3), (12, 5), (14, 8), (16, 12), (18, 18), (20, 22), (22, 30),
+                       (24, 36), (26, 44), (32, 62), (36, 86), (40, 114), (44, 144))
+MATRIX_SAFE = re.compile(r"^[0-9A-Za-z .\-/+:]+$")
+
+
+@dataclass
+class Label:
+    """A laid-out label: its stock and the placed items."""
+
+    layout: str
+    stock: Stock
+    training: bool
+    items: list = field(default_factory=list)
+
+
+# Approximate advance widths of the printer's scalable font 0, as a fraction of its height,
+# measured on rendered labels; wide letters are over-estimated so text never runs off.
+_NARROW = set("iljtfrI1.,:;'!|() ")
+_WIDE = set("MWmw@%")
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated printed width of ``text`` at font height ``size`` (mm)."""
+    total = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            total += 0.32
+        elif ch in _WIDE:
+            total += 0.86
+        elif ch.isupper() or ch.isdigit():
+            total += 0.56
+        else:
+            total += 0.52
+    return total * size
+
+
+def wrap(text: str, width: float, size: float, lines: int) -> list[str]:
+    """Word-wrap ``text`` into at most ``lines`` lines; the last one ends in "..." if cut."""
+    words = " ".join(str(text).split()).split(" ")
+    out: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if text_width(candidate, size) <= width:
+            current = candidate
+            continue
+        if current:
+            out.append(current)
+        current = word
+        while text_width(current, size) > width:  # a word longer than the line: split it
+            cut = len(current)
+            while cut > 1 and text_width(current[:cut], size) > width:
+                cut -= 1
+            out.append(current[:cut])
+            current = current[cut:]
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        last = out[lines - 1]
+        while last and text_width(last + "...", size) > width:
+            last = last[:-1]
+        out = out[:lines - 1] + [last.rstrip() + "..."]
+    return out
+
+
+class Flow:
+    """Places rows top to bottom on a stock; an optional DataMatrix sits in the top right."""
+
+    def __init__(self, layout: str, stock: Stock, training: bool):
+        self.label = Label(layout, stock, training)
+        self.stock = stock
+        self.y = stock.margin
+        self.left = stock.margin
+        self.right = stock.width - stock.margin
+        self.matrix_bottom = 0.0
+        self.marked = False
+
+    def _width(self, y: float) -> float:
+        """Row width at ``y``: narrower beside the DataMatrix."""
+        if y < self.matrix_bottom:
+            return self.right - self.left - self.stock.matrix - self.stock.gap
+        return self.right - self.left
+
+    def matrix(self, data) -> None:
+        """A DataMatrix in the top-right corner (skipped for data it cannot carry safely)."""
+        data = _clean(data)
+        if not data or not MATRIX_SAFE.match(data):
+            return
+        size = self.stock.matrix
+        self.label.items.append(Matrix(self.right - size, self.y, size, data))
+        self.matrix_bottom = self.y + size
+
+    def banner(self, text: str, size: str = "xl") -> None:
+        """A full-width black band with white text (headings that must be seen)."""
+        h = self.stock.sizes[size]
+        pad = h * 0.25
+        width = self.right - self.left
+        self.label.items.append(Box(self.left, self.y, width, h + 2 * pad))
+        line = wrap(text, width - 2 * pad, h, 1)[0]
+        self.label.items.append(Text(self.left + pad, self.y + pad, width - 2 * pad, h, line,
+                                     reverse=True))
+        self.y += h + 2 * pad + self.stock.gap
+
+    def text(self, value, size: str = "m", lines: int = 1) -> None:
+        """Wrapped text; an empty value leaves no row."""
+        value = _clean(value)
+        if not value:
+            return
+        h = self.stock.sizes[size]
+        for line in wrap(value, self._width(self.y), h, lines):
+            self.label.items.append(Text(self.left, self.y, self._width(self.y), h, line))
+            self.y += h + self.stock.gap * 0.6
+        self.y += self.stock.gap * 0.4
+
+    def barcode(self, data) -> None:
+        """A full-width Code 128 with its text below, and the training mark beside that."""
+        data = _clean(data)
+        if not data:
+            return
+        try:
+            symbol = plan(data)
+        except BarcodeDataError as exc:
+            raise LayoutError(str(exc)) from None
+        self.y = max(self.y, self.matrix_bottom + self.stock.gap)
+        width = self.right - self.left
+        self.label.items.append(Bars(self.left, self.y, width, self.stock.bar_height, symbol))
+        self.y += self.stock.bar_height + self.stock.gap * 0.6
+        h = self.stock.sizes["s"]
+        mark_w = self._mark_width(h) if self.label.training else 0.0
+        self.label.items.append(Text(self.left, self.y, width - mark_w, h, data))
+        if mark_w:
+            self._mark(self.right - mark_w + self.stock.gap, self.y, h)
+        self.y += h + self.stock.gap
+
+    def _mark_width(self, h: float) -> float:
+        return text_width("TRAINING", h) + h * 0.8 + self.stock.gap
+
+    def _mark(self, x: float, y: float, h: float) -> None:
+        pad = h * 0.2
+        w = text_width("TRAINING", h) + 2 * pad
+        self.label.items.append(Box(x, y - pad, w, h + 2 * pad))
+        self.label.items.append(Text(x + pad, y, w - 2 * pad, h, "TRAINING", reverse=True))
+        self.marked = True
+
+    def finish(self) -> Label:
+        """Add the training mark if no barcode row carried it, and check everything fits."""
+        if self.label.training and not self.marked:
+            h = self.stock.sizes["m"]
+            self._mark(self.left, self.y + h * 0.2, h)
+            self.y += h * 1.4 + self.stock.gap
+        if self.y > self.stock.height + 0.01:
+            raise LayoutError(f"The {self.label.layout} layout does not fit a "
+                              f"{self.stock.name} label ({self.y:.1f} mm of "
+                              f"{self.stock.height:.1f} mm).")
+        return self.label
+
+
+def _clean(value) -> str:
+    """Text fit for a label: no control characters, single spaces."""
+    if value is None:
+        return ""
+    text = "".join(ch for ch in str(value) if ch >= " " and ch != "\x7f")
+    return " ".join(text.split())
+
+
+def day(value) -> str:
+    """A date for a label (YYYY-MM-DD) from a date, datetime or ISO string; '' if none."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    text = str(value)
+    return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else text
+
+
+def _pct(label: str, value) -> str:
+    if value in (None, ""):
+        return ""
+    text = str(value).rstrip("%")
+    return f"{label} {text}%"
+
+
+def _join(*parts, sep: str = "  |  ") -> str:
+    return sep.join(p for p in (_clean(x) for x in parts) if p)
+
+
+def _quantity(data: dict) -> str:
+    qty = data.get("quantity")
+    if qty in (None, ""):
+        return ""
+    return _join(f"Qty {qty}", data.get("unit"), sep=" ")
+
+
+def package_label(data: dict, flow: Flow) -> None:
+    """Package: item, brand, batch, tag (Code 128 + DataMatrix), dates, potency."""
+    small = flow.stock.small
+    if not small and flow.label.training:
+        flow.banner(TRAINING_BANNER, "l")
+    flow.matrix(data.get("tag"))
+    flow.text(data.get("item"), "l", lines=1 if small else 3)
+    flow.text(_join(data.get("brand"), data.get("batch") and f"Batch {_clean(data['batch'])}"),
+              "m", lines=1 if small else 2)
+    dates = _join(day(data.get("received")) and f"Rcv {day(data.get('received'))}",
+                  day(data.get("expires")) and f"Exp {day(data.get('expires'))}")
+    flow.text(dates, "m", lines=1 if small else 2)
+    flow.text(_join(_pct("THC", data.get("thc")), _pct("CBD", data.get("cbd")), _quantity(data)),
+              "m", lines=1 if small else 2)
+    flow.barcode(data.get("tag"))
+
+
+def location_label(data: dict, flow: Flow) -> None:
+    """Location: its name large, its code as a barcode."""
+    if not flow.stock.small and flow.label.training:
+        flow.banner(TRAINING_BANNER, "l")
+    flow.text(data.get("name"), "xl", lines=2)
+    flow.barcode(data.get("code"))
+
+
+def quarantine_label(data: dict, flow: Flow) -> None:
+    """Quarantine: a QUARANTINE heading that cannot be missed, tag, item, reason, date, who."""
+    small = flow.stock.small
+    flow.banner("QUARANTINE")
+    flow.text(data.get("item"), "m" if small else "l", lines=1 if small else 2)
+    reason = _clean(data.get("reason"))
+    flow.text(reason and f"Reason: {reason}", "m", lines=1 if small else 4)
+    flow.text(_join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}"), "s"
+              if small else "m")
+    flow.barcode(data.get("tag"))
+
+
+def pick_label(data: dict, flow: Flow) -> None:
+    """Pick/bag: order, customer, item, quantity, where it came from, tag barcode."""
+    small = flow.stock.small
+    if not small and flow.label.training:
+        flow.banner(TRAINING_BANNER, "l")
+    order = data.get("order")
+    flow.text(_join(order not in (None, "") and f"Order {_clean(order)}", data.get("customer")),
+              "l", lines=1 if small else 2)
+    flow.text(data.get("item"), "m", lines=1 if small else 3)
+    flow.text(_join(_quantity(data), data.get("location") and f"from {_clean(data['location'])}"),
+              "m")
+    flow.barcode(data.get("tag"))
+
+
+LAYOUTS: dict[str, Callable[[dict, Flow], None]] = {
+    "package_label": package_label,
+    "location_label": location_label,
+    "quarantine_label": quarantine_label,
+    "pick_label": pick_label,
+}
+
+
+def build(layout: str, data: dict | None, stock: str = "2x1", training: bool = False) -> Label:
+    """Lay out ``layout`` with ``data`` on ``stock``; raises LayoutError for an unknown name."""
+    if layout not in LAYOUTS:
+        raise LayoutError(f"There is no label layout called {layout!r}.")
+    if stock not in STOCKS:
+        raise LayoutError(f"Label stock must be 2x1 or 4x6, not {stock!r}.")
+    flow = Flow(layout, STOCKS[stock], training)
+    LAYOUTS[layout](data or {}, flow)
+    return flow.finish()
+
+
+def package_label_data(package) -> dict:
+    """The ``package_label`` data for a Package record (used for reprints from its page)."""
+    item = package.item
+    return {
+        "tag": package.tag,
+        "item": item.name if item else "",
+        "brand": item.brand if item else "",
+        "batch": package.batch,
+        "received": day(package.received_at),
+        "expires": day(package.expires_on),
+        "thc": None if package.thc_pct is None else str(package.thc_pct),
+        "cbd": None if package.cbd_pct is None else str(package.cbd_pct),
+        "unit": package.unit,
+        "quantity": None if package.quantity is None else f"{package.quantity.normalize():f}",
+    }

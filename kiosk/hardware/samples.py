@@ -1,0 +1,60 @@
+"""Sample data for every layout: what ``kiosk print-test`` prints and the benchmark lays out.
+
+The values are deliberately awkward: a long item name with accents, a full 24-character
+tag, a reason that needs wrapping, so a test print shows the worst case.
+"""
+
+from __future__ import annotations
+
+SAMPLE_TAG = "1A4FF0100000022000000123"
+
+LABELS: dict[str, dict] = {
+    "package_label": {
+        "tag": SAMPLE_TAG, "item": "Crème Brûlée Señorita Jalapeño Live Resin Cartridge 1 g",
+        "brand": "Niño Verde Farms", "batch": "B-2026-11-0042", "received": "2026-11-23",
+        "expires": "2027-05-01", "thc": "82.40", "cbd": "0.30", "unit": "Each",
+        "quantity": "12",
+    },
+    "location_label": {"code": "LOC-V-A1", "name": "Vault shelf A1"},
+    "quarantine_label": {
+        "tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
+        "reason": "Seal broken on arrival; bag torn at the top", "date": "2026-11-23",
+        "who": "Ana Peña",
+    },
+    "pick_label": {
+        "order": "10042", "tag": "1A4FF0100000022000000125", "item": "Sour Gummies 10 pack",
+        "quantity": "2", "customer": "J. Smith", "location": "LOC-V-A1",
+    },
+}
+
+SLIPS: dict[str, dict] = {
+    "receiving_slip": {
+        "manifest": "0000123456", "shipper": "Niño Verde Farms", "shipper_license":
+        "C11-0000456-LIC", "received_at": "2026-11-23T09:30:00", "receiver": "Ana Peña",
+        "witness": "Bob Lee",
+        "packages": [
+            {"tag": SAMPLE_TAG, "item": "Crème Brûlée Live Resin Cartridge 1 g",
+             "shipped": "12", "received": "12", "unit": "Each", "state": "accepted",
+             "location": "LOC-V-A1"},
+            {"tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
+             "shipped": "10", "received": "9", "unit": "Each", "state": "rejected",
+             "reason": "Seal broken on arrival"},
+        ],
+        "totals": {"packages": 2, "accepted": 1, "rejected": 1},
+    },
+    "vault_access_slip": {
+        "people": ["Ana Peña", "Bob Lee"], "purpose": "Cycle count",
+        "entered_at": "2026-11-23T09:00:00", "station": "vault-1", "run": 1,
+    },
+    "count_sheet": {
+        "title": "Cycle count: vault shelf A1", "counted_at": "2026-11-23T10:00:00",
+        "counter": "Ana Peña",
+        "lines": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Cartridge", "expected": "12",
+                   "counted": "11", "variance": "-1"}],
+    },
+    "shift_summary": {
+        "date": "2026-11-23", "station": "receiving-1",
+        "lines": [["Deliveries received", "3"], ["Packages accepted", "41"],
+                  ["Packages rejected", "1"], ["Labels printed", "44"]],
+    },
+}

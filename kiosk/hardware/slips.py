@@ -1,0 +1,204 @@
+"""Slip layouts: receipts printed on the 80 mm receipt printer, as a list of lines.
+
+A slip is plain data (``Line``, ``Pair``, ``Rule``, ``Code``, ``Feed``); ``escpos_slips.py``
+turns it into ESC/POS bytes and ``preview.py`` into HTML, so both come from one definition.
+Every field is optional. Training slips say so at the top and the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.hardware.labels import day
+
+COLUMNS = 42  # font A on 80 mm printers is 42 to 48 columns; 42 fits them all
+TRAINING_LINE = "*** TRAINING - NOT A RECORD ***"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of text; ``big`` is double width and height (so half the columns)."""
+
+    text: str
+    align: str = "left"  # left | center | right
+    bold: bool = False
+    big: bool = False
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A label on the left and a value on the right of one line."""
+
+    left: str
+    right: str
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A dashed line across the slip."""
+
+    char: str = "-"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A Code 128 barcode drawn by the printer itself (its text printed below)."""
+
+    data: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    """Blank lines."""
+
+    lines: int = 1
+
+
+class SlipError(ValueError):
+    """Unknown slip layout."""
+
+
+def _s(value) -> str:
+    if value is None:
+        return ""
+    return " ".join("".join(c for c in str(value) if c >= " ").split())
+
+
+def when(value) -> str:
+    """A date-time for a slip: 'YYYY-MM-DD HH:MM' from an ISO string or datetime."""
+    text = value.isoformat() if hasattr(value, "isoformat") else _s(value)
+    if len(text) >= 16 and text[10] in "T ":
+        return f"{text[:10]} {text[11:16]}"
+    return day(text)
+
+
+def _header(title: str, settings: dict, training: bool) -> list:
+    lines = []
+    if training:
+        lines += [Line(TRAINING_LINE, "center", bold=True), Feed()]
+    lines += [Line(_s(settings.get("store_name")), "center", bold=True)]
+    if settings.get("license"):
+        lines.append(Line(f"Licence {_s(settings.get('license'))}", "center"))
+    lines += [Feed(), Line(title, "center", bold=True, big=True), Rule()]
+    return lines
+
+
+def _footer(training: bool) -> list:
+    lines = [Rule()]
+    if training:
+        lines += [Line(TRAINING_LINE, "center", bold=True)]
+    return lines + [Feed(2)]
+
+
+def _sign(label: str) -> list:
+    return [Feed(2), Line("_" * 30), Line(label)]
+
+
+def receiving_slip(data: dict, settings: dict) -> list:
+    """What was received on a manifest, package by package, with totals and signatures."""
+    lines = [Pair("Manifest", _s(data.get("manifest")), bold=True),
+             Pair("From", _s(data.get("shipper")))]
+    if data.get("shipper_license"):
+        lines.append(Pair("Licence", _s(data["shipper_license"])))
+    lines += [Pair("Received", when(data.get("received_at"))),
+              Pair("Receiver", _s(data.get("receiver")))]
+    if data.get("witness"):
+        lines.append(Pair("Witness", _s(data["witness"])))
+    if data.get("manifest"):
+        lines.append(Code(_s(data["manifest"])))
+    lines.append(Rule())
+    for package in data.get("packages") or []:
+        package = package or {}
+        unit = _s(package.get("unit"))
+        lines.append(Line(_s(package.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(package.get("tag"))))
+        lines.append(Pair("Shipped", f"{_s(package.get('shipped'))} {unit}".strip()))
+        lines.append(Pair("Received", f"{_s(package.get('received'))} {unit}".strip()))
+        state = _s(package.get("state"))
+        if state:
+            lines.append(Pair("Result", state.upper()))
+        if package.get("reason"):
+            lines.append(Line(f"Reason: {_s(package['reason'])}"))
+        if package.get("location"):
+            lines.append(Pair("Put in", _s(package["location"])))
+        lines.append(Rule("."))
+    totals = data.get("totals") or {}
+    for key, value in totals.items():
+        lines.append(Pair(_s(key).replace("_", " ").capitalize(), _s(value), bold=True))
+    return lines + _sign("Receiver") + (_sign("Witness") if data.get("witness") else [])
+
+
+def vault_access_slip(data: dict, settings: dict) -> list:
+    """Who went into the vault, with whom, why, when and at which screen."""
+    lines = [Pair("Entered", when(data.get("entered_at")), bold=True),
+             Pair("Purpose", _s(data.get("purpose"))),
+             Pair("Station", _s(data.get("station")))]
+    if data.get("run") not in (None, ""):
+        lines.append(Pair("Record", f"run {_s(data['run'])}"))
+    lines.append(Rule())
+    for person in data.get("people") or []:
+        lines.append(Line(_s(person), bold=True))
+    if data.get("run") not in (None, ""):
+        lines.append(Code(f"RUN-{_s(data['run'])}"))
+    return lines
+
+
+def count_sheet(data: dict, settings: dict) -> list:
+    """A count: expected, counted and variance per package, with the counter's name."""
+    lines = [Line(_s(data.get("title")), bold=True),
+             Pair("Counted", when(data.get("counted_at"))),
+             Pair("Counter", _s(data.get("counter"))), Rule()]
+    variances = 0
+    for row in data.get("lines") or []:
+        row = row or {}
+        lines.append(Line(_s(row.get("item")) or "(no item name)", bold=True))
+        if row.get("tag"):
+            lines.append(Line(_s(row["tag"])))
+        lines.append(Pair(f"Expected {_s(row.get('expected'))}",
+                          f"Counted {_s(row.get('counted'))}"))
+        variance = _s(row.get("variance"))
+        if variance and variance.lstrip("+-").strip("0.") != "":
+            variances += 1
+            lines.append(Pair("VARIANCE", variance, bold=True))
+        lines.append(Rule("."))
+    lines.append(Pair("Lines with a variance", str(variances), bold=True))
+    return lines + _sign("Counter")
+
+
+def shift_summary(data: dict, settings: dict) -> list:
+    """End of shift: a list of label/value lines for the station and date."""
+    lines = [Pair("Date", day(data.get("date")) or _s(data.get("date")), bold=True),
+             Pair("Station", _s(data.get("station"))), Rule()]
+    for row in data.get("lines") or []:
+        if isinstance(row, list | tuple) and len(row) >= 2:
+            lines.append(Pair(_s(row[0]), _s(row[1])))
+        elif row:
+            lines.append(Line(_s(row)))
+    return lines + _sign("Signed")
+
+
+SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
+    "receiving_slip": ("RECEIVING", receiving_slip),
+    "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
+    "count_sheet": ("COUNT SHEET", count_sheet),
+    "shift_summary": ("END OF SHIFT", shift_summary),
+}
+
+
+def build(layout: str, data: dict | None, settings: dict, training: bool = False) -> list:
+    """The lines of slip ``layout``; raises SlipError for an unknown name."""
+    if layout not in SLIPS:
+        raise SlipError(f"There is no slip layout called {layout!r}.")
+    title, body = SLIPS[layout]
+    training = training or bool(settings.get("training"))
+    return _header(title, settings, training) + body(data or {}, settings) + _footer(training)
+
+
+def pair_text(pair: Pair, columns: int = COLUMNS) -> str:
+    """A Pair as one line: left text, spaces, right text (left is shortened if needed)."""
+    right = pair.right[:columns]
+    room = columns - len(right) - 1
+    left = pair.left if len(pair.left) <= room else pair.left[:max(0, room - 1)] + "~"
+    return left + " " * (columns - len(left) - len(right)) + right

@@ -1,0 +1,385 @@
+"""Getting bytes to a printer, chosen by the printer's URL (see the configuration table).
+
+``zpl+tcp://host:9100``   raw socket; asks ``~HS`` first and refuses to send into a problem
+``cups://QUEUE``          a CUPS raw queue, through the ``zebra`` package (``lpr -o raw``)
+``zpl+usb://VID:PID``     pyusb bulk transfer; also asks ``~HS``
+``escpos+tcp|usb|serial|file://…``  python-escpos printers; ask for paper status first
+``file://DIR``            one spool file per job (the demo default)
+``none``                  no printer here
+
+Every failure becomes ``PrinterError`` with one sentence for the person at the kiosk.
+``send`` returns only after the transport accepted all the bytes; the queue marks a job
+printed only then.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from kiosk.hardware.printer_status import (
+    PrinterError,
+    complete_zebra,
+    escpos_paper_problem,
+    parse_zebra,
+)
+
+CONNECT_TIMEOUT = 5.0
+STATUS_TIMEOUT = 3.0
+WHO = {"label": "The label printer", "receipt": "The receipt printer"}
+
+
+def _who(device: str) -> str:
+    return WHO.get(device, "The printer")
+
+
+@dataclass
+class Transport:
+    """Base: a named destination for one device (label or receipt)."""
+
+    url: str
+    device: str
+
+    @property
+    def who(self) -> str:
+        return _who(self.device)
+
+    def send(self, payload: bytes, name: str) -> None:  # pragma: no cover - interface
+        """Deliver ``payload`` (one job, called ``name``) or raise PrinterError."""
+        raise NotImplementedError
+
+
+@dataclass
+class NoPrinter(Transport):
+    """``none``: this kiosk has no such printer."""
+
+    def send(self, payload: bytes, name: str) -> None:
+        setting = "KIOSK_LABEL_PRINTER" if self.device == "label" else "KIOSK_RECEIPT_PRINTER"
+        raise PrinterError(f"No {self.device} printer is set up for this kiosk ({setting} is "
+                           "none). Ask a manager to set one up, then press Retry.")
+
+
+@dataclass
+class SpoolFolder(Transport):
+    """``file://DIR``: each job becomes a file; written whole, then renamed into place."""
+
+    folder: Path = Path(".")
+
+    def send(self, payload: bytes, name: str) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            final = self.folder / name
+            partial = self.folder / f".{name}.part"
+            with open(partial, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # The rename makes the file appear complete or not at all for whoever reads it.
+            os.replace(partial, final)
+        except OSError as exc:
+            raise PrinterError(f"{self.who}'s spool folder {self.folder} cannot be written "
+                               f"({exc.strerror or exc}). Check the disk, then press Retry.") \
+                from None
+
+
+@dataclass
+class ZplSocket(Transport):
+    """``zpl+tcp://host:port``: ask ``~HS``, and send only to a ready printer."""
+
+    host: str = ""
+    port: int = 9100
+
+    def send(self, payload: bytes, name: str) -> None:
+        where = f"{self.host}:{self.port}"
+        try:
+            with socket.create_connection((self.host, self.port), CONNECT_TIMEOUT) as conn:
+                conn.sendall(b"~HS")
+                answer = _read_status(conn)
+                if answer:
+                    problem = parse_zebra(answer).problem(self.who)
+                    if problem:
+                        raise PrinterError(problem)
+                # A second ~HS after the job: the printer reads its input in order, so its
+                # answer shows the whole job arrived. No answer is not an error (the first
+                # one came), but the job is not marked printed until sendall returned.
+                conn.sendall(payload + b"~HS")
+                _read_status(conn)
+        except PrinterError:
+            raise
+        except ValueError:
+            raise PrinterError(f"{self.who} at {where} gave an answer the kiosk does not "
+                               "understand. Check that the address is a Zebra label printer, "
+                               "then press Retry.") from None
+        except ConnectionRefusedError:
+            raise PrinterError(f"{self.who} at {where} refused the connection. Check that it "
+                               "is switched on and press Retry.") from None
+        except TimeoutError:
+            raise PrinterError(f"{self.who} at {where} did not answer. Check that it is "
+                               "switched on and on the network, then press Retry.") from None
+        except OSError as exc:
+            raise PrinterError(f"{self.who} at {where} could not be reached "
+                               f"({exc.strerror or exc}). Check its network cable and power, "
+                               "then press Retry.") from None
+
+
+def _read_status(conn: socket.socket) -> bytes:
+    """Read a ``~HS`` answer; b'' if the printer stays silent (then we print anyway)."""
+    conn.settimeout(STATUS_TIMEOUT)
+    answer = b""
+    try:
+        while not complete_zebra(answer):
+            chunk = conn.recv(1024)
+            if not chunk:
+                break
+            answer += chunk
+    except TimeoutError:
+        pass
+    conn.settimeout(CONNECT_TIMEOUT)
+    return answer
+
+
+@dataclass
+class CupsQueue(Transport):
+    """``cups://QUEUE``: a raw CUPS queue, fed by the ``zebra`` package through ``lpr``."""
+
+    queue: str = ""
+
+    def send(self, payload: bytes, name: str) -> None:
+        # zebra pipes to ``lpr`` and ignores its exit status, so check the queue first:
+        # a missing or stopped queue would otherwise swallow the job without a word.
+        self._check_queue()
+        import zebra
+
+        try:
+            zebra.Zebra(self.queue).output(payload)
+        except OSError as exc:
+            raise PrinterError(f"{self.who} could not be handed to CUPS ({exc}). Check that "
+                               "CUPS is installed and running, then press Retry.") from None
+
+    def _check_queue(self) -> None:
+        try:
+            result = subprocess.run(["lpstat", "-p", self.queue, "-a", self.queue],
+                                    capture_output=True, text=True, timeout=10)
+        except FileNotFoundError:
+            raise PrinterError(f"{self.who} uses CUPS, but CUPS is not installed on this "
+                               "computer. Ask IT to install cups and cups-bsd.") from None
+        except subprocess.TimeoutExpired:
+            raise PrinterError(f"CUPS did not answer about {self.who.lower()}. Check that "
+                               "CUPS is running, then press Retry.") from None
+        text = (result.stdout + result.stderr).lower()
+        if "scheduler is not running" in text or "unable to connect" in text:
+            raise PrinterError("CUPS is not running, so nothing can be printed. Ask IT to "
+                               "start CUPS, then press Retry.")
+        if result.returncode != 0 or "invalid destination" in text or "unknown" in text:
+            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' does not exist. Ask a "
+                               "manager to check the printer settings.")
+        if "disabled" in text:
+            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' is stopped. Ask a "
+                               f"manager to resume it (cupsenable {self.queue}), then press "
+                               "Retry.")
+        if "not accepting" in text:
+            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' is not accepting jobs. "
+                               f"Ask a manager to run cupsaccept {self.queue}, then press "
+                               "Retry.")
+
+
+@dataclass
+class ZplUsb(Transport):
+    """``zpl+usb://VID:PID``: bulk OUT to the printer, ``~HS`` read back on bulk IN."""
+
+    vendor: int = 0
+    product: int = 0
+
+    def send(self, payload: bytes, name: str) -> None:
+        import usb.core
+        import usb.util
+
+        where = f"USB {self.vendor:04x}:{self.product:04x}"
+        try:
+            device = usb.core.find(idVendor=self.vendor, idProduct=self.product)
+        except usb.core.NoBackendError:
+            raise PrinterError("USB printing needs the libusb library, which is missing. Ask "
+                               "IT to install the libusb-1.0-0 package.") from None
+        if device is None:
+            raise PrinterError(f"{self.who} ({where}) is not connected. Check its USB cable "
+                               "and power, then press Retry.")
+        try:
+            out_ep, in_ep = _usb_endpoints(device)
+            out_ep.write(b"~HS", timeout=int(CONNECT_TIMEOUT * 1000))
+            answer = _usb_status(in_ep) if in_ep is not None else b""
+            if answer:
+                problem = parse_zebra(answer).problem(self.who)
+                if problem:
+                    raise PrinterError(problem)
+            out_ep.write(payload, timeout=int(30 * 1000))
+        except usb.core.USBError as exc:
+            if getattr(exc, "errno", None) == 16:
+                raise PrinterError(f"{self.who} ({where}) is in use by another program. Close "
+                                   "other printing programs, then press Retry.") from None
+            if getattr(exc, "errno", None) == 13:
+                raise PrinterError(f"The kiosk is not allowed to use {self.who.lower()} "
+                                   f"({where}). Ask IT to install the kiosk's udev rule.") \
+                    from None
+            raise PrinterError(f"{self.who} ({where}) stopped answering ({exc}). Unplug it, "
+                               "plug it back in, and press Retry.") from None
+        except ValueError:
+            raise PrinterError(f"{self.who} ({where}) gave an answer the kiosk does not "
+                               "understand. Check that it is a Zebra label printer.") from None
+        finally:
+            usb.util.dispose_resources(device)
+
+
+def _usb_endpoints(device):
+    """The first interface's bulk OUT and IN endpoints, detaching a kernel driver if needed."""
+    import usb.core
+    import usb.util
+
+    try:
+        if device.is_kernel_driver_active(0):
+            device.detach_kernel_driver(0)
+    except (NotImplementedError, usb.core.USBError):
+        pass  # not every backend can tell; set_configuration will complain if it matters
+    try:
+        config = device.get_active_configuration()
+    except usb.core.USBError:
+        device.set_configuration()
+        config = device.get_active_configuration()
+    interface = config[(0, 0)]
+
+    def direction(wanted):
+        return usb.util.find_descriptor(
+            interface, custom_match=lambda e: usb.util.endpoint_direction(
+                e.bEndpointAddress) == wanted)
+
+    out_ep = direction(usb.util.ENDPOINT_OUT)
+    if out_ep is None:
+        raise usb.core.USBError("the printer has no output endpoint")
+    return out_ep, direction(usb.util.ENDPOINT_IN)
+
+
+def _usb_status(in_ep) -> bytes:
+    import usb.core
+
+    answer = b""
+    deadline = time.monotonic() + STATUS_TIMEOUT
+    while not complete_zebra(answer) and time.monotonic() < deadline:
+        try:
+            answer += bytes(in_ep.read(512, timeout=500))
+        except usb.core.USBTimeoutError:
+            continue
+    return answer
+
+
+@dataclass
+class Escpos(Transport):
+    """``escpos+tcp|usb|serial|file``: a python-escpos connection; paper checked first."""
+
+    kind: str = "tcp"
+    target: str = ""
+    options: dict | None = None
+
+    def _printer(self):
+        from kiosk.hardware import escpos_slips  # noqa: F401  (sets up python-escpos first)
+        from escpos import printer
+
+        opts = self.options or {}
+        if self.kind == "tcp":
+            host, _, port = self.target.partition(":")
+            return printer.Network(host, int(port or 9100), timeout=CONNECT_TIMEOUT)
+        if self.kind == "usb":
+            vendor, product = _vid_pid(self.target)
+            return printer.Usb(vendor, product, timeout=int(CONNECT_TIMEOUT * 1000))
+        if self.kind == "serial":
+            return printer.Serial(self.target, baudrate=int(opts.get("baudrate", 9600)),
+                                  timeout=1)
+        return printer.File(self.target)
+
+    def send(self, payload: bytes, name: str) -> None:
+        from escpos.exceptions import DeviceNotFoundError
+
+        where = self.target
+        device = None
+        try:
+            device = self._printer()
+            device.open()
+            if self.kind in ("tcp", "usb"):
+                problem = escpos_paper_problem(_escpos_status(device), self.who)
+                if problem:
+                    raise PrinterError(problem)
+            device._raw(payload)
+        except PrinterError:
+            raise
+        except DeviceNotFoundError:
+            raise PrinterError(f"{self.who} ({where}) could not be found. Check that it is "
+                               "switched on and connected, then press Retry.") from None
+        except ImportError:
+            raise PrinterError(f"{self.who} is a serial printer, and the pyserial package "
+                               "is missing. Ask IT to install it.") from None
+        except Exception as exc:  # pyusb, pyserial and socket errors have no common base
+            raise PrinterError(f"{self.who} ({where}) stopped answering ({exc}). Check its "
+                               "cable and power, then press Retry.") from None
+        finally:
+            if device is not None:
+                try:
+                    device.close()
+                except Exception:  # closing a broken connection must not hide the cause
+                    pass
+
+
+def _escpos_status(device) -> bytes:
+    """The ``DLE EOT 4`` answer, or b'' when the printer does not answer in time."""
+    from escpos.constants import RT_STATUS_PAPER
+
+    try:
+        return bytes(device.query_status(RT_STATUS_PAPER))
+    except (TimeoutError, NotImplementedError):
+        return b""
+    except Exception as exc:  # pyusb read timeouts are USBTimeoutError, not TimeoutError
+        if type(exc).__name__ == "USBTimeoutError":
+            return b""
+        raise
+
+
+def _vid_pid(text: str) -> tuple[int, int]:
+    vendor, _, product = text.partition(":")
+    try:
+        return int(vendor, 16), int(product, 16)
+    except ValueError:
+        raise PrinterError(f"The printer address USB {text!r} is not VID:PID in hex (for "
+                           "example 0a5f:0164). Ask a manager to fix the setting.") from None
+
+
+def open_transport(url: str, device: str) -> Transport:
+    """The transport for a printer URL from the settings."""
+    parsed = urlparse(str(url))
+    scheme = parsed.scheme
+    if scheme == "none" or url == "none":
+        return NoPrinter(url, device)
+    if scheme == "file":
+        return SpoolFolder(url, device, Path(unquote(parsed.netloc + parsed.path)))
+    if scheme == "zpl+tcp":
+        return ZplSocket(url, device, parsed.hostname or "", parsed.port or 9100)
+    if scheme == "cups":
+        return CupsQueue(url, device, unquote(parsed.netloc + parsed.path).strip("/"))
+    if scheme == "zpl+usb":
+        vendor, product = _vid_pid(parsed.netloc)
+        return ZplUsb(url, device, vendor, product)
+    if scheme.startswith("escpos+"):
+        kind = scheme.split("+", 1)[1]
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        if kind == "tcp":
+            target = f"{parsed.hostname}:{parsed.port or 9100}"
+        elif kind == "usb":
+            target = parsed.netloc
+        elif kind in ("serial", "file"):
+            target = unquote(parsed.netloc + parsed.path)
+        else:
+            raise PrinterError(f"{_who(device)} address {url!r} is not one the kiosk knows.")
+        return Escpos(url, device, kind, target, options)
+    raise PrinterError(f"{_who(device)} address {url!r} is not one the kiosk knows. Use "
+                       "zpl+tcp://, cups://, zpl+usb://, escpos+…:// or file://.")
