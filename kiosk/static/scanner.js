@@ -7,7 +7,7 @@
   "use strict";
   var MAX_GAP = 40;   // ms between keys: faster than any person types
   var MIN_LEN = 4;    // shorter bursts are treated as typing
-  var burst = [], times = [], typed = "", flushTimer = null;
+  var burst = [], times = [], typed = "", typedAt = -Infinity, flushTimer = null;
   var queue = [], inFlight = null;
 
   function typingField(el) { return el && el.matches && el.matches("input[data-typing], textarea[data-typing]"); }
@@ -16,13 +16,13 @@
   function flushHuman() {
     clearTimeout(flushTimer);
     if (!burst.length) return;
-    var chars = burst.join(""); burst = []; times = [];
+    var chars = burst.join(""), last = times[times.length - 1]; burst = []; times = [];
     var field = document.activeElement;
     if (typingField(field)) {
       field.value += chars;
       field.dispatchEvent(new Event("input", { bubbles: true }));
     } else {
-      typed += chars;
+      typed += chars; typedAt = last;
       lastScan("Typing: " + typed + " (press Enter to send)");
     }
   }
@@ -35,11 +35,16 @@
 
   window.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.altKey || e.metaKey) return;
-    var now = performance.now();
+    // When the key arrived, not when this handler got to run: a busy page must not make a
+    // scanner's steady keys look like slow human typing.
+    var now = e.timeStamp || performance.now();
     if (e.key === "Enter") {
       if (isBurst()) {
         e.preventDefault(); e.stopPropagation();
-        var code = burst.join(""); burst = []; times = []; clearTimeout(flushTimer);
+        var code = burst.join("");
+        // One late key can split a scan; keys set aside as "typing" just before belong to it.
+        if (typed && times[0] - typedAt <= MAX_GAP * 4) { code = typed + code; typed = ""; }
+        burst = []; times = []; clearTimeout(flushTimer);
         submit(code, "scanner");
         return;
       }

@@ -1,0 +1,166 @@
+"""Browser tests: the real app under waitress, driven through Debian's Chromium by Playwright.
+
+Fixtures and helpers for every module in this folder:
+
+``live_server`` (module scope)
+    A demo store in a fresh SQLite file, served by waitress in a child process on a free
+    loopback port (see ``liveserver.py``). It has ``.url`` (base URL), ``.database_url`` and
+    ``.env``. A test module can set ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}``
+    to start its server with other settings; the station is ``vault-1`` unless
+    ``KIOSK_STATION`` says otherwise.
+
+``browser`` (session scope)
+    One headless Chromium (``/usr/bin/chromium``) for the whole run.
+
+``page``
+    A fresh browser context (no cookies) with the kiosk's screen: a 1080×1920 portrait
+    touch panel at device scale 1 (``has_touch=True``, ``is_mobile=False``), opened on the
+    live server's home page. Script errors on the page fail the test.
+
+``shoot(page, name)``
+    Saves a PNG of the screen to ``test-artifacts/e2e/<test name>/<n>-<name>.png``; ``n``
+    counts up within the test so the files sort in the order the screens were seen.
+
+``scan(page, code, ms_per_key=3)``
+    What a USB keyboard-wedge scanner does: types ``code`` with ``ms_per_key`` between keys,
+    then presses Enter, into whatever has focus.
+
+``keypad(page, digits)`` taps on-screen keypad keys; ``login(page, badge, pin)`` logs in
+    by keypad and waits for the home screen (or the resumed run).
+
+``records(live_server)``
+    A context manager that binds this process's database to the live server's file, for
+    checking what the server saved.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from liveserver import LiveServer, build_demo_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+VIEWPORT = {"width": 1080, "height": 1920}
+# Playwright gives every launch a fresh temporary profile (it refuses --user-data-dir in
+# args), so no state leaks between runs. The network switches stop Chromium from phoning
+# home: this machine has no route to Google and each attempt would only cost time.
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    # Every browser test carries the e2e marker, so `-m "not e2e"` deselects them locally.
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("live")
+    url = build_demo_database(workdir / "kiosk.db")
+    env = dict(getattr(request.module, "LIVE_SERVER_ENV", {}))
+    server = LiveServer(url, workdir, station=env.pop("KIOSK_STATION", "vault-1"), env=env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Page:
+    context = browser.new_context(viewport=VIEWPORT, screen=VIEWPORT, has_touch=True,
+                                  is_mobile=False, device_scale_factor=1,
+                                  base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/")
+    yield page
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def shoot(request):
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    counter = iter(range(1, 1000))
+
+    def take(page: Page, name: str) -> Path:
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+def type_like_scanner(page: Page, code: str, ms_per_key: float = 3) -> None:
+    page.keyboard.type(code, delay=ms_per_key)
+    page.keyboard.press("Enter")
+
+
+@pytest.fixture
+def scan():
+    return type_like_scanner
+
+
+def tap_keys(page: Page, digits: str) -> None:
+    """Tap each digit on the visible keypad (real touch events)."""
+    for digit in digits:
+        page.locator(f".keypad [data-key='{digit}']:visible").first.tap()
+
+
+@pytest.fixture
+def keypad():
+    return tap_keys
+
+
+def login_by_keypad(page: Page, badge: str, pin: str) -> None:
+    login = page.locator("#login")
+    tap_keys(page, badge)
+    login.get_by_role("button", name="Next").tap()
+    expect(page.locator("#login h1")).to_contain_text("Enter your PIN")
+    tap_keys(page, pin)
+    page.locator("#login").get_by_role("button", name="Log in").tap()
+    expect(page.locator("body[data-logged-in=yes]")).to_have_count(1)
+
+
+@pytest.fixture
+def login():
+    return login_by_keypad
+
+
+@contextmanager
+def bound_to(database_url: str):
+    from kiosk import db
+
+    db.init(database_url)
+    with db.connection():
+        yield db.database
+
+
+@pytest.fixture
+def records(live_server):
+    return lambda: bound_to(live_server.database_url)

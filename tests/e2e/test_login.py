@@ -1,0 +1,103 @@
+"""Logging in at the kiosk in a real browser: keypad and badge scan, and every refusal."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from kiosk.models import LoginAttempt, LoginSession
+
+
+def test_keypad_login_then_logout(page, shoot, keypad, records):
+    shoot(page, "lock-screen")
+    expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
+    keypad(page, "1002")
+    expect(page.locator("[data-keypad-input=badge]")).to_have_value("1002")
+    page.get_by_role("button", name="Next").tap()
+    expect(page.locator("#login h1")).to_have_text("Hi Ben Okafor. Enter your PIN.")
+    keypad(page, "2345")
+    # The PIN is masked on screen.
+    expect(page.locator("[data-keypad-input=pin]")).to_have_attribute("type", "password")
+    shoot(page, "pin-entered")
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.locator(".topbar .who")).to_have_text("Ben Okafor")
+    expect(page.get_by_role("button", name=re.compile("Vault entry"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Move packages"))).to_be_visible()
+    shoot(page, "home")
+    with records():
+        session = LoginSession.select().order_by(LoginSession.id.desc()).first()
+        assert session.employee.name == "Ben Okafor" and session.ended_at is None
+        assert session.station == "vault-1"
+
+    page.get_by_role("button", name="Log out").tap()
+    expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
+    expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
+    with records():
+        assert LoginSession.get_by_id(session.id).end_reason == "logout"
+
+
+def test_badge_scan_then_pin(page, shoot, scan, keypad):
+    scan(page, "EMP-1003")
+    expect(page.locator("#login h1")).to_have_text("Hi Carla Nguyen. Enter your PIN.")
+    keypad(page, "3456")
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.locator(".topbar .who")).to_have_text("Carla Nguyen")
+    shoot(page, "home")
+
+
+def test_wrong_pin_then_right_pin(page, shoot, keypad):
+    keypad(page, "1008")
+    page.get_by_role("button", name="Next").tap()
+    keypad(page, "0000")
+    page.get_by_role("button", name="Log in").tap()
+    alert = page.locator("#login [role=alert]")
+    expect(alert).to_contain_text("Wrong PIN. Try again.")
+    expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
+    shoot(page, "wrong-pin")
+    # Still at the PIN stage for the same badge, with an empty PIN field.
+    expect(page.locator("[data-keypad-input=pin]")).to_have_value("")
+    keypad(page, "8901")
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.locator(".topbar .who")).to_have_text("Hana Sato")
+
+
+def test_unknown_badge(page, shoot, keypad):
+    keypad(page, "4242")
+    page.get_by_role("button", name="Next").tap()
+    expect(page.locator("#login [role=alert]")).to_contain_text(
+        "Badge 4242 is not known here. Check the number or ask a manager.")
+    expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
+    shoot(page, "unknown-badge")
+
+
+def test_inactive_badge(page, shoot, scan):
+    scan(page, "1009")
+    expect(page.locator("#login [role=alert]")).to_contain_text(
+        "Badge 1009 (Ivan Petrov) is no longer active. Ask a manager.")
+    expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
+    shoot(page, "inactive-badge")
+
+
+def test_five_wrong_pins_lock_the_badge(page, shoot, keypad, records):
+    keypad(page, "1004")
+    page.get_by_role("button", name="Next").tap()
+    alert = page.locator("#login [role=alert]")
+    for attempt in range(1, 5):
+        keypad(page, "1111")
+        page.get_by_role("button", name="Log in").tap()
+        expect(alert).to_contain_text("Wrong PIN. Try again.")
+        expect(page.locator("[data-keypad-input=pin]")).to_have_value("")
+        with records():
+            assert LoginAttempt.select().where(LoginAttempt.badge == "1004").count() == attempt
+    keypad(page, "1111")
+    page.get_by_role("button", name="Log in").tap()
+    expect(alert).to_contain_text("Wrong PIN. Badge 1004 is now locked for 5 minutes.")
+    shoot(page, "locked")
+    # Even the right PIN is refused now, at the badge stage.
+    keypad(page, "1004")
+    page.get_by_role("button", name="Next").tap()
+    expect(alert).to_contain_text("Badge 1004 is locked after too many wrong PINs.")
+    expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
+    shoot(page, "locked-at-badge")
+    expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
