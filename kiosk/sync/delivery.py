@@ -4,8 +4,8 @@ Writes of one kind are sent together, at most ten objects a request (Metrc's lim
 refused request names the rows Metrc objected to: those messages are parked for a person with
 Metrc's own words, and the others go back to the queue at once (Metrc applies a request all
 or nothing). Before re-sending a POST whose earlier attempt may have landed, the message is
-looked up: adjustments by the reference we put in ``ReasonNote``, sales receipts by
-``ExternalReceiptNumber``. PUTs (location, note, finish) are safe to repeat.
+looked up: adjustments in Metrc's adjustment history, sales receipts by their
+``ExternalReceiptNumber`` (our message key). PUTs (location, note, finish) are safe to repeat.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from kiosk import clock
+from kiosk.models import OutboxMessage
 from kiosk.sync import outbox, readback
 from kiosk.sync.metrc import (WRITE_BATCH, Ambiguous, MetrcClient, MetrcError, NotSent,
                               RateLimited, Refused)
@@ -28,9 +29,13 @@ class TargetUnavailable(Exception):
         self.until = until
 
 
-def reference(message) -> str:
-    """The tag we leave in Metrc so a later look-up can find this message's write."""
-    return f"[kiosk {message.external_key}]"
+def _signature(obj: dict) -> tuple:
+    """What identifies an adjustment in Metrc's history (it has no id of ours)."""
+    return (obj.get("Label") or obj.get("PackageLabel"),
+            round(float(obj.get("Quantity", obj.get("AdjustmentQuantity", 0))), 4),
+            obj.get("AdjustmentReason") or obj.get("AdjustmentReasonName"),
+            str(obj.get("AdjustmentDate"))[:10],
+            (obj.get("ReasonNote") or obj.get("AdjustmentNote") or "").strip())
 
 
 def _day(message) -> str:
@@ -52,7 +57,7 @@ def _adjust(m):
     return {"Label": m.payload["tag"], "Quantity": float(Decimal(str(m.payload["quantity"]))),
             "UnitOfMeasure": m.payload.get("unit") or "Each",
             "AdjustmentReason": m.payload["reason"], "AdjustmentDate": _day(m),
-            "ReasonNote": f"{note} {reference(m)}".strip()}
+            "ReasonNote": note or None}
 
 
 def _finish(m):
@@ -196,15 +201,7 @@ def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> li
         if kind == "sale.receipt":
             found = {m.id for m in suspects if client.receipt_by_external(m.external_key)}
         else:
-            wanted = {reference(m): m.id for m in suspects}
-            found = set()
-            for row in client.adjustments():
-                note = row.get("AdjustmentNote") or ""
-                for ref, message_id in wanted.items():
-                    if ref in note:
-                        found.add(message_id)
-                if len(found) == len(wanted):
-                    break
+            found = _adjustments_found(client, suspects)
     except NotSent as exc:
         _pause(suspects, exc, outbox.ambiguous, now)
     except (Ambiguous, RateLimited, Refused) as exc:
@@ -215,6 +212,35 @@ def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> li
         message.status = "delivered"
         pending.remove(message)
     return [m for m in group if m.id not in found]
+
+
+def _adjustments_found(client: MetrcClient, suspects: list) -> set[int]:
+    """Which suspect adjustments Metrc already holds.
+
+    Metrc's adjustment history carries no key of ours, so an adjustment is recognised by its
+    package, quantity, reason, date and note. Identical adjustments are told apart by
+    counting: Metrc holding more copies than we have delivered means ours landed. One
+    message per package is in flight at a time, so the count is never raced by our own
+    sending.
+    """
+    wanted = defaultdict(list)
+    for message in suspects:
+        wanted[_signature(_adjust(message))].append(message)
+    in_metrc = defaultdict(int)
+    for row in client.adjustments():
+        sig = _signature(row)
+        if sig in wanted:
+            in_metrc[sig] += 1
+    found = set()
+    for sig, messages in wanted.items():
+        earlier = OutboxMessage.select().where(
+            OutboxMessage.kind == "package.adjust", OutboxMessage.ordering_key == sig[0],
+            OutboxMessage.status == "delivered")
+        ours = sum(1 for m in earlier if _signature(_adjust(m)) == sig)
+        extra = in_metrc[sig] - ours
+        for message in messages[:max(extra, 0)]:
+            found.add(message.id)
+    return found
 
 
 def _readback(client: MetrcClient, message) -> None:

@@ -45,8 +45,19 @@ class Worker:
         self._health_written: dict[str, dt.datetime] = {}
 
     def targets(self, now: dt.datetime) -> tuple[str, ...]:
+        """The targets to send to now: configured, and not paused by this worker or by
+        another one (a pause is shared through the target's recorded health)."""
         wanted = [t for t, on in (("metrc", self.metrc), ("pos", self.pos)) if on]
-        return tuple(t for t in wanted if self.paused.get(t, now) <= now)
+        ready = []
+        for target in wanted:
+            until = self.paused.get(target)
+            shared = outbox.health(target).get("paused_until")
+            if shared:
+                shared = dt.datetime.fromisoformat(shared)
+                until = max(until, shared) if until else shared
+            if until is None or until <= now:
+                ready.append(target)
+        return tuple(ready)
 
     # -- one round -----------------------------------------------------------------------
     def round(self) -> int:

@@ -1,0 +1,188 @@
+"""Delivering outbox messages to the sandbox: batching, refusals, retries, 429, lost answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiosk import clock, db
+from kiosk.models import AuditEntry, Employee
+from kiosk.sync import outbox
+from kiosk.sync.sandbox_data import tag
+from kiosk.sync.worker import Worker
+
+ON_HAND = [tag(11), tag(12), tag(13)]
+
+
+def _worker(settings):
+    return Worker(settings)
+
+
+def _manager():
+    with db.write():
+        return Employee.create(name="Femi Adeyemi", badge="9006", pin_hash="x",
+                               roles="manager", created_at=clock.now())
+
+
+def test_moves_for_many_packages_go_ten_per_request(sync_settings, sandbox, message, reload,
+                                                    fixed_clock):
+    sandbox.world.adopt(["Vault A2"], [
+        {"tag": f"1A4060300000000000{n:06d}", "quantity": 5, "unit": "Each",
+         "location": "Vault A1"} for n in range(25)])
+    msgs = [message("package.location", {"tag": f"1A4060300000000000{n:06d}",
+                                         "location_name": "Vault A2", "date": "2026-11-23"})
+            for n in range(25)]
+    _worker(sync_settings).drain()
+    puts = [r for r in sandbox.requests if r == ("PUT", "/packages/v2/location")]
+    assert len(puts) == 3
+    assert all(reload(m).status == "delivered" for m in msgs)
+    assert all(sandbox.world.packages[m.payload["tag"]]["LocationName"] == "Vault A2"
+               for m in msgs)
+
+
+def test_messages_for_one_package_are_sent_in_order(sync_settings, sandbox, message,
+                                                    fixed_clock):
+    t = ON_HAND[0]
+    for place in ("Vault A2", "Sales Floor", "Vault A1", "Quarantine"):
+        message("package.location", {"tag": t, "location_name": place})
+    message("package.adjust", {"tag": t, "quantity": -1, "unit": "Each", "reason": "Drying"})
+    message("package.note", {"tag": t, "note": "last"})
+    _worker(sync_settings).drain()
+    applied = [(path.rsplit("/", 1)[1], obj) for path, obj, _ in sandbox.world.applied]
+    assert [(p, o.get("Location") or o.get("Note") or o.get("AdjustmentReason"))
+            for p, o in applied] == [
+        ("location", "Vault A2"), ("location", "Sales Floor"), ("location", "Vault A1"),
+        ("location", "Quarantine"), ("adjust", "Drying"), ("note", "last")]
+
+
+def test_a_refused_row_needs_a_person_and_blocks_only_its_package(sync_settings, sandbox,
+                                                                   message, reload,
+                                                                   fixed_clock):
+    bad = message("package.adjust", {"tag": ON_HAND[0], "quantity": -1, "unit": "Each",
+                                     "reason": "Lost in space"})
+    later_same = message("package.note", {"tag": ON_HAND[0], "note": "after the bad one"})
+    good = message("package.adjust", {"tag": ON_HAND[1], "quantity": -2, "unit": "Each",
+                                      "reason": "Drying"})
+    _worker(sync_settings).drain()
+    bad = reload(bad)
+    assert bad.status == "attention"
+    assert bad.last_error == (f"Metrc refused this for {ON_HAND[0]}: Adjustment reason "
+                              "'Lost in space' is not valid for this facility.")
+    assert reload(good).status == "delivered"
+    assert reload(later_same).status == "pending", "blocked behind its package's parked message"
+    assert sandbox.world.packages[ON_HAND[1]]["Quantity"] == 48
+    summary = outbox.summary()
+    assert summary["attention"] == 1 and summary["pending"] == 1
+
+    manager = _manager()
+    outbox.resolve(bad.id, manager, "Entered by hand in Metrc")
+    _worker(sync_settings).drain()
+    assert reload(later_same).status == "delivered"
+    entry = AuditEntry.select().where(AuditEntry.action == "sync.resolve").get()
+    assert entry.actor_name == "Femi Adeyemi" and entry.detail["why"] == "Entered by hand in Metrc"
+
+
+def test_a_retried_message_is_sent_again_after_the_cause_is_fixed(sync_settings, sandbox,
+                                                                  message, reload, fixed_clock):
+    note_needed = message("package.adjust", {"tag": ON_HAND[0], "quantity": -1, "unit": "Each",
+                                             "reason": "Theft", "note": ""})
+    _worker(sync_settings).drain()
+    assert "A note is required" in reload(note_needed).last_error
+    sandbox.world.reasons["Theft"]["requires_note"] = False  # the state changed its rule
+    outbox.retry(note_needed.id, _manager(), "rule changed")
+    _worker(sync_settings).drain()
+    assert reload(note_needed).status == "delivered"
+    assert AuditEntry.select().where(AuditEntry.action == "sync.retry").count() == 1
+
+
+def test_server_errors_back_off_and_stay_visible(sync_settings, sandbox, message, reload,
+                                                fixed_clock):
+    m = message("package.note", {"tag": ON_HAND[0], "note": "x"})
+    sandbox.faults.errors_500 = 3
+    worker = _worker(sync_settings)
+    delays = []
+    for _ in range(3):
+        worker.drain()
+        row = reload(m)
+        assert row.status == "pending" and "server error (500)" in row.last_error
+        delays.append((row.next_attempt_at - clock.now()).total_seconds())
+        fixed_clock.advance(seconds=delays[-1] + 1)
+    assert delays[0] < delays[1] < delays[2] <= outbox.BACKOFF_CAP
+    assert outbox.health("metrc")["ok"] is False
+    worker.drain()
+    assert reload(m).status == "delivered" and reload(m).attempts == 4
+    assert outbox.health("metrc")["ok"] is True
+
+
+def test_backoff_is_capped_and_jittered():
+    samples = [outbox.backoff(n) for n in range(1, 30) for _ in range(5)]
+    assert max(samples) <= outbox.BACKOFF_CAP
+    late = {round(outbox.backoff(20), 3) for _ in range(20)}
+    assert len(late) > 1 and min(late) >= outbox.BACKOFF_CAP / 2
+
+
+def test_a_429_storm_is_waited_out_as_metrc_asks(sync_settings, sandbox, message, reload,
+                                                 fixed_clock):
+    msgs = [message("package.adjust", {"tag": ON_HAND[n % 3], "quantity": -1, "unit": "Each",
+                                       "reason": "Drying"}) for n in range(30)]
+    sandbox.faults.rate_limited, sandbox.faults.retry_after = 5, 30
+    worker = _worker(sync_settings)
+    for _ in range(5):
+        sent_before = len(sandbox.requests)
+        worker.drain()
+        assert len(sandbox.requests) == sent_before + 1, "one probe, then wait as told"
+        paused = dt.datetime.fromisoformat(outbox.health("metrc")["paused_until"])
+        assert paused == clock.now() + dt.timedelta(seconds=30)
+        fixed_clock.advance(seconds=15)
+        before = len(sandbox.requests)
+        worker.drain()
+        assert len(sandbox.requests) == before, "nothing sent before Retry-After passed"
+        fixed_clock.advance(seconds=16)
+    worker.drain()
+    assert all(reload(m).status == "delivered" for m in msgs)
+    assert len(sandbox.world.adjustments) == 30
+    assert [a["PackageLabel"] for a in sandbox.world.adjustments].count(ON_HAND[0]) == 10
+
+
+def test_an_adjustment_applied_but_unanswered_is_not_sent_twice(sync_settings, sandbox,
+                                                                message, reload, fixed_clock):
+    msgs = [message("package.adjust", {"tag": ON_HAND[n], "quantity": -1, "unit": "Each",
+                                       "reason": "Drying"}) for n in range(3)]
+    sandbox.faults.drop_writes = 1
+    worker = _worker(sync_settings)
+    worker.drain()
+    assert len(sandbox.world.adjustments) == 3, "Metrc applied the batch"
+    assert all(reload(m).status == "pending" for m in msgs), "but we never heard"
+    assert "broke before it answered" in reload(msgs[0]).last_error
+    fixed_clock.advance(minutes=10)
+    worker.drain()
+    assert all(reload(m).status == "delivered" for m in msgs)
+    assert len(sandbox.world.adjustments) == 3
+    assert sandbox.requests.count(("POST", "/packages/v2/adjust")) == 1
+    assert ("GET", "/packages/v2/adjustments") in sandbox.requests
+
+
+def test_a_receipt_applied_but_unanswered_is_found_by_its_external_number(
+        sync_settings, sandbox, message, reload, fixed_clock):
+    sale = message("sale.receipt", {"sold_at": "2026-11-23T10:15:00.000", "lines": [
+        {"tag": ON_HAND[0], "quantity": 1, "unit": "Each", "amount": 35}]}, ordering_key="")
+    sandbox.faults.drop_writes = 1
+    worker = _worker(sync_settings)
+    worker.drain()
+    fixed_clock.advance(minutes=10)
+    worker.drain()
+    assert reload(sale).status == "delivered"
+    assert [r["ExternalReceiptNumber"] for r in sandbox.world.receipts] == [sale.external_key]
+    assert ("GET", f"/sales/v2/receipts/external/{sale.external_key}") in sandbox.requests
+
+
+def test_an_unapplied_write_after_a_lost_answer_is_sent_again(sync_settings, sandbox, message,
+                                                             reload, fixed_clock):
+    m = message("package.adjust", {"tag": ON_HAND[0], "quantity": -1, "unit": "Each",
+                                   "reason": "Drying"})
+    sandbox.faults.errors_500 = 1  # a 500 is ambiguous: maybe applied; here it was not
+    worker = _worker(sync_settings)
+    worker.drain()
+    fixed_clock.advance(minutes=10)
+    worker.drain()
+    assert reload(m).status == "delivered"
+    assert len(sandbox.world.adjustments) == 1
