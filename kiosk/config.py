@@ -95,12 +95,14 @@ def _validate(settings: dict) -> dict:
         try:
             settings[key] = int(settings[key])
         except (TypeError, ValueError):
-            raise ConfigError(f"{env_name(key)} must be a whole number, not {settings[key]!r}.") from None
+            raise ConfigError(
+                f"{env_name(key)} must be a whole number, not {settings[key]!r}.") from None
     for key in _FLOATS:
         try:
             settings[key] = float(settings[key])
         except (TypeError, ValueError):
-            raise ConfigError(f"{env_name(key)} must be a number, not {settings[key]!r}.") from None
+            raise ConfigError(
+                f"{env_name(key)} must be a number, not {settings[key]!r}.") from None
     for key in _BOOLS:
         value = settings[key]
         if isinstance(value, str):
@@ -110,8 +112,8 @@ def _validate(settings: dict) -> dict:
         settings[key] = bool(value)
     for key, allowed in _CHOICES.items():
         if settings[key] not in allowed:
-            raise ConfigError(
-                f"{env_name(key)} must be one of {', '.join(sorted(allowed))}, not {settings[key]!r}.")
+            raise ConfigError(f"{env_name(key)} must be one of {', '.join(sorted(allowed))}, "
+                              f"not {settings[key]!r}.")
     for key, schemes in _PRINTER_SCHEMES.items():
         scheme = urlparse(str(settings[key])).scheme
         if scheme not in schemes:
@@ -124,7 +126,8 @@ def _validate(settings: dict) -> dict:
             f"KIOSK_DATABASE: {settings['database']!r} is not a database URL; use "
             "sqlite:////absolute/path.db or postgresql://user@host/name.")
     if settings["pos"] != "none" and not str(settings["pos"]).startswith("webhook+http"):
-        raise ConfigError(f"KIOSK_POS must be 'none' or 'webhook+https://…', not {settings['pos']!r}.")
+        raise ConfigError(
+            f"KIOSK_POS must be 'none' or 'webhook+https://…', not {settings['pos']!r}.")
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings

@@ -68,7 +68,7 @@ def write():
 
 
 def locked(query):
-    """Add ``FOR UPDATE`` where the backend has row locks (SQLite's IMMEDIATE already serialises)."""
+    """Add ``FOR UPDATE`` where the backend has row locks (SQLite's IMMEDIATE serialises)."""
     return query if is_sqlite() else query.for_update()
 
 

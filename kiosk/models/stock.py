@@ -8,7 +8,8 @@ from kiosk.models.base import BaseModel, QuantityField
 from kiosk.models.people import Employee
 
 LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote")
-PACKAGE_STATUSES = ("active", "quarantined", "on_hold", "empty", "rejected", "returned", "destroyed")
+PACKAGE_STATUSES = ("active", "quarantined", "on_hold", "empty", "rejected", "returned",
+                    "destroyed")
 
 
 class Location(BaseModel):

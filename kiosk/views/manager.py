@@ -40,7 +40,8 @@ def vault_log():
     First, Second = Employee.alias(), Employee.alias()
     visits = (VaultVisit.select(VaultVisit, First, Second)
               .join(First, on=(VaultVisit.first_person == First.id))
-              .switch(VaultVisit).join(Second, JOIN.INNER, on=(VaultVisit.second_person == Second.id))
+              .switch(VaultVisit)
+              .join(Second, JOIN.INNER, on=(VaultVisit.second_person == Second.id))
               .where(VaultVisit.entered_at >= dt.datetime.combine(start, dt.time.min),
                      VaultVisit.entered_at < dt.datetime.combine(end + dt.timedelta(days=1),
                                                                  dt.time.min))

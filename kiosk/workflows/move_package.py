@@ -67,7 +67,9 @@ def move_package(run, scanned, ctx):
 def progress(run):
     """How many packages this run has moved."""
     moved = run.data.get("moved", 0)
-    facts = [("Package", run.data["tag"]), ("Now on", run.data["from"])] if "tag" in run.data else []
+    facts = []
+    if "tag" in run.data:
+        facts = [("Package", run.data["tag"]), ("Now on", run.data["from"])]
     return {"progress": f"{moved} package{'s' if moved != 1 else ''} moved", "facts": facts}
 
 
