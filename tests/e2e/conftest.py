@@ -145,6 +145,7 @@ def login_by_keypad(page: Page, badge: str, pin: str) -> None:
     tap_keys(page, pin)
     page.locator("#login").get_by_role("button", name="Log in").tap()
     expect(page.locator("body[data-logged-in=yes]")).to_have_count(1)
+    page.wait_for_load_state("load")
 
 
 @pytest.fixture

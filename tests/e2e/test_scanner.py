@@ -1,0 +1,166 @@
+"""The keyboard-wedge scanner in a real browser: a tag typed at 3 ms a key plus Enter lands as
+a scan whatever has focus, its Enter never presses a button, slow typing is told apart, and
+every scan is answered with a tone, a colour and words."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from kiosk.demo import demo_tag
+from kiosk.models import Movement, Package, Run, StepEvent
+
+# Records the pitch of every tone kiosk.js plays, so the test can hear the feedback.
+TONE_SPY = """
+window.__tones = [];
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...a) {
+  window.__tones.push(this.frequency.value); return start.apply(this, a);
+};
+"""
+OK_TONE, ERROR_TONE = [1320], [330, 330]
+
+
+def start_moving(page, login, badge="1003", pin="3456"):
+    page.add_init_script(TONE_SPY)
+    login(page, badge, pin)
+    page.get_by_role("button", name=re.compile("Move packages")).tap()
+    expect(page.locator("#step h1")).to_have_text("Scan the package tag.")
+    page.wait_for_load_state("load")  # the scanner script listens only once it has run
+    return int(page.locator("#step").get_attribute("data-run"))
+
+
+def tones(page):
+    return page.evaluate("window.__tones.splice(0)")
+
+
+def elsewhere(records, tag):
+    """A vault shelf this package is not on."""
+    with records():
+        here = Package.get(Package.tag == tag).location.code
+    return "LOC-V-A1" if here != "LOC-V-A1" else "LOC-V-A2"
+
+
+def events(records, run_id):
+    with records():
+        return [(e.step_id, e.accepted, e.value.get("value"), e.value.get("source"))
+                for e in StepEvent.select().where(StepEvent.run == run_id).order_by(StepEvent.id)]
+
+
+def test_scan_with_a_button_focused(page, shoot, login, scan, records):
+    run_id = start_moving(page, login)
+    finish = page.get_by_role("button", name="Finish moving")
+    finish.focus()
+    expect(finish).to_be_focused()
+    shoot(page, "finish-button-focused")
+    tag = demo_tag(1)
+    page.wait_for_timeout(50)  # the tone spy is installed; nothing played yet
+    tones(page)
+    scan(page, tag)
+
+    step = page.locator("#step")
+    expect(step.locator(".feedback.ok")).to_contain_text("now scan where it goes")
+    expect(step.locator(".feedback.ok")).to_contain_text("Accepted.")
+    expect(step.locator("h1")).to_have_text("Scan the label of the place it goes.")
+    expect(page.locator("#last-scan")).to_have_text(tag)
+    page.wait_for_function("window.__tones.length >= 1")
+    assert tones(page) == OK_TONE
+    shoot(page, "package-scanned")
+    # The scanner's Enter did not press "Finish moving": the run is still open and the only
+    # thing recorded is the scan.
+    assert events(records, run_id) == [("package", True, tag, "scanner")]
+    with records():
+        assert Run.get_by_id(run_id).status == "active"
+
+    # Now the "Type it instead" control has focus; Enter must not open it either.
+    summary = page.locator("#step details.manual summary")
+    summary.focus()
+    destination = elsewhere(records, tag)
+    scan(page, destination)
+    expect(step.locator(".feedback.ok")).to_contain_text(f"Moved {tag[-6:]} to")
+    expect(step.locator("h1")).to_have_text("Scan the package tag.")
+    expect(step.locator("[data-progress]")).to_have_text("1 package moved")
+    assert page.locator("#step details.manual[open]").count() == 0
+    shoot(page, "moved")
+    with records():
+        package = Package.get(Package.tag == tag)
+        assert package.location.code == destination
+        assert Movement.select().where(Movement.run_id == run_id).count() == 1
+
+
+def test_wrong_scan_is_red_with_words_and_a_low_tone(page, shoot, login, scan, records):
+    start_moving(page, login, "1002", "2345")
+    page.wait_for_timeout(50)
+    tones(page)
+    scan(page, "LOC-FLOOR")
+    step = page.locator("#step")
+    alert = step.locator(".feedback.error[role=alert]")
+    expect(alert).to_contain_text("Not accepted.")
+    expect(alert).to_contain_text("LOC-FLOOR")
+    expect(page.locator("body.flash-error")).to_have_count(1)
+    page.wait_for_function("window.__tones.length >= 2")
+    assert tones(page) == ERROR_TONE
+    shoot(page, "wrong-scan")
+    # The red message stays until the next action, while the one-off flash has ended.
+    page.wait_for_timeout(900)
+    expect(page.locator("body.flash-error")).to_have_count(0)
+    expect(alert).to_be_visible()
+
+    scan(page, demo_tag(2))
+    expect(step.locator(".feedback.ok")).to_be_visible()
+    expect(step.locator(".feedback.error")).to_have_count(0)
+    page.wait_for_function("window.__tones.length >= 1")
+    assert tones(page) == OK_TONE
+
+
+def test_slow_typing_is_not_a_scan(page, shoot, login, records):
+    run_id = start_moving(page, login, "1006", "6789")
+    tag = demo_tag(3)
+    page.keyboard.type(tag[:8], delay=120)  # a person at a keyboard, not a scanner
+    expect(page.locator("#last-scan")).to_have_text(f"Typing: {tag[:8]} (press Enter to send)")
+    shoot(page, "typing")
+    page.wait_for_timeout(300)
+    assert events(records, run_id) == []  # nothing is sent while a person is typing
+    page.keyboard.type(tag[8:], delay=120)
+    page.keyboard.press("Enter")
+    expect(page.locator("#step .feedback.ok")).to_contain_text("now scan where it goes")
+    assert events(records, run_id) == [("package", True, tag, "keyboard")]
+
+
+def test_scan_into_a_focused_text_box_is_still_a_scan(page, shoot, login, scan, records):
+    run_id = start_moving(page, login, "1005", "5678")
+    page.locator("#step details.manual summary").tap()
+    field = page.locator("#step details.manual input[name=value]")
+    field.tap()
+    expect(field).to_be_focused()
+    tag = demo_tag(4)
+    scan(page, tag)
+    expect(page.locator("#step .feedback.ok")).to_contain_text("now scan where it goes")
+    assert events(records, run_id) == [("package", True, tag, "scanner")]
+    # A person typing into that box still types into it, and Enter sends what they typed.
+    page.locator("#step details.manual summary").tap()
+    field = page.locator("#step details.manual input[name=value]")
+    field.tap()
+    destination = elsewhere(records, tag)
+    page.keyboard.type(destination, delay=90)
+    expect(field).to_have_value(destination)
+    shoot(page, "typed-into-box")
+    page.keyboard.press("Enter")
+    expect(page.locator("#step .feedback.ok")).to_contain_text(f"Moved {tag[-6:]}")
+    assert events(records, run_id)[-1] == ("destination", True, destination, "typed")
+
+
+def test_two_scans_back_to_back_both_land(page, shoot, login, scan, records):
+    run_id = start_moving(page, login, "1001", "1234")
+    tag = demo_tag(6)
+    destination = elsewhere(records, tag)
+    # The second scan arrives while the first is still on its way: it waits its turn and
+    # goes with the screen's new revision.
+    scan(page, tag)
+    scan(page, destination)
+    expect(page.locator("#step [data-progress]")).to_have_text("1 package moved")
+    expect(page.locator("#last-scan")).to_have_text(destination)
+    shoot(page, "both-landed")
+    assert events(records, run_id) == [("package", True, tag, "scanner"),
+                                       ("destination", True, destination, "scanner")]
