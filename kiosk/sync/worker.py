@@ -141,22 +141,44 @@ def deliver_pos(adapter: pos.PosAdapter, messages: list) -> None:
 
 
 def run(settings: dict, once: bool = False, stop: threading.Event | None = None) -> None:
-    """``kiosk sync``: deliver and pull until ``stop`` is set; ``once``: until nothing is due."""
+    """``kiosk sync``: deliver and pull until ``stop`` is set; ``once``: until nothing is due.
+
+    Pulls run in their own thread so a slow manifest pull never delays delivery.
+    """
     if db.database.obj is None:
         db.init(settings["database"])
     worker = Worker(settings)
     stop = stop or threading.Event()
-    with db.connection():
-        if once:
+    if once:
+        with db.connection():
             worker.pull_if_due(force=True)
             worker.drain()
-            return
-        log.info("sync worker %s started (targets: %s)", worker.id,
-                 ", ".join(worker.targets(clock.now())) or "none")
+        return
+    log.info("sync worker %s started (targets: %s)", worker.id,
+             ", ".join(worker.targets(clock.now())) or "none")
+    puller = threading.Thread(target=_pull_loop, args=(worker, stop), daemon=True,
+                              name="sync-pull")
+    puller.start()
+    with db.connection():
         while not stop.is_set():
-            worker.pull_if_due()
-            if not worker.round():
+            try:
+                busy = worker.round()
+            except Exception:  # e.g. the database briefly unavailable: log, wait, go on
+                log.exception("sync round failed")
+                busy = False
+            if not busy:
                 stop.wait(IDLE_POLL)
+    puller.join(timeout=30)
+
+
+def _pull_loop(worker: Worker, stop: threading.Event) -> None:
+    with db.connection():
+        while not stop.is_set():
+            try:
+                worker.pull_if_due()
+            except Exception:  # a bad manifest must not end pulling for good; it is logged
+                log.exception("pulling manifests failed")
+            stop.wait(5)
 
 
 __all__ = ["METRC_KINDS", "Worker", "deliver_pos", "run"]

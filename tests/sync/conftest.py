@@ -16,8 +16,9 @@ _keys = itertools.count(1)
 
 
 @pytest.fixture
-def sandbox():
-    """A real HTTP Metrc sandbox on 127.0.0.1 (ephemeral port), its world built 'now'."""
+def sandbox(fixed_clock):
+    """A real HTTP Metrc sandbox on 127.0.0.1 (ephemeral port), its world built at the
+    test clock's now (the sandbox runs in this process, so it shares that clock)."""
     box = Sandbox(OUR_LICENSE, now=clock.now())
     box.start()
     yield box
