@@ -16,9 +16,9 @@ import threading
 
 # python-escpos 3.1 writes its capabilities cache to a new temporary directory on every
 # import unless told where to keep it; one stable directory avoids littering /tmp.
-_CAPS = os.path.join(tempfile.gettempdir(), "kiosk-escpos-capabilities")
-os.makedirs(_CAPS, exist_ok=True)
-os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _CAPS)
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
+                      os.path.join(tempfile.gettempdir(), "kiosk-escpos-capabilities"))
+os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 
 from escpos.printer import Dummy  # noqa: E402  (must follow the environment setting)
 

@@ -285,19 +285,20 @@ def print_test(settings: dict, wait_seconds: float = 20.0) -> list[str]:
             url = settings.get(SETTING[device], "none")
             extra = (f", {settings.get('label_stock')} in stock, {settings.get('label_dpi')} dpi"
                      if device == "label" else "")
-            lines.append(f"{device.capitalize()} printer {url}{extra}:")
+            lines.append(f"{device.capitalize()} printer ({url}{extra}):")
             for job in jobs:
                 if job.device != device:
                     continue
                 job = PrintJob.get_by_id(job.id)
                 name = describe(job.layout)
                 if job.status == "printed":
-                    lines.append(f"  {name}: sent.")
+                    lines.append(f"Sent: {name}.")
                     continue
                 if job.status == "failed":
-                    lines.append(f"  {name}: not printed. {job.last_error}")
+                    lines.append(f"Not printed: {name}. {job.last_error}")
                 else:
-                    lines.append(f"  {name}: not sent yet (still {job.status}).")
+                    lines.append(f"Not sent yet: {name} is still {job.status}; is another "
+                                 "kiosk program holding the printer?")
                 # A test print that did not come out now should not surprise anyone later.
                 cancel(job.id)
     return lines
