@@ -17,8 +17,15 @@ from decimal import Decimal
 from kiosk import clock
 from kiosk.models import OutboxMessage
 from kiosk.sync import outbox, readback
-from kiosk.sync.metrc import (WRITE_BATCH, Ambiguous, MetrcClient, MetrcError, NotSent,
-                              RateLimited, Refused)
+from kiosk.sync.metrc import (
+    WRITE_BATCH,
+    Ambiguous,
+    MetrcClient,
+    MetrcError,
+    NotSent,
+    RateLimited,
+    Refused,
+)
 
 
 class TargetUnavailable(Exception):

@@ -93,7 +93,7 @@ def test_every_request_the_client_sends_matches_metrcs_collection():
     public = {name for name, _ in inspect.getmembers(MetrcClient, inspect.isfunction)
               if not name.startswith("_") and name not in ("request", "pages", "windowed")}
     covered = set(calls) | {method for _, method, _ in WRITES.values()}
-    assert public <= covered, f"client calls the contract test does not exercise: {public - covered}"
+    assert public <= covered, f"calls the contract test does not exercise: {public - covered}"
     assert len(recorder.sent) >= len(covered)
     problems = []
     for sent in recorder.sent:
