@@ -1,7 +1,7 @@
 """The workflow interpreter. Sans-IO: no Flask, no devices, no network.
 
 A workflow is data: a tuple of steps of a fixed set of kinds (instruct, scan, count, choose,
-confirm, sign_off, print). ``submit`` takes one screen's answer for one step and, in one
+confirm, sign_off, print, text). ``submit`` takes one screen's answer for one step and, in one
 write transaction, checks that the screen is current (``rev``), parses the answer, runs the
 step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements, outbox
 messages, print jobs: plain records) and moves the run on. Everything commits together or
@@ -11,6 +11,7 @@ not at all, so a crash leaves either the whole step or none of it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ from kiosk.db import database, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
-KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print")
+KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print", "text")
 MEANINGS = ("performed", "witnessed", "approved")
 
 
@@ -66,11 +67,21 @@ class Step:
     maximum: Decimal | None = None
     whole: bool = False
     options: tuple[Option, ...] = ()  # choose
+    # choose: options_for(run) -> [Option] when the buttons depend on the run (e.g. "Accept
+    # 46 of 48"); the answer is checked against the same list, computed again at submit.
+    options_for: Callable | None = None
     signers: tuple[Signer, ...] = ()  # sign_off
     jobs: Callable | None = None  # print: jobs(run) -> [{"device", "layout", "data"}]
     optional: bool = False  # print: may be skipped with a reason
     finish: str | None = None  # scan: a "Finish" button goes to this step id ("__end__": done)
     finish_label: str = "Finish"
+    pattern: str = ""  # text: a regular expression the whole answer must match
+    example: str = ""  # text: shown under the box and in the message when it does not match
+    max_length: int = 80  # text
+
+    def choices(self, run) -> tuple[Option, ...]:
+        """The buttons of a ``choose`` step for this run."""
+        return tuple(self.options_for(run)) if self.options_for is not None else self.options
 
 
 def instruct(id, prompt, **kw) -> Step:
@@ -99,6 +110,11 @@ def sign_off(id, prompt, signers, **kw) -> Step:
 
 def print_step(id, prompt, jobs, **kw) -> Step:
     return Step(id, "print", prompt, jobs=jobs, **kw)
+
+
+def text(id, prompt, **kw) -> Step:
+    """A short typed answer (a driver's name, a licence number); ``pattern`` checks it."""
+    return Step(id, "text", prompt, **kw)
 
 
 @dataclass(frozen=True)
@@ -268,10 +284,12 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
             raise ValueError(f"The count can't be more than {step.maximum}.")
         return number
     if step.kind == "choose":
-        for option in step.options:
+        for option in step.choices(run):
             if option.value == text:
                 return option
         raise ValueError("Choose one of the buttons.")
+    if step.kind == "text":
+        return _parse_text(step, text)
     if step.kind == "confirm":
         if text == "pass":
             return {"ok": True, "reason": ""}
@@ -293,6 +311,18 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
             return {"printed": False, "reason": reason}
         raise ValueError("Press Print.")
     raise ValueError(f"Unknown step kind {step.kind}")
+
+
+def _parse_text(step: Step, text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("Type the answer, then press Enter.")
+    if len(text) > step.max_length:
+        raise ValueError(f"That is too long: at most {step.max_length} characters.")
+    if step.pattern and not re.fullmatch(step.pattern, text):
+        hint = f" It should look like {step.example}." if step.example else ""
+        raise ValueError(f"{text} is not in the right form.{hint}")
+    return text
 
 
 def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
@@ -391,6 +421,8 @@ def _storable(raw: dict, value) -> dict:
         kept["signer"] = value["employee"].id
     elif isinstance(value, dict):
         kept.update(value)
+    elif isinstance(value, str) and value != FINISH:
+        kept["text"] = value
     return kept
 
 
@@ -419,7 +451,7 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
     if step.kind == "print" and value.get("printed") and step.jobs:
         for job in step.jobs(run):
             ctx.print_job(job["device"], job["layout"], job["data"], job.get("copies", 1))
-    if value == FINISH:
+    if value == FINISH and step.kind == "scan" and step.finish:
         ctx.audit("step", f"run:{run.id}", {"step": step.id, "event": event.id, "finish": True})
         return _move_on(workflow, run, step, _next_applicable(
             workflow, run, workflow.index(step.finish)) if step.finish != "__end__" else None,
@@ -493,11 +525,11 @@ def check(workflow: Workflow) -> list[str]:
                     problems.append(f"{step.id}: each signer needs roles and a meaning")
         if step.kind == "scan" and not step.expect:
             problems.append(f"{step.id}: a scan step must say what it expects")
-        if step.kind == "choose" and not step.options:
+        if step.kind == "choose" and not step.options and step.options_for is None:
             problems.append(f"{step.id}: a choose step needs options")
         if step.kind == "print" and step.jobs is None:
             problems.append(f"{step.id}: a print step needs jobs")
-        for fn in (*step.guards, step.effect, step.skip_if, step.jobs):
+        for fn in (*step.guards, step.effect, step.skip_if, step.jobs, step.options_for):
             if fn is not None and (not fn.__doc__ or fn.__name__ == "<lambda>"):
                 problems.append(f"{step.id}: {getattr(fn, '__name__', fn)} needs a name and a "
                                 "docstring")
@@ -522,6 +554,8 @@ def describe(workflow: Workflow) -> str:
             then = step.next
         if step.options:
             then = ", ".join(f"{o.label} → {o.next or 'next'}" for o in step.options)
+        elif step.options_for is not None:
+            then = (step.options_for.__doc__ or "").strip().splitlines()[0]
         if step.finish:
             then += f"; {step.finish_label} → {'end' if step.finish == '__end__' else step.finish}"
         if step.skip_if is not None:

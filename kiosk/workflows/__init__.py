@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import move_package, vault_entry
+from kiosk.workflows import move_package, paper_manifest, receiving, vault_entry
 
-WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW)
+WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
+             paper_manifest.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
