@@ -20,6 +20,8 @@ os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
                       os.path.join(tempfile.gettempdir(), "kiosk-escpos-capabilities"))
 os.makedirs(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"], exist_ok=True)
 
+from escpos.constants import RT_STATUS_PAPER  # noqa: E402,F401  (for transports)
+from escpos.exceptions import DeviceNotFoundError  # noqa: E402,F401  (for transports)
 from escpos.printer import Dummy  # noqa: E402  (must follow the environment setting)
 
 from kiosk.hardware import code128  # noqa: E402
@@ -74,6 +76,13 @@ def _emit(printer: Dummy, line, columns: int) -> None:
                             height=BARCODE_HEIGHT, width=2, pos="BELOW",
                             function_type="B")
         printer.set(align="left")
+
+
+def printer_classes():
+    """python-escpos' connection classes (Network, Usb, Serial, File), set up as above."""
+    from escpos import printer
+
+    return printer
 
 
 def slip_bytes(layout: str, data: dict, settings: dict, training: bool = False,

@@ -284,8 +284,9 @@ class Escpos(Transport):
     options: dict | None = None
 
     def _printer(self):
-        from kiosk.hardware import escpos_slips  # noqa: F401  (sets up python-escpos first)
-        from escpos import printer
+        from kiosk.hardware.escpos_slips import printer_classes
+
+        printer = printer_classes()
 
         opts = self.options or {}
         if self.kind == "tcp":
@@ -300,7 +301,7 @@ class Escpos(Transport):
         return printer.File(self.target)
 
     def send(self, payload: bytes, name: str) -> None:
-        from escpos.exceptions import DeviceNotFoundError
+        from kiosk.hardware.escpos_slips import DeviceNotFoundError
 
         where = self.target
         device = None
@@ -333,7 +334,7 @@ class Escpos(Transport):
 
 def _escpos_status(device) -> bytes:
     """The ``DLE EOT 4`` answer, or b'' when the printer does not answer in time."""
-    from escpos.constants import RT_STATUS_PAPER
+    from kiosk.hardware.escpos_slips import RT_STATUS_PAPER
 
     try:
         return bytes(device.query_status(RT_STATUS_PAPER))
