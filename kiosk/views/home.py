@@ -21,8 +21,8 @@ from flask import (
     url_for,
 )
 
-from kiosk import auth, db, scans, workflows
-from kiosk.models import Run
+from kiosk import auth, clock, db, scans, workflows
+from kiosk.models import Employee, LoginSession, Run
 
 bp = Blueprint("home", __name__)
 
@@ -214,9 +214,14 @@ def login_pin():
 def logout():
     """Log out; after an idle lock, remember the open run so the next login resumes it."""
     reason = request.form.get("reason", "logout")
-    if g.session is not None:
+    # A screen locked after a long idle spell may find its session already expired; it is
+    # still ended here, so the record says when and why this person was logged out.
+    session = g.session or (LoginSession.select(LoginSession, Employee).join(Employee).where(
+        LoginSession.token == request.cookies.get(SESSION_COOKIE, ""),
+        LoginSession.ended_at.is_null()).first())
+    if session is not None:
         with db.write():
-            auth.end_session(g.session, "idle" if reason == "idle" else "logout")
+            auth.end_session(session, "idle" if reason == "idle" else "logout")
     response = go(url_for("home.index"))
     response.delete_cookie(SESSION_COOKIE)
     resume = request.form.get("resume", "")
@@ -227,7 +232,13 @@ def logout():
 
 @bp.post("/session/ping")
 def ping():
-    """'I'm here' on the idle warning: the before_request hook already renewed the session."""
+    """'I'm here' on the idle warning: renew the session now.
+
+    The before_request hook renews at most every few seconds; a deliberate "I'm here" always
+    counts, so the full idle time starts again from this moment.
+    """
     if g.session is None:
         return go(url_for("home.index", ended=1))
+    with db.write():
+        LoginSession.update(last_seen=clock.now()).where(LoginSession.id == g.session.id).execute()
     return {"ok": True, "idle_seconds": settings()["idle_seconds"]}

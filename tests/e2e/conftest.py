@@ -28,6 +28,9 @@ Fixtures and helpers for every module in this folder:
 ``keypad(page, digits)`` taps on-screen keypad keys; ``login(page, badge, pin)`` logs in
     by keypad and waits for the home screen (or the resumed run).
 
+``start_run(page, title)`` taps a workflow's tile on the home screen, waits until its
+    first step is on screen and the page's scripts have run, and returns the run id.
+
 ``records(live_server)``
     A context manager that binds this process's database to the live server's file, for
     checking what the server saved.
@@ -151,6 +154,20 @@ def login_by_keypad(page: Page, badge: str, pin: str) -> None:
 @pytest.fixture
 def login():
     return login_by_keypad
+
+
+def start_run_from_home(page: Page, title: str) -> int:
+    """Tap the workflow's tile on the home screen; wait for its first step; return the run id."""
+    page.get_by_role("button", name=re.compile(re.escape(title))).tap()
+    step = page.locator("#step[data-step]")
+    expect(step).to_have_count(1)
+    page.wait_for_load_state("load")  # the scanner script listens only once it has run
+    return int(step.get_attribute("data-run"))
+
+
+@pytest.fixture
+def start_run():
+    return start_run_from_home
 
 
 @contextmanager

@@ -4,8 +4,6 @@ every scan is answered with a tone, a colour and words."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import expect
 
 from kiosk.demo import demo_tag
@@ -22,13 +20,12 @@ OscillatorNode.prototype.start = function (...a) {
 OK_TONE, ERROR_TONE = [1320], [330, 330]
 
 
-def start_moving(page, login, badge="1003", pin="3456"):
+def start_moving(page, login, start_run, badge="1003", pin="3456"):
     page.add_init_script(TONE_SPY)
     login(page, badge, pin)
-    page.get_by_role("button", name=re.compile("Move packages")).tap()
+    run_id = start_run(page, "Move packages")
     expect(page.locator("#step h1")).to_have_text("Scan the package tag.")
-    page.wait_for_load_state("load")  # the scanner script listens only once it has run
-    return int(page.locator("#step").get_attribute("data-run"))
+    return run_id
 
 
 def tones(page):
@@ -48,8 +45,8 @@ def events(records, run_id):
                 for e in StepEvent.select().where(StepEvent.run == run_id).order_by(StepEvent.id)]
 
 
-def test_scan_with_a_button_focused(page, shoot, login, scan, records):
-    run_id = start_moving(page, login)
+def test_scan_with_a_button_focused(page, shoot, login, start_run, scan, records):
+    run_id = start_moving(page, login, start_run)
     finish = page.get_by_role("button", name="Finish moving")
     finish.focus()
     expect(finish).to_be_focused()
@@ -89,8 +86,9 @@ def test_scan_with_a_button_focused(page, shoot, login, scan, records):
         assert Movement.select().where(Movement.run_id == run_id).count() == 1
 
 
-def test_wrong_scan_is_red_with_words_and_a_low_tone(page, shoot, login, scan, records):
-    start_moving(page, login, "1002", "2345")
+def test_wrong_scan_is_red_with_words_and_a_low_tone(page, shoot, login, start_run, scan,
+                                                      records):
+    start_moving(page, login, start_run, "1002", "2345")
     page.wait_for_timeout(50)
     tones(page)
     scan(page, "LOC-FLOOR")
@@ -114,8 +112,8 @@ def test_wrong_scan_is_red_with_words_and_a_low_tone(page, shoot, login, scan, r
     assert tones(page) == OK_TONE
 
 
-def test_slow_typing_is_not_a_scan(page, shoot, login, records):
-    run_id = start_moving(page, login, "1006", "6789")
+def test_slow_typing_is_not_a_scan(page, shoot, login, start_run, records):
+    run_id = start_moving(page, login, start_run, "1006", "6789")
     tag = demo_tag(3)
     page.keyboard.type(tag[:8], delay=120)  # a person at a keyboard, not a scanner
     expect(page.locator("#last-scan")).to_have_text(f"Typing: {tag[:8]} (press Enter to send)")
@@ -128,8 +126,9 @@ def test_slow_typing_is_not_a_scan(page, shoot, login, records):
     assert events(records, run_id) == [("package", True, tag, "keyboard")]
 
 
-def test_scan_into_a_focused_text_box_is_still_a_scan(page, shoot, login, scan, records):
-    run_id = start_moving(page, login, "1005", "5678")
+def test_scan_into_a_focused_text_box_is_still_a_scan(page, shoot, login, start_run, scan,
+                                                     records):
+    run_id = start_moving(page, login, start_run, "1005", "5678")
     page.locator("#step details.manual summary").tap()
     field = page.locator("#step details.manual input[name=value]")
     field.tap()
@@ -151,8 +150,8 @@ def test_scan_into_a_focused_text_box_is_still_a_scan(page, shoot, login, scan, 
     assert events(records, run_id)[-1] == ("destination", True, destination, "typed")
 
 
-def test_two_scans_back_to_back_both_land(page, shoot, login, scan, records):
-    run_id = start_moving(page, login, "1001", "1234")
+def test_two_scans_back_to_back_both_land(page, shoot, login, start_run, scan, records):
+    run_id = start_moving(page, login, start_run, "1001", "1234")
     tag = demo_tag(6)
     destination = elsewhere(records, tag)
     # The second scan arrives while the first is still on its way: it waits its turn and
