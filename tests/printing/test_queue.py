@@ -3,6 +3,7 @@ with a sentence a person can act on, and retries happen by themselves and by but
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -100,9 +101,9 @@ def test_retry_button_makes_a_failed_job_due_now(tcp_settings, zebra_printer, fi
 
 
 def test_no_printer_listening_is_explained(settings, fixed_clock):
-    from conftest import _free_port
-
-    port = _free_port()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     s = {**settings, "label_printer": f"zpl+tcp://127.0.0.1:{port}"}
     job = new_job()
     queue.run_worker(s, once=True)
