@@ -2,11 +2,16 @@
 
 Sessions live on the server (``LoginSession``); the browser holds a random token in an
 HttpOnly cookie. Every POST also carries a CSRF token that base.html puts on htmx requests.
+
+One server serves every screen in the store, so each screen says which station it is: its
+browser opens ``/?station=vault-1`` once (the browser unit's start URL) and keeps the name in
+a cookie. A screen that never said falls back to the ``station`` setting.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 
 from flask import (
@@ -22,18 +27,39 @@ from flask import (
 )
 
 from kiosk import auth, clock, db, scans, workflows
-from kiosk.models import Employee, LoginSession, Run
+from kiosk.models import Employee, LoginSession, Run, Station
 
 bp = Blueprint("home", __name__)
 
 SESSION_COOKIE = "kiosk_session"
 CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
+STATION_COOKIE = "kiosk_station"
+STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
 
 
 def settings() -> dict:
     return current_app.config["KIOSK"]
+
+
+def station() -> str:
+    """The station (screen) this request comes from."""
+    return g.get("station") or settings()["station"]
+
+
+def _station_of_request() -> tuple[str, bool]:
+    """This screen's station name, and whether it was just set by ``?station=``.
+
+    A name from the URL must be a station the store knows, so a typo cannot invent one; the
+    cookie it leaves is trusted as it stands, which costs no query per request.
+    """
+    wanted = request.args.get("station", "")
+    if wanted and STATION_RE.fullmatch(wanted) and request.endpoint != "static":
+        if Station.get_or_none(Station.name == wanted) is not None:
+            return wanted, True
+    kept = request.cookies.get(STATION_COOKIE, "")
+    return (kept if STATION_RE.fullmatch(kept) else settings()["station"]), False
 
 
 def policy() -> auth.Policy:
@@ -84,6 +110,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def load_session():
+        g.station, g.new_station = _station_of_request()
         g.session = auth.current_session(request.cookies.get(SESSION_COOKIE), policy())
         g.employee = g.session.employee if g.session else None
         g.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
@@ -101,6 +128,9 @@ def init_app(app: Flask) -> None:
     def headers(response):
         if request.cookies.get(CSRF_COOKIE) != g.get("csrf") and g.get("csrf"):
             response.set_cookie(CSRF_COOKIE, g.csrf, httponly=True, samesite="Strict")
+        if g.get("new_station"):
+            response.set_cookie(STATION_COOKIE, g.station, max_age=10 * 365 * 86400,
+                                httponly=True, samesite="Strict")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -127,7 +157,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"kiosk": settings(), "employee": g.get("employee"),
+        return {"kiosk": settings(), "station": station(), "employee": g.get("employee"),
                 "csrf_token": g.get("csrf", "")}
 
 
@@ -144,13 +174,13 @@ def index():
     if g.employee is None:
         ended = request.args.get("ended")
         message = "Your session ended. Log in again to carry on." if ended else ""
-        open_runs = (Run.select().where(Run.station == settings()["station"],
+        open_runs = (Run.select().where(Run.station == station(),
                                         Run.status == "active").order_by(Run.updated_at.desc()))
         return render_template("lock.html", message=message, open_runs=list(open_runs),
                                workflows=workflows)
     mine = workflows.visible_to(g.employee)
     keys = [w.key for w in mine]
-    runs = list(Run.select().where(Run.station == settings()["station"],
+    runs = list(Run.select().where(Run.station == station(),
                                    Run.status == "active", Run.workflow.in_(keys))
                 .order_by(Run.updated_at.desc()))
     return render_template("home.html", workflows=mine, runs=runs, registry=workflows)
@@ -170,7 +200,7 @@ def login_badge():
     employee, message = auth.find_badge(badge)
     if employee is None:
         with db.write():
-            auth.authenticate(badge, "", station=settings()["station"], policy=policy())
+            auth.authenticate(badge, "", station=station(), policy=policy())
         return feedback(make_response(render_template("_login.html", stage="badge",
                                                       message=message)), "error")
     until = auth.locked_until(badge, policy())
@@ -189,14 +219,14 @@ def login_pin():
     badge = request.form.get("badge", "")
     with db.write():
         result = auth.authenticate(badge, request.form.get("pin", ""),
-                                   station=settings()["station"], policy=policy())
+                                   station=station(), policy=policy())
         if not result.ok:
             locked = "locked" in result.message
             response = make_response(render_template(
                 "_login.html", stage="badge" if locked else "pin", badge=badge,
                 name="", message=result.message))
             return feedback(response, "error")
-        session = auth.start_session(result.employee, settings()["station"])
+        session = auth.start_session(result.employee, station())
     target = url_for("home.index")
     resume = request.cookies.get(RESUME_COOKIE, "")
     if resume.isdigit():

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, g, make_response, render_templa
 
 from kiosk import engine, workflows
 from kiosk.models import Run, Signature, StepEvent
-from kiosk.views.home import feedback, go, login_required
+from kiosk.views.home import feedback, go, login_required, station
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
@@ -70,8 +70,7 @@ def start():
         return feedback(make_response(render_template(
             "message.html", title="Not allowed",
             message=f"{g.employee.name} can't start {workflow.title}.")), "error")
-    run = engine.start(workflow, g.employee, current_app.config["KIOSK"]["station"],
-                       current_app.config["KIOSK"])
+    run = engine.start(workflow, g.employee, station(), current_app.config["KIOSK"])
     return go(url_for("runs.show", run_id=run.id))
 
 
@@ -98,9 +97,8 @@ def submit_step(run_id: int, step_id: str):
     except ValueError:
         rev = -1
     raw = {k: request.form[k] for k in FIELDS if k in request.form}
-    outcome = engine.submit(run.id, step_id, rev, raw, g.employee,
-                            current_app.config["KIOSK"]["station"], current_app.config["KIOSK"],
-                            workflows)
+    outcome = engine.submit(run.id, step_id, rev, raw, g.employee, station(),
+                            current_app.config["KIOSK"], workflows)
     run = Run.get_by_id(run.id)
     response = make_response(render_template("_step.html",
                                              **step_context(run, workflow, outcome)))
@@ -114,8 +112,7 @@ def cancel(run_id: int):
     """Cancel with a reason (the person who started it, or a manager)."""
     run, workflow = _load(run_id)
     try:
-        engine.cancel(run.id, g.employee, current_app.config["KIOSK"]["station"],
-                      request.form.get("reason", ""))
+        engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""))
     except (ValueError, PermissionError) as exc:
         response = make_response(render_template("_step.html", **step_context(
             run, workflow, engine.Outcome(False, str(exc), "error", run))))

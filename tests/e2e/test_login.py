@@ -101,3 +101,40 @@ def test_five_wrong_pins_lock_the_badge(page, shoot, keypad, records):
     expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
     shoot(page, "locked-at-badge")
     expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
+
+
+def test_each_screen_is_its_own_station(browser, live_server, login, records):
+    """Two screens on one server: each names its station once and keeps it; logging in at
+    one never logs out the other, while a second login at the same screen replaces the first."""
+    screens = []
+    for name in ("receiving-1", "vault-1", "vault-1"):
+        context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True,
+                                      base_url=live_server.url)
+        page = context.new_page()
+        page.goto(f"/?station={name}")
+        page.goto("/")  # later visits need no parameter: the screen remembers
+        expect(page.locator(".topbar .where")).to_contain_text(f"· {name}")
+        screens.append(page)
+    try:
+        login(screens[0], "1001", "1234")
+        login(screens[1], "1005", "5678")
+        for page, who in zip(screens[:2], ("Ana Reyes", "Erin Walsh"), strict=True):
+            page.reload()
+            expect(page.locator(".topbar .who")).to_have_text(who)
+        with records():
+            stations = {s.employee.name: s.station for s in
+                        LoginSession.select().where(LoginSession.ended_at.is_null())}
+        assert stations["Ana Reyes"] == "receiving-1" and stations["Erin Walsh"] == "vault-1"
+
+        login(screens[2], "1006", "6789")  # another screen calling itself vault-1
+        screens[1].reload()
+        expect(screens[1].locator("body")).to_have_attribute("data-logged-in", "no")
+        screens[0].reload()
+        expect(screens[0].locator(".topbar .who")).to_have_text("Ana Reyes")
+
+        # A name the store does not know is ignored; the screen keeps its station.
+        screens[0].goto("/?station=made-up-9")
+        expect(screens[0].locator(".topbar .where")).to_contain_text("· receiving-1")
+    finally:
+        for page in screens:
+            page.context.close()

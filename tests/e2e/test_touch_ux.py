@@ -26,7 +26,9 @@ MEASURE = """
   };
   const rgba = c => (c.match(/[\\d.]+/g) || []).map(Number).concat([1]).slice(0, 4);
   const luminance = ([r, g, b]) => {
-    const lin = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const lin = v => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
     return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
   };
   // The colour actually behind an element: its own background or the nearest ancestor's,
@@ -38,15 +40,19 @@ MEASURE = """
       if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
     }
     let out = [255, 255, 255];
-    for (const [r, g, b, a] of layers.reverse()) out = [r * a + out[0] * (1 - a), g * a + out[1] * (1 - a), b * a + out[2] * (1 - a)];
+    for (const [r, g, b, a] of layers.reverse()) {
+      out = [r * a + out[0] * (1 - a), g * a + out[1] * (1 - a), b * a + out[2] * (1 - a)];
+    }
     return out;
   };
-  const controls = [...document.querySelectorAll("button, a[href], summary, input:not([type=hidden]), [data-key]")]
+  const selectable = el => getComputedStyle(el).userSelect || getComputedStyle(el).webkitUserSelect;
+  const controls = [...document.querySelectorAll(
+      "button, a[href], summary, input:not([type=hidden]), [data-key]")]
     .filter(visible).map(el => {
       const r = el.getBoundingClientRect();
       return { what: el.outerHTML.slice(0, 90), width: r.width, height: r.height,
                primary: el.matches(".btn.primary, .key, .btn.choice, .tile"),
-               userSelect: getComputedStyle(el).userSelect || getComputedStyle(el).webkitUserSelect };
+               userSelect: selectable(el) };
     });
   const texts = [...document.querySelectorAll("body *")].filter(el =>
       visible(el) && [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
@@ -59,7 +65,7 @@ MEASURE = """
     });
   const html = getComputedStyle(document.documentElement);
   return { controls, texts, touchAction: html.touchAction,
-           bodySelect: getComputedStyle(document.body).userSelect || getComputedStyle(document.body).webkitUserSelect,
+           bodySelect: selectable(document.body),
            viewport: document.querySelector("meta[name=viewport]").content,
            contextMenuBlocked: !document.querySelector("main").dispatchEvent(
              new MouseEvent("contextmenu", { bubbles: true, cancelable: true })) };
