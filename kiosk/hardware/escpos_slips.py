@@ -24,13 +24,21 @@ from escpos.constants import RT_STATUS_PAPER  # noqa: E402,F401  (for transports
 from escpos.exceptions import DeviceNotFoundError  # noqa: E402,F401  (for transports)
 from escpos.printer import Dummy  # noqa: E402  (must follow the environment setting)
 
-from kiosk.hardware import code128  # noqa: E402
-from kiosk.hardware.slips import Code, Feed, Line, Pair, Rule, build, pair_text  # noqa: E402
+from kiosk.hardware.slips import (  # noqa: E402
+    MODULE_DOTS,
+    Code,
+    Feed,
+    Line,
+    Pair,
+    Rule,
+    build,
+    code_symbol,
+    pair_text,
+)
 
 PROFILE = "TM-T20II"  # a common 80 mm, 203 dpi printer; hardware Code 128 supported
 CODE_PAGE = "CP858"
 BARCODE_HEIGHT = 80  # dots: 10 mm at 203 dpi
-PRINT_WIDTH_DOTS = 576
 _quiet = threading.Lock()
 
 
@@ -62,10 +70,8 @@ def _emit(printer: Dummy, line, columns: int) -> None:
     elif isinstance(line, Feed):
         printer.ln(line.lines)
     elif isinstance(line, Code):
-        symbol = code128.plan(line.data)
-        # GS k takes modules of 2 dots or more; a symbol wider than the 72 mm print area
-        # (576 dots, less quiet zones) would silently not print, so print only its text.
-        if (len(symbol.modules) + 2 * code128.QUIET_MODULES) * 2 > PRINT_WIDTH_DOTS:
+        symbol = code_symbol(line)
+        if symbol is None:
             printer.set(align="center")
             printer.textln(line.data)
             printer.set(align="left")
@@ -73,7 +79,7 @@ def _emit(printer: Dummy, line, columns: int) -> None:
         # python-escpos announces its renderer choice with print(); keep stdout clean.
         with _quiet, contextlib.redirect_stdout(io.StringIO()):
             printer.barcode(symbol.escpos_data().decode("latin-1"), "CODE128",
-                            height=BARCODE_HEIGHT, width=2, pos="BELOW",
+                            height=BARCODE_HEIGHT, width=MODULE_DOTS, pos="BELOW",
                             function_type="B")
         printer.set(align="left")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kiosk.hardware import code128, labels, slips
+from kiosk.hardware import labels, slips
 from kiosk.hardware.zpl import dots_per_mm
 
 SQUEEZE = 0.8  # screen condensed sans vs the printer's font 0, by eye on rendered labels
@@ -111,9 +111,11 @@ def slip_html(lines: list, columns: int = slips.COLUMNS) -> str:
         elif isinstance(line, slips.Feed):
             out.append("<div>&nbsp;</div>" * line.lines)
         elif isinstance(line, slips.Code):
-            symbol = code128.plan(line.data)
-            # Two dots per module on a 576-dot line, as escpos_slips prints it.
-            width = len(symbol.modules) * 2 / 576 * 100
+            symbol = slips.code_symbol(line)
+            if symbol is None:
+                out.append(f'<div style="text-align:center">{escape(line.data)}</div>')
+                continue
+            width = len(symbol.modules) * slips.MODULE_DOTS / slips.PRINT_WIDTH_DOTS * 100
             out.append(f'<div data-barcode="{escape(line.data)}" style="height:4em;'
                        f'margin:.3em auto;width:{width:.1f}%">{_bars_svg(symbol.modules)}</div>'
                        f'<div style="text-align:center">{escape(line.data)}</div>')

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
 
 COLUMNS = 42  # font A on 80 mm printers is 42 to 48 columns; 42 fits them all
+PRINT_WIDTH_DOTS = 576  # 72 mm printable at 203 dpi
+MODULE_DOTS = 2  # GS k's narrowest bar: 0.25 mm
 TRAINING_LINE = "*** TRAINING - NOT A RECORD ***"
 
 
@@ -54,6 +57,19 @@ class Feed:
     """Blank lines."""
 
     lines: int = 1
+
+
+def code_symbol(code: Code) -> Symbol | None:
+    """The Code 128 symbol a slip prints for ``code``, or None when only its text can print:
+    it is not plain ASCII, or it is wider than the 72 mm line (a printer silently drops a
+    barcode that does not fit)."""
+    try:
+        symbol = plan(code.data)
+    except BarcodeDataError:
+        return None
+    if (len(symbol.modules) + 2 * QUIET_MODULES) * MODULE_DOTS > PRINT_WIDTH_DOTS:
+        return None
+    return symbol
 
 
 class SlipError(ValueError):

@@ -87,3 +87,11 @@ def test_code_page_is_set_after_the_reset_so_accents_survive():
     raw = slip_bytes("vault_access_slip", SLIPS["vault_access_slip"], SETTINGS)
     assert raw.index(b"\x1b@") < raw.index(b"\x1bt\x13")  # ESC @ resets the code page
     assert raw.count(b"\x1b@") == 1
+
+
+@pytest.mark.parametrize("manifest", ["Niño-0001", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGH"])
+def test_a_manifest_that_cannot_be_a_barcode_prints_as_text(manifest):
+    """Accented, or too wide for 72 mm at 2 dots a module: the number is printed instead."""
+    out = printed("receiving_slip", data={"manifest": manifest})
+    assert out.barcodes == []
+    assert manifest in out.lines
