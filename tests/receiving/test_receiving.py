@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import OUR_LICENSE, manifest
+from receiving_helpers import manifest
 
-from kiosk import ledger, manifests
+from kiosk import ledger
 from kiosk.models import (
     AuditEntry,
     Movement,
     OutboxMessage,
     Package,
     PrintJob,
-    Run,
-    Signature,
-    StepEvent,
     Transfer,
     TransferPackage,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import manifest
+from receiving_helpers import manifest
 
 from kiosk import demo, ledger, manifests
 from kiosk.models import (
