@@ -555,7 +555,7 @@ def describe(workflow: Workflow) -> str:
         if step.options:
             then = ", ".join(f"{o.label} → {o.next or 'next'}" for o in step.options)
         elif step.options_for is not None:
-            then = (step.options_for.__doc__ or "").strip().splitlines()[0]
+            then = (step.options_for.__doc__ or step.options_for.__name__).strip().splitlines()[0]
         if step.finish:
             then += f"; {step.finish_label} → {'end' if step.finish == '__end__' else step.finish}"
         if step.skip_if is not None:
