@@ -119,6 +119,11 @@ def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None =
             group = _looked_up(client, kind, group, pending)
             for start in range(0, len(group), WRITE_BATCH):
                 chunk = group[start:start + WRITE_BATCH]
+                if _lease_running_out(chunk):
+                    # A slow Metrc has eaten half the claim's lease: hand the rest back
+                    # rather than risk another worker taking it over while we still send.
+                    outbox.release([m for m in pending if m.status == "sending"])
+                    return
                 _send(client, kind, chunk)
                 for message in chunk:
                     pending.remove(message)
@@ -126,6 +131,11 @@ def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None =
         # Whatever this round did not reach goes back untouched: it was never sent.
         outbox.release([m for m in pending if m.status == "sending"])
         raise
+
+
+def _lease_running_out(chunk) -> bool:
+    claimed = min(m.claimed_at for m in chunk)
+    return clock.now() - claimed > outbox.LEASE / 2
 
 
 def _objects(kind, chunk) -> tuple[list, list]:
@@ -167,10 +177,11 @@ def _send(client: MetrcClient, kind: str, chunk: list) -> None:
 
 
 def _pause(chunk, exc: MetrcError, record, now) -> None:
-    record(chunk, str(exc), now)
+    # One delay for the messages and the target, so both become due together.
+    wait = outbox.backoff(max(m.attempts for m in chunk))
+    record(chunk, str(exc), now, wait=wait)
     for message in chunk:
         message.status = "pending"
-    wait = outbox.backoff(max(m.attempts for m in chunk))
     raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait))
 
 

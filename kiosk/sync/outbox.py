@@ -25,7 +25,7 @@ from kiosk.db import connection, is_sqlite, write
 from kiosk.models import OutboxMessage
 from kiosk.models.sync import SyncState
 
-LEASE = dt.timedelta(minutes=2)
+LEASE = dt.timedelta(minutes=5)
 BACKOFF_BASE = 2.0  # seconds
 BACKOFF_CAP = 300.0  # seconds: a message is retried at least every five minutes
 OPEN = ("pending", "sending", "attention")

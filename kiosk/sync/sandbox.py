@@ -65,7 +65,9 @@ class Sandbox:
         self._server = make_server(host, port or self.port or 0, self, threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval so stop() (an outage in a test) takes effect at once.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
         return self.url
 

@@ -186,3 +186,63 @@ def test_an_unapplied_write_after_a_lost_answer_is_sent_again(sync_settings, san
     worker.drain()
     assert reload(m).status == "delivered"
     assert len(sandbox.world.adjustments) == 1
+
+
+def test_a_slow_round_hands_back_what_it_has_not_sent_before_the_lease_ends(
+        sync_settings, sandbox, message, reload, fixed_clock):
+    from kiosk.sync.delivery import deliver_metrc
+
+    msgs = [message("package.note", {"tag": ON_HAND[n], "note": "x"}) for n in range(3)]
+    worker = _worker(sync_settings)
+    claimed = outbox.claim(("metrc",), worker.id, now=clock.now())
+    fixed_clock.advance(seconds=outbox.LEASE.total_seconds() / 2 + 1)
+    deliver_metrc(worker.metrc, claimed)
+    assert sandbox.requests == []
+    assert {reload(m).status for m in msgs} == {"pending"}
+    assert {reload(m).attempts for m in msgs} == {0}, "an untried message costs no attempt"
+
+
+def test_two_workers_on_sqlite_never_claim_the_same_message(sync_settings, message,
+                                                            fixed_clock):
+    import threading
+
+    for n in range(60):
+        message("package.note", {"tag": f"1A4060300000000055{n:06d}", "note": "x"})
+    claims, errors = [], []
+
+    def take(name):
+        try:
+            with db.connection():
+                while batch := outbox.claim(("metrc",), name, limit=7):
+                    claims.append((name, [m.id for m in batch]))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    ids = [i for _, batch in claims for i in batch]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 60
+
+
+def test_sales_reconciliation_flags_tags_where_pos_and_metrc_differ(sync_settings, sandbox,
+                                                                    fixed_clock):
+    from kiosk.models.sync import Discrepancy
+    from kiosk.sync import pos, reconcile
+    from kiosk.sync.metrc import MetrcClient
+
+    client = MetrcClient.from_settings(sync_settings)
+    client.create_receipts([{"SalesDateTime": "2026-11-23T10:15:00.000",
+                             "ExternalReceiptNumber": "R-1", "SalesCustomerType": "Consumer",
+                             "Transactions": [{"PackageLabel": ON_HAND[0], "Quantity": 2,
+                                               "UnitOfMeasure": "Each", "TotalAmount": 70}]}])
+    pos.record_sale("csv", "R-1", ON_HAND[0], 2, "2026-11-23T10:15:00")
+    pos.record_sale("csv", "R-2", ON_HAND[1], 1, "2026-11-23T11:00:00")
+    fixed_clock.advance(hours=6)
+    start = dt.datetime(2026, 11, 23)
+    found = reconcile.sales(client, start, start + dt.timedelta(days=1))
+    assert found == [(ON_HAND[1], "sold quantity (POS vs Metrc)", "1", "0")]
+    assert Discrepancy.get().tag == ON_HAND[1]

@@ -26,7 +26,8 @@ class FakePos:
         self.events, self.status = [], 200
         self.server = make_server("127.0.0.1", 0, self)
         self.url = f"http://127.0.0.1:{self.server.server_port}/kiosk-events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                         daemon=True).start()
 
     def __call__(self, environ, start_response):
         request = Request(environ)
