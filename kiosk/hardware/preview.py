@@ -53,8 +53,10 @@ def _matrix_svg(grid: int) -> str:
 def label_html(label: labels.Label, dpi: int = 203) -> str:
     """HTML for a laid-out label at the printer's density (barcode modules snap to dots)."""
     stock, dpmm = label.stock, dots_per_mm(dpi)
+    # A fixed screen width (not 100%) so the preview keeps its size inside flex rows.
+    screen_px = 480 if stock.small else 360
     parts = [f'<div class="label-preview" data-layout="{escape(label.layout)}" '
-             f'data-stock="{stock.name}" style="position:relative;width:100%;'
+             f'data-stock="{stock.name}" style="position:relative;width:{screen_px}px;max-width:100%;'
              f'aspect-ratio:{stock.width}/{stock.height};background:#fff;color:#000;'
              'container-type:inline-size;overflow:hidden;border:1px solid #888;'
              'border-radius:2cqw;font-family:\'Roboto Condensed\',\'Arial Narrow\','
