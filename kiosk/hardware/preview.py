@@ -56,8 +56,8 @@ def label_html(label: labels.Label, dpi: int = 203) -> str:
     # A fixed screen width (not 100%) so the preview keeps its size inside flex rows.
     screen_px = 480 if stock.small else 360
     parts = [f'<div class="label-preview" data-layout="{escape(label.layout)}" '
-             f'data-stock="{stock.name}" style="position:relative;width:{screen_px}px;max-width:100%;'
-             f'aspect-ratio:{stock.width}/{stock.height};background:#fff;color:#000;'
+             f'data-stock="{stock.name}" style="position:relative;width:{screen_px}px;'
+             f'max-width:100%;aspect-ratio:{stock.width}/{stock.height};background:#fff;color:#000;'
              'container-type:inline-size;overflow:hidden;border:1px solid #888;'
              'border-radius:2cqw;font-family:\'Roboto Condensed\',\'Arial Narrow\','
              '\'DejaVu Sans Condensed\',\'Liberation Sans Narrow\',sans-serif;'

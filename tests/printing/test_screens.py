@@ -53,7 +53,7 @@ def test_manager_sees_failed_jobs_with_the_reason_in_words(manager, settings):
     html = page(manager.get("/manager/printing"))
     row = html.find(id=f"job-{job.id}")
     assert row["data-status"] == "failed"
-    assert "quarantine label" in row.text
+    assert "Quarantine label" in row.text
     assert row.find(class_="job-error").text.strip() == job.last_error
     assert "refused the connection" in job.last_error
     buttons = {b.text.strip(): b["hx-post"] for b in row.find_all("button")}
