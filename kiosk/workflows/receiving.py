@@ -370,9 +370,9 @@ def record_count(run, number, ctx):
     run.data["counted"] = str(number)
     shipped = Decimal(str(_line(run).shipped_quantity))
     if number == shipped:
-        ctx.message = "The count matches the manifest."
+        ctx.message = "Noted: the count matches the manifest."
     else:
-        ctx.message = (f"Counted {quantity_text(number)} but {quantity_text(shipped)} were "
+        ctx.message = (f"Noted: {quantity_text(number)} counted, {quantity_text(shipped)} "
                        "shipped.")
 
 
@@ -475,14 +475,15 @@ def decide(run, option, ctx):
                      reason=f"received on manifest {manifest}", note=reason)
         Package.update(received_at=ctx.event.at).where(Package.id == package.id).execute()
         values = dict(state="accepted", received_quantity=counted, reason=reason)
-        ctx.message = f"Accepted {quantity_text(counted, line.shipped_unit)}" + \
-            (" (goes to quarantine)." if reason else ".")
+        ctx.message = f"Received {quantity_text(counted, line.shipped_unit)}" + \
+            (f" ({reason.split(':')[0].lower()}); it goes to quarantine." if reason else ".")
     else:
         reason = _reason(run, line, code)
         ctx.movement(package, 0, "reject", to_location=dock, status="rejected",
                      reason=f"rejected on manifest {manifest}", note=reason)
         values = dict(state="rejected", received_quantity=None, reason=reason)
-        ctx.message = f"Rejected: {reason}. It goes to quarantine."
+        ctx.message = f"Package {line.tag} is rejected ({reason.rstrip('.')}); it goes to " \
+                      "quarantine."
     TransferPackage.update(**values).where(TransferPackage.id == line.id).execute()
     ctx.audit("receiving.verdict", f"package:{line.tag}",
               {"manifest": manifest, "state": values["state"], "reason": values["reason"],
@@ -651,14 +652,14 @@ def after_putaway(run, _scanned):
 def sheet(run):
     """The acceptance sheet: every package's result, as it will be entered in Metrc."""
     counts = manifests.package_counts(run.data["transfer"])
-    rows = [[r["tag"], r["item"], f"{r['shipped']} {r['unit']}", r["received"] or "-",
-             r["state"].upper(), r["reason"] or "", r["location"]]
+    rows = [[r["tag"], r["item"], f"{r['shipped']} → {r['received'] or '-'} {r['unit']}",
+             " · ".join(filter(None, [r["state"].upper(), r["reason"], r["location"]]))]
             for r in manifests.acceptance_rows(run.data["transfer"])]
     return {"progress": f"{counts['checked']} of {counts['total']} checked, "
                         f"{counts['accepted']} accepted, {counts['rejected']} rejected",
             "table": {"title": f"Acceptance sheet: manifest {run.data['manifest']}",
-                      "columns": ["Tag", "Item", "Shipped", "Received", "Result", "Reason",
-                                  "Now on"], "rows": rows}}
+                      "columns": ["Tag", "Item", "Shipped → received", "Result · reason · now on"],
+                      "rows": rows}}
 
 
 def tag_already_checked(run, scanned):
@@ -767,13 +768,6 @@ def package_labels(run):
             "cbd": str(p.cbd_pct) if p.cbd_pct is not None else "",
             "unit": p.unit, "quantity": str(p.quantity)}})
     return jobs
-
-
-def metrc_sheet(run):
-    """What to enter in Metrc's Receive screen, package by package."""
-    shown = sheet(run)
-    shown["big"] = "In Metrc: Transfers → Incoming → Receive this manifest, as below."
-    return shown
 
 
 def record_metrc_entry(run, answer, ctx):
@@ -896,8 +890,10 @@ WORKFLOW = Workflow(
                    jobs=receiving_slip),
         print_step("labels", "Print a label for each accepted package.", jobs=package_labels,
                    optional=True, skip_if=nothing_accepted),
-        confirm("metrc", "Enter the acceptance in Metrc, then confirm it is done.",
-                effect=record_metrc_entry, next=after_metrc, show=metrc_sheet),
+        confirm("metrc", "Enter this acceptance in Metrc. Is it entered, exactly as below?",
+                help="In Metrc: Transfers → Incoming → Receive this manifest; enter each "
+                     "package's result and received quantity from the sheet.",
+                effect=record_metrc_entry, next=after_metrc, show=sheet),
         sign_off("stopped", "A manager confirms the delivery is stopped.",
                  signers=(Signer(("manager",), "approved", "manager"),),
                  effect=stop_delivery, next="__end__", show=transport_facts),

@@ -47,7 +47,7 @@ def test_a_clean_delivery_from_manifest_to_metrc(receive, load, store, fixed_clo
     r.ok("condition", value="intact")
     r.ok("units", value="48")
     assert r.buttons() == ["Accept 48 Each", "Reject for another reason…"]
-    assert r.ok("decide", value="accept") == "Accepted 48 Each."
+    assert r.ok("decide", value="accept") == "Received 48 Each."
     assert r.page().select_one("[data-progress]").text == "1 of 3 checked, 0 rejected"
     items = r.page().select_one("ul.items").get_text(" ", strip=True)
     assert first not in items and second in items and third in items
@@ -60,8 +60,8 @@ def test_a_clean_delivery_from_manifest_to_metrc(receive, load, store, fixed_clo
         r.ok("shelf", value=shelf)
     assert r.at == "review"
     sheet = [[td.text for td in tr.select("td")] for tr in r.page().select("table.grid tr")[1:]]
-    assert sheet[2] == [third, "Blue Dream 3.5g Jar", "48 Each", "48", "ACCEPTED", "",
-                        "Vault shelf B2"]
+    assert sheet[2] == [third, "Blue Dream 3.5g Jar", "48 → 48 Each",
+                        "ACCEPTED · Vault shelf B2"]
     r.ok("review", value="__finish__")
     # No discrepancy: the store's default rule asks for no witness.
     r.ok("sign", badge="1001", pin="1234")

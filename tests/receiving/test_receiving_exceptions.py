@@ -81,10 +81,10 @@ def test_short_count_is_accepted_short_and_quarantined(receive, load):
     r.open("0000300001")
     r.ok("package", value=TAG.format(1))
     r.ok("condition", value="intact")
-    assert r.ok("units", value="46") == "Counted 46 but 48 were shipped."
+    assert r.ok("units", value="46") == "Noted: 46 counted, 48 shipped."
     assert r.buttons() == ["Accept short: 46 of 48 Each", "Reject: Count does not match the "
                            "manifest", "Reject for another reason…"]
-    assert r.ok("decide", value="short") == "Accepted 46 Each (goes to quarantine)."
+    assert r.ok("decide", value="short") == "Received 46 Each (short); it goes to quarantine."
     assert (line(TAG.format(1)).state, line(TAG.format(1)).received_quantity) == \
         ("accepted", Decimal(46))
     r.check(TAG.format(2), 48)
@@ -137,7 +137,8 @@ def test_damaged_package_can_only_be_rejected(receive, load):
     assert r.buttons() == ["Reject: Damaged", "Reject for another reason…"]
     # A stale or forged "accept" is not among this package's choices.
     assert r.refused("decide", value="accept") == "Choose one of the buttons."
-    assert r.ok("decide", value="reject:damaged") == "Rejected: Damaged. It goes to quarantine."
+    assert r.ok("decide", value="reject:damaged") == (
+        f"Package {TAG.format(1)} is rejected (Damaged); it goes to quarantine.")
     assert (line(TAG.format(1)).state, line(TAG.format(1)).reason) == ("rejected", "Damaged")
     assert r.at == "quarantine"
     r.ok("quarantine", value="LOC-Q")
