@@ -59,6 +59,10 @@ def claim(targets: tuple[str, ...], worker: str, limit: int = 50,
              .where(OutboxMessage.target.in_(targets), due,
                     (OutboxMessage.ordering_key == "") | ~fn.EXISTS(blocked))
              .order_by(OutboxMessage.id).limit(limit))
+    if is_sqlite() and not query.exists():
+        # Idle: a plain read, so an idle worker never takes SQLite's single write lock
+        # (every 0.2 s) away from a kiosk committing a step.
+        return []
     with write():
         if not is_sqlite():
             query = query.for_update(skip_locked=True, of=OutboxMessage)

@@ -1,9 +1,8 @@
 """The training sandbox's Metrc world: packages, manifests, lab results, and the writes made.
 
-Kept apart from the HTTP layer (``sandbox``) so the rules Metrc applies to a write (a package
-must belong to the licence, a location must exist, a reason may need a note, a package is
-finished only at zero) read as plain code. Every applied write object is appended to
-``applied`` with the time, so tests can count deliveries exactly.
+Kept apart from the HTTP layer (``sandbox``); the rules each write must pass are in
+``sandbox_rules``. Every applied write object is appended to ``applied`` with the time, so
+tests can count deliveries exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from decimal import Decimal
 
 from kiosk import clock
 from kiosk.sync.sandbox_data import demo_data
+from kiosk.sync.sandbox_rules import WRITES, stamp
 
 LIST_WINDOW_MAX = dt.timedelta(hours=24)
 
@@ -33,23 +33,12 @@ class RowErrors(Exception):
         self.rows = rows
 
 
-def stamp(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.replace(microsecond=0).isoformat() + "+00:00"
-
-
 def _parse_time(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
         raise SandboxRefusal(f"'{text}' is not an ISO 8601 time") from None
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _day(text) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 class MetrcWorld:
@@ -115,8 +104,8 @@ class MetrcWorld:
             raise SandboxRefusal("No valid license found for this user.", 401)
         parts = path.rstrip("/").split("/")
         key = (method, template)
-        if key in _WRITES:
-            return self._write(path, body, *_WRITES[key])
+        if key in WRITES:
+            return self._write(path, body, *WRITES[key])
         handler = _READS.get(key)
         if handler is None:
             raise SandboxRefusal(f"The training sandbox does not simulate {method} {template}.",
@@ -294,103 +283,6 @@ class MetrcWorld:
                 return receipt
         raise SandboxRefusal("Receipt not found.", 404)
 
-    # -- writes: check (raise ValueError in plain words), then apply -----------------------
-    def _pkg(self, obj: dict, key: str = "Label") -> dict:
-        label = obj.get(key)
-        pkg = self.packages.get(label or "")
-        if pkg is None:
-            raise ValueError(f"Package {label} does not exist in the current Facility.")
-        return pkg
-
-    def _check_location(self, obj):
-        self._pkg(obj)
-        if obj.get("Location") not in self.locations:
-            raise ValueError(f"Location {obj.get('Location')!r} does not exist.")
-        _day(obj.get("MoveDate"))
-
-    def _apply_location(self, obj):
-        pkg = self.packages[obj["Label"]]
-        pkg["LocationName"], pkg["LastModified"] = obj["Location"], clock.now()
-
-    def _check_note(self, obj):
-        self._pkg(obj, "PackageLabel")
-
-    def _apply_note(self, obj):
-        pkg = self.packages[obj["PackageLabel"]]
-        pkg["Note"], pkg["LastModified"] = obj.get("Note") or "", clock.now()
-
-    def _check_adjust(self, obj):
-        pkg = self._pkg(obj)
-        reason = self.reasons.get(obj.get("AdjustmentReason"))
-        if reason is None:
-            raise ValueError(f"Adjustment reason {obj.get('AdjustmentReason')!r} is not valid "
-                             "for this facility.")
-        if reason["requires_note"] and not (obj.get("ReasonNote") or "").strip():
-            raise ValueError(f"A note is required for adjustment reason {reason['name']!r}.")
-        unit = self.units.get(obj.get("UnitOfMeasure"))
-        own = self.units[pkg["UnitOfMeasureName"]]
-        if unit is None or unit["quantity_type"] != own["quantity_type"]:
-            raise ValueError(f"Unit of measure {obj.get('UnitOfMeasure')!r} cannot be used "
-                             f"with package {pkg['Label']} ({own['name']}).")
-        if pkg["IsFinished"]:
-            raise ValueError(f"Package {pkg['Label']} is finished and cannot be adjusted.")
-        if unit["name"] != own["name"]:
-            raise ValueError(f"Adjust package {pkg['Label']} in {own['name']}.")
-        if pkg["Quantity"] + Decimal(str(obj.get("Quantity"))) < 0:
-            raise ValueError(f"Package {pkg['Label']} would have a negative quantity.")
-        _day(obj.get("AdjustmentDate"))
-
-    def _apply_adjust(self, obj):
-        pkg = self.packages[obj["Label"]]
-        pkg["Quantity"] += Decimal(str(obj["Quantity"]))
-        pkg["LastModified"] = clock.now()
-        adjustment_id = 600000 + len(self.adjustments) + 1
-        self.adjustments.append({
-            "Id": adjustment_id, "PackageId": pkg["Id"], "PackageLabel": pkg["Label"],
-            "AdjustmentQuantity": float(obj["Quantity"]),
-            "AdjustmentUnitOfMeasureName": obj["UnitOfMeasure"],
-            "AdjustmentReasonName": obj["AdjustmentReason"],
-            "AdjustmentNote": obj.get("ReasonNote") or "",
-            "AdjustmentDate": obj["AdjustmentDate"], "AdjustedByUserName": "Training User"})
-        return adjustment_id
-
-    def _check_finish(self, obj):
-        pkg = self._pkg(obj)
-        if pkg["Quantity"] != 0:
-            raise ValueError(f"Package {pkg['Label']} still has {pkg['Quantity']} "
-                             f"{pkg['UnitOfMeasureName']} and cannot be finished.")
-        _day(obj.get("ActualDate"))
-
-    def _apply_finish(self, obj):
-        pkg = self.packages[obj["Label"]]
-        pkg["IsFinished"], pkg["FinishedDate"] = True, obj["ActualDate"]
-        pkg["LastModified"] = clock.now()
-
-    def _check_unfinish(self, obj):
-        if not self._pkg(obj)["IsFinished"]:
-            raise ValueError(f"Package {obj['Label']} is not finished.")
-
-    def _apply_unfinish(self, obj):
-        pkg = self.packages[obj["Label"]]
-        pkg["IsFinished"], pkg["FinishedDate"] = False, None
-        pkg["LastModified"] = clock.now()
-
-    def _check_receipt(self, obj):
-        if any(r["ExternalReceiptNumber"] == obj.get("ExternalReceiptNumber")
-               for r in self.receipts if obj.get("ExternalReceiptNumber")):
-            raise ValueError(f"Receipt {obj['ExternalReceiptNumber']} already exists.")
-        for line in obj.get("Transactions") or []:
-            self._pkg(line, "PackageLabel")
-
-    def _apply_receipt(self, obj):
-        receipt_id = 700000 + len(self.receipts) + 1
-        self.receipts.append({"Id": receipt_id, "ExternalReceiptNumber":
-                              obj.get("ExternalReceiptNumber"), "SalesDateTime":
-                              obj.get("SalesDateTime"), "IsFinal": False,
-                              "Transactions": obj.get("Transactions") or [],
-                              "LastModified": stamp(clock.now())})
-        return receipt_id
-
     # -- a person receiving the manifest in Metrc's web screen (training control) ---------
     def receive(self, manifest_number: str, packages: list[dict] | None = None) -> None:
         """Mark a manifest's packages accepted or rejected, as a person would in Metrc.
@@ -416,15 +308,6 @@ class MetrcWorld:
                                   manifest_number)
         delivery["modified"] = clock.now()
 
-
-_WRITES = {
-    ("PUT", "/packages/v2/location"): (MetrcWorld._check_location, MetrcWorld._apply_location),
-    ("PUT", "/packages/v2/note"): (MetrcWorld._check_note, MetrcWorld._apply_note),
-    ("POST", "/packages/v2/adjust"): (MetrcWorld._check_adjust, MetrcWorld._apply_adjust),
-    ("PUT", "/packages/v2/finish"): (MetrcWorld._check_finish, MetrcWorld._apply_finish),
-    ("PUT", "/packages/v2/unfinish"): (MetrcWorld._check_unfinish, MetrcWorld._apply_unfinish),
-    ("POST", "/sales/v2/receipts"): (MetrcWorld._check_receipt, MetrcWorld._apply_receipt),
-}
 
 _READS = {
     ("GET", "/transfers/v2/incoming"): MetrcWorld._incoming,

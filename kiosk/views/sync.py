@@ -38,12 +38,18 @@ def _page(notice: str = "", tone: str = "ok"):
                    .order_by(OutboxMessage.id).limit(50))
     differences = list(Discrepancy.select().where(Discrepancy.resolved_at.is_null())
                        .order_by(Discrepancy.id))
+    off = {}
+    if settings.get("state_system") != "metrc":
+        off["metrc"] = (f"Not sent: this store's state system setting is "
+                        f"{settings.get('state_system')} (KIOSK_STATE_SYSTEM).")
+    if not str(settings.get("pos") or "none").startswith("webhook+"):
+        off["pos"] = "Not sent: no POS link is configured (KIOSK_POS is none)."
     template = "sync/_body.html" if request.headers.get("HX-Request") else "sync/screen.html"
     return render_template(template, summary=summary, age=_age(summary["oldest_age"]),
                            deadline_hours=int(summary["deadline"].total_seconds() // 3600),
                            attention=attention, waiting=waiting, differences=differences,
                            describe=readback.describe, notice=notice, tone=tone,
-                           last_pull=pulls.last_pull())
+                           last_pull=pulls.last_pull(), off=off)
 
 
 @bp.get("/manager/sync")

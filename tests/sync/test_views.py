@@ -40,6 +40,10 @@ def test_the_screen_shows_backlog_age_health_and_refusals(manager, message, fixe
     assert 'id="sync-pending">1<' in page and 'id="sync-attention">1<' in page
     assert "19 h 0 min" in page and "the state's deadline is 24 h" in page
     assert "Adjustment reason &#39;Bogus&#39; is not valid for this facility." in page
+    assert "Not sent: no POS link is configured" not in page, "no POS message is waiting"
+    message("stock.moved", {"tag": TAG, "location": "Sales Floor"}, target="pos")
+    page = manager.get("/manager/sync").get_data(as_text=True)
+    assert "Not sent: no POS link is configured (KIOSK_POS is none)." in page
     with db.write():
         OutboxMessage.update(created_at=clock.now() - dt.timedelta(hours=25)).execute()
     page = manager.get("/manager/sync").get_data(as_text=True)
