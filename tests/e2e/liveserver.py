@@ -3,7 +3,8 @@
 ``build_demo_database`` migrates a fresh SQLite file and fills it with the demo store;
 ``LiveServer`` runs the app under waitress on a free loopback port with ``KIOSK_*``
 settings in its environment, waits until ``/healthz`` answers, and can stop it politely,
-kill it with SIGKILL, and start it again on the same database and port.
+kill it with SIGKILL, and start it again on the same database and port. ``HttpKiosk`` is one
+screen talking to it over HTTP (crash tests, benchmark).
 
 The child runs ``waitress-serve --call kiosk:create_app``: the same factory and the same
 waitress as ``kiosk serve``, without the print worker, which none of these tests need.
@@ -11,7 +12,9 @@ waitress as ``kiosk serve``, without the print worker, which none of these tests
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -111,3 +114,52 @@ class LiveServer:
             return self.log_path.read_text(errors="replace")[-4000:]
         except FileNotFoundError:
             return ""
+
+
+class HttpKiosk:
+    """One kiosk screen spoken for over HTTP, as its browser would: its station cookie, the
+    CSRF header, htmx's request header, and the step's revision read from each fragment."""
+
+    REV = re.compile(r'<section id="step"[^>]*data-rev="(\d+)"')
+    STEP = re.compile(r'<section id="step"[^>]*data-step="(\w+)"')
+
+    def __init__(self, base_url: str, station: str, timeout: float = 10):
+        import requests
+
+        self.base, self.timeout = base_url, timeout
+        self.http = requests.Session()
+        self.http.get(f"{base_url}/?station={station}", timeout=timeout).raise_for_status()
+        self.station = station
+
+    def post(self, path: str, data: dict):
+        csrf = self.http.cookies.get("kiosk_csrf", "")
+        return self.http.post(self.base + path, data=data, timeout=self.timeout,
+                              headers={"HX-Request": "true", "X-CSRF-Token": csrf})
+
+    def login(self, badge: str, pin: str) -> None:
+        self.post("/login/badge", {"value": badge}).raise_for_status()
+        response = self.post("/login/pin", {"badge": badge, "pin": pin})
+        if "HX-Redirect" not in response.headers:
+            raise AssertionError(f"login refused for badge {badge}: {response.text[:300]}")
+
+    def start(self, workflow: str) -> int:
+        response = self.post("/runs", {"workflow": workflow})
+        return int(response.headers["HX-Redirect"].rstrip("/").rsplit("/", 1)[1])
+
+    def current(self, run_id: int) -> tuple[str, int]:
+        """The step on screen and its revision, as a freshly opened screen would see them."""
+        response = self.http.get(f"{self.base}/runs/{run_id}", timeout=self.timeout,
+                                 headers={"HX-Request": "true"})
+        response.raise_for_status()
+        return self.parse(response.text)
+
+    def parse(self, html: str) -> tuple[str, int]:
+        step = self.STEP.search(html)
+        return (step.group(1) if step else ""), int(self.REV.search(html).group(1))
+
+    def submit(self, run_id: int, step_id: str, value: str, rev: int):
+        """Post one answer; returns (response, tone) where tone is ok, error or warn."""
+        response = self.post(f"/runs/{run_id}/steps/{step_id}",
+                             {"value": value, "rev": str(rev), "source": "scanner"})
+        trigger = json.loads(response.headers.get("HX-Trigger", "{}"))
+        return response, trigger.get("kiosk:feedback", {}).get("tone", "")
