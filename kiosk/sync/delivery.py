@@ -189,13 +189,13 @@ def _refused(client, kind, chunk, exc: Refused, now) -> None:
     if exc.status in (401, 403) and not exc.rows:
         # Keys or permissions: nothing will go through until someone fixes the account.
         _pause(chunk, exc, outbox.not_sent, now)
-    if exc.status == 413 or (not exc.rows and len(chunk) > 1):
-        for message in chunk:  # find the one Metrc objects to by sending them one at a time
-            _send(client, kind, [message])
-        return
     blamed = {row: text for row, text in exc.rows.items() if 0 <= row < len(chunk)}
-    if not blamed:
-        blamed = {0: str(exc)}
+    if not blamed or exc.status == 413:
+        if len(chunk) > 1:
+            for message in chunk:  # find the one Metrc objects to by sending each alone
+                _send(client, kind, [message])
+            return
+        blamed = {0: f"{exc.text} (HTTP {exc.status})"}
     for row, message in enumerate(chunk):
         if row in blamed:
             tag = message.payload.get("tag", "")

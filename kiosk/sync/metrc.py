@@ -41,10 +41,12 @@ class RateLimited(MetrcError):
 
 
 class Refused(MetrcError):
-    def __init__(self, message: str, status: int, rows: dict[int, str] | None = None):
+    def __init__(self, message: str, status: int, rows: dict[int, str] | None = None,
+                 text: str = ""):
         super().__init__(message)
         self.status = status
-        self.rows = rows or {}
+        self.rows = rows or {}  # request row -> Metrc's message for it
+        self.text = text or message  # Metrc's own words, without our preamble
 
 
 def iso(value: dt.datetime) -> str:
@@ -124,7 +126,8 @@ class MetrcClient:
             text = text or "the keys were not accepted, or the record is not this licence's"
         elif status == 403:
             text = text or "the Metrc user lacks the permission for this"
-        raise Refused(f"Metrc refused this ({status}): {text or response.reason}", status, rows)
+        text = text or response.reason
+        raise Refused(f"Metrc refused this ({status}): {text}", status, rows, text)
 
     def pages(self, path: str, params: dict | None = None, licensed: bool = True):
         """Every row of a paged v2 list, 20 at a time."""

@@ -246,3 +246,28 @@ def test_sales_reconciliation_flags_tags_where_pos_and_metrc_differ(sync_setting
     found = reconcile.sales(client, start, start + dt.timedelta(days=1))
     assert found == [(ON_HAND[1], "sold quantity (POS vs Metrc)", "1", "0")]
     assert Discrepancy.get().tag == ON_HAND[1]
+
+
+def test_a_refusal_without_row_numbers_is_pinned_on_the_right_message(
+        sync_settings, sandbox, message, reload, fixed_clock, monkeypatch):
+    ok = message("package.location", {"tag": ON_HAND[0], "location_name": "Vault A2"})
+    # An undocumented field name: Metrc answers with one general message, no row number.
+    odd = message("package.location", {"tag": ON_HAND[1], "location_name": "Vault A2"})
+    from kiosk.sync import delivery
+
+    original = delivery.WRITES["package.location"]
+
+    def build(m):
+        obj = original[0](m)
+        if m.id == odd.id:
+            obj["LocationName"] = obj.pop("Location")
+        return obj
+
+    monkeypatch.setitem(delivery.WRITES, "package.location", (build, *original[1:]))
+    _worker(sync_settings).drain()
+    assert reload(ok).status == "delivered"
+    assert reload(odd).status == "attention"
+    assert reload(odd).last_error == (
+        f"Metrc refused this for {ON_HAND[1]}: row 0: field 'LocationName' is not documented "
+        "for this call (HTTP 400)")
+    assert sandbox.requests.count(("PUT", "/packages/v2/location")) == 3
