@@ -150,40 +150,57 @@ _NARROW = set("iljtfrI1.,:;'!|() ")
 _WIDE = set("MWmw@%")
 
 
+def _advance(ch: str) -> float:
+    if ch in _NARROW:
+        return 0.32
+    if ch in _WIDE:
+        return 0.86
+    if ch.isupper() or ch.isdigit():
+        return 0.56
+    return 0.52
+
+
+_ADVANCE: dict[str, float] = {}
+
+
 def text_width(text: str, size: float) -> float:
     """Estimated printed width of ``text`` at font height ``size`` (mm)."""
+    table = _ADVANCE
     total = 0.0
     for ch in text:
-        if ch in _NARROW:
-            total += 0.32
-        elif ch in _WIDE:
-            total += 0.86
-        elif ch.isupper() or ch.isdigit():
-            total += 0.56
-        else:
-            total += 0.52
+        width = table.get(ch)
+        if width is None:  # each character is worked out once, then looked up
+            width = table[ch] = _advance(ch)
+        total += width
     return total * size
 
 
 def wrap(text: str, width: float, size: float, lines: int) -> list[str]:
     """Word-wrap ``text`` into at most ``lines`` lines; the last one ends in "..." if cut."""
     words = " ".join(str(text).split()).split(" ")
+    space = text_width(" ", size)
     out: list[str] = []
-    current = ""
+    current, current_w = "", 0.0
     for word in words:
-        candidate = f"{current} {word}".strip()
-        if text_width(candidate, size) <= width:
-            current = candidate
+        word_w = text_width(word, size)
+        if not current and word_w <= width:
+            current, current_w = word, word_w
+            continue
+        if current and current_w + space + word_w <= width:
+            current, current_w = f"{current} {word}", current_w + space + word_w
             continue
         if current:
             out.append(current)
-        current = word
-        while text_width(current, size) > width:  # a word longer than the line: split it
+        current, current_w = word, word_w
+        while current_w > width:  # a word longer than the line: split it
             cut = len(current)
             while cut > 1 and text_width(current[:cut], size) > width:
                 cut -= 1
             out.append(current[:cut])
             current = current[cut:]
+            current_w = text_width(current, size)
+        if len(out) > lines:
+            break  # the rest will be cut anyway
     if current:
         out.append(current)
     if len(out) > lines:
@@ -286,12 +303,14 @@ class Flow:
         return self.label
 
 
+_CONTROL = dict.fromkeys([*range(32), 127])  # deleted by str.translate
+
+
 def _clean(value) -> str:
     """Text fit for a label: no control characters, single spaces."""
     if value is None:
         return ""
-    text = "".join(ch for ch in str(value) if ch >= " " and ch != "\x7f")
-    return " ".join(text.split())
+    return " ".join(str(value).translate(_CONTROL).split())
 
 
 def day(value) -> str:
