@@ -9,7 +9,8 @@ Nothing here saves settings on the printer (no ``^JUS``).
 
 from __future__ import annotations
 
-from kiosk.hardware.labels import Bars, Box, Label, Matrix, Text, build
+from kiosk.hardware.label_parts import Bars, Box, Label, Matrix, Text
+from kiosk.hardware.labels import build
 
 DPI = (203, 300)
 
