@@ -226,3 +226,29 @@ def test_print_test_says_why_nothing_printed_and_does_not_print_later(tcp_settin
     assert f"Not printed: package label. {PAPER_OUT}" in lines
     assert "Sent: receiving slip." in lines  # the receipt printer (spool folder) was fine
     assert all(j.status in ("cancelled", "printed") for j in PrintJob.select())
+
+
+@pytest.mark.postgres
+def test_workers_on_postgres_send_each_job_once(postgres_url, zebra_printer):
+    """The chain set-up: several workers claim rows on PostgreSQL (FOR UPDATE)."""
+    db.init(postgres_url)
+    db.upgrade()
+    s = {"label_printer": f"zpl+tcp://127.0.0.1:{zebra_printer.port}", "training": False}
+    with db.connection():
+        jobs = [new_job(layout="location_label",
+                        data={"code": f"LOC-PG-{n}", "name": f"Shelf {n}"}) for n in range(10)]
+    counts = []
+
+    def worker():
+        counts.append(queue.drain(("label",), s))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = zebra_printer.wait_for_jobs(10)
+    with db.connection():
+        assert sum(counts) == 10 and len(got) == 10 and len(set(got)) == 10
+        assert all(fresh(j).status == "printed" for j in jobs)
+    db.database.close_all()
