@@ -150,12 +150,15 @@ def device_lock(url: str):
         lock = _process_locks.setdefault(url, threading.Lock())
     digest = hashlib.sha1(url.encode()).hexdigest()[:16]
     path = os.path.join(tempfile.gettempdir(), f"kiosk-printer-{digest}.lock")
-    with lock, open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with lock:
+        # Read-only and world-readable: the service user and an admin running print-test
+        # as another user can both open the same lock file.
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.close(fd)  # closing releases the lock
 
 
 def _groups(settings: dict) -> dict[str, tuple[str, ...]]:

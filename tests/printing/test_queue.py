@@ -252,3 +252,25 @@ def test_workers_on_postgres_send_each_job_once(postgres_url, zebra_printer):
         assert sum(counts) == 10 and len(got) == 10 and len(set(got)) == 10
         assert all(fresh(j).status == "printed" for j in jobs)
     db.database.close_all()
+
+
+def test_a_printer_is_held_by_one_process_at_a_time():
+    """While this process sends to a printer, another process cannot take the same one."""
+    import subprocess
+    import sys
+
+    url = "zpl+usb://0a5f:0164"
+    probe = ("import sys; sys.path.insert(0, '.'); import fcntl, os, hashlib, tempfile\n"
+             f"digest = hashlib.sha1({url!r}.encode()).hexdigest()[:16]\n"
+             "path = os.path.join(tempfile.gettempdir(), f'kiosk-printer-{digest}.lock')\n"
+             "fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)\n"
+             "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('free')\n"
+             "except BlockingIOError:\n    print('busy')\n")
+
+    def other_process():
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    with queue.device_lock(url):
+        assert other_process() == "busy"
+    assert other_process() == "free"
