@@ -161,27 +161,26 @@ def _send(client: MetrcClient, kind: str, chunk: list) -> None:
     except NotSent as exc:
         _pause(chunk, exc, outbox.not_sent, now)
     except RateLimited as exc:
-        wait = exc.retry_after or outbox.backoff(max(m.attempts for m in chunk))
-        outbox.not_sent(chunk, f"{exc} Trying again in {wait:.0f} s.", now, wait=wait)
-        for message in chunk:
-            message.status = "pending"
-        raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait)) from None
+        _rate_limited(chunk, exc, now)
     except Ambiguous as exc:
         _pause(chunk, exc, outbox.ambiguous, now)
     except Refused as exc:
         _refused(client, kind, chunk, exc, now)
     else:
         outbox.delivered(chunk, now)
-        for message in chunk:
-            message.status = "delivered"
+
+
+def _rate_limited(chunk, exc: RateLimited, now, record=outbox.not_sent) -> None:
+    """Wait as long as Metrc asked (``Retry-After``), or the backoff when it did not say."""
+    wait = exc.retry_after or outbox.backoff(max(m.attempts for m in chunk))
+    record(chunk, f"{exc} Trying again in {wait:.0f} s.", now, wait=wait)
+    raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait)) from None
 
 
 def _pause(chunk, exc: MetrcError, record, now) -> None:
     # One delay for the messages and the target, so both become due together.
     wait = outbox.backoff(max(m.attempts for m in chunk))
     record(chunk, str(exc), now, wait=wait)
-    for message in chunk:
-        message.status = "pending"
     raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait))
 
 
@@ -201,12 +200,9 @@ def _refused(client, kind, chunk, exc: Refused, now) -> None:
             tag = message.payload.get("tag", "")
             outbox.needs_attention(message, f"Metrc refused this{' for ' + tag if tag else ''}:"
                                             f" {blamed[row]}")
-            message.status = "attention"
     rest = [m for row, m in enumerate(chunk) if row not in blamed]
     # Metrc applied none of the request; the others were fine and go again straight away.
     outbox.not_sent(rest, "", now, wait=0)
-    for message in rest:
-        message.status = "pending"
 
 
 def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> list:
@@ -220,14 +216,13 @@ def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> li
             found = {m.id for m in suspects if client.receipt_by_external(m.external_key)}
         else:
             found = _adjustments_found(client, suspects)
-    except NotSent as exc:
-        _pause(suspects, exc, outbox.ambiguous, now)
-    except (Ambiguous, RateLimited, Refused) as exc:
+    except RateLimited as exc:
+        _rate_limited(suspects, exc, now, record=outbox.ambiguous)
+    except MetrcError as exc:  # still unknown whether they landed: keep them marked
         _pause(suspects, exc, outbox.ambiguous, now)
     done = [m for m in suspects if m.id in found]
     outbox.delivered(done, now)
     for message in done:
-        message.status = "delivered"
         pending.remove(message)
     return [m for m in group if m.id not in found]
 
@@ -265,10 +260,10 @@ def _readback(client: MetrcClient, message) -> None:
     now = clock.now()
     try:
         finished, text = readback.check(client, message)
-    except (NotSent, Ambiguous) as exc:
+    except (NotSent, Ambiguous) as exc:  # a read: nothing to look up afterwards
         _pause([message], exc, outbox.not_sent, now)
     except RateLimited as exc:
-        _pause([message], exc, outbox.not_sent, now)
+        _rate_limited([message], exc, now)
     except Refused as exc:
         outbox.needs_attention(message, f"Metrc refused the read-back: {exc}")
         return
@@ -281,4 +276,3 @@ def _readback(client: MetrcClient, message) -> None:
         # Waiting for a person to receive the manifest in Metrc's own screen: check again
         # every few minutes; the message stays visible with this sentence meanwhile.
         outbox.not_sent([message], text, now, wait=min(900, outbox.backoff(message.attempts)))
-    message.status = "delivered" if finished else "pending"

@@ -84,6 +84,8 @@ def _update(messages, **changes) -> None:
         with write():
             (OutboxMessage.update(**changes)
              .where(OutboxMessage.id.in_([m.id for m in messages])).execute())
+        for message in messages:  # the caller's copies say what the database now says
+            message.status = changes["status"]
 
 
 def delivered(messages, now: dt.datetime | None = None) -> None:
@@ -114,6 +116,7 @@ def _retry_later(messages, error, now, wait, keep_claim: bool) -> None:
             if not keep_claim:
                 changes["claimed_by"] = None
             OutboxMessage.update(**changes).where(OutboxMessage.id == message.id).execute()
+            message.status = "pending"
 
 
 def release(messages) -> None:

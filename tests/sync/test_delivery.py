@@ -271,3 +271,15 @@ def test_a_refusal_without_row_numbers_is_pinned_on_the_right_message(
         f"Metrc refused this for {ON_HAND[1]}: row 0: field 'LocationName' is not documented "
         "for this call (HTTP 400)")
     assert sandbox.requests.count(("PUT", "/packages/v2/location")) == 3
+
+
+def test_a_message_with_broken_data_is_parked_not_sent(sync_settings, sandbox, message, reload,
+                                                       fixed_clock):
+    broken = message("package.location", {"location_name": "Vault A2"}, ordering_key="x")
+    fine = message("package.location", {"tag": ON_HAND[0], "location_name": "Vault A2"})
+    sandbox.faults.errors_500 = 1  # the good one fails this round; the broken one stays parked
+    _worker(sync_settings).drain()
+    assert reload(broken).status == "attention"
+    assert reload(broken).last_error == ("This message cannot be sent: its data lacks or "
+                                         "garbles 'tag'.")
+    assert reload(fine).status == "pending"
