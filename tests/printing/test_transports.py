@@ -189,3 +189,61 @@ def test_unwritable_spool_folder_is_explained(tmp_path):
     blocker.write_text("a file where the folder should be")
     with pytest.raises(PrinterError, match="spool folder .* cannot be written"):
         open_transport(f"file://{blocker}/spool", "label").send(ZPL, "x.zpl")
+
+
+class FakeBackend:
+    """Stands for pyusb's backend; python-escpos only looks at its module name."""
+
+
+class FakeUsbReceiptPrinter:
+    """What pyusb hands python-escpos for an Epson on USB: write to 0x01, read from 0x82."""
+
+    backend = FakeBackend()  # not libusb1: python-escpos then leaves the kernel driver alone
+
+    def __init__(self, paper_byte):
+        self.paper_byte, self.written, self.reads = paper_byte, b"", 0
+
+    def set_configuration(self):
+        pass
+
+    def reset(self):
+        pass
+
+    def write(self, endpoint, data, timeout=None):
+        assert endpoint == 0x01
+        self.written += bytes(data)
+        return len(data)
+
+    def read(self, endpoint, size, timeout=None):
+        assert endpoint == 0x82 and self.written.endswith(b"\x10\x04\x04")
+        self.reads += 1
+        return bytes([self.paper_byte])
+
+
+@pytest.mark.parametrize("paper_byte, sent", [(0x12, True), (0x72, False)])
+def test_escpos_usb_printer_checks_paper_then_prints(monkeypatch, paper_byte, sent):
+    import usb.core
+    import usb.util
+
+    device = FakeUsbReceiptPrinter(paper_byte)
+    monkeypatch.setattr(usb.core, "find", lambda **kw: device
+                        if (kw["idVendor"], kw["idProduct"]) == (0x04B8, 0x0202) else None)
+    monkeypatch.setattr(usb.util, "dispose_resources", lambda d: None)
+    transport = open_transport("escpos+usb://04b8:0202", "receipt")
+    if sent:
+        transport.send(SLIP, "slip")
+        assert device.written == b"\x10\x04\x04" + SLIP and device.reads == 1
+    else:
+        with pytest.raises(PrinterError, match="receipt printer is out of paper"):
+            transport.send(SLIP, "slip")
+        assert device.written == b"\x10\x04\x04"
+
+
+def test_escpos_usb_printer_unplugged(monkeypatch):
+    import usb.core
+
+    monkeypatch.setattr(usb.core, "find", lambda **kw: None)
+    with pytest.raises(PrinterError) as err:
+        open_transport("escpos+usb://04b8:0202", "receipt").send(SLIP, "slip")
+    assert str(err.value) == ("The receipt printer (04b8:0202) could not be found. Check that "
+                              "it is switched on and connected, then press Retry.")
