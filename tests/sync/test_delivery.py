@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from kiosk import clock, db
 from kiosk.models import AuditEntry, Employee
@@ -283,3 +284,22 @@ def test_a_message_with_broken_data_is_parked_not_sent(sync_settings, sandbox, m
     assert reload(broken).last_error == ("This message cannot be sent: its data lacks or "
                                          "garbles 'tag'.")
     assert reload(fine).status == "pending"
+
+
+def test_a_slow_metrc_times_out_and_the_late_write_is_not_doubled(sync_settings, sandbox,
+                                                                 message, reload, fixed_clock):
+    m = message("package.adjust", {"tag": ON_HAND[2], "quantity": -3, "unit": "Each",
+                                   "reason": "Drying"})
+    sandbox.faults.delay = 1.0
+    worker = Worker({**sync_settings, "metrc_timeout": 0.3})
+    worker.drain()
+    assert reload(m).last_error == "Metrc did not answer within 0.3 seconds."
+    deadline = time.monotonic() + 5
+    while not sandbox.world.adjustments and time.monotonic() < deadline:
+        time.sleep(0.05)  # Metrc finishes the write after we stopped listening
+    sandbox.faults.delay = 0
+    fixed_clock.advance(minutes=10)
+    worker.drain()
+    assert reload(m).status == "delivered"
+    assert len(sandbox.world.adjustments) == 1
+    assert sandbox.world.packages[ON_HAND[2]]["Quantity"] == 27
