@@ -247,3 +247,27 @@ def test_escpos_usb_printer_unplugged(monkeypatch):
         open_transport("escpos+usb://04b8:0202", "receipt").send(SLIP, "slip")
     assert str(err.value) == ("The receipt printer (04b8:0202) could not be found. Check that "
                               "it is switched on and connected, then press Retry.")
+
+
+def test_escpos_file_device_gets_the_bytes(tmp_path):
+    device = tmp_path / "lp0"  # stands for /dev/usb/lp0 (the kernel's usblp driver)
+    open_transport(f"escpos+file://{device}", "receipt").send(SLIP, "slip")
+    assert device.read_bytes() == SLIP
+
+
+def test_hardware_layer_imports_no_flask_engine_or_workflows():
+    """Layering: printing code runs in a worker without the web app, engine or syncer."""
+    import ast
+    from pathlib import Path
+
+    import kiosk.hardware
+
+    forbidden = ("flask", "htmx_flask", "kiosk.engine", "kiosk.workflows", "kiosk.sync",
+                 "kiosk.views", "kiosk.ledger")
+    found = []
+    for path in Path(kiosk.hardware.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {n}" for n in names if n.startswith(forbidden)]
+    assert found == []
