@@ -106,6 +106,7 @@ def test_run_fragment_shows_previews_and_refreshes_while_printing(manager, setti
     box = html.find(id="run-jobs-42")
     assert box["hx-trigger"] == "every 2s"
     assert "Waiting to print" in box.text and "Ana Peña" in box.text
+    assert not box.find("tr", attrs={"hx-get": True})  # the block polls, not each row
     queue.run_worker(settings, once=True)
     html = page(manager.get("/manager/printing/runs/42"))
     box = html.find(id="run-jobs-42")
@@ -139,3 +140,15 @@ def test_job_page_shows_the_preview_of_what_was_printed(manager, settings):
     html = page(manager.get(f"/manager/printing/{job.id}"))
     assert html.find(class_="label-preview")["data-layout"] == "quarantine_label"
     assert html.find(attrs={"data-barcode": samples.LABELS["quarantine_label"]["tag"]})
+
+
+def test_waiting_rows_refresh_themselves_on_the_jobs_screen(manager, settings):
+    with db.write():
+        job = PrintJob.create(device="label", layout="location_label",
+                              data=samples.LABELS["location_label"], created_at=clock.now())
+    row = page(manager.get("/manager/printing")).find(id=f"job-{job.id}")
+    assert row["hx-get"] == f"/manager/printing/{job.id}/row"
+    assert "Waiting to print" in row.text
+    queue.run_worker(settings, once=True)
+    row = page(manager.get(f"/manager/printing/{job.id}/row")).find("tr")
+    assert row["data-status"] == "printed" and not row.has_attr("hx-get")
