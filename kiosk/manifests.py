@@ -280,26 +280,41 @@ def acceptance_rows(transfer_id: int) -> list[dict]:
     return rows
 
 
-def waiting(transfer_id: int) -> tuple[list, list]:
-    """(to quarantine, to put away): decided packages not yet where they belong.
+def _placed(transfer_id: int):
+    return (TransferPackage.select(TransferPackage, Package, Location)
+            .join(Package, on=(Package.tag == TransferPackage.tag), attr="package")
+            .join(Location, JOIN.LEFT_OUTER)
+            .where(TransferPackage.transfer == transfer_id).order_by(TransferPackage.id))
 
-    Rejected and discrepant (accepted short or over) packages belong in quarantine; the
-    other accepted ones on a vault shelf. Each line carries its ``package`` and location.
+
+def to_quarantine(transfer_id: int):
+    """Rejected and discrepant (accepted short or over) packages not yet in quarantine.
+
+    A query: each line carries its ``package`` and location; use .exists(), .count(), list().
     """
-    quarantine, shelf = [], []
-    query = (TransferPackage.select(TransferPackage, Package, Location)
-             .join(Package, on=(Package.tag == TransferPackage.tag), attr="package")
-             .join(Location, JOIN.LEFT_OUTER)
-             .where(TransferPackage.transfer == transfer_id, TransferPackage.state != "shipped")
-             .order_by(TransferPackage.id))
-    for line in query:
-        kind = line.package.location.kind if line.package.location_id else ""
-        if line.state == "rejected" or line.reason:
-            if kind != "quarantine":
-                quarantine.append(line)
-        elif kind != "vault":
-            shelf.append(line)
-    return quarantine, shelf
+    return _placed(transfer_id).where(
+        ((TransferPackage.state == "rejected") | ((TransferPackage.state == "accepted")
+                                                  & (TransferPackage.reason != "")))
+        & (Location.kind.is_null() | (Location.kind != "quarantine")))
+
+
+def to_put_away(transfer_id: int):
+    """Accepted packages without a discrepancy that are not yet on a vault shelf (a query)."""
+    return _placed(transfer_id).where(
+        (TransferPackage.state == "accepted") & (TransferPackage.reason == "")
+        & (Location.kind.is_null() | (Location.kind != "vault")))
+
+
+def vault_shelves_for(item_ids, transfer_id: int) -> dict[int, str]:
+    """Where older stock of each item sits in the vault (first shelf by name): for FIFO."""
+    this_delivery = TransferPackage.select(TransferPackage.tag).where(
+        TransferPackage.transfer == transfer_id)
+    rows = (Package.select(Package.item, fn.MIN(Location.name)).join(Location)
+            .where(Package.item.in_(list(item_ids)), Location.kind == "vault",
+                   Package.status == "active", Package.quantity > 0,
+                   Package.tag.not_in(this_delivery))
+            .group_by(Package.item).tuples())
+    return dict(rows)
 
 
 def accepted(transfer_id: int) -> list[TransferPackage]:

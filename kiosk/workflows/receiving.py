@@ -316,37 +316,54 @@ def tag_not_already_in_stock(run, scanned):
             "cannot arrive twice: set it aside and call a manager.")
 
 
+def _hold(run, line: TransferPackage) -> None:
+    """Keep the manifest line and its COA verdict with the run while the package is checked.
+
+    The next three screens and the decision read them from here: the COA is judged once,
+    with the tolerance pinned when the delivery was opened, and each screen stays quick.
+    """
+    coa = manifests.coa_verdict(line, _tolerance(run))
+    run.data["held"] = {
+        "item": line.item_name, "batch": line.batch, "shipped": str(line.shipped_quantity),
+        "unit": line.shipped_unit, "coa": coa.status, "coa_message": coa.message,
+        "thc": None if coa.thc is None else str(coa.thc),
+        "cbd": None if coa.cbd is None else str(coa.cbd)}
+    run.data["tag"] = line.tag
+    run.data.pop("condition", None)
+    run.data.pop("counted", None)
+
+
 def take_package(run, scanned, ctx):
     """Start checking this package; say what the manifest and the lab say about it."""
     _note_actor(run, ctx)
     line = manifests.on_manifest(run.data["transfer"], scanned.value)
-    run.data.update(tag=line.tag, reopen=False)
-    run.data.pop("condition", None)
-    run.data.pop("counted", None)
+    _hold(run, line)
+    run.data["reopen"] = False
     ctx.message = (f"{line.item_name}: {quantity_text(line.shipped_quantity, line.shipped_unit)} "
                    "shipped. Check its condition.")
 
 
 def package_facts(run):
     """The package being checked: manifest line, COA verdict, and what was found so far."""
-    line = _line(run)
-    coa = manifests.coa_verdict(line, _tolerance(run))
-    facts = [("Tag", line.tag), ("Item", line.item_name), ("Batch", line.batch or "-"),
-             ("Shipped", quantity_text(line.shipped_quantity, line.shipped_unit)),
-             ("COA", coa.message)]
+    held = run.data["held"]
+    facts = [("Tag", run.data["tag"]), ("Item", held["item"]), ("Batch", held["batch"] or "-"),
+             ("Shipped", quantity_text(held["shipped"], held["unit"])),
+             ("COA", held["coa_message"])]
     if "condition" in run.data:
         facts.append(("Condition", dict((o.value, o.label) for o in CONDITIONS)
                       [run.data["condition"]]))
     if "counted" in run.data:
-        facts.append(("Counted", quantity_text(run.data["counted"], line.shipped_unit)))
-    warnings = [] if coa.ok else [coa.message]
-    if line.item_name in run.data.get("unordered", []):
-        warnings.append(f"{line.item_name} is not on our purchase order.")
+        facts.append(("Counted", quantity_text(run.data["counted"], held["unit"])))
+    warnings = [] if held["coa"] == "ok" else [held["coa_message"]]
+    if held["item"] in run.data.get("unordered", []):
+        warnings.append(f"{held['item']} is not on our purchase order.")
     if run.data.get("reopen"):
         warnings.append("You are changing this package's result; the earlier one is kept.")
-    shown = progress(run) if not run.data.get("reopen") else {}
-    shown.pop("items", None)
-    shown.update(facts=facts, warnings=warnings)
+    shown = {"facts": facts, "warnings": warnings}
+    if not run.data.get("reopen"):
+        counts = manifests.package_counts(run.data["transfer"])
+        shown["progress"] = (f"{counts['checked']} of {counts['total']} checked, "
+                             f"{counts['rejected']} rejected")
     return shown
 
 
@@ -359,8 +376,7 @@ def record_condition(run, option, ctx):
 
 def count_fits_unit(run, number):
     """A count in 'Each' is a whole number."""
-    line = _line(run)
-    if line.shipped_unit == "Each" and number != number.to_integral_value():
+    if run.data["held"]["unit"] == "Each" and number != number.to_integral_value():
         return "This package is counted in whole units (Each). Enter a whole number."
     return None
 
@@ -368,7 +384,7 @@ def count_fits_unit(run, number):
 def record_count(run, number, ctx):
     """Keep the count for the decision."""
     run.data["counted"] = str(number)
-    shipped = Decimal(str(_line(run).shipped_quantity))
+    shipped = Decimal(run.data["held"]["shipped"])
     if number == shipped:
         ctx.message = "Noted: the count matches the manifest."
     else:
@@ -376,14 +392,13 @@ def record_count(run, number, ctx):
                        "shipped.")
 
 
-def _problems(run, line) -> list[str]:
+def _problems(run) -> list[str]:
     """Reason codes that forbid accepting the package."""
     found = []
     if run.data.get("condition") in ("damaged", "tampered"):
         found.append(run.data["condition"])
-    coa = manifests.coa_verdict(line, _tolerance(run))
     found += {"failed": ["coa_failed"], "missing": ["coa_missing"],
-              "potency": ["potency"]}.get(coa.status, [])
+              "potency": ["potency"]}.get(run.data["held"]["coa"], [])
     if Decimal(run.data["counted"]) == 0:
         found.append("not_delivered")
     return found
@@ -391,11 +406,11 @@ def _problems(run, line) -> list[str]:
 
 def decision_options(run):
     """Accept (short or over with the count) when nothing forbids it; reject with each reason."""
-    line = _line(run)
+    held = run.data["held"]
     counted = Decimal(run.data["counted"])
-    shipped = Decimal(str(line.shipped_quantity))
-    unit = line.shipped_unit
-    problems = _problems(run, line)
+    shipped = Decimal(held["shipped"])
+    unit = held["unit"]
+    problems = _problems(run)
     options = []
     if not problems:
         if counted == shipped:
@@ -409,7 +424,7 @@ def decision_options(run):
                                           f"({extra} more than shipped)"))
     if counted != shipped and "not_delivered" not in problems:
         problems.append("count")
-    if line.item_name in run.data.get("unordered", []):
+    if held["item"] in run.data.get("unordered", []):
         problems.append("unordered")
     options += [Option(f"reject:{code}", f"Reject: {REASONS[code]}", danger=True)
                 for code in problems]
@@ -427,19 +442,19 @@ def _dock() -> Location:
 def _package_for(line: TransferPackage, run) -> Package:
     package = Package.get_or_none(Package.tag == line.tag)
     if package is None:
-        item = line.item or manifests.item_named(line.item_name or "Unknown item",
-                                                 line.shipped_unit)
-        coa = manifests.coa_verdict(line, _tolerance(run))
+        item = line.item_id or manifests.item_named(line.item_name or "Unknown item",
+                                                    line.shipped_unit)
+        held = run.data["held"]
         package = Package.create(tag=line.tag, item=item, batch=line.batch, unit=line.shipped_unit,
-                                 thc_pct=coa.thc if coa.thc is not None else line.label_thc_pct,
-                                 cbd_pct=coa.cbd if coa.cbd is not None else line.label_cbd_pct,
+                                 thc_pct=held["thc"] or line.label_thc_pct,
+                                 cbd_pct=held["cbd"] or line.label_cbd_pct,
                                  status="rejected", created_at=clock.now())
     return package
 
 
 def _reason(run, line, code: str) -> str:
     if code in ("coa_failed", "coa_missing", "potency"):
-        return manifests.coa_verdict(line, _tolerance(run)).message
+        return run.data["held"]["coa_message"]
     if code == "count":
         return (f"Count does not match: {quantity_text(run.data['counted'])} counted, "
                 f"{quantity_text(line.shipped_quantity)} shipped")
@@ -490,6 +505,7 @@ def decide(run, option, ctx):
                "counted": run.data["counted"], "condition": run.data.get("condition"),
                "correction": earlier is not None})
     run.data.pop("tag", None)
+    run.data.pop("held", None)
 
 
 def after_decision(run, option):
@@ -524,26 +540,22 @@ def mark_missing(run, option, ctx):
     if option.value != "not_delivered":
         return
     for line in manifests.unchecked(run.data["transfer"]):
-        run.data.update(tag=line.tag, counted="0", condition="intact")
+        _hold(run, line)
+        run.data.update(counted="0", condition="intact")
         decide(run, Option("reject:not_delivered", REASONS["not_delivered"]), ctx)
     run.data.pop("condition", None)
     run.data.pop("counted", None)
     ctx.message = "The missing packages are recorded as rejected: not in the delivery."
 
 
-def _waiting(run):
-    """(to quarantine, to put away): packages decided but not yet where they belong."""
-    return manifests.waiting(run.data["transfer"])
-
-
 def nothing_to_quarantine(run):
     """No rejected or discrepant package is waiting to go to quarantine."""
-    return not _waiting(run)[0]
+    return not manifests.to_quarantine(run.data["transfer"]).exists()
 
 
 def quarantine_list(run):
     """What goes into the quarantine cage now."""
-    lines = _waiting(run)[0]
+    lines = list(manifests.to_quarantine(run.data["transfer"]))
     return {"big": f"{len(lines)} package{'s' if len(lines) != 1 else ''} to quarantine",
             "items": {"title": "Put these in the quarantine cage",
                       "rows": [f"{tp.tag} · {tp.item_name} · {tp.reason}" for tp in lines]}}
@@ -563,7 +575,7 @@ def quarantine_packages(run, scanned, ctx):
     """Move each waiting package into quarantine and print its quarantine label."""
     _note_actor(run, ctx)
     cage = Location.get(Location.code == scanned.value)
-    lines = _waiting(run)[0]
+    lines = list(manifests.to_quarantine(run.data["transfer"]))
     for line in lines:
         package = Package.get(Package.tag == line.tag)
         status = "rejected" if line.state == "rejected" else "quarantined"
@@ -578,21 +590,20 @@ def quarantine_packages(run, scanned, ctx):
 
 def nothing_to_put_away(run):
     """Every accepted package is on a vault shelf."""
-    return not _waiting(run)[1]
+    return not manifests.to_put_away(run.data["transfer"]).exists()
 
 
 def putaway_list(run):
     """The accepted packages still to put away, and where the same item already is (FIFO)."""
-    lines = _waiting(run)[1]
-    rows = []
-    for tp in lines[:SHOWN_TAGS]:
-        where = (Package.select(Location.name).join(Location)
-                 .where(Package.item == tp.item_id, Location.kind == "vault",
-                        Package.status == "active", Package.tag != tp.tag).scalar())
-        rows.append(f"{tp.tag} · {tp.item_name}" + (f" (same item on {where})" if where else ""))
-    if len(lines) > SHOWN_TAGS:
-        rows.append(f"… and {len(lines) - SHOWN_TAGS} more")
-    shown = {"progress": f"{len(lines)} still to put away",
+    waiting = manifests.to_put_away(run.data["transfer"])
+    left = waiting.count()
+    lines = list(waiting.limit(SHOWN_TAGS))
+    shelves = manifests.vault_shelves_for({tp.item_id for tp in lines}, run.data["transfer"])
+    rows = [f"{tp.tag} · {tp.item_name}" + (f" (older stock on {shelves[tp.item_id]})"
+                                             if tp.item_id in shelves else "") for tp in lines]
+    if left > SHOWN_TAGS:
+        rows.append(f"… and {left - SHOWN_TAGS} more")
+    shown = {"progress": f"{left} still to put away",
              "items": {"title": "Put away (scan the package, then the shelf)", "rows": rows}}
     if run.data.get("put"):
         shown["facts"] = [("Package", run.data["put"])]
@@ -603,7 +614,8 @@ def waiting_to_put_away(run, scanned):
     """The package is one of this delivery's accepted packages not yet on a shelf."""
     if scanned.kind != "package_tag":
         return a_tag_not_an_item_barcode(run, scanned)
-    if any(tp.tag == scanned.value for tp in _waiting(run)[1]):
+    if manifests.to_put_away(run.data["transfer"]).where(
+            TransferPackage.tag == scanned.value).exists():
         return None
     line = manifests.on_manifest(run.data["transfer"], scanned.value)
     if line is None:
@@ -646,7 +658,7 @@ def put_away(run, scanned, ctx):
 
 def after_putaway(run, _scanned):
     """More to put away: the next one; otherwise the review."""
-    return "putaway" if _waiting(run)[1] else "review"
+    return "putaway" if manifests.to_put_away(run.data["transfer"]).exists() else "review"
 
 
 def sheet(run):
@@ -674,9 +686,8 @@ def tag_already_checked(run, scanned):
 def reopen(run, scanned, ctx):
     """Check this package again; its new verdict will supersede the old one."""
     _note_actor(run, ctx)
-    run.data.update(tag=scanned.value, reopen=True)
-    run.data.pop("condition", None)
-    run.data.pop("counted", None)
+    _hold(run, manifests.on_manifest(run.data["transfer"], scanned.value))
+    run.data["reopen"] = True
     ctx.message = "Check the package again: condition, count, decision."
 
 
