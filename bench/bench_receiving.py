@@ -39,7 +39,7 @@ SHELVES = [f"LOC-V-{row}{n}" for row in "AB" for n in range(1, 5)]
 def big_manifest(packages: int) -> dict:
     """One delivery of ``packages`` packages in five batches, all with passing COAs."""
     lines, labs = [], []
-    for index, item in enumerate(ITEMS):
+    for index in range(len(ITEMS)):
         batch = f"BENCH-{index}"
         labs += [{"batch": batch, "test_type": "THC", "passed": True, "thc_pct": 22.0},
                  {"batch": batch, "test_type": "Microbials", "passed": True}]
