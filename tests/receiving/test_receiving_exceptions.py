@@ -350,3 +350,54 @@ def test_demo_deliveries_have_every_exception(store, load, settings):
     # Loading twice adds nothing.
     load(*manifests.demo_deliveries({"license": "C10-0000001-LIC"}))
     assert Transfer.select().count() == 2
+
+
+def test_over_count_is_accepted_over_and_quarantined(receive, load):
+    load(manifest(packages=1))
+    r = receive()
+    r.open("0000300001")
+    r.ok("package", value=TAG.format(1))
+    r.ok("condition", value="intact")
+    r.ok("units", value="50")
+    assert r.buttons()[0] == "Accept 50 Each (2 more than shipped)"
+    r.ok("decide", value="over")
+    assert line(TAG.format(1)).reason == "Over: 50 received, 48 shipped"
+    assert r.at == "quarantine"
+
+
+def test_witness_rule_always_and_never(receive, load, app):
+    load(manifest(packages=1), manifest("0000300002", packages=1, start=2))
+    app.config["KIOSK"]["witness_receiving"] = "always"
+    r = receive()
+    r.open("0000300001")
+    r.check(TAG.format(1), 48)
+    r.ok("putaway", value=TAG.format(1))
+    r.ok("shelf", value="LOC-V-A1")
+    r.ok("review", value="__finish__")
+    r.ok("sign", badge="1001", pin="1234")
+    assert r.at == "witness"  # a clean delivery, but the store always wants a witness
+    app.config["KIOSK"]["witness_receiving"] = "never"
+    r = receive()
+    r.open("0000300002")
+    r.check(TAG.format(2), 40, decision="short")
+    r.ok("quarantine", value="LOC-Q")
+    r.ok("review", value="__finish__")
+    r.ok("sign", badge="1001", pin="1234")
+    assert r.at == "slip"  # short, but this store never asks for a witness
+
+
+def test_a_cancelled_delivery_is_taken_over_by_a_new_run(receive, load, kiosk):
+    load(manifest(packages=2))
+    first = receive()
+    first.open("0000300001")
+    first.check(TAG.format(1), 48)
+    kiosk.post(f"/runs/{first.run_id}/cancel", {"reason": "Started on the wrong screen"})
+    assert first.at == "cancelled"
+    second = receive("1002", "2345")
+    assert any("being received" in b for b in second.buttons())
+    second.open("0000300001")
+    # What the first run recorded stands (its events and receipts are kept).
+    assert second.page().select_one("[data-progress]").text == "1 of 2 checked, 0 rejected"
+    second.check(TAG.format(2), 48)
+    assert second.at == "putaway"
+    assert Transfer.get().run_id == second.run_id
