@@ -162,6 +162,10 @@ def run(server, packages: int) -> int:
                                for i in range(packages - tenth, packages))
     print(f"Checking, server CPU per package: first {tenth} {ms(cpu_first)} ms, last {tenth} "
           f"{ms(cpu_last)} ms")
+    put_cpu = [a + b for a, b in zip(cpu["putaway"], cpu["shelf"], strict=True)]
+    print(f"Putaway, server CPU per package: first {tenth} "
+          f"{ms(statistics.mean(put_cpu[:tenth]))} ms, last {tenth} "
+          f"{ms(statistics.mean(put_cpu[-tenth:]))} ms")
     print(f"Total: {sum(every):.2f} s of round trips (checking {checking:.2f} s), "
           f"{cpu_total:.2f} s of server CPU; sign-off {ms(times['sign'][0])} ms "
           f"({ms(cpu['sign'][0])} ms CPU)")

@@ -237,15 +237,21 @@ def po_match(transfer: Transfer) -> tuple[PurchaseOrder | None, list[dict]]:
     po = purchase_order_for(transfer)
     rows: dict[str, dict] = {}
     if po is not None:
-        for line in po.lines:
+        for line in po.lines.select(PurchaseOrderLine, Item).join(Item):
             row = rows.setdefault(line.item.name, {"item": line.item.name, "ordered": Decimal(0),
                                                    "shipped": Decimal(0), "unit": line.unit})
             row["ordered"] += Decimal(str(line.ordered_quantity))
-    for tp in transfer.packages:
-        name = tp.item.name if tp.item_id else tp.item_name
+    # One row per item, summed by the database: a 500-package manifest is a handful of rows.
+    shipped = (TransferPackage.select(fn.COALESCE(Item.name, TransferPackage.item_name),
+                                      TransferPackage.shipped_unit,
+                                      fn.SUM(TransferPackage.shipped_quantity))
+               .join(Item, JOIN.LEFT_OUTER).where(TransferPackage.transfer == transfer.id)
+               .group_by(fn.COALESCE(Item.name, TransferPackage.item_name),
+                         TransferPackage.shipped_unit).tuples())
+    for name, unit, total in shipped:
         row = rows.setdefault(name, {"item": name, "ordered": None, "shipped": Decimal(0),
-                                     "unit": tp.shipped_unit})
-        row["shipped"] += Decimal(str(tp.shipped_quantity))
+                                     "unit": unit})
+        row["shipped"] += Decimal(str(total)).quantize(Decimal("0.0001")).normalize()
     for row in rows.values():
         if row["ordered"] is None:
             row["flag"] = "unordered"

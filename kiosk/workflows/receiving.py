@@ -711,16 +711,15 @@ def _complete(run, ctx):
     transfer = _transfer(run)
     Transfer.update(status="received", received_at=ctx.event.at).where(
         Transfer.id == transfer.id).execute()
-    for line in transfer.packages.where(TransferPackage.state == "accepted"):
-        package = Package.get(Package.tag == line.tag)
+    for row in manifests.acceptance_rows(transfer.id):
+        if row["state"] != "accepted":
+            continue
         ctx.outbox("pos", "stock.received",
-                   {"tag": line.tag, "item": line.item_name, "quantity": str(package.quantity),
-                    "unit": line.shipped_unit,
-                    "location": package.location.name if package.location_id else ""},
-                   ordering_key=line.tag)
-        if line.reason:
-            ctx.outbox("pos", "stock.hold", {"tag": line.tag, "reason": line.reason},
-                       ordering_key=line.tag)
+                   {"tag": row["tag"], "item": row["item"], "quantity": row["received"],
+                    "unit": row["unit"], "location": row["location"]}, ordering_key=row["tag"])
+        if row["reason"]:
+            ctx.outbox("pos", "stock.hold", {"tag": row["tag"], "reason": row["reason"]},
+                       ordering_key=row["tag"])
     ctx.audit("receiving.signed", f"transfer:{transfer.id}", {"manifest": transfer.manifest_number})
     ctx.message = "Signed. The delivery is received; print the slip and enter it in Metrc."
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
+from test_touch_ux import check_screen
 
 from kiosk import clock, db, ledger, manifests
 from kiosk.models import Movement, OutboxMessage, Package, PrintJob, Run, Transfer
@@ -57,7 +58,7 @@ def test_receive_a_delivery_at_the_touchscreen(page, shoot, login, keypad, scan,
     page.get_by_role("button", name=re.compile("Receive a delivery")).tap()
     expect(prompt).to_contain_text("Which delivery?")
     expect(step.get_by_role("button", name=re.compile("0000300101 · Golden Coast"))).to_be_visible()
-    shoot(page, "expected-deliveries")
+    problems = check_screen(page, shoot, "expected-deliveries")
     scan(page, "MAN-0000300101")
     expect(prompt).to_have_text("Check the transport details against the driver's paper and ID.")
     expect(step.locator("table.facts")).to_contain_text("Ford Transit 8ABC123")
@@ -86,7 +87,7 @@ def test_receive_a_delivery_at_the_touchscreen(page, shoot, login, keypad, scan,
         count(page, keypad, counted)
         expect(prompt).to_have_text("Accept or reject this package?")
         if n == 2:
-            shoot(page, "short-count-choices")
+            problems += check_screen(page, shoot, "short-count-choices")
         step.get_by_role("button", name=decision).tap()
         if n == 1:
             expect(step.locator("[data-progress]")).to_have_text("1 of 4 checked, 0 rejected")
@@ -103,7 +104,7 @@ def test_receive_a_delivery_at_the_touchscreen(page, shoot, login, keypad, scan,
         scan(page, shelf)
     expect(prompt).to_contain_text("Check the sheet")
     expect(step.locator("table.grid")).to_contain_text("Short: 46 of 48 received")
-    shoot(page, "acceptance-sheet")
+    problems += check_screen(page, shoot, "acceptance-sheet")
     step.get_by_role("button", name="All correct: sign").tap()
     sign(page, keypad, "1001", "1234")
     expect(step.locator("h2.signer")).to_contain_text("witness")
@@ -114,7 +115,9 @@ def test_receive_a_delivery_at_the_touchscreen(page, shoot, login, keypad, scan,
     step.get_by_role("button", name="Print").tap()
     expect(prompt).to_contain_text("Enter this acceptance in Metrc")
     expect(step.locator("table.grid")).to_contain_text("REJECTED · Damaged · Quarantine cage")
-    shoot(page, "enter-in-metrc")
+    problems += check_screen(page, shoot, "enter-in-metrc")
+    # Every receiving screen keeps the kiosk's touch rules (targets, text size, contrast).
+    assert not problems, "\n".join(problems)
     step.get_by_role("button", name="Yes, it is right").tap()
     expect(step.locator(".feedback.ok")).to_contain_text("Ana Reyes entered manifest 0000300101")
     shoot(page, "done")
