@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock
+from kiosk import clock, config
 from kiosk.models import (
     Item,
     LabResult,
@@ -332,8 +332,10 @@ def accepted(transfer_id: int) -> list[TransferPackage]:
                        TransferPackage.state == "accepted").order_by(TransferPackage.id))
 
 
-def demo_deliveries(settings: dict) -> list[dict]:
+def demo_deliveries(settings: dict | None = None) -> list[dict]:
     """Two realistic incoming manifests for the demo store, as ``load_transfer`` dicts.
+
+    ``settings`` gives our licence (``settings["license"]``; the default licence when None).
 
     Items come from the demo catalogue by name. Our licence is the receiver. Among them: one
     batch whose microbials test failed, one package with no COA at all, one label whose THC
@@ -386,7 +388,7 @@ def demo_deliveries(settings: dict) -> list[dict]:
         ("SL-WM", "Watermelon Gummies 100mg", 5, 60, {}),
         ("CN-CB", "CBD 1:1 Cart 0.5g", 2, 25, {"no_coa": True}),
     ])
-    license = settings.get("license", "")
+    license = (settings or {}).get("license") or config.DEFAULTS["license"]
     return [
         {"manifest_number": "0000205101", "source": "demo",
          "shipper_name": "Golden Coast Distribution", "shipper_license": "C11-0000222-LIC",
