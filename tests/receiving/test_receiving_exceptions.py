@@ -404,3 +404,35 @@ def test_a_cancelled_delivery_is_taken_over_by_a_new_run(receive, load, kiosk):
     second.check(TAG.format(2), 48)
     assert second.at == "putaway"
     assert Transfer.get().run_id == second.run_id
+
+
+def test_receive_the_first_demo_delivery_end_to_end(receive, load):
+    (transfer, _) = load(*manifests.demo_deliveries())
+    lines = list(transfer.packages.order_by(TransferPackage.id))
+    r = receive()
+    r.ok("delivery", value="MAN-0000205101")
+    r.ok("transport", value="pass")
+    r.ok("order")
+    assert "6 sealed cases" in r.page().text
+    assert "cases counted but the manifest says 6" in r.ok("cases", value="5")
+    for tp in lines:
+        r.ok("package", value=tp.tag)
+        r.ok("condition", value="intact")
+        r.ok("units", value=f"{tp.shipped_quantity.normalize():f}")
+        first = r.page().select(".choices input[name=value]")[0]["value"]
+        r.ok("decide", value=first)
+    states = {tp.item_name: tp.state for tp in TransferPackage.select().where(
+        TransferPackage.transfer == transfer)}
+    assert states["Gelato 3.5g Jar"] == "rejected"  # microbials failed
+    assert states["Wedding Cake 14g"] == "rejected"  # label potency far from the lab's
+    assert states["Bulk Blue Dream (grams)"] == "accepted"
+    bulk = Package.get(Package.tag == lines[-1].tag)
+    assert (bulk.quantity, bulk.unit) == (Decimal("453.6"), "Grams")
+    r.ok("quarantine", value="LOC-Q")
+    while r.at == "putaway":
+        tag = r.page().select_one("ul.items li").text.split(" · ")[0]
+        r.ok("putaway", value=tag)
+        r.ok("shelf", value="LOC-V-B4")
+    assert r.at == "review"
+    assert Package.select().where(Package.status == "rejected").count() == 7
+    assert ledger.verify_quantities() == []
