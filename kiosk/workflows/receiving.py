@@ -120,8 +120,8 @@ def delivery_is_expected(run, scanned):
         return (f"Manifest {scanned.value} is not an expected delivery. Check the number on the "
                 "driver's paper; if the state system is down, record it with Paper manifest.")
     if transfer.status == "received":
-        return (f"Manifest {scanned.value} was already received on "
-                f"{transfer.received_at:%Y-%m-%d at %H:%M}. Do not receive it twice.")
+        when = f" on {transfer.received_at:%Y-%m-%d at %H:%M}" if transfer.received_at else ""
+        return f"Manifest {scanned.value} was already received{when}. Do not receive it twice."
     if transfer.status == "cancelled":
         return (f"Manifest {scanned.value} was voided by the shipper. Do not receive it; "
                 "call a manager.")
@@ -514,7 +514,7 @@ def after_decision(run, option):
         return "reason"
     if not run.data.get("reopen") and manifests.package_counts(run.data["transfer"])["shipped"]:
         return "package"
-    run.data["reopen"] = False
+    run.data["reopen"] = False  # the change is made; saved with this step
     return "missing"
 
 
