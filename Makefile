@@ -21,8 +21,9 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.runtime
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+# zpl-renderer-js renders labels in the printing tests; the lock file pins it.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian packages the tests drive for real: Chromium (browser tests), CUPS (the cups://

@@ -5,15 +5,16 @@ from __future__ import annotations
 import importlib
 import secrets
 
-from flask import Flask
-from htmx_flask import Htmx
 
-from kiosk import config as config_module
-from kiosk import db
-
-
-def create_app(overrides: dict | None = None, *, start_workers: bool = False) -> Flask:
+def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     """Build the app from settings (see ``kiosk.config``); ``overrides`` win over everything."""
+    # Imported here so that `import kiosk.engine` (or the syncer) never loads Flask.
+    from flask import Flask
+    from htmx_flask import Htmx
+
+    from kiosk import config as config_module
+    from kiosk import db
+
     settings = config_module.load(overrides)
     app = Flask(__name__)
     app.config["KIOSK"] = settings

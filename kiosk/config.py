@@ -42,12 +42,14 @@ DEFAULTS: dict[str, object] = {
     "lockout_failures": 5,
     "lockout_seconds": 300,
     "sync_deadline_hours": 24,
+    "sync_pull_minutes": 5,
+    "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
     "witness_receiving": "discrepancy",
 }
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
-         "lockout_seconds", "sync_deadline_hours"}
+         "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {
