@@ -152,10 +152,15 @@ def current_session(token: str | None, policy: Policy = Policy()) -> LoginSessio
     return session
 
 
+def touch_due(session: LoginSession) -> bool:
+    """True when ``touch`` would write; callers open a write transaction only then."""
+    return (clock.now() - session.last_seen).total_seconds() >= 5
+
+
 def touch(session: LoginSession) -> None:
     """Record activity; skipped when recent, so a burst of scans is not a burst of writes."""
-    now = clock.now()
-    if (now - session.last_seen).total_seconds() >= 5:
+    if touch_due(session):
+        now = clock.now()
         LoginSession.update(last_seen=now).where(LoginSession.id == session.id).execute()
         session.last_seen = now
 

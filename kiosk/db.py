@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import peewee
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = peewee.DatabaseProxy()
 
@@ -35,7 +36,14 @@ def connect_url(url: str) -> peewee.Database:
         path = unquote(parsed.path)
         if path not in ("", "/:memory:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        if path in ("", "/:memory:"):
+            return peewee.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        # Pooled: a request hands its connection back instead of closing it. Opening costs the
+        # pragmas and a fresh read of the schema, and closing the last connection to a WAL
+        # database checkpoints it; paid on every request, that was most of a scan's time.
+        # A connection is only ever used by the one thread that has it checked out.
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                                    stale_timeout=300)
     if parsed.scheme in ("postgresql", "postgres"):
         return PooledPostgresqlDatabase(
             parsed.path.lstrip("/"),
@@ -51,6 +59,9 @@ def connect_url(url: str) -> peewee.Database:
 
 def init(url: str) -> peewee.Database:
     """Bind the shared proxy to the database at ``url``."""
+    previous = database.obj
+    if previous is not None and hasattr(previous, "close_idle"):
+        previous.close_idle()  # pooled connections to the database bound before
     real = connect_url(url)
     database.initialize(real)
     return real
@@ -60,10 +71,29 @@ def is_sqlite() -> bool:
     return isinstance(database.obj, peewee.SqliteDatabase)
 
 
+# SQLite admits one writer at a time and makes the others poll, sleeping up to 100 ms between
+# tries, so under a burst of scans a step could wait far longer than the work takes. Writers
+# in this process queue on a lock instead and each starts the moment the one before commits.
+# Other processes (the syncer, the CLI) still meet SQLite's own busy timeout.
+_sqlite_writers = threading.RLock()
+WRITE_WAIT_SECONDS = 10  # as SQLITE_PRAGMAS' busy_timeout
+
+
+@contextmanager
+def _sqlite_write():
+    if not _sqlite_writers.acquire(timeout=WRITE_WAIT_SECONDS):
+        raise peewee.OperationalError("database is locked")
+    try:
+        with database.atomic("IMMEDIATE") as transaction:
+            yield transaction
+    finally:
+        _sqlite_writers.release()
+
+
 def write():
     """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, a plain transaction elsewhere."""
     if is_sqlite():
-        return database.atomic("IMMEDIATE")
+        return _sqlite_write()
     return database.atomic()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
 from kiosk import engine, workflows
-from kiosk.models import Run, Signature, StepEvent
+from kiosk.models import Run, Signature
 from kiosk.views.home import feedback, go, login_required, station
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
@@ -42,9 +42,6 @@ def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> d
         ctx["pending"] = engine.pending_signers(run, step)
     if step.kind == "print" and step.jobs is not None:
         ctx["previews"] = _previews(step.jobs(run))
-    last = (StepEvent.select().where(StepEvent.run == run.id, StepEvent.accepted == True)  # noqa: E712
-            .order_by(StepEvent.id.desc()).first())
-    ctx["last_event"] = last
     return ctx
 
 
@@ -99,9 +96,9 @@ def submit_step(run_id: int, step_id: str):
     raw = {k: request.form[k] for k in FIELDS if k in request.form}
     outcome = engine.submit(run.id, step_id, rev, raw, g.employee, station(),
                             current_app.config["KIOSK"], workflows)
-    run = Run.get_by_id(run.id)
+    # outcome.run is the run as the step's transaction left it; no need to read it again.
     response = make_response(render_template("_step.html",
-                                             **step_context(run, workflow, outcome)))
+                                             **step_context(outcome.run, workflow, outcome)))
     tone = {"ok": "ok", "done": "ok", "error": "error", "stale": "warn"}[outcome.tone]
     return feedback(response, tone, outcome.message)
 
