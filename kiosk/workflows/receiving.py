@@ -447,8 +447,8 @@ def _package_for(line: TransferPackage, run) -> Package:
         held = run.data["held"]
         package = Package.create(tag=line.tag, item=item, batch=line.batch, unit=line.shipped_unit,
                                  thc_pct=held["thc"] or line.label_thc_pct,
-                                 cbd_pct=held["cbd"] or line.label_cbd_pct,
-                                 status="rejected", created_at=clock.now())
+                                 cbd_pct=held["cbd"] or line.label_cbd_pct, status="rejected",
+                                 created_at=clock.now(), received_at=clock.now())
     return package
 
 
@@ -488,7 +488,8 @@ def decide(run, option, ctx):
                   "over": f"Over: {got} received, {sent} shipped"}[code]
         ctx.movement(package, counted, "receipt", to_location=dock, status="active",
                      reason=f"received on manifest {manifest}", note=reason)
-        Package.update(received_at=ctx.event.at).where(Package.id == package.id).execute()
+        if package.received_at is None:
+            Package.update(received_at=ctx.event.at).where(Package.id == package.id).execute()
         values = dict(state="accepted", received_quantity=counted, reason=reason)
         ctx.message = f"Received {quantity_text(counted, line.shipped_unit)}" + \
             (f" ({reason.split(':')[0].lower()}); it goes to quarantine." if reason else ".")
@@ -654,11 +655,6 @@ def put_away(run, scanned, ctx):
     package = Package.get(Package.tag == run.data.pop("put"))
     ctx.movement(package, 0, "move", to_location=shelf, reason="putaway")
     ctx.message = f"{package.tag} is on {shelf.name}."
-
-
-def after_putaway(run, _scanned):
-    """More to put away: the next one; otherwise the review."""
-    return "putaway" if manifests.to_put_away(run.data["transfer"]).exists() else "review"
 
 
 def sheet(run):
@@ -883,7 +879,7 @@ WORKFLOW = Workflow(
              expect=("package_tag", "gtin", "gs1"), guards=(waiting_to_put_away,),
              effect=remember_putaway, skip_if=nothing_to_put_away, show=putaway_list),
         scan("shelf", "Scan the vault shelf you put it on.", expect=("location",),
-             guards=(is_vault_shelf,), effect=put_away, next=after_putaway,
+             guards=(is_vault_shelf,), effect=put_away, next="putaway",
              skip_if=no_package_in_hand, show=putaway_list),
         scan("review", "Check the sheet. To change a package, scan it; otherwise finish.",
              expect=("package_tag", "gtin", "gs1"), guards=(tag_already_checked,),
