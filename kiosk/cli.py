@@ -4,8 +4,10 @@ print-test, sandbox, backup."""
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import threading
+import time
 
 from kiosk import config, db
 
@@ -130,7 +132,7 @@ def cmd_demo(args) -> int:
     with db.connection():
         empty = Employee.select().count() == 0
     if empty:
-        counts = demo.build()
+        counts = demo.build(license=settings["license"])
         print(f"Built the demo store: {counts}")
     _start_demo_services(settings)
     _serve(settings, args.host, args.port)
@@ -147,6 +149,14 @@ def _start_demo_services(settings: dict) -> None:
 
     port = urlparse(settings["metrc_url"]).port or 8181
     threading.Thread(target=sandbox.serve, args=(port,), daemon=True, name="sandbox").start()
+    # The syncer pulls at once; let the sandbox listen first so that pull finds it.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
     threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
     print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
 

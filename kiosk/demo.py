@@ -85,8 +85,15 @@ def demo_upc(index: int) -> str:
     return body + str(gs1_check_digit(body))
 
 
-def build(packages: int = 320, seed: int = 7) -> dict:
-    """Create the demo store in the bound database (which must be migrated and empty)."""
+def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") -> dict:
+    """Create the demo store in the bound database (which must be migrated and empty).
+
+    Besides the stock, two deliveries are expected today (with their lab results and
+    purchase orders) so receiving can be tried at once; the training sandbox serves two
+    more that the syncer pulls, as Metrc would.
+    """
+    from kiosk import manifests
+
     rng = random.Random(seed)
     now = clock.now()
     counts = {}
@@ -119,7 +126,11 @@ def build(packages: int = 320, seed: int = 7) -> dict:
                 cbd_pct=Decimal(str(cbd)), created_at=received)
             ledger.receive(package, quantity, to_location=place, reason="opening stock",
                            station="demo")
-        ledger.audit("demo.build", "store", {"packages": packages})
+        deliveries = manifests.demo_deliveries({"license": license})
+        for delivery in deliveries:
+            manifests.load_transfer(delivery)
+        ledger.audit("demo.build", "store", {"packages": packages,
+                                             "deliveries": len(deliveries)})
     counts.update(employees=len(EMPLOYEES), locations=len(LOCATIONS), items=len(ITEMS),
-                  packages=packages)
+                  packages=packages, deliveries=len(deliveries))
     return counts
