@@ -439,17 +439,19 @@ def _dock() -> Location:
     return dock
 
 
-def _package_for(line: TransferPackage, run) -> Package:
+def _package_for(line: TransferPackage, run) -> tuple[Package, bool]:
+    """The package record for the manifest line (made on its first verdict); is it new?"""
     package = Package.get_or_none(Package.tag == line.tag)
-    if package is None:
-        item = line.item_id or manifests.item_named(line.item_name or "Unknown item",
-                                                    line.shipped_unit)
-        held = run.data["held"]
-        package = Package.create(tag=line.tag, item=item, batch=line.batch, unit=line.shipped_unit,
-                                 thc_pct=held["thc"] or line.label_thc_pct,
-                                 cbd_pct=held["cbd"] or line.label_cbd_pct, status="rejected",
-                                 created_at=clock.now(), received_at=clock.now())
-    return package
+    if package is not None:
+        return package, False
+    item = line.item_id or manifests.item_named(line.item_name or "Unknown item",
+                                                line.shipped_unit)
+    held = run.data["held"]
+    package = Package.create(tag=line.tag, item=item, batch=line.batch, unit=line.shipped_unit,
+                             thc_pct=held["thc"] or line.label_thc_pct,
+                             cbd_pct=held["cbd"] or line.label_cbd_pct, status="rejected",
+                             created_at=clock.now(), received_at=clock.now())
+    return package, True
 
 
 def _reason(run, line, code: str) -> str:
@@ -467,11 +469,11 @@ def decide(run, option, ctx):
         return  # the next screen asks why
     _note_actor(run, ctx)
     line = _line(run)
-    package = _package_for(line, run)
+    package, new = _package_for(line, run)
     dock = _dock()
-    earlier = (Movement.select().where(Movement.package == package,
-                                       Movement.kind.in_(("receipt", "reject")))
-               .order_by(Movement.id.desc()).first())
+    earlier = None if new else (Movement.select().where(Movement.package == package,
+                                                        Movement.kind.in_(("receipt", "reject")))
+                                .order_by(Movement.id.desc()).first())
     if earlier is not None:
         # A changed verdict is a new event pointing at the old one; stock is reversed, not edited.
         ctx.supersede(earlier.step_event_id)
