@@ -149,11 +149,12 @@ def run(server, packages: int) -> int:
     every = [v for values in times.values() for v in values]
     cpu_total = sum(v for values in cpu.values() for v in values)
     tenth = max(1, packages // 10)
-    first, last = statistics.mean(per_package[:tenth]), statistics.mean(per_package[-tenth:])
-    put_first, put_last = statistics.mean(put_times[:tenth]), statistics.mean(put_times[-tenth:])
-    print(f"Checking (scan+condition+count+decision) per package: first {tenth} "
+    first, last = statistics.median(per_package[:tenth]), statistics.median(per_package[-tenth:])
+    put_first = statistics.median(put_times[:tenth])
+    put_last = statistics.median(put_times[-tenth:])
+    print(f"Checking (scan+condition+count+decision) per package, median: first {tenth} "
           f"{ms(first)} ms, last {tenth} {ms(last)} ms")
-    print(f"Putaway (tag+shelf) per package: first {tenth} {ms(put_first)} ms, "
+    print(f"Putaway (tag+shelf) per package, median: first {tenth} {ms(put_first)} ms, "
           f"last {tenth} {ms(put_last)} ms")
     cpu_first = statistics.mean(sum(cpu[s][i] for s in ("package", "condition", "units",
                                                          "decide")) for i in range(tenth))
@@ -166,6 +167,17 @@ def run(server, packages: int) -> int:
     print(f"Putaway, server CPU per package: first {tenth} "
           f"{ms(statistics.mean(put_cpu[:tenth]))} ms, last {tenth} "
           f"{ms(statistics.mean(put_cpu[-tenth:]))} ms")
+    check_cpu = [sum(cpu[s][i] for s in ("package", "condition", "units", "decide"))
+                 for i in range(packages)]
+    print("Checking, server CPU per package by tenth of the delivery (median ms): "
+          + " ".join(f"{statistics.median(check_cpu[i:i + tenth]) * 1000:.1f}"
+                     for i in range(0, packages - tenth + 1, tenth)))
+    print("For reference, the condition step alone (no per-delivery work) by tenth (median "
+          "ms): " + " ".join(f"{statistics.median(cpu['condition'][i:i + tenth]) * 1000:.1f}"
+                             for i in range(0, packages - tenth + 1, tenth)))
+    print("Putaway, server CPU per package by tenth of the delivery (median ms): "
+          + " ".join(f"{statistics.median(put_cpu[i:i + tenth]) * 1000:.1f}"
+                     for i in range(0, packages - tenth + 1, tenth)))
     print(f"Total: {sum(every):.2f} s of round trips (checking {checking:.2f} s), "
           f"{cpu_total:.2f} s of server CPU; sign-off {ms(times['sign'][0])} ms "
           f"({ms(cpu['sign'][0])} ms CPU)")
