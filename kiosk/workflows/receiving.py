@@ -455,9 +455,12 @@ def _package_for(line: TransferPackage, run) -> tuple[Package, bool]:
 
 
 def _reason(run, line, code: str) -> str:
-    if code in ("coa_failed", "coa_missing", "potency"):
-        return run.data["held"]["coa_message"]
-    if code == "count":
+    """The words kept for a rejection: the kiosk's own finding when it has one."""
+    held = run.data["held"]
+    found = {"coa_failed": "failed", "coa_missing": "missing", "potency": "potency"}
+    if found.get(code) == held["coa"]:
+        return held["coa_message"]
+    if code == "count" and Decimal(run.data["counted"]) != Decimal(held["shipped"]):
         return (f"Count does not match: {quantity_text(run.data['counted'])} counted, "
                 f"{quantity_text(line.shipped_quantity)} shipped")
     return REASONS[code]

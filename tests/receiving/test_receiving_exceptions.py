@@ -436,3 +436,18 @@ def test_receive_the_first_demo_delivery_end_to_end(receive, load):
     assert r.at == "review"
     assert Package.select().where(Package.status == "rejected").count() == 7
     assert ledger.verify_quantities() == []
+
+
+def test_reject_for_another_reason_keeps_the_reason_chosen(receive, load):
+    load(manifest(packages=1))
+    r = receive()
+    r.open("0000300001")
+    r.ok("package", value=TAG.format(1))
+    r.ok("condition", value="intact")
+    r.ok("units", value="48")
+    r.ok("decide", value="reject")
+    assert r.at == "reason"
+    # The COA passed, so choosing "Lab test failed" keeps those words, not the COA's verdict.
+    r.ok("reason", value="coa_failed")
+    assert (line(TAG.format(1)).state, line(TAG.format(1)).reason) == \
+        ("rejected", "Lab test failed")
