@@ -41,6 +41,7 @@ from liveserver import HttpKiosk, LiveServer, build_demo_database  # noqa: E402
 
 TARGET_P99_MS, TARGET_KIOSKS = 25.0, 10
 SHELVES = ("LOC-V-A1", "LOC-V-B2")
+PACKAGES = 320  # in the demo store
 WARMUP = 10  # scans per kiosk before timing starts (connections, caches)
 REV = re.compile(rb'<section id="step"[^>]*data-rev="(\d+)"')
 STEP = re.compile(rb'<section id="step"[^>]*data-step="(\w+)"')
@@ -160,8 +161,10 @@ def series(server: LiveServer, where: dict, counts: list[int], reps: int, scans:
     for n in counts:
         pooled, rates = [], []
         for rep in range(1, reps + 1):
+            if first_tag + 12 * n > PACKAGES + 1:
+                first_tag = 1  # every package has had a turn: start again from the first
             r = one_round(server, n, scans, where, first_tag, pace)
-            first_tag = first_tag + 12 * n if first_tag + 24 * n < 320 else 1
+            first_tag += 12 * n
             pooled += r["times"]
             rates.append(r["rate"])
             print(f"{n:>6} {rep:>4} {len(r['times']):>6} {percentile(r['times'], 50):>7.1f} "
