@@ -286,11 +286,20 @@ def acceptance_rows(transfer_id: int) -> list[dict]:
     return rows
 
 
-def _placed(transfer_id: int):
+def _on_the_dock(transfer_id: int):
+    """Decided lines whose package still stands on a receiving dock, with package and place.
+
+    Every verdict puts the package on the dock; quarantine and putaway take it off. Asking
+    the dock (an indexed location) rather than the whole manifest keeps this quick however
+    many packages are already placed.
+    """
+    docks = Location.select(Location.id).where(Location.kind == "receiving")
+    docked = Package.select(Package.tag).where(Package.location.in_(docks))
     return (TransferPackage.select(TransferPackage, Package, Location)
             .join(Package, on=(Package.tag == TransferPackage.tag), attr="package")
-            .join(Location, JOIN.LEFT_OUTER)
-            .where(TransferPackage.transfer == transfer_id).order_by(TransferPackage.id))
+            .join(Location)
+            .where(TransferPackage.transfer == transfer_id, TransferPackage.tag.in_(docked))
+            .order_by(TransferPackage.id))
 
 
 def to_quarantine(transfer_id: int):
@@ -298,17 +307,15 @@ def to_quarantine(transfer_id: int):
 
     A query: each line carries its ``package`` and location; use .exists(), .count(), list().
     """
-    return _placed(transfer_id).where(
-        ((TransferPackage.state == "rejected") | ((TransferPackage.state == "accepted")
-                                                  & (TransferPackage.reason != "")))
-        & (Location.kind.is_null() | (Location.kind != "quarantine")))
+    return _on_the_dock(transfer_id).where(
+        (TransferPackage.state == "rejected") | ((TransferPackage.state == "accepted")
+                                                 & (TransferPackage.reason != "")))
 
 
 def to_put_away(transfer_id: int):
     """Accepted packages without a discrepancy that are not yet on a vault shelf (a query)."""
-    return _placed(transfer_id).where(
-        (TransferPackage.state == "accepted") & (TransferPackage.reason == "")
-        & (Location.kind.is_null() | (Location.kind != "vault")))
+    return _on_the_dock(transfer_id).where(
+        (TransferPackage.state == "accepted") & (TransferPackage.reason == ""))
 
 
 def vault_shelves_for(item_ids, transfer_id: int) -> dict[int, str]:
