@@ -287,17 +287,15 @@ def acceptance_rows(transfer_id: int) -> list[dict]:
 
 
 def _on_the_dock(transfer_id: int):
-    """Decided lines whose package still stands on a receiving dock, with package and place.
+    """Decided lines whose package still stands on a receiving dock.
 
     Every verdict puts the package on the dock; quarantine and putaway take it off. Asking
-    the dock (an indexed location) rather than the whole manifest keeps this quick however
-    many packages are already placed.
+    the dock (an indexed location) rather than joining every package of the manifest keeps
+    this quick however many packages are already placed.
     """
     docks = Location.select(Location.id).where(Location.kind == "receiving")
     docked = Package.select(Package.tag).where(Package.location.in_(docks))
-    return (TransferPackage.select(TransferPackage, Package, Location)
-            .join(Package, on=(Package.tag == TransferPackage.tag), attr="package")
-            .join(Location)
+    return (TransferPackage.select()
             .where(TransferPackage.transfer == transfer_id, TransferPackage.tag.in_(docked))
             .order_by(TransferPackage.id))
 
@@ -305,7 +303,7 @@ def _on_the_dock(transfer_id: int):
 def to_quarantine(transfer_id: int):
     """Rejected and discrepant (accepted short or over) packages not yet in quarantine.
 
-    A query: each line carries its ``package`` and location; use .exists(), .count(), list().
+    A query of manifest lines: use .exists(), .count(), .limit(n) or list().
     """
     return _on_the_dock(transfer_id).where(
         (TransferPackage.state == "rejected") | ((TransferPackage.state == "accepted")
