@@ -89,7 +89,7 @@ def main() -> int:
         db.init(url)
         with db.connection(), db.write():
             manifests.load_transfer(big_manifest(args.packages))
-        server = LiveServer(url, Path(tmp), station="receiving-1", threads=4)
+        server = LiveServer(url, Path(tmp), station="receiving-1")
         server.start()
         try:
             return run(server, args.packages)

@@ -26,7 +26,7 @@ def server(tmp_path):
     db.init(url)
     with db.connection(), db.write():
         manifests.load_transfer(manifest(packages=6))
-    server = LiveServer(url, tmp_path, station="receiving-1", threads=4)
+    server = LiveServer(url, tmp_path, station="receiving-1")
     server.start()
     yield server
     server.stop()
