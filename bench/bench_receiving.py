@@ -178,6 +178,11 @@ def run(server, packages: int) -> int:
     print("For reference, the condition step alone (no per-delivery work) by tenth (median "
           "ms): " + " ".join(f"{statistics.median(cpu['condition'][i:i + tenth]) * 1000:.1f}"
                              for i in range(0, packages - tenth + 1, tenth)))
+    ref_first = statistics.median(cpu["condition"][:tenth])
+    ref_last = statistics.median(cpu["condition"][-tenth:])
+    print(f"Checking per package in units of that reference step (machine speed cancels "
+          f"out): first tenth {statistics.median(check_cpu[:tenth]) / ref_first:.2f}, "
+          f"last tenth {statistics.median(check_cpu[-tenth:]) / ref_last:.2f}")
     print("Putaway, server CPU per package by tenth of the delivery (median ms): "
           + " ".join(f"{statistics.median(put_cpu[i:i + tenth]) * 1000:.1f}"
                      for i in range(0, packages - tenth + 1, tenth)))
