@@ -4,10 +4,11 @@ Each simulated kiosk is its own process with its own station, login and keep-ali
 connection. It runs "Move packages" on packages of its own: scan the tag, scan a shelf,
 again and again, each scan sent as soon as the previous answer arrives, exactly as the
 screen's scanner script does. The time of one scan is from sending the POST to having read
-the whole answer (the next step's fragment). The server is the real app under waitress on
-a demo store in a temporary SQLite file (WAL, synchronous=FULL), like `kiosk serve`.
+the whole answer (the next step's fragment). The server is `kiosk serve` (the app under
+waitress, with its print workers) on a demo store in a temporary SQLite file (WAL,
+synchronous=FULL).
 
-    python bench/bench_scan.py [--scans 150] [--reps 3] [--kiosks 1,5,10] [--threads 8]
+    python bench/bench_scan.py [--scans 150] [--reps 3] [--kiosks 1,5,10]
                                [--beat-ms 500] [--beat-scans 60] [--check]
 
 Two measurements. First, every kiosk sends its next scan the moment the last one is
@@ -186,7 +187,6 @@ def main(argv=None) -> int:
     parser.add_argument("--scans", type=int, default=150, help="timed scans per kiosk")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--kiosks", default="1,5,10")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--beat-ms", type=float, default=500,
                         help="the working beat: all kiosks scan together this often (0: skip)")
     parser.add_argument("--beat-scans", type=int, default=60)
@@ -196,9 +196,9 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         url, where = prepare(Path(tmp), max(counts))
-        server = LiveServer(url, Path(tmp), threads=args.threads).start()
-        print(f"Scan-to-response over HTTP through waitress ({args.threads} threads), SQLite "
-              f"WAL synchronous=FULL; {os.cpu_count()} CPUs, {load()}.")
+        server = LiveServer(url, Path(tmp)).start()
+        print(f"Scan-to-response over HTTP: `kiosk serve` (waitress, 8 threads, print workers "
+              f"running), SQLite WAL synchronous=FULL; {os.cpu_count()} CPUs, {load()}.")
         try:
             print(f"\nAs fast as answers come: each kiosk sends its next scan the moment the "
                   f"last is answered; {args.scans} timed scans per kiosk, {args.reps} "

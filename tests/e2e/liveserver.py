@@ -6,8 +6,8 @@ settings in its environment, waits until ``/healthz`` answers, and can stop it p
 kill it with SIGKILL, and start it again on the same database and port. ``HttpKiosk`` is one
 screen talking to it over HTTP (crash tests, benchmark).
 
-The child runs ``waitress-serve --call kiosk:create_app``: the same factory and the same
-waitress as ``kiosk serve``, without the print worker, which none of these tests need.
+The child is ``kiosk serve``, exactly as systemd starts it on a store server: the app under
+waitress with its print workers, settings from ``KIOSK_*`` environment variables.
 """
 
 from __future__ import annotations
@@ -53,11 +53,10 @@ class LiveServer:
     """The kiosk app under waitress in a child process (see the module docstring)."""
 
     def __init__(self, database_url: str, workdir: Path, *, station: str = "vault-1",
-                 threads: int = 8, env: dict | None = None):
+                 env: dict | None = None):
         self.database_url = database_url
         self.workdir = Path(workdir)
         self.port = free_port()
-        self.threads = threads
         self.env = {
             "KIOSK_DATABASE": database_url,
             "KIOSK_STATION": station,
@@ -78,8 +77,8 @@ class LiveServer:
         env = {**os.environ, **self.env}
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{self.port}",
-             f"--threads={self.threads}", "--ident=kiosk", "--call", "kiosk:create_app"],
+            [sys.executable, "-m", "kiosk.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout
