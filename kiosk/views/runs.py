@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
 from kiosk import engine, workflows
@@ -41,19 +43,28 @@ def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> d
                              .order_by(Signature.id.desc()).limit(len(ids)))[::-1] if ids else []
         ctx["pending"] = engine.pending_signers(run, step)
     if step.kind == "print" and step.jobs is not None:
-        ctx["previews"] = _previews(step.jobs(run))
+        jobs = step.jobs(run)
+        ctx["previews"] = _previews(jobs)
+        ctx["print_counts"] = Counter(j["layout"].replace("_", " ") for j in jobs)
     return ctx
 
 
+PREVIEWS_SHOWN = 4  # a 500-package delivery must not draw 500 labels on the screen
+
+
 def _previews(jobs: list[dict]) -> list[dict]:
-    """What each job will look like, drawn from the same layout as the printer's bytes."""
-    try:
-        from kiosk.hardware import preview
-    except ImportError:
-        return [{"layout": j["layout"], "html": ""} for j in jobs]
+    """What the jobs will look like (one of each layout first), drawn from the same layout
+    definition as the printer's bytes."""
+    from kiosk.hardware import preview
+
     settings = current_app.config["KIOSK"]
+    seen, first_of_each, rest = set(), [], []
+    for job in jobs:
+        (rest if job["layout"] in seen else first_of_each).append(job)
+        seen.add(job["layout"])
+    chosen = (first_of_each + rest)[:PREVIEWS_SHOWN]
     return [{"layout": j["layout"], "html": preview.render_html(j["layout"], j["data"], settings)}
-            for j in jobs]
+            for j in chosen]
 
 
 @bp.post("")
