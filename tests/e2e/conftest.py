@@ -31,6 +31,10 @@ Fixtures and helpers for every module in this folder:
 ``start_run(page, title)`` taps a workflow's tile on the home screen, waits until its
     first step is on screen and the page's scripts have run, and returns the run id.
 
+``liveserver.HttpKiosk``
+    Not a fixture: one screen spoken for over plain HTTP (station cookie, CSRF header, step
+    revisions), for tests that need several screens at once without a browser each.
+
 ``records(live_server)``
     A context manager that binds this process's database to the live server's file, for
     checking what the server saved.
