@@ -1,10 +1,10 @@
-"""Browser tests: the real app under waitress, driven through Debian's Chromium by Playwright.
+"""Browser tests: the real app under `kiosk serve`, driven through Debian's Chromium by Playwright.
 
 Fixtures and helpers for every module in this folder:
 
 ``live_server`` (module scope)
-    A demo store in a fresh SQLite file, served by waitress in a child process on a free
-    loopback port (see ``liveserver.py``). It has ``.url`` (base URL), ``.database_url`` and
+    A demo store in a fresh SQLite file, served by ``kiosk serve`` (waitress) in a child
+    process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL), ``.database_url`` and
     ``.env``. A test module can set ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}``
     to start its server with other settings; the station is ``vault-1`` unless
     ``KIOSK_STATION`` says otherwise.
@@ -35,8 +35,8 @@ Fixtures and helpers for every module in this folder:
     Not a fixture: one screen spoken for over plain HTTP (station cookie, CSRF header, step
     revisions), for tests that need several screens at once without a browser each.
 
-``records(live_server)``
-    A context manager that binds this process's database to the live server's file, for
+``records``
+    ``with records():`` binds this process's database to the live server's file, for
     checking what the server saved.
 """
 
