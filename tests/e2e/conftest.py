@@ -1,12 +1,13 @@
-"""Browser tests: the real app under `kiosk serve`, driven through Debian's Chromium by Playwright.
+"""Browser tests: the real app under ``kiosk serve``, driven through Chromium by Playwright.
 
 Fixtures and helpers for every module in this folder:
 
 ``live_server`` (module scope)
     A demo store in a fresh SQLite file, served by ``kiosk serve`` (waitress) in a child
-    process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL), ``.database_url`` and
-    ``.env``. A test module can set ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}``
-    to start its server with other settings; the station is ``vault-1`` unless
+    process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL),
+    ``.database_url`` and ``.env``. A test module can set
+    ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}`` to start its server with other
+    settings; the station is ``vault-1`` unless
     ``KIOSK_STATION`` says otherwise.
 
 ``browser`` (session scope)
