@@ -361,8 +361,12 @@ def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, stat
         if stale:
             return Outcome(False, stale, "stale", run)
         # Claim this revision; a second tab or a double tap with the same rev finds 0 rows.
-        claimed = (Run.update(rev=Run.rev + 1, updated_at=clock.now())
-                   .where(Run.id == run.id, Run.rev == rev, Run.status == "active").execute())
+        # Hand-written (portable) SQL: this runs at every step, and building it was the cost.
+        p = database.param
+        claimed = database.execute_sql(
+            f"UPDATE run SET rev = rev + 1, updated_at = {p} "
+            f"WHERE id = {p} AND rev = {p} AND status = 'active'",
+            (Run.updated_at.db_value(clock.now()), run.id, rev)).rowcount
         if not claimed:
             return Outcome(False, "That was already recorded or the screen was out of date; "
                                   "nothing new was saved. Here is the current step.",
@@ -479,8 +483,12 @@ def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
 
 
 def _save(run: Run) -> None:
-    Run.update(current_step=run.current_step, status=run.status, finished_at=run.finished_at,
-               data=run.data, updated_at=clock.now()).where(Run.id == run.id).execute()
+    p = database.param
+    database.execute_sql(
+        f"UPDATE run SET current_step = {p}, status = {p}, finished_at = {p}, data = {p}, "
+        f"updated_at = {p} WHERE id = {p}",
+        (run.current_step, run.status, Run.finished_at.db_value(run.finished_at),
+         Run.data.db_value(run.data), Run.updated_at.db_value(clock.now()), run.id))
 
 
 def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:

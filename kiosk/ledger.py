@@ -12,7 +12,7 @@ from decimal import Decimal
 from peewee import fn
 
 from kiosk import clock
-from kiosk.db import locked
+from kiosk.db import database, is_sqlite
 from kiosk.models import AuditEntry, ChainHead, Location, Movement, Package, dumps
 
 GENESIS = "0" * 64
@@ -26,21 +26,31 @@ def _entry_hash(prev_hash: str, seq: int, at, actor_id, actor_name, station, act
 
 
 def audit(action: str, subject: str = "", detail: dict | None = None, *, actor=None,
-          station: str = "") -> AuditEntry:
-    """Append one entry to the audit chain, linked to the newest one."""
-    head = locked(ChainHead.select().where(ChainHead.id == 1)).get()
+          station: str = "") -> None:
+    """Append one entry to the audit chain, linked to the newest one.
+
+    Every step runs this, so it is three hand-written, portable statements rather than ORM
+    queries (building the SQL cost more than running it). On PostgreSQL the head row is
+    locked so concurrent appends queue; SQLite's BEGIN IMMEDIATE already serialises them.
+    """
+    p = database.param
+    lock = "" if is_sqlite() else " FOR UPDATE"
+    head_seq, head_hash = database.execute_sql(
+        f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}").fetchone()
     at = clock.now()
-    seq = head.seq + 1
+    seq = head_seq + 1
     actor_id = actor.id if actor is not None else None
     actor_name = actor.name if actor is not None else ""
     detail = detail or {}
-    digest = _entry_hash(head.hash, seq, at, actor_id, actor_name, station, action, subject,
+    digest = _entry_hash(head_hash, seq, at, actor_id, actor_name, station, action, subject,
                          detail)
-    entry = AuditEntry.create(seq=seq, at=at, actor_id=actor_id, actor_name=actor_name,
-                              station=station, action=action, subject=subject, detail=detail,
-                              prev_hash=head.hash, hash=digest)
-    ChainHead.update(seq=seq, hash=digest).where(ChainHead.id == 1).execute()
-    return entry
+    database.execute_sql(
+        "INSERT INTO audit_entry (seq, at, actor_id, actor_name, station, action, subject, "
+        f"detail, prev_hash, hash) VALUES ({', '.join([p] * 10)})",
+        (seq, AuditEntry.at.db_value(at), actor_id, actor_name, station, action, subject,
+         AuditEntry.detail.db_value(detail), head_hash, digest))
+    database.execute_sql(f"UPDATE chain_head SET seq = {p}, hash = {p} WHERE id = 1",
+                         (seq, digest))
 
 
 def record(package: Package, quantity, kind: str, *, to_location: Location | None = None,
@@ -64,7 +74,7 @@ def record(package: Package, quantity, kind: str, *, to_location: Location | Non
         package.status = status
     # Update with an expression, not the cached value, so two movements never lose one.
     Package.update(changes).where(Package.id == package.id).execute()
-    package.quantity = Package.get_by_id(package.id).quantity
+    package.quantity = Decimal(str(package.quantity or 0)) + quantity
     return movement
 
 

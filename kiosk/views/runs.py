@@ -99,14 +99,22 @@ def show(run_id: int):
 @login_required()
 def submit_step(run_id: int, step_id: str):
     """Take one answer for one step; return the next step fragment and the feedback cue."""
-    run, workflow = _load(run_id)
     try:
         rev = int(request.form.get("rev", "-1"))
     except ValueError:
         rev = -1
     raw = {k: request.form[k] for k in FIELDS if k in request.form}
-    outcome = engine.submit(run.id, step_id, rev, raw, g.employee, station(),
-                            current_app.config["KIOSK"], workflows)
+    # The engine reads the run inside the step's transaction; reading it here first too
+    # would be a second query on every scan.
+    try:
+        outcome = engine.submit(run_id, step_id, rev, raw, g.employee, station(),
+                                current_app.config["KIOSK"], workflows)
+    except Run.DoesNotExist:
+        abort(404)
+    workflow = workflows.get(outcome.run.workflow)
+    if workflow is None:
+        return feedback(make_response(render_template(
+            "message.html", title="Procedure removed", message=outcome.message)), "error")
     # outcome.run is the run as the step's transaction left it; no need to read it again.
     response = make_response(render_template("_step.html",
                                              **step_context(outcome.run, workflow, outcome)))
