@@ -100,6 +100,26 @@ def cmd_users(args) -> int:
     return 0
 
 
+def cmd_stations(args) -> int:
+    """The screens this store has; a screen opens /?station=NAME once to say which it is."""
+    from kiosk.models import Station
+
+    _bind(_settings(args))
+    with db.connection():
+        if args.action == "add":
+            if not args.name:
+                print("Give the screen a name, for example --name vault-1.", file=sys.stderr)
+                return 2
+            with db.write():
+                Station.get_or_create(name=args.name, defaults={"kind": args.kind})
+            print(f"Screen {args.name} ({args.kind}) is registered; open "
+                  f"http://127.0.0.1:8080/?station={args.name} on it once.")
+            return 0
+        for station in Station.select().order_by(Station.name):
+            print(f"{station.name:<20} {station.kind}")
+    return 0
+
+
 def _serve(settings: dict, host: str, port: int) -> None:
     import waitress
 
@@ -230,6 +250,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--pin", default="")
     s.add_argument("--roles", default="")
     s.set_defaults(fn=cmd_users)
+    s = sub.add_parser("stations")
+    s.add_argument("action", choices=["list", "add"])
+    s.add_argument("--name", default="")
+    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "office"])
+    s.set_defaults(fn=cmd_stations)
     s = sub.add_parser("sync")
     s.add_argument("--once", action="store_true")
     s.set_defaults(fn=cmd_sync)

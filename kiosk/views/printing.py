@@ -17,7 +17,7 @@ from kiosk import clock, db, ledger
 from kiosk.hardware import preview, queue
 from kiosk.hardware.labels import package_label_data
 from kiosk.models import Employee, Package, PrintJob
-from kiosk.views.home import login_required
+from kiosk.views.home import login_required, station
 
 bp = Blueprint("printing", __name__)
 
@@ -106,7 +106,7 @@ def retry(job_id: int):
     with db.write():
         item = queue.retry(job_id)
         ledger.audit("print.retry", f"print_job:{job_id}", {"layout": item.layout},
-                     actor=g.employee, station=_settings()["station"])
+                     actor=g.employee, station=station())
     return _row(item)
 
 
@@ -119,7 +119,7 @@ def reprint(job_id: int):
         new = queue.reprint(job_id, _settings(), requested_by_id=g.employee.id)
         ledger.audit("print.reprint", f"print_job:{job_id}",
                      {"new_job": new.id, "layout": new.layout}, actor=g.employee,
-                     station=_settings()["station"])
+                     station=station())
     return _row(new)
 
 
@@ -131,7 +131,7 @@ def cancel(job_id: int):
     with db.write():
         item = queue.cancel(job_id)
         ledger.audit("print.cancel", f"print_job:{job_id}", {"layout": item.layout},
-                     actor=g.employee, station=_settings()["station"])
+                     actor=g.employee, station=station())
     return _row(item)
 
 
@@ -185,5 +185,5 @@ def print_package_label(tag: str):
         new = queue.request("label", "package_label", package_label_data(package), _settings(),
                             requested_by_id=g.employee.id)
         ledger.audit("print.package_label", f"package:{package.tag}", {"job": new.id},
-                     actor=g.employee, station=_settings()["station"])
+                     actor=g.employee, station=station())
     return _row(new)

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, g, render_template, request
 from kiosk.models import OutboxMessage
 from kiosk.models.sync import Discrepancy
 from kiosk.sync import outbox, pulls, readback
-from kiosk.views.home import login_required
+from kiosk.views.home import login_required, station
 
 bp = Blueprint("sync", __name__)
 
@@ -69,7 +69,7 @@ def retry(message_id: int):
     """Send a parked message again."""
     try:
         outbox.retry(message_id, g.employee, _why() or "retry after fixing the cause",
-                     station=current_app.config["KIOSK"]["station"])
+                     station=station())
     except (ValueError, OutboxMessage.DoesNotExist) as exc:
         return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
     return _page("The message is queued again.")
@@ -81,7 +81,7 @@ def resolve(message_id: int):
     """Close a parked message without sending it; the reason is required."""
     try:
         outbox.resolve(message_id, g.employee, _why(),
-                       station=current_app.config["KIOSK"]["station"])
+                       station=station())
     except (ValueError, OutboxMessage.DoesNotExist) as exc:
         return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
     return _page("Resolved; your name and reason are recorded.")
@@ -93,7 +93,7 @@ def resolve_difference(difference_id: int):
     """Explain a read-back difference; the reason is required."""
     try:
         readback.resolve(difference_id, g.employee, _why(),
-                         station=current_app.config["KIOSK"]["station"])
+                         station=station())
     except (ValueError, Discrepancy.DoesNotExist) as exc:
         return _page(str(exc) if isinstance(exc, ValueError) else "No such difference.",
                      "error")

@@ -74,3 +74,14 @@ def test_users_add_list_deactivate(tmp_path, capsys):
 @pytest.mark.parametrize("key", ["vault_entry", "move_package"])
 def test_every_workflow_can_be_shown(key):
     assert run("workflows", "show", key).returncode == 0
+
+
+def test_stations_add_and_list(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/k.db"
+    cli.main(["--database", url, "db", "upgrade"])
+    assert cli.main(["--database", url, "stations", "add", "--name", "vault-2",
+                     "--kind", "vault"]) == 0
+    assert "?station=vault-2" in capsys.readouterr().out
+    assert cli.main(["--database", url, "stations", "add"]) == 2
+    cli.main(["--database", url, "stations", "list"])
+    assert "vault-2" in capsys.readouterr().out
