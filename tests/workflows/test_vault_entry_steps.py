@@ -116,16 +116,3 @@ def test_the_access_log_is_for_managers(kiosk, staff, fixed_clock):
     response = kiosk.get("/manager/vault-log")
     assert response.status_code == 403
     assert "can't open this screen" in BeautifulSoup(response.data, "html.parser").text
-
-
-def test_a_refused_signature_keeps_the_badge_but_not_the_pin(kiosk, staff, fixed_clock):
-    kiosk.login("1002", "2345")
-    run = _start(kiosk)
-    kiosk.step(run.id, "purpose", value="count")
-    refused = kiosk.step(run.id, "enter", badge="1003", pin="0000")
-    page = BeautifulSoup(refused.data, "html.parser")
-    assert page.select_one('input[name="badge"]')["value"] == "1003"
-    assert not page.select_one('input[name="pin"]').get("value")
-    accepted = kiosk.step(run.id, "enter", badge="1003", pin="3456")
-    page = BeautifulSoup(accepted.data, "html.parser")
-    assert page.select_one('input[name="badge"]')["value"] == ""
