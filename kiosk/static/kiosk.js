@@ -30,15 +30,22 @@
   // The idle lock: warn after idle_seconds, lock after the warning runs out.
   var idleTimer = null, countTimer = null;
   function loggedIn() { return document.body.dataset.loggedIn === "yes"; }
+  function warning() { var o = document.getElementById("idle"); return o && !o.hidden; }
   function resetIdle() {
     if (!loggedIn()) return;
+    // While the warning shows, only a tap on it (a click, not the finger going down) or a
+    // key dismisses it: hiding it on pointerdown would send the rest of the tap to
+    // whatever lies underneath.
+    if (warning()) return;
     clearTimeout(idleTimer); clearInterval(countTimer);
-    var overlay = document.getElementById("idle");
-    if (overlay && !overlay.hidden) {
-      overlay.hidden = true;
-      htmx.ajax("POST", "/session/ping", { swap: "none" });
-    }
     idleTimer = setTimeout(warn, Number(document.body.dataset.idleSeconds) * 1000);
+  }
+  function stay() {
+    if (!warning()) return;
+    document.getElementById("idle").hidden = true;
+    clearInterval(countTimer);
+    htmx.ajax("POST", "/session/ping", { swap: "none" });
+    resetIdle();
   }
   function warn() {
     var overlay = document.getElementById("idle"), left = Number(document.body.dataset.warningSeconds);
@@ -56,11 +63,12 @@
     htmx.ajax("POST", "/logout", { swap: "none", values: { reason: "idle", resume: run } })
       .then(function () { window.location.href = "/"; });
   }
-  ["pointerdown", "keydown"].forEach(function (ev) { window.addEventListener(ev, resetIdle, true); });
+  window.addEventListener("pointerdown", resetIdle, true);
+  window.addEventListener("keydown", function () { stay(); resetIdle(); }, true);
   document.addEventListener("DOMContentLoaded", function () {
     resetIdle();
-    var stay = document.getElementById("idle-stay");
-    if (stay) stay.addEventListener("click", resetIdle);
+    var overlay = document.getElementById("idle");  // "I'm here", or anywhere on the warning
+    if (overlay) overlay.addEventListener("click", stay);
     var close = document.getElementById("trouble-close");
     if (close) close.addEventListener("click", function () { document.getElementById("trouble").hidden = true; });
   });
