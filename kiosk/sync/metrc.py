@@ -40,6 +40,31 @@ class RateLimited(MetrcError):
         self.retry_after = retry_after
 
 
+def send(session: requests.Session, method: str, url: str, *, who: str, whom: str,
+         timeout: float, **kw) -> requests.Response:
+    """One HTTP call to Metrc or the POS; a failure to get any answer becomes NotSent (it
+    surely did not arrive) or Ambiguous (it may have). ``who``/``whom`` name the other side
+    at the start and in the middle of a sentence ("The POS", "the POS")."""
+    try:
+        return session.request(method, url, timeout=timeout, **kw)
+    except requests.ConnectTimeout:
+        raise NotSent(f"{who} did not answer in time (connecting).") from None
+    except requests.ConnectionError as exc:
+        if "NewConnectionError" in repr(exc) or "Connection refused" in str(exc):
+            raise NotSent(f"{who} could not be reached (connection refused).") from None
+        raise Ambiguous(f"The connection to {whom} broke before it answered.") from None
+    except requests.Timeout:
+        raise Ambiguous(f"{who} did not answer within {timeout:g} seconds.") from None
+
+
+def retry_after(response: requests.Response) -> float:
+    """The seconds a 429 answer asks us to wait (0 when it does not say)."""
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return 0.0
+
+
 class Refused(MetrcError):
     def __init__(self, message: str, status: int, rows: dict[int, str] | None = None,
                  text: str = ""):
@@ -98,28 +123,16 @@ class MetrcClient:
         if licensed:
             params["licenseNumber"] = self.license
         self.requests_sent += 1
-        try:
-            response = self.session.request(
-                method, self.base_url + path, params=params,
-                json=body if body is not None else None, timeout=self.timeout)
-        except requests.ConnectTimeout:
-            raise NotSent("Metrc did not answer in time (connecting).") from None
-        except requests.ConnectionError as exc:
-            if "NewConnectionError" in repr(exc) or "Connection refused" in str(exc):
-                raise NotSent("Metrc could not be reached (connection refused).") from None
-            raise Ambiguous("The connection to Metrc broke before it answered.") from None
-        except requests.Timeout:
-            raise Ambiguous(f"Metrc did not answer within {self.timeout:g} seconds.") from None
+        response = send(self.session, method, self.base_url + path, who="Metrc", whom="Metrc",
+                        timeout=self.timeout, params=params,
+                        json=body if body is not None else None)
         status = response.status_code
         if status < 300:
             return response.json() if response.content else None
         text, rows = _error_text(response)
         if status == 429:
-            try:
-                wait = float(response.headers.get("Retry-After", ""))
-            except ValueError:
-                wait = 0.0
-            raise RateLimited("Metrc asked us to slow down (too many requests).", wait)
+            raise RateLimited("Metrc asked us to slow down (too many requests).",
+                              retry_after(response))
         if status >= 500 or status == 408:
             raise Ambiguous(f"Metrc had a server error ({status}){': ' + text if text else ''}.")
         if status == 401:

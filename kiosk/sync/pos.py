@@ -28,7 +28,7 @@ import requests
 from kiosk import clock
 from kiosk.db import write
 from kiosk.models.sync import PickRequest, PosSale
-from kiosk.sync.metrc import Ambiguous, NotSent, RateLimited, Refused
+from kiosk.sync.metrc import Ambiguous, RateLimited, Refused, retry_after, send
 
 POS_KINDS = ("stock.received", "stock.moved", "stock.hold", "stock.release", "stock.adjusted")
 SIGNATURE_HEADER = "X-Kiosk-Signature"
@@ -107,26 +107,13 @@ class WebhookPos(_StoredPulls):
                           sort_keys=True, default=str).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": key,
                    SIGNATURE_HEADER: sign(self.secret, body)}
-        try:
-            response = self.session.post(self.url, data=body, headers=headers,
-                                         timeout=self.timeout)
-        except requests.ConnectTimeout:
-            raise NotSent("The POS did not answer in time (connecting).") from None
-        except requests.ConnectionError as exc:
-            if "NewConnectionError" in repr(exc) or "Connection refused" in str(exc):
-                raise NotSent("The POS could not be reached (connection refused).") from None
-            raise Ambiguous("The connection to the POS broke before it answered.") from None
-        except requests.Timeout:
-            raise Ambiguous(f"The POS did not answer within {self.timeout:g} seconds.") from None
+        response = send(self.session, "POST", self.url, who="The POS", whom="the POS",
+                        timeout=self.timeout, data=body, headers=headers)
         status = response.status_code
         if status < 300:
             return
         if status == 429:
-            try:
-                wait = float(response.headers.get("Retry-After", ""))
-            except ValueError:
-                wait = 0.0
-            raise RateLimited("The POS asked us to slow down.", wait)
+            raise RateLimited("The POS asked us to slow down.", retry_after(response))
         if status >= 500 or status == 408:
             raise Ambiguous(f"The POS had a server error ({status}).")
         raise Refused(f"The POS refused this ({status}): {response.text.strip()[:200]}", status)
