@@ -120,15 +120,10 @@ def cmd_stations(args) -> int:
     return 0
 
 
-def _serve(settings: dict, host: str, port: int) -> None:
-    import waitress
+def _serve(settings: dict, host: str, port: int, alongside=None) -> int:
+    from kiosk import server
 
-    from kiosk import create_app
-
-    app = create_app(settings, start_workers=True)
-    print(f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
-          f"{settings['station']})", flush=True)
-    waitress.serve(app, host=host, port=port, threads=8, ident="kiosk")
+    return server.serve(settings, host, port, alongside)
 
 
 def cmd_serve(args) -> int:
@@ -137,8 +132,7 @@ def cmd_serve(args) -> int:
     if db.pending():
         print("The database needs upgrading: run `kiosk db upgrade` first.", file=sys.stderr)
         return 2
-    _serve(settings, args.host, args.port)
-    return 0
+    return _serve(settings, args.host, args.port)
 
 
 def cmd_demo(args) -> int:
@@ -154,9 +148,8 @@ def cmd_demo(args) -> int:
     if empty:
         counts = demo.build(license=settings["license"])
         print(f"Built the demo store: {counts}")
-    _start_demo_services(settings)
-    _serve(settings, args.host, args.port)
-    return 0
+    return _serve(settings, args.host, args.port,
+                  alongside=lambda: _start_demo_services(settings))
 
 
 def _start_demo_services(settings: dict) -> None:

@@ -46,10 +46,11 @@ DEFAULTS: dict[str, object] = {
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
     "witness_receiving": "discrepancy",
+    "workers": 0,
 }
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
-         "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout"}
+         "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {

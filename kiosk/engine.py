@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kiosk import auth, clock, ledger, scans
-from kiosk.db import database, write
+from kiosk.db import database, is_sqlite, savepoint, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
@@ -355,28 +355,19 @@ def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, stat
            settings: dict, workflows) -> Outcome:
     """Take one answer for one step. See the module docstring for what happens, in order."""
     with write():
-        run = Run.get_by_id(run_id)
+        run = _locked_run(run_id)
         workflow = workflows.get(run.workflow)
         stale = _refusal(run, step_id, rev, workflow, actor)
         if stale:
             return Outcome(False, stale, "stale", run)
-        # Claim this revision; a second tab or a double tap with the same rev finds 0 rows.
-        # Hand-written (portable) SQL: this runs at every step, and building it was the cost.
-        p = database.param
-        claimed = database.execute_sql(
-            f"UPDATE run SET rev = rev + 1, updated_at = {p} "
-            f"WHERE id = {p} AND rev = {p} AND status = 'active'",
-            (Run.updated_at.db_value(clock.now()), run.id, rev)).rowcount
-        if not claimed:
-            return Outcome(False, "That was already recorded or the screen was out of date; "
-                                  "nothing new was saved. Here is the current step.",
-                           "stale", Run.get_by_id(run_id))
+        # This revision is taken: the run is locked (BEGIN IMMEDIATE on SQLite, FOR UPDATE
+        # elsewhere), so a second tab or a double tap with the same rev waits, then is stale.
         run.rev = rev + 1
         step = workflow.step(step_id)
         ctx = Context(actor=actor, station=station, settings=settings, run=run,
                       training=bool(settings.get("training")))
         try:
-            with database.atomic():
+            with savepoint():
                 value = _parse(step, raw, run, ctx, settings)
                 for guard in step.guards:
                     message = guard(run, value)
@@ -384,7 +375,9 @@ def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, stat
                         raise ValueError(message)
                 return _accept(workflow, step, run, value, raw, ctx)
         except (ValueError, Refuse) as exc:
-            run = Run.get_by_id(run.id)  # the effect's in-memory changes were rolled back
+            run = _locked_run(run.id)  # the effect's in-memory changes were rolled back
+            run.rev = rev + 1
+            _save(run)
             event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
                                      value=_storable(raw, None), accepted=False,
                                      message=str(exc), actor=actor, station=station,
@@ -393,6 +386,13 @@ def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, stat
                          {"step": step.id, "message": str(exc), "event": event.id},
                          actor=actor, station=station)
             return Outcome(False, str(exc), "error", run, event)
+
+
+def _locked_run(run_id: int) -> Run:
+    """The run, locked for this write transaction (raises Run.DoesNotExist)."""
+    if is_sqlite():
+        return Run.get_by_id(run_id)  # BEGIN IMMEDIATE already holds the whole database
+    return Run.select().where(Run.id == run_id).for_update().get()
 
 
 def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:
@@ -483,12 +483,14 @@ def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
 
 
 def _save(run: Run) -> None:
+    """Write the run's place, data and revision (hand-written: this runs at every step)."""
     p = database.param
+    run.updated_at = clock.now()
     database.execute_sql(
         f"UPDATE run SET current_step = {p}, status = {p}, finished_at = {p}, data = {p}, "
-        f"updated_at = {p} WHERE id = {p}",
+        f"rev = {p}, updated_at = {p} WHERE id = {p}",
         (run.current_step, run.status, Run.finished_at.db_value(run.finished_at),
-         Run.data.db_value(run.data), Run.updated_at.db_value(clock.now()), run.id))
+         Run.data.db_value(run.data), run.rev, Run.updated_at.db_value(run.updated_at), run.id))
 
 
 def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:

@@ -65,15 +65,20 @@ def record(package: Package, quantity, kind: str, *, to_location: Location | Non
         to_location=to_location or from_location, reason=reason, note=note, actor=actor,
         station=station, run_id=run_id, step_event_id=step_event_id, corrects=corrects,
         at=clock.now())
-    changes = {Package.quantity: Package.quantity + quantity}
+    # Add to the stored quantity, not the cached one, so two movements never lose one.
+    # Hand-written (portable) SQL: every move runs it, and building it cost more than running.
+    p = database.param
+    sets, params = [f"quantity = quantity + {p}"], [Package.quantity.db_value(quantity)]
     if to_location is not None:
-        changes[Package.location] = to_location
         package.location = to_location
+        sets.append(f"location_id = {p}")
+        params.append(to_location.id)
     if status is not None:
-        changes[Package.status] = status
         package.status = status
-    # Update with an expression, not the cached value, so two movements never lose one.
-    Package.update(changes).where(Package.id == package.id).execute()
+        sets.append(f"status = {p}")
+        params.append(status)
+    database.execute_sql(f"UPDATE package SET {', '.join(sets)} WHERE id = {p}",
+                         (*params, package.id))
     package.quantity = Decimal(str(package.quantity or 0)) + quantity
     return movement
 

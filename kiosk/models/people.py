@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel
+from kiosk.models.base import BaseModel, ForeignKey
 
 ROLES = ("receiver", "vault", "runner", "counter", "manager", "admin")
 
@@ -40,7 +40,7 @@ class LoginSession(BaseModel):
     """A server-side session; the browser holds only its random token."""
 
     token = peewee.CharField(unique=True)
-    employee = peewee.ForeignKeyField(Employee, backref="sessions")
+    employee = ForeignKey(Employee, backref="sessions")
     station = peewee.CharField()
     created_at = peewee.DateTimeField()
     last_seen = peewee.DateTimeField()
@@ -52,7 +52,7 @@ class LoginAttempt(BaseModel):
     """Every badge/PIN attempt, good or bad, for lockout and for the security log."""
 
     badge = peewee.CharField(index=True)
-    employee = peewee.ForeignKeyField(Employee, null=True, backref="attempts")
+    employee = ForeignKey(Employee, null=True, backref="attempts")
     ok = peewee.BooleanField()
     reason = peewee.CharField(default="")
     purpose = peewee.CharField(default="login")  # login | signature

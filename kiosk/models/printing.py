@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, JSONField
+from kiosk.models.base import BaseModel, ForeignKey, JSONField
 
 PRINT_STATUSES = ("queued", "sending", "printed", "failed", "cancelled")
 
@@ -31,4 +31,4 @@ class PrintJob(BaseModel):
     requested_by_id = peewee.IntegerField(null=True)
     station = peewee.CharField(default="")
     training = peewee.BooleanField(default=False)
-    reprint_of = peewee.ForeignKeyField("self", null=True, backref="reprints")
+    reprint_of = ForeignKey("self", null=True, backref="reprints")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, JSONField, QuantityField
+from kiosk.models.base import BaseModel, ForeignKey, JSONField, QuantityField
 from kiosk.models.stock import Item
 
 TRANSFER_STATUSES = ("incoming", "receiving", "received", "cancelled")
@@ -39,9 +39,9 @@ class Transfer(BaseModel):
 class TransferPackage(BaseModel):
     """One package on a manifest; ``state`` and ``received_quantity`` are our verdict."""
 
-    transfer = peewee.ForeignKeyField(Transfer, backref="packages")
+    transfer = ForeignKey(Transfer, backref="packages")
     tag = peewee.CharField(index=True, max_length=24)
-    item = peewee.ForeignKeyField(Item, null=True, backref="+")
+    item = ForeignKey(Item, null=True, backref="+")
     item_name = peewee.CharField(default="")
     batch = peewee.CharField(default="")
     shipped_quantity = QuantityField()
@@ -63,7 +63,7 @@ class PurchaseOrder(BaseModel):
     number = peewee.CharField(unique=True)
     vendor_name = peewee.CharField()
     vendor_license = peewee.CharField(default="")
-    transfer = peewee.ForeignKeyField(Transfer, null=True, backref="purchase_orders")
+    transfer = ForeignKey(Transfer, null=True, backref="purchase_orders")
     status = peewee.CharField(default="open")
     created_at = peewee.DateTimeField()
 
@@ -71,8 +71,8 @@ class PurchaseOrder(BaseModel):
 class PurchaseOrderLine(BaseModel):
     """One ordered item and quantity on a purchase order."""
 
-    purchase_order = peewee.ForeignKeyField(PurchaseOrder, backref="lines")
-    item = peewee.ForeignKeyField(Item, backref="+")
+    purchase_order = ForeignKey(PurchaseOrder, backref="lines")
+    item = ForeignKey(Item, backref="+")
     ordered_quantity = QuantityField()
     unit = peewee.CharField(default="Each")
     unit_cost = peewee.DecimalField(max_digits=12, decimal_places=2, default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, JSONField
+from kiosk.models.base import BaseModel, ForeignKey, JSONField
 from kiosk.models.people import Employee
 
 RUN_STATUSES = ("active", "completed", "cancelled")
@@ -22,29 +22,29 @@ class Run(BaseModel):
     status = peewee.CharField(default="active", index=True)
     current_step = peewee.CharField()
     rev = peewee.IntegerField(default=0)
-    operator = peewee.ForeignKeyField(Employee, backref="runs")
+    operator = ForeignKey(Employee, backref="runs")
     station = peewee.CharField(index=True)
     started_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()
     finished_at = peewee.DateTimeField(null=True)
     data = JSONField(default=dict)
     cancel_reason = peewee.TextField(null=True)
-    cancelled_by = peewee.ForeignKeyField(Employee, null=True, backref="+")
+    cancelled_by = ForeignKey(Employee, null=True, backref="+")
 
 
 class StepEvent(BaseModel):
     """What was submitted at a step, by whom, and whether it was taken. Never updated."""
 
-    run = peewee.ForeignKeyField(Run, backref="events")
+    run = ForeignKey(Run, backref="events")
     rev = peewee.IntegerField()
     step_id = peewee.CharField()
     kind = peewee.CharField()
     value = JSONField(null=True)
     accepted = peewee.BooleanField()
     message = peewee.TextField(default="")
-    actor = peewee.ForeignKeyField(Employee, backref="+")
+    actor = ForeignKey(Employee, backref="+")
     station = peewee.CharField()
-    supersedes = peewee.ForeignKeyField("self", null=True, backref="superseded_by")
+    supersedes = ForeignKey("self", null=True, backref="superseded_by")
     at = peewee.DateTimeField()
 
     class Meta:
@@ -54,10 +54,10 @@ class StepEvent(BaseModel):
 class Signature(BaseModel):
     """An electronic signature: printed name, role, time, meaning, bound to a record hash."""
 
-    run = peewee.ForeignKeyField(Run, backref="signatures")
-    step_event = peewee.ForeignKeyField(StepEvent, backref="signatures")
+    run = ForeignKey(Run, backref="signatures")
+    step_event = ForeignKey(StepEvent, backref="signatures")
     step_id = peewee.CharField()
-    employee = peewee.ForeignKeyField(Employee, backref="signatures")
+    employee = ForeignKey(Employee, backref="signatures")
     printed_name = peewee.CharField()
     role = peewee.CharField()
     meaning = peewee.CharField()  # performed | witnessed | approved

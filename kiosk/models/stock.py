@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, QuantityField
+from kiosk.models.base import BaseModel, ForeignKey, QuantityField
 from kiosk.models.people import Employee
 
 LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote")
@@ -36,11 +36,11 @@ class Package(BaseModel):
     """One state-tagged unit or lot. ``quantity`` caches the sum of its movements."""
 
     tag = peewee.CharField(unique=True, max_length=24)
-    item = peewee.ForeignKeyField(Item, backref="packages")
+    item = ForeignKey(Item, backref="packages")
     batch = peewee.CharField(default="")
     quantity = QuantityField(default=0)
     unit = peewee.CharField(default="Each")
-    location = peewee.ForeignKeyField(Location, null=True, backref="packages")
+    location = ForeignKey(Location, null=True, backref="packages")
     status = peewee.CharField(default="active", index=True)
     received_at = peewee.DateTimeField(null=True)
     expires_on = peewee.DateField(null=True)
@@ -52,16 +52,16 @@ class Package(BaseModel):
 class Movement(BaseModel):
     """One append-only stock movement. Quantity is a signed change; a move has 0 change."""
 
-    package = peewee.ForeignKeyField(Package, backref="movements")
+    package = ForeignKey(Package, backref="movements")
     quantity = QuantityField()
     kind = peewee.CharField()  # receipt, move, adjust, sale, pick, quarantine, release, correction
-    from_location = peewee.ForeignKeyField(Location, null=True, backref="+")
-    to_location = peewee.ForeignKeyField(Location, null=True, backref="+")
+    from_location = ForeignKey(Location, null=True, backref="+")
+    to_location = ForeignKey(Location, null=True, backref="+")
     reason = peewee.CharField(default="")
     note = peewee.TextField(default="")
-    actor = peewee.ForeignKeyField(Employee, null=True, backref="+")
+    actor = ForeignKey(Employee, null=True, backref="+")
     station = peewee.CharField(default="")
     run_id = peewee.IntegerField(null=True, index=True)
     step_event_id = peewee.IntegerField(null=True)
-    corrects = peewee.ForeignKeyField("self", null=True, backref="corrections")
+    corrects = ForeignKey("self", null=True, backref="corrections")
     at = peewee.DateTimeField()

@@ -17,7 +17,7 @@ MOVABLE_TO = ("vault", "sales_floor", "tote")
 
 def package_can_move(run, scanned):
     """The tag is one of our packages and is in stock, not held."""
-    package = Package.get_or_none(Package.tag == scanned.value)
+    package = Package.one(tag=scanned.value)
     if package is None:
         return f"Package {scanned.value} is not in this store's stock. Check the tag."
     if package.status != "active":
@@ -27,7 +27,7 @@ def package_can_move(run, scanned):
 
 def remember_package(run, scanned, ctx):
     """Keep the tag for the next scan and show where it is now."""
-    package = Package.get(Package.tag == scanned.value)
+    package = Package.one(tag=scanned.value)
     run.data["tag"] = package.tag
     run.data["from"] = package.location.name if package.location else "nowhere yet"
     ctx.message = f"{package.item.name}: now scan where it goes (it is on {run.data['from']})."
@@ -35,13 +35,13 @@ def remember_package(run, scanned, ctx):
 
 def destination_is_valid(run, scanned):
     """The location exists, is in use, is a shelf, floor or tote, and is not where it is."""
-    location = Location.get_or_none(Location.code == scanned.value)
+    location = Location.one(code=scanned.value)
     if location is None or not location.active:
         return f"{scanned.value} is not a location in this store. Scan a shelf label."
     if location.kind not in MOVABLE_TO:
         return (f"{location.name} is a {location.kind.replace('_', ' ')} location. Use the "
                 "quarantine procedure for that.")
-    package = Package.get(Package.tag == run.data["tag"])
+    package = Package.one(tag=run.data["tag"])
     if package.location_id == location.id:
         return f"Package {package.tag} is already on {location.name}."
     return None
@@ -49,10 +49,10 @@ def destination_is_valid(run, scanned):
 
 def move_package(run, scanned, ctx):
     """Record the move and tell the state system and the POS."""
-    package = Package.get(Package.tag == run.data["tag"])
+    package = Package.one(tag=run.data["tag"])
     if package.status != "active":
         raise Refuse(f"Package {package.tag} was put on hold meanwhile; it can't be moved.")
-    location = Location.get(Location.code == scanned.value)
+    location = Location.one(code=scanned.value)
     ctx.movement(package, 0, "move", to_location=location, reason="restock")
     ctx.outbox("metrc", "package.location", {"tag": package.tag, "location_name": location.name,
                                              "date": ctx.event.at.date().isoformat()},

@@ -1,0 +1,114 @@
+"""The web server: the app under waitress, in one process per core, all on one port.
+
+One Python process runs Python on one core at a time, so a single process leaves a store
+server's second core idle while ten kiosks wait in line. ``serve`` binds the port once, then
+forks ``workers`` processes that each run waitress on that same listening socket; the kernel
+hands each new connection to whichever is free. Everything they share lives in the database
+(sessions, runs, the print queue), so any process can answer any screen. Writers in all of
+them queue on one lock (``db.write``).
+
+The parent only supervises. If a worker dies, the parent stops the others and exits non-zero,
+so systemd restarts the whole service cleanly; if the parent is killed, the kernel kills the
+workers with it (``PR_SET_PDEATHSIG``), so no orphan keeps the port. The print workers run in
+the first process only, so each printer still has exactly one worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+
+THREADS = 4  # per process: enough for slow clients, few enough not to fight over the GIL
+PR_SET_PDEATHSIG = 1
+
+
+def worker_count(settings: dict) -> int:
+    """The ``workers`` setting, or one per core (at most four) when it is 0."""
+    wanted = int(settings.get("workers") or 0)
+    return wanted if wanted > 0 else max(1, min(4, os.cpu_count() or 1))
+
+
+def serve(settings: dict, host: str, port: int,
+          alongside: Callable[[], None] | None = None) -> int:
+    """Serve until stopped; ``alongside`` runs in the supervising process once workers run."""
+    import waitress
+
+    from kiosk import create_app, db
+
+    workers = worker_count(settings) if hasattr(os, "fork") else 1
+    banner = (f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
+              f"{settings['station']}, {workers} process{'es' if workers > 1 else ''})")
+    if workers == 1:
+        app = create_app(settings, start_workers=True)
+        if alongside:
+            alongside()
+        print(banner, flush=True)
+        waitress.serve(app, host=host, port=port, threads=THREADS, ident="kiosk")
+        return 0
+
+    listener = socket.create_server((host, port), backlog=1024)
+    # A database connection must never cross a fork: close what this process opened.
+    if db.database.obj is not None:
+        if not db.database.is_closed():
+            db.database.close()
+        if hasattr(db.database.obj, "close_all"):
+            db.database.obj.close_all()
+    parent = os.getpid()
+    children = []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            _die_with(parent)
+            app = create_app(settings, start_workers=(number == 0))
+            try:
+                waitress.serve(app, sockets=[listener], threads=THREADS, ident="kiosk")
+            finally:
+                os._exit(0)
+        children.append(pid)
+    listener.close()
+    if alongside:
+        alongside()
+    print(banner, flush=True)
+    return _supervise(children)
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (AttributeError, OSError):
+        pass  # not Linux: the supervisor's SIGTERM handler still stops the workers
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _supervise(children: list[int]) -> int:
+    """Wait for the workers; on SIGTERM stop them all; if one dies, stop the rest."""
+
+    def stop(signum=signal.SIGTERM, frame=None):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        if frame is not None:  # called as the signal handler: we are done
+            sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    pid, status = os.wait()
+    children.remove(pid)
+    print(f"A server process ({pid}) stopped (status {status}); stopping the others so the "
+          "service restarts whole.", file=sys.stderr, flush=True)
+    stop()
+    return 1
