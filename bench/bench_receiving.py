@@ -61,11 +61,14 @@ def big_manifest(packages: int) -> dict:
 
 
 def cpu_ns(pid: int) -> int:
-    """Nanoseconds the server process's threads have spent on a CPU so far."""
+    """Nanoseconds the server's threads have spent on a CPU so far, in every process of it
+    (``kiosk serve`` runs one worker process per core under a supervisor)."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             total += int((task / "schedstat").read_text().split()[0])
+            for child in (task / "children").read_text().split():
+                total += cpu_ns(int(child))
         except (FileNotFoundError, ProcessLookupError):
             pass
     return total
