@@ -103,7 +103,7 @@ def _writer_lock_fd() -> int | None:
 
 
 CHECKPOINT_SECONDS = 1.0
-_checkpointer: int | None = None  # the process whose checkpoint thread runs
+_checkpointer: tuple[int, str] | None = None  # (process, database) the thread works for
 
 
 def _checkpoints(path: str) -> None:
@@ -111,26 +111,28 @@ def _checkpoints(path: str) -> None:
 
     Left to SQLite, the commit that fills the log copies 4 MB back and syncs the database
     while the step's writer lock is still held: one scan in forty waited for it. PASSIVE never
-    waits for a writer nor blocks one.
+    waits for a writer nor blocks one. The thread ends when another database is bound.
     """
     connection = sqlite3.connect(path, timeout=0, check_same_thread=False)
-    while True:
-        time.sleep(CHECKPOINT_SECONDS)
-        try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            pass  # another process is checkpointing, or the file is gone: next time
+    try:
+        while _checkpointer == (os.getpid(), path):
+            time.sleep(CHECKPOINT_SECONDS)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                pass  # another process is checkpointing, or the file is gone: next time
+    finally:
+        connection.close()
 
 
 def _start_checkpoints() -> None:
     global _checkpointer
-    if _checkpointer == os.getpid():
-        return
     path = getattr(database.obj, "database", "")
-    if path and path != ":memory:":
-        _checkpointer = os.getpid()
-        threading.Thread(target=_checkpoints, args=(path,), daemon=True,
-                         name="wal-checkpoint").start()
+    if not path or path == ":memory:" or _checkpointer == (os.getpid(), path):
+        return
+    _checkpointer = (os.getpid(), path)
+    threading.Thread(target=_checkpoints, args=(path,), daemon=True,
+                     name="wal-checkpoint").start()
 
 
 @contextmanager

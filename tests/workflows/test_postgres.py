@@ -38,3 +38,33 @@ def test_migrations_demo_and_concurrent_moves_on_postgres(postgres_url):
         assert StepEvent.select().count() == 40
         assert ledger.verify_chain() == [] and ledger.verify_quantities() == []
     db.database.close_all()
+
+
+def test_a_double_tap_records_one_step_on_postgres(postgres_url):
+    """Two submissions of the same revision at the same moment: the run's row lock makes the
+    second wait for the first, then find its revision taken."""
+    db.init(postgres_url)
+    db.upgrade()
+    with db.connection():
+        demo.build(packages=20)
+        mover = Employee.get(Employee.badge == "1003")
+        flow = workflows.get("move_package")
+        tag = Package.select().where(Package.status == "active").first().tag
+        run = engine.start(flow, mover, "pg-tap", {})
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def tap():
+        with db.connection():
+            start.wait()
+            outcomes.append(engine.submit(run.id, "package", run.rev, {"value": tag}, mover,
+                                          "pg-tap", {}, workflows))
+
+    taps = [threading.Thread(target=tap) for _ in range(2)]
+    [t.start() for t in taps]
+    [t.join() for t in taps]
+    assert sorted(o.tone for o in outcomes) == ["ok", "stale"]
+    with db.connection():
+        assert StepEvent.select().where(StepEvent.run == run.id).count() == 1
+        assert Run.get_by_id(run.id).rev == run.rev + 1
+    db.database.close_all()
