@@ -221,6 +221,13 @@ def series(server: LiveServer, where: dict, counts: list[int], reps: int, scans:
     return summary
 
 
+def server_shape() -> str:
+    from kiosk import config, server
+
+    workers = server.worker_count(config.load())
+    return f"waitress, {workers} process{'es' if workers > 1 else ''} of {server.THREADS} threads"
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -240,7 +247,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         url, where = prepare(Path(tmp), max(counts))
         server = LiveServer(url, Path(tmp)).start()
-        print(f"Scan-to-response over HTTP: `kiosk serve` (waitress, 8 threads, print workers "
+        print(f"Scan-to-response over HTTP: `kiosk serve` ({server_shape()}, print workers "
               f"running), SQLite WAL synchronous=FULL; {os.cpu_count()} CPUs, {load()}.")
         try:
             print(f"\nAs fast as answers come: each kiosk sends its next scan the moment the "

@@ -102,23 +102,34 @@ def _writer_lock_fd() -> int | None:
     return _writer_file[1]
 
 
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_SECONDS = 0.25
+RESTART_FRAMES = 2048  # about 8 MB of log: then start it again from the beginning
 _checkpointer: tuple[int, str] | None = None  # (process, database) the thread works for
 
 
 def _checkpoints(path: str) -> None:
-    """Copy the write-ahead log back into the database every second, beside the writers.
+    """Copy the write-ahead log back into the database, beside the writers, and keep the log
+    from growing.
 
     Left to SQLite, the commit that fills the log copies 4 MB back and syncs the database
-    while the step's writer lock is still held: one scan in forty waited for it. PASSIVE never
-    waits for a writer nor blocks one. The thread ends when another database is bound.
+    while the step's writer lock is still held: one scan in forty waited for it. Here a
+    PASSIVE checkpoint does the copying four times a second without waiting for or blocking
+    anyone. But under steady scanning some reader is always inside the log, so SQLite never
+    starts it again from the beginning; it grew by 80 KB a scan, and every read and every
+    sync grew slower with it. So once it passes ``RESTART_FRAMES`` the thread takes the
+    writers' lock for the moment a RESTART needs (what is left to copy, the readers to
+    finish), and the log starts again. The thread ends when another database is bound.
     """
-    connection = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    connection = sqlite3.connect(path, timeout=0.05, check_same_thread=False)
     try:
         while _checkpointer == (os.getpid(), path):
             time.sleep(CHECKPOINT_SECONDS)
             try:
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _busy, frames, _copied = connection.execute(
+                    "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames > RESTART_FRAMES:
+                    with _writers_locked():
+                        connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             except sqlite3.Error:
                 pass  # another process is checkpointing, or the file is gone: next time
     finally:
@@ -136,8 +147,8 @@ def _start_checkpoints() -> None:
 
 
 @contextmanager
-def _sqlite_write():
-    _start_checkpoints()
+def _writers_locked():
+    """Hold the writers' queue: this process's threads, then every process's flock."""
     if not _sqlite_writers.acquire(timeout=WRITE_WAIT_SECONDS):
         raise peewee.OperationalError("database is locked")
     try:
@@ -147,13 +158,19 @@ def _sqlite_write():
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            with database.atomic("IMMEDIATE") as transaction:
-                yield transaction
+            yield
         finally:
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         _sqlite_writers.release()
+
+
+@contextmanager
+def _sqlite_write():
+    _start_checkpoints()
+    with _writers_locked(), database.atomic("IMMEDIATE") as transaction:
+        yield transaction
 
 
 def write():

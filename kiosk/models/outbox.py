@@ -32,7 +32,7 @@ class OutboxMessage(BaseModel):
     delivered_at = peewee.DateTimeField(null=True)
     claimed_by = peewee.CharField(null=True)
     claimed_at = peewee.DateTimeField(null=True)
-    run_id = peewee.IntegerField(null=True, index=True)
+    run_id = peewee.IntegerField(null=True)  # read with the row, never searched (0030)
     step_event_id = peewee.IntegerField(null=True)
     resolved_by_id = peewee.IntegerField(null=True)
     resolved_note = peewee.TextField(default="")

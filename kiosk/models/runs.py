@@ -35,16 +35,18 @@ class Run(BaseModel):
 class StepEvent(BaseModel):
     """What was submitted at a step, by whom, and whether it was taken. Never updated."""
 
-    run = ForeignKey(Run, backref="events")
+    # No index of its own on run, actor or supersedes: (run, rev) below serves the run, the
+    # others are never searched, and every step writes one row here (see migration 0030).
+    run = ForeignKey(Run, backref="events", index=False)
     rev = peewee.IntegerField()
     step_id = peewee.CharField()
     kind = peewee.CharField()
     value = JSONField(null=True)
     accepted = peewee.BooleanField()
     message = peewee.TextField(default="")
-    actor = ForeignKey(Employee, backref="+")
+    actor = ForeignKey(Employee, backref="+", index=False)
     station = peewee.CharField()
-    supersedes = ForeignKey("self", null=True, backref="superseded_by")
+    supersedes = ForeignKey("self", null=True, backref="superseded_by", index=False)
     at = peewee.DateTimeField()
 
     class Meta:

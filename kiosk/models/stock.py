@@ -55,13 +55,15 @@ class Movement(BaseModel):
     package = ForeignKey(Package, backref="movements")
     quantity = QuantityField()
     kind = peewee.CharField()  # receipt, move, adjust, sale, pick, quarantine, release, correction
-    from_location = ForeignKey(Location, null=True, backref="+")
-    to_location = ForeignKey(Location, null=True, backref="+")
+    # Movements are searched by package and run only; each index more is a page more to
+    # write at every move (see migration 0030).
+    from_location = ForeignKey(Location, null=True, backref="+", index=False)
+    to_location = ForeignKey(Location, null=True, backref="+", index=False)
     reason = peewee.CharField(default="")
     note = peewee.TextField(default="")
-    actor = ForeignKey(Employee, null=True, backref="+")
+    actor = ForeignKey(Employee, null=True, backref="+", index=False)
     station = peewee.CharField(default="")
     run_id = peewee.IntegerField(null=True, index=True)
     step_event_id = peewee.IntegerField(null=True)
-    corrects = ForeignKey("self", null=True, backref="corrections")
+    corrects = ForeignKey("self", null=True, backref="corrections", index=False)
     at = peewee.DateTimeField()
