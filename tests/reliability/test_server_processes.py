@@ -169,3 +169,36 @@ def test_the_log_is_checkpointed_in_the_background(tmp_path):
         assert path.read_bytes() == before  # a commit no longer copies the log back itself
         assert wait_until(lambda: path.read_bytes() != before, db.CHECKPOINT_SECONDS * 5)
         assert Station.select().where(Station.name == "screen-49").exists()
+
+
+def test_the_log_starts_again_while_screens_keep_reading_and_writing(tmp_path, monkeypatch):
+    import threading
+
+    from kiosk import db, ledger
+
+    monkeypatch.setattr(db, "RESTART_FRAMES", 64)
+    monkeypatch.setattr(db, "CHECKPOINT_SECONDS", 0.05)
+    url = build_demo_database(tmp_path / "kiosk.db")
+    wal = tmp_path / "kiosk.db-wal"
+    db.init(url)
+    done = threading.Event()
+
+    def reader():  # another screen, always somewhere inside the log
+        with db.connection():
+            while not done.is_set():
+                db.database.execute_sql("SELECT COUNT(*) FROM audit_entry").fetchone()
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    [t.start() for t in readers]
+    try:
+        with db.connection():
+            for n in range(1500):
+                with db.write():
+                    ledger.audit("test.write", f"n:{n}", {"padding": "x" * 600})
+    finally:
+        done.set()
+        [t.join() for t in readers]
+    # Without a restart the log keeps every page written (over 20 MB here).
+    assert wal.stat().st_size < 3_000_000, f"the log grew to {wal.stat().st_size} bytes"
+    with db.connection():
+        assert ledger.verify_chain() == []
