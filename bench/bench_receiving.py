@@ -60,20 +60,6 @@ def big_manifest(packages: int) -> dict:
                                          for i, item in enumerate(ITEMS)]}}
 
 
-def cpu_ns(pid: int) -> int:
-    """Nanoseconds the server's threads have spent on a CPU so far, in every process of it
-    (``kiosk serve`` runs one worker process per core under a supervisor)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-            for child in (task / "children").read_text().split():
-                total += cpu_ns(int(child))
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total
-
-
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -108,12 +94,10 @@ def run(server, packages: int) -> int:
     times: dict[str, list[float]] = defaultdict(list)
     cpu: dict[str, list[float]] = defaultdict(list)
     per_package: list[float] = []
-    pid = server.proc.pid
-
     def answer(step: str, **form) -> float:
-        before = cpu_ns(pid)
+        before = server.cpu_ns()
         feedback, elapsed = screen.step(run_id, step, **form)
-        cpu[step].append((cpu_ns(pid) - before) / 1e9)
+        cpu[step].append((server.cpu_ns() - before) / 1e9)
         if feedback.get("tone") != "ok":
             raise SystemExit(f"{step} was refused: {feedback}")
         times[step].append(elapsed)
