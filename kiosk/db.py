@@ -180,6 +180,65 @@ def write():
     return database.atomic()
 
 
+class _Job:
+    __slots__ = ("work", "done", "value", "error")
+
+    def __init__(self, work):
+        self.work, self.done, self.value, self.error = work, False, None, None
+
+
+_group = threading.Condition()
+_queued: list[_Job] = []
+_leading = False
+
+
+def grouped(work):
+    """Run ``work()`` inside a write transaction that other threads' work may share; return
+    what it returns or raise what it raised.
+
+    Group commit. On SQLite every commit waits for the disk (synchronous=FULL), and while one
+    step waits no other can write. So when several screens scan at once, the first thread to
+    arrive runs everything queued so far, each piece in its own savepoint, and commits them
+    with one sync; the others wait for that commit and get their own results or exceptions.
+    Nothing is answered before it is on disk, and a piece that raises undoes only itself.
+    Elsewhere (PostgreSQL, with row locks) each piece simply has its own transaction.
+    """
+    if not is_sqlite():
+        with write():
+            return work()
+    global _leading
+    job = _Job(work)
+    with _group:
+        _queued.append(job)
+        while _leading and not job.done:
+            _group.wait()
+        if not job.done:
+            _leading = True
+            batch = _queued[:]
+            _queued.clear()
+    if not job.done:
+        try:
+            with write():
+                for each in batch:
+                    try:
+                        with savepoint("grouped"):
+                            each.value = each.work()
+                    except Exception as exc:  # noqa: BLE001 (handed to its own thread)
+                        each.error = exc
+        except BaseException as exc:  # the commit failed: none of the batch was saved
+            for each in batch:
+                each.value, each.error = None, exc
+        finally:
+            with _group:
+                _leading = False
+                for each in batch:
+                    each.done = True
+                _group.notify_all()
+    if job.error is not None:
+        raise job.error
+    return job.value
+
+
 @contextmanager
 def savepoint(name: str = "step"):
     """A savepoint inside the current transaction: undone alone if the block raises.

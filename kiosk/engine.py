@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kiosk import auth, clock, ledger, scans
-from kiosk.db import database, is_sqlite, savepoint, write
+from kiosk.db import database, grouped, is_sqlite, savepoint, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
@@ -354,38 +354,43 @@ def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: di
 def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
            settings: dict, workflows) -> Outcome:
     """Take one answer for one step. See the module docstring for what happens, in order."""
-    with write():
-        run = _locked_run(run_id)
-        workflow = workflows.get(run.workflow)
-        stale = _refusal(run, step_id, rev, workflow, actor)
-        if stale:
-            return Outcome(False, stale, "stale", run)
-        # This revision is taken: the run is locked (BEGIN IMMEDIATE on SQLite, FOR UPDATE
-        # elsewhere), so a second tab or a double tap with the same rev waits, then is stale.
+    return grouped(lambda: _submit(run_id, step_id, rev, raw, actor, station, settings,
+                                   workflows))
+
+
+def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows) -> Outcome:
+    """The step's transaction (``grouped`` opens it)."""
+    run = _locked_run(run_id)
+    workflow = workflows.get(run.workflow)
+    stale = _refusal(run, step_id, rev, workflow, actor)
+    if stale:
+        return Outcome(False, stale, "stale", run)
+    # This revision is taken: the run is locked (BEGIN IMMEDIATE on SQLite, FOR UPDATE
+    # elsewhere), so a second tab or a double tap with the same rev waits, then is stale.
+    run.rev = rev + 1
+    step = workflow.step(step_id)
+    ctx = Context(actor=actor, station=station, settings=settings, run=run,
+                  training=bool(settings.get("training")))
+    try:
+        with savepoint():
+            value = _parse(step, raw, run, ctx, settings)
+            for guard in step.guards:
+                message = guard(run, value)
+                if message:
+                    raise ValueError(message)
+            return _accept(workflow, step, run, value, raw, ctx)
+    except (ValueError, Refuse) as exc:
+        run = _locked_run(run.id)  # the effect's in-memory changes were rolled back
         run.rev = rev + 1
-        step = workflow.step(step_id)
-        ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                      training=bool(settings.get("training")))
-        try:
-            with savepoint():
-                value = _parse(step, raw, run, ctx, settings)
-                for guard in step.guards:
-                    message = guard(run, value)
-                    if message:
-                        raise ValueError(message)
-                return _accept(workflow, step, run, value, raw, ctx)
-        except (ValueError, Refuse) as exc:
-            run = _locked_run(run.id)  # the effect's in-memory changes were rolled back
-            run.rev = rev + 1
-            _save(run)
-            event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
-                                     value=_storable(raw, None), accepted=False,
-                                     message=str(exc), actor=actor, station=station,
-                                     at=clock.now())
-            ledger.audit("step.refused", f"run:{run.id}",
-                         {"step": step.id, "message": str(exc), "event": event.id},
-                         actor=actor, station=station)
-            return Outcome(False, str(exc), "error", run, event)
+        _save(run)
+        event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
+                                 value=_storable(raw, None), accepted=False,
+                                 message=str(exc), actor=actor, station=station,
+                                 at=clock.now())
+        ledger.audit("step.refused", f"run:{run.id}",
+                     {"step": step.id, "message": str(exc), "event": event.id},
+                     actor=actor, station=station)
+        return Outcome(False, str(exc), "error", run, event)
 
 
 def _locked_run(run_id: int) -> Run:
