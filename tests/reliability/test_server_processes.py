@@ -202,3 +202,14 @@ def test_the_log_starts_again_while_screens_keep_reading_and_writing(tmp_path, m
     assert wal.stat().st_size < 3_000_000, f"the log grew to {wal.stat().st_size} bytes"
     with db.connection():
         assert ledger.verify_chain() == []
+
+
+def test_one_worker_serves_in_the_process_itself(tmp_path):
+    url = build_demo_database(tmp_path / "kiosk.db")
+    server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "1"}).start()
+    try:
+        assert workers_of(server.proc.pid) == []
+        assert requests.get(server.url + "/", timeout=5).status_code == 200
+        assert "1 process)" in server.log()
+    finally:
+        server.stop()
