@@ -151,6 +151,7 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
+    pin_check: auth.PinCheck | None = None  # a signature's PIN, hashed before the lock
 
     def supersede(self, old_event_id: int) -> None:
         """Mark this step's event as a correction of an earlier one (kept, never edited)."""
@@ -336,7 +337,8 @@ def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: di
         except scans.ScanError:
             raise ValueError("Scan a badge or type a badge number.") from None
     result = auth.authenticate(badge, str(raw.get("pin", "")), station=ctx.station,
-                               purpose="signature", policy=_policy(settings))
+                               purpose="signature", policy=_policy(settings),
+                               ahead=ctx.pin_check)
     if not result.ok:
         raise ValueError(result.message)
     employee, wanted = result.employee, signers[0]
@@ -354,11 +356,24 @@ def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: di
 def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
            settings: dict, workflows) -> Outcome:
     """Take one answer for one step. See the module docstring for what happens, in order."""
+    ahead = _check_pin_ahead(raw)
     return grouped(lambda: _submit(run_id, step_id, rev, raw, actor, station, settings,
-                                   workflows))
+                                   workflows, ahead))
 
 
-def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows) -> Outcome:
+def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:
+    """A signature's PIN, hashed before the transaction (see ``auth.check_ahead``)."""
+    if not raw.get("pin") or not raw.get("badge"):
+        return None
+    try:
+        badge = scans.parse(str(raw["badge"]).strip(), ("badge",)).value
+    except scans.ScanError:
+        return None
+    return auth.check_ahead(badge, str(raw["pin"]))
+
+
+def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
+            ahead: auth.PinCheck | None) -> Outcome:
     """The step's transaction (``grouped`` opens it)."""
     run = _locked_run(run_id)
     workflow = workflows.get(run.workflow)
@@ -370,7 +385,7 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows) -> O
     run.rev = rev + 1
     step = workflow.step(step_id)
     ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                  training=bool(settings.get("training")))
+                  training=bool(settings.get("training")), pin_check=ahead)
     try:
         with savepoint():
             value = _parse(step, raw, run, ctx, settings)

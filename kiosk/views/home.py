@@ -219,10 +219,11 @@ def login_badge():
 @bp.post("/login/pin")
 def login_pin():
     """Second half of login: the PIN. A new session token every time."""
-    badge = request.form.get("badge", "")
+    badge, pin = request.form.get("badge", ""), request.form.get("pin", "")
+    ahead = auth.check_ahead(badge, pin)
     with db.write():
-        result = auth.authenticate(badge, request.form.get("pin", ""),
-                                   station=station(), policy=policy())
+        result = auth.authenticate(badge, pin, station=station(), policy=policy(),
+                                   ahead=ahead)
         if not result.ok:
             locked = "locked" in result.message
             response = make_response(render_template(

@@ -116,3 +116,29 @@ def test_the_access_log_is_for_managers(kiosk, staff, fixed_clock):
     response = kiosk.get("/manager/vault-log")
     assert response.status_code == 403
     assert "can't open this screen" in BeautifulSoup(response.data, "html.parser").text
+
+
+def test_pins_are_hashed_outside_the_writers_lock(kiosk, staff, monkeypatch):
+    """The PIN hash is slow on purpose; while it runs no other screen's scan may wait for the
+    write transaction. Logins and signatures check it first, then record the attempt."""
+    from kiosk import auth, db
+
+    inside = []
+    real = auth.check_pin
+
+    def watched(pin, stored):
+        inside.append(db.database.in_transaction())
+        return real(pin, stored)
+
+    monkeypatch.setattr(auth, "check_pin", watched)
+    kiosk.login("1002", "2345")
+    run = _start(kiosk)
+    kiosk.step(run.id, "purpose", value="count")
+    wrong = kiosk.step(run.id, "enter", badge="1002", pin="0000")
+    assert "Wrong PIN" in _feedback(wrong)["message"]
+    kiosk.step(run.id, "enter", badge="1002", pin="2345")
+    second = kiosk.step(run.id, "enter", badge="1003", pin="3456")
+    assert _feedback(second)["tone"] == "ok"
+    assert len(inside) == 4 and not any(inside)
+    assert [s.printed_name for s in Signature.select().order_by(Signature.id)] == \
+        ["Ben Okafor", "Carla Nguyen"]
