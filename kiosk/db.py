@@ -95,11 +95,17 @@ WRITE_WAIT_SECONDS = 10  # as SQLITE_PRAGMAS' busy_timeout
 _writer_file: tuple[int, int] | None = None  # (pid, descriptor): an flock is per open file
 
 
+def _sqlite_file() -> str | None:
+    """The bound SQLite database's file, or None (in memory, or not SQLite)."""
+    path = getattr(database.obj, "database", "") if is_sqlite() else ""
+    return path if path and path != ":memory:" else None
+
+
 def _writer_lock_fd() -> int | None:
     global _writer_file
     if _writer_file is None or _writer_file[0] != os.getpid():  # opened again after a fork
-        path = getattr(database.obj, "database", "")
-        if not path or path == ":memory:":
+        path = _sqlite_file()
+        if path is None:
             return None
         _writer_file = (os.getpid(), os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600))
     return _writer_file[1]
@@ -141,8 +147,8 @@ def _checkpoints(path: str) -> None:
 
 def _start_checkpoints() -> None:
     global _checkpointer
-    path = getattr(database.obj, "database", "")
-    if not path or path == ":memory:" or _checkpointer == (os.getpid(), path):
+    path = _sqlite_file()
+    if path is None or _checkpointer == (os.getpid(), path):
         return
     _checkpointer = (os.getpid(), path)
     threading.Thread(target=_checkpoints, args=(path,), daemon=True,

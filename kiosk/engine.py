@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kiosk import auth, clock, ledger, scans
-from kiosk.db import database, grouped, is_sqlite, savepoint, write
+from kiosk.db import database, grouped, is_sqlite, locked, savepoint, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
@@ -412,7 +412,7 @@ def _locked_run(run_id: int) -> Run:
     """The run, locked for this write transaction (raises Run.DoesNotExist)."""
     if is_sqlite():
         return Run.get_by_id(run_id)  # BEGIN IMMEDIATE already holds the whole database
-    return Run.select().where(Run.id == run_id).for_update().get()
+    return locked(Run.select().where(Run.id == run_id)).get()
 
 
 def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:

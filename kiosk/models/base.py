@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import peewee
 
-from kiosk.db import database
+from kiosk.db import database, is_sqlite
 
 
 def _default(value):
@@ -149,7 +149,7 @@ class BaseModel(peewee.Model):
         names = tuple(n for n in cls._meta.sorted_field_names
                       if n in data and not (auto and n == key.name))
         fields = cls._meta.fields
-        sqlite = isinstance(database.obj, peewee.SqliteDatabase)
+        sqlite = is_sqlite()
         cursor = database.execute_sql(
             _insert_sql(cls, names, key.column_name if auto and not sqlite else None),
             [fields[n].db_value(data[n]) for n in names])

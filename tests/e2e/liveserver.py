@@ -49,16 +49,25 @@ def build_demo_database(path: Path) -> str:
     return url
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (its server workers), from /proc."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return children
+
+
 def _tree_cpu_ns(pid: int) -> int:
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             total += int((task / "schedstat").read_text().split()[0])
-            for child in (task / "children").read_text().split():
-                total += _tree_cpu_ns(int(child))
         except (FileNotFoundError, ProcessLookupError):
             pass
-    return total
+    return total + sum(_tree_cpu_ns(child) for child in child_pids(pid))
 
 
 class LiveServer:

@@ -23,16 +23,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from liveserver import LiveServer, build_demo_database  # noqa: E402
+from liveserver import LiveServer, build_demo_database, child_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def workers_of(pid: int) -> list[int]:
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(c) for c in (task / "children").read_text().split()]
-    return children
 
 
 def alive(pid: int) -> bool:
@@ -64,7 +57,7 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
     url = build_demo_database(tmp_path / "kiosk.db")
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        workers = workers_of(server.proc.pid)
+        workers = child_pids(server.proc.pid)
         assert len(workers) == 2
         answers = [requests.get(server.url + "/healthz", timeout=5).status_code
                    for _ in range(20)]
@@ -80,7 +73,7 @@ def test_a_dead_worker_stops_the_service_for_a_clean_restart(tmp_path):
     url = build_demo_database(tmp_path / "kiosk.db")
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        first, second = workers_of(server.proc.pid)
+        first, second = child_pids(server.proc.pid)
         os.kill(first, signal.SIGKILL)
         assert server.proc.wait(timeout=15) != 0
         assert wait_until(lambda: not alive(second))
@@ -210,7 +203,7 @@ def test_one_worker_serves_in_the_process_itself(tmp_path):
     url = build_demo_database(tmp_path / "kiosk.db")
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "1"}).start()
     try:
-        assert workers_of(server.proc.pid) == []
+        assert child_pids(server.proc.pid) == []
         assert requests.get(server.url + "/", timeout=5).status_code == 200
         assert "1 process)" in server.log()
     finally:
