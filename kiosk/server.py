@@ -3,9 +3,9 @@
 One Python process runs Python on one core at a time, so a single process leaves a store
 server's second core idle while ten kiosks wait in line. ``serve`` binds the port once, then
 forks ``workers`` processes that each run waitress on that same listening socket; the kernel
-hands each new connection to whichever is free. Everything they share lives in the database
-(sessions, runs, the print queue), so any process can answer any screen. Writers in all of
-them queue on one lock (``db.write``).
+hands each new connection to a worker with the fewest open (``_least_connections``).
+Everything they share lives in the database (sessions, runs, the print queue), so any process
+can answer any screen. Writers in all of them queue on one lock (``db.write``).
 
 The parent only supervises. If a worker dies, the parent stops the others and exits non-zero,
 so systemd restarts the whole service cleanly; if the parent is killed, the kernel kills the
@@ -16,6 +16,7 @@ the first process only, so each printer still has exactly one worker.
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import socket
@@ -59,13 +60,17 @@ def serve(settings: dict, host: str, port: int,
             db.database.obj.close_all()
     parent = os.getpid()
     children = []
+    open_connections = multiprocessing.RawArray("i", workers)  # shared by the forks
     for number in range(workers):
         pid = os.fork()
         if pid == 0:
             _die_with(parent)
             app = create_app(settings, start_workers=(number == 0))
             try:
-                waitress.serve(app, sockets=[listener], threads=THREADS, ident="kiosk")
+                server = waitress.create_server(app, sockets=[listener], threads=THREADS,
+                                                ident="kiosk")
+                _least_connections(server, open_connections, number)
+                server.run()
             finally:
                 os._exit(0)
         children.append(pid)
@@ -74,6 +79,25 @@ def serve(settings: dict, host: str, port: int,
         alongside()
     print(banner, flush=True)
     return _supervise(children)
+
+
+def _least_connections(server, counts, number: int) -> None:
+    """Take new connections only while no other worker has fewer open.
+
+    A browser keeps its connection open, so a screen stays with the process that accepted
+    it. Left to the kernel, the process that happened to wake first took them: ten screens
+    coming up one after another all landed on one process, which ran out of its one core
+    while the other sat idle. This is a load balancer's "least connections" rule; ``counts``
+    is shared memory, one slot per worker, each written only by its own worker.
+    """
+    accepting = server.readable  # waitress's own checks (connection limit, idle clean-up)
+
+    def readable() -> bool:
+        ready = accepting()
+        counts[number] = len(server.active_channels)
+        return ready and counts[number] <= min(counts)
+
+    server.readable = readable  # asked before every wait for network events
 
 
 def _die_with(parent: int) -> None:

@@ -5,6 +5,8 @@
   worker dies the supervisor stops the rest and exits non-zero for systemd to restart.
 - Writers in different processes queue on one lock and the next starts the moment the one
   before commits, instead of polling SQLite every 100 ms.
+- Screens' connections are shared evenly between the workers, so no process runs out of its
+  one core while the other idles.
 - The write-ahead log is copied back into the database in the background, not inside a
   step's commit.
 """
@@ -66,6 +68,54 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
         assert wait_until(lambda: not any(alive(w) for w in workers)), "orphaned workers"
         assert wait_until(lambda: port_free(server.port), 5), "the port is still held"
     finally:
+        server.stop()
+
+
+def connections_held(pid: int, port: int) -> int:
+    """Open TCP connections on ``port`` that process ``pid`` holds, from /proc."""
+    ours = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01":  # ESTABLISHED
+            ours.add(fields[9])  # the socket's inode
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        held += target.startswith("socket:[") and target[8:-1] in ours
+    return held
+
+
+def test_screens_connections_are_shared_evenly_between_workers(tmp_path):
+    """A browser keeps its connection open, so a screen stays with the process that took it.
+    Ten screens must not pile onto one process while the other has two."""
+    url = build_demo_database(tmp_path / "kiosk.db")
+    server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
+    screens = []
+    try:
+        workers = child_pids(server.proc.pid)
+        for _ in range(10):  # screens come up one after another, each asking for a page
+            screen = requests.Session()
+            assert screen.get(server.url + "/healthz", timeout=5).status_code == 200
+            screens.append(screen)
+        assert wait_until(lambda: sorted(connections_held(w, server.port)
+                                         for w in workers) == [5, 5], 3), \
+            [connections_held(w, server.port) for w in workers]
+        for screen in screens[:6]:  # six screens go dark; the next four that come up
+            screen.close()
+        assert wait_until(lambda: sum(connections_held(w, server.port) for w in workers) == 4)
+        for _ in range(4):
+            screen = requests.Session()
+            assert screen.get(server.url + "/healthz", timeout=5).status_code == 200
+            screens.append(screen)
+        held = sorted(connections_held(w, server.port) for w in workers)
+        assert held == [4, 4], f"connections per worker: {held}"
+    finally:
+        for screen in screens:
+            screen.close()
         server.stop()
 
 
