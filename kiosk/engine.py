@@ -326,16 +326,20 @@ def _parse_text(step: Step, text: str) -> str:
     return text
 
 
+def _signer_badge(raw: dict) -> str:
+    """The badge number a signer scanned or typed ("" if none); raises scans.ScanError."""
+    badge = str(raw.get("badge", "")).strip()
+    return scans.parse(badge, ("badge",)).value if badge else ""
+
+
 def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     signers = pending_signers(run, step)
     if not signers:
         raise ValueError("This step is already signed.")
-    badge = str(raw.get("badge", "")).strip()
-    if badge:
-        try:
-            badge = scans.parse(badge, ("badge",)).value
-        except scans.ScanError:
-            raise ValueError("Scan a badge or type a badge number.") from None
+    try:
+        badge = _signer_badge(raw)
+    except scans.ScanError:
+        raise ValueError("Scan a badge or type a badge number.") from None
     result = auth.authenticate(badge, str(raw.get("pin", "")), station=ctx.station,
                                purpose="signature", policy=_policy(settings),
                                ahead=ctx.pin_check)
@@ -366,7 +370,7 @@ def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:
     if not raw.get("pin") or not raw.get("badge"):
         return None
     try:
-        badge = scans.parse(str(raw["badge"]).strip(), ("badge",)).value
+        badge = _signer_badge(raw)
     except scans.ScanError:
         return None
     return auth.check_ahead(badge, str(raw["pin"]))

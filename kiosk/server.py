@@ -2,8 +2,8 @@
 
 One Python process runs Python on one core at a time, so a single process leaves a store
 server's second core idle while ten kiosks wait in line. ``serve`` binds the port once, then
-forks ``workers`` processes that each run waitress on that same listening socket; the kernel
-hands each new connection to a worker with the fewest open (``_least_connections``).
+forks ``workers`` processes that each run waitress on that same listening socket. Only the
+workers with the fewest open connections listen for new ones (``_least_connections``).
 Everything they share lives in the database (sessions, runs, the print queue), so any process
 can answer any screen. Writers in all of them queue on one lock (``db.write``).
 
