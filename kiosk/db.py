@@ -227,16 +227,8 @@ def grouped(work):
             _queued.clear()
     if not job.done:
         try:
-            with write():
-                for each in batch:
-                    try:
-                        with savepoint("grouped"):
-                            each.value = each.work()
-                    except Exception as exc:  # noqa: BLE001 (handed to its own thread)
-                        each.error = exc
-        except BaseException as exc:  # the commit failed: none of the batch was saved
-            for each in batch:
-                each.value, each.error = None, exc
+            for each, (value, error) in zip(batch, together([j.work for j in batch])):
+                each.value, each.error = value, error
         finally:
             with _group:
                 _leading = False
@@ -246,6 +238,26 @@ def grouped(work):
     if job.error is not None:
         raise job.error
     return job.value
+
+
+def together(works: list) -> list[tuple[object, BaseException | None]]:
+    """Run each of ``works`` in its own savepoint of one write transaction, and commit once.
+
+    Returns each piece's (value, error): a piece that raises undoes only itself. If the
+    transaction fails to open or commit, every piece gets that error, since none was saved.
+    """
+    results: list[tuple[object, BaseException | None]] = []
+    try:
+        with write():
+            for work in works:
+                try:
+                    with savepoint("grouped"):
+                        results.append((work(), None))
+                except Exception as exc:  # noqa: BLE001 (handed to its own caller)
+                    results.append((None, exc))
+    except BaseException as exc:  # the transaction failed: none of them was saved
+        return [(None, exc)] * len(works)
+    return results
 
 
 @contextmanager

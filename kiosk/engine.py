@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from kiosk import auth, clock, ledger, scans
-from kiosk.db import database, grouped, is_sqlite, locked, savepoint, write
+from kiosk import auth, clock, ledger, scans, step_writer
+from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
@@ -27,6 +27,10 @@ MEANINGS = ("performed", "witnessed", "approved")
 
 class Refuse(Exception):
     """Raised by an effect to refuse the step with a message; nothing it wrote is kept."""
+
+
+class NoSuchRun(LookupError):
+    """The step names a run that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -361,8 +365,32 @@ def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, stat
            settings: dict, workflows) -> Outcome:
     """Take one answer for one step. See the module docstring for what happens, in order."""
     ahead = _check_pin_ahead(raw)
+    if step_writer.in_use():  # a multi-process server: its writer runs the step
+        return step_writer.send((run_id, step_id, rev, raw, actor, station, ahead))
     return grouped(lambda: _submit(run_id, step_id, rev, raw, actor, station, settings,
                                    workflows, ahead))
+
+
+def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]:
+    """The step writer's work (``step_writer``): the steps other processes sent, as
+    ``submit`` takes them, in one transaction; each one's (outcome, error).
+
+    An outcome goes back with what the screen needs (the run as the step left it, the words
+    and the tone), not the records the step made.
+    """
+
+    def step(request):
+        run_id, step_id, rev, raw, actor, station, ahead = request
+
+        def work():
+            outcome = _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
+                              ahead)
+            return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run)
+
+        return work
+
+    with database.connection_context():
+        return together([step(request) for request in requests])
 
 
 def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:
@@ -413,10 +441,13 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
 
 
 def _locked_run(run_id: int) -> Run:
-    """The run, locked for this write transaction (raises Run.DoesNotExist)."""
-    if is_sqlite():
-        return Run.get_by_id(run_id)  # BEGIN IMMEDIATE already holds the whole database
-    return locked(Run.select().where(Run.id == run_id)).get()
+    """The run, locked for this write transaction (raises NoSuchRun)."""
+    try:
+        if is_sqlite():
+            return Run.get_by_id(run_id)  # BEGIN IMMEDIATE already holds the whole database
+        return locked(Run.select().where(Run.id == run_id)).get()
+    except Run.DoesNotExist:
+        raise NoSuchRun(f"There is no run {run_id}.") from None
 
 
 def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:

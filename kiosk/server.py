@@ -5,9 +5,11 @@ server's second core idle while ten kiosks wait in line. ``serve`` binds the por
 forks ``workers`` processes that each run waitress on that same listening socket. Only the
 workers with the fewest open connections listen for new ones (``_least_connections``).
 Everything they share lives in the database (sessions, runs, the print queue), so any process
-can answer any screen. Writers in all of them queue on one lock (``db.write``).
+can answer any screen. On SQLite the parent also writes every step, for all of them
+(``step_writer``); their other writes queue on one lock with it (``db.write``).
 
-The parent only supervises. If a worker dies, the parent stops the others and exits non-zero,
+Otherwise the parent only supervises. If a worker dies, or the step writer stops, the parent
+stops the workers and exits non-zero,
 so systemd restarts the whole service cleanly; if the parent is killed, the kernel kills the
 workers with it (``PR_SET_PDEATHSIG``), so no orphan keeps the port. The print workers run in
 the first process only, so each printer still has exactly one worker.
@@ -21,6 +23,8 @@ import os
 import signal
 import socket
 import sys
+import threading
+import traceback
 from collections.abc import Callable
 
 THREADS = 4  # per process: enough for slow clients, few enough not to fight over the GIL
@@ -38,7 +42,7 @@ def serve(settings: dict, host: str, port: int,
     """Serve until stopped; ``alongside`` runs in the supervising process once workers run."""
     import waitress
 
-    from kiosk import create_app, db
+    from kiosk import create_app, db, step_writer
 
     workers = worker_count(settings) if hasattr(os, "fork") else 1
     banner = (f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
@@ -61,10 +65,13 @@ def serve(settings: dict, host: str, port: int,
     parent = os.getpid()
     children = []
     open_connections = multiprocessing.RawArray("i", workers)  # shared by the forks
+    channels = step_writer.Channels(workers, THREADS) if db.is_sqlite() else None
     for number in range(workers):
         pid = os.fork()
         if pid == 0:
             _die_with(parent)
+            if channels is not None:
+                channels.use_in_process(number)
             app = create_app(settings, start_workers=(number == 0))
             try:
                 server = waitress.create_server(app, sockets=[listener], threads=THREADS,
@@ -75,6 +82,8 @@ def serve(settings: dict, host: str, port: int,
                 os._exit(0)
         children.append(pid)
     listener.close()
+    if channels is not None:
+        _start_step_writer(settings, channels.writer_ends())
     if alongside:
         alongside()
     print(banner, flush=True)
@@ -98,6 +107,24 @@ def _least_connections(server, counts, number: int) -> None:
         return ready and counts[number] <= min(counts)
 
     server.readable = readable  # asked before every wait for network events
+
+
+def _start_step_writer(settings: dict, ends: list) -> None:
+    """Write every step of every worker, in a thread of this process (``step_writer``)."""
+    from kiosk import engine, step_writer, workflows
+
+    def write_steps() -> None:
+        # It returns once every worker has closed its pipes, which the supervisor sees too.
+        try:
+            step_writer.serve(ends, lambda requests: engine.write_steps(requests, settings,
+                                                                        workflows))
+        except BaseException:  # no screen may wait for a writer that is gone
+            traceback.print_exc()
+            print("The step writer failed; stopping the server so it restarts whole.",
+                  file=sys.stderr, flush=True)
+            os._exit(1)  # the workers die with this process (_die_with)
+
+    threading.Thread(target=write_steps, name="step-writer", daemon=True).start()
 
 
 def _die_with(parent: int) -> None:

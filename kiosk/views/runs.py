@@ -109,7 +109,7 @@ def submit_step(run_id: int, step_id: str):
     try:
         outcome = engine.submit(run_id, step_id, rev, raw, g.employee, station(),
                                 current_app.config["KIOSK"], workflows)
-    except Run.DoesNotExist:
+    except engine.NoSuchRun:
         abort(404)
     workflow = workflows.get(outcome.run.workflow)
     if workflow is None:
