@@ -40,6 +40,11 @@ SQLITE_PRAGMAS = {
     # copying 4 MB back into the database there made one scan in forty wait. A background
     # thread checkpoints instead (``_checkpoints``), beside the writers, not in their way.
     "wal_autocheckpoint": 0,
+    # A statement that may have to be undone alone inside a transaction (a savepoint's) keeps
+    # its undo record in a temporary file; on disk that was a file created and deleted at
+    # every movement. In memory it costs no system calls, and a crash loses nothing by it:
+    # an uncommitted transaction is discarded whole either way.
+    "temp_store": 2,  # MEMORY
 }
 
 

@@ -389,8 +389,8 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
 
         return work
 
-    with database.connection_context():
-        return together([step(request) for request in requests])
+    database.connect(reuse_if_open=True)  # the writer's own, kept open between batches
+    return together([step(request) for request in requests])
 
 
 def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:

@@ -18,6 +18,7 @@ the first process only, so each printer still has exactly one worker.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -44,6 +45,9 @@ def serve(settings: dict, host: str, port: int,
 
     from kiosk import create_app, db, step_writer
 
+    # waitress warns "Task queue depth" whenever requests arrive faster than its threads wake,
+    # which a burst of scans does every time: noise in the journal, and time on every request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     workers = worker_count(settings) if hasattr(os, "fork") else 1
     banner = (f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
               f"{settings['station']}, {workers} process{'es' if workers > 1 else ''})")

@@ -26,6 +26,8 @@ from flask import (
     url_for,
 )
 
+from flask.sessions import SessionInterface
+
 from kiosk import auth, clock, db, scans, workflows
 from kiosk.models import Employee, LoginSession, Run, Station
 
@@ -105,8 +107,21 @@ def login_required(roles: tuple[str, ...] = ()):
     return wrap
 
 
+class _NoCookieSession(SessionInterface):
+    """Logins live in the database (``auth``), never in Flask's signed cookie. Flask still
+    built a signer and read that cookie on every request; this gives it a null session
+    instead, which also refuses any attempt to store something in it."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def init_app(app: Flask) -> None:
     """Session loading, CSRF, security headers and friendly errors for every request."""
+    app.session_interface = _NoCookieSession()
 
     @app.before_request
     def load_session():
