@@ -4,7 +4,7 @@ Each simulated kiosk has its own station, login, run and keep-alive connection. 
 "Move packages" on packages of its own: scan the tag, scan a shelf, again and again, exactly
 as the screen's scanner script posts them. The time of one scan is from sending the POST to
 having read the whole answer (the next step's fragment). The server is `kiosk serve` as
-systemd starts it (waitress in two processes per core, the step writer, print workers
+systemd starts it (waitress in three processes per core, the step writer, print workers
 running) on a demo store in a temporary SQLite file (WAL, synchronous=FULL). One process
 drives all the kiosks' connections, so the load generator takes as little as it can of the
 two cores the server is measured on; real kiosks are other machines.

@@ -1,4 +1,4 @@
-"""The web server: the app under waitress, in two processes per core, all on one port.
+"""The web server: the app under waitress, in three processes per core, all on one port.
 
 One Python process runs Python on one core at a time, so a single process leaves a store
 server's second core idle while ten kiosks wait in line. ``serve`` binds the port once, then
@@ -29,21 +29,23 @@ import traceback
 from collections.abc import Callable
 
 # Per process. Request threads of one process take turns on its interpreter lock, and each
-# turn costs: with ten busy screens, 2 processes of 4 threads spent 1.6 ms of CPU on a scan's
-# web side where 4 processes of 2 spent 1.35. Two, so one slow request (a report, a
-# 500-line delivery) never holds up the other screens of its process.
+# turn costs: with ten busy screens on two cores, 2 processes of 4 threads spent 1.6 ms of CPU
+# on a scan's web side where 4 processes of 2 spent 1.35. Two, not one, so a slow request (a
+# report, a 500-line delivery) never holds up the other screens of its process.
 THREADS = 2
 PR_SET_PDEATHSIG = 1
 
 
 def worker_count(settings: dict) -> int:
-    """The ``workers`` setting, or two per core (at most eight) when it is 0.
+    """The ``workers`` setting, or three per core (at most twelve) when it is 0.
 
-    Two per core because a worker no longer writes steps (the step writer does) and spends
-    part of each request waiting for it; see ``THREADS``.
+    A worker spends much of a scan waiting for the step writer, so one per core left cores
+    idle; and a scan that finds both of its process's threads busy waits a whole turn. With
+    ten screens flat out on two cores, p99 was 26.9–33.1 ms with 4 processes, 24.4–28.6 ms
+    with 5 or 6 (about 80 MB each).
     """
     wanted = int(settings.get("workers") or 0)
-    return wanted if wanted > 0 else max(1, min(8, 2 * (os.cpu_count() or 1)))
+    return wanted if wanted > 0 else max(1, min(12, 3 * (os.cpu_count() or 1)))
 
 
 def serve(settings: dict, host: str, port: int,
