@@ -19,6 +19,7 @@ words, so a request thread always gets an answer. This module knows nothing of s
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Callable
 from multiprocessing.connection import Connection, Pipe, wait
@@ -68,7 +69,13 @@ def send(request: object) -> object:
     channel = _pool.get()
     try:
         channel.send(request)
-        value, error = channel.recv()  # EOFError: the writer is gone, and this process too
+        value, error = channel.recv()
+    except (EOFError, OSError):
+        # The writer is gone, so the service is going down and this process with it. Leave
+        # now, without an answer: the screen keeps the scan and sends it again once the
+        # server is back, where it counts once. A "not saved" here could be untrue, since
+        # the writer may have committed the step before it went.
+        os._exit(1)
     finally:
         _pool.put(channel)
     if error is not None:

@@ -85,3 +85,17 @@ def test_every_process_gets_its_own_answers_and_steps_that_wait_share_a_batch():
     # Behind the slow first batch, the steps of both processes waited and went together.
     assert any(len({pid for pid, _, _ in batch}) == PROCESSES for batch in batches)
     assert max(len(batch) for batch in batches) >= PROCESSES * THREADS - 1
+
+
+def test_a_process_whose_writer_is_gone_leaves_without_answering():
+    """A screen whose scan got no answer sends it again; a made-up answer could be wrong."""
+    channels = step_writer.Channels(1, 1)
+    pid = os.fork()
+    if pid == 0:
+        channels.use_in_process(0)
+        step_writer.send(("run", 1))
+        os._exit(0)  # only reached if send came back with something
+    for end in channels.writer_ends():
+        end.close()  # the writer goes
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 1
