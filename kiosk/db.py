@@ -150,23 +150,10 @@ def _checkpoints(path: str) -> None:
         connection.close()
 
 
-_checkpoints_elsewhere = False  # set in a server worker: the step writer's process does it
-
-
-def checkpoints_elsewhere() -> None:
-    """Leave checkpoints to another process that writes far more (the server's step writer).
-
-    Every process that wrote ran its own checkpoint thread; with six server processes that
-    was six threads copying and syncing the same log, where one does the work."""
-    global _checkpoints_elsewhere
-    _checkpoints_elsewhere = True
-
-
-def start_checkpoints() -> None:
-    """Start this process's checkpoint thread for the bound database (once; SQLite files)."""
+def _start_checkpoints() -> None:
     global _checkpointer
     path = _sqlite_file()
-    if _checkpoints_elsewhere or path is None or _checkpointer == (os.getpid(), path):
+    if path is None or _checkpointer == (os.getpid(), path):
         return
     _checkpointer = (os.getpid(), path)
     threading.Thread(target=_checkpoints, args=(path,), daemon=True,
@@ -195,7 +182,7 @@ def _writers_locked():
 
 @contextmanager
 def _sqlite_write():
-    start_checkpoints()
+    _start_checkpoints()
     with _writers_locked(), database.atomic("IMMEDIATE") as transaction:
         yield transaction
 

@@ -86,7 +86,6 @@ def serve(settings: dict, host: str, port: int,
             _die_with(parent)
             if channels is not None:
                 channels.use_in_process(number)
-                db.checkpoints_elsewhere()
             app = create_app(settings, start_workers=(number == 0))
             try:
                 server = waitress.create_server(app, sockets=[listener], threads=THREADS,
@@ -126,9 +125,7 @@ def _least_connections(server, counts, number: int) -> None:
 
 def _start_step_writer(settings: dict, ends: list) -> None:
     """Write every step of every worker, in a thread of this process (``step_writer``)."""
-    from kiosk import db, engine, step_writer, workflows
-
-    db.start_checkpoints()  # for every process: the workers leave it to this one
+    from kiosk import engine, step_writer, workflows
 
     def write_steps() -> None:
         # It returns once every worker has closed its pipes, which the supervisor sees too.
