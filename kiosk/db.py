@@ -232,7 +232,7 @@ def grouped(work):
             _queued.clear()
     if not job.done:
         try:
-            for each, (value, error) in zip(batch, together([j.work for j in batch])):
+            for each, (value, error) in zip(batch, together([j.work for j in batch]), strict=True):
                 each.value, each.error = value, error
         finally:
             with _group:

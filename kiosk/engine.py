@@ -5,7 +5,9 @@ confirm, sign_off, print, text). ``submit`` takes one screen's answer for one st
 write transaction, checks that the screen is current (``rev``), parses the answer, runs the
 step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements, outbox
 messages, print jobs: plain records) and moves the run on. Everything commits together or
-not at all, so a crash leaves either the whole step or none of it.
+not at all, so a crash leaves either the whole step or none of it. In a server of several
+processes on SQLite that transaction runs in the step writer (``step_writer``), shared with
+the steps other screens sent at the same moment, each in a savepoint of its own.
 """
 
 from __future__ import annotations

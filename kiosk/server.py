@@ -11,8 +11,8 @@ can answer any screen. On SQLite the parent also writes every step, for all of t
 Otherwise the parent only supervises. If a worker dies, or the step writer fails, the parent
 stops the workers and exits non-zero, so systemd restarts the whole service cleanly; if the
 parent is killed, the kernel kills the workers with it (``PR_SET_PDEATHSIG``), so no orphan
-keeps the port. The print workers run in
-the first process only, so each printer still has exactly one worker.
+keeps the port. The print workers run in the first process only, so each printer still has
+exactly one worker.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from flask import (
     request,
     url_for,
 )
-
 from flask.sessions import SessionInterface
 
 from kiosk import auth, clock, db, scans, workflows
