@@ -4,9 +4,10 @@ SQLite (the default) runs in WAL mode with ``synchronous=FULL`` so a signed step
 power cut, a busy timeout so threads queue instead of failing, and write transactions opened
 ``BEGIN IMMEDIATE`` so a reader that later writes cannot fail with SQLITE_BUSY mid-step.
 Writers of every thread and process queue on one lock (``write``), steps that arrive
-together share one commit (``grouped``), and the write-ahead log is copied back beside the
-writers rather than inside a step's commit (``_checkpoints``). PostgreSQL is accepted by URL;
-nothing here or in the models uses SQLite-only SQL.
+together share one commit (``together``: from the threads of one process through
+``grouped``, from a whole server through its step writer), and the write-ahead log is copied
+back beside the writers rather than inside a step's commit (``_checkpoints``). PostgreSQL is
+accepted by URL; nothing here or in the models uses SQLite-only SQL.
 """
 
 from __future__ import annotations
