@@ -6,21 +6,37 @@ import importlib
 import secrets
 
 
+def _store_time(at, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A record's time (naive UTC, or its ISO text) as the store's clock shows it: records
+    keep UTC, people read the store's time."""
+    import datetime as dt
+
+    from kiosk import clock
+
+    if not at:
+        return ""
+    if isinstance(at, str):
+        at = dt.datetime.fromisoformat(at)
+    return clock.local(at).strftime(fmt)
+
+
 def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     """Build the app from settings (see ``kiosk.config``); ``overrides`` win over everything."""
     # Imported here so that `import kiosk.engine` (or the syncer) never loads Flask.
     from flask import Flask
     from htmx_flask import Htmx
 
+    from kiosk import clock, db
     from kiosk import config as config_module
-    from kiosk import db
 
     settings = config_module.load(overrides)
+    clock.use_zone(settings["timezone"])
     app = Flask(__name__)
     app.config["KIOSK"] = settings
     app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
     app.config["TEMPLATES_AUTO_RELOAD"] = False
     Htmx(app)
+    app.jinja_env.filters["store_time"] = _store_time
     db.init(settings["database"])
 
     @app.before_request

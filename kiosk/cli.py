@@ -9,14 +9,16 @@ import sys
 import threading
 import time
 
-from kiosk import config, db
+from kiosk import clock, config, db
 
 
 def _settings(args) -> dict:
     overrides = {}
     if getattr(args, "database", None):
         overrides["database"] = args.database
-    return config.load(overrides)
+    settings = config.load(overrides)
+    clock.use_zone(settings["timezone"])
+    return settings
 
 
 def _bind(settings: dict) -> None:

@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
 
+from kiosk import clock
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it and says how to fix it."""
@@ -35,6 +37,9 @@ DEFAULTS: dict[str, object] = {
     "label_stock": "2x1",
     "label_dpi": 203,
     "station": "receiving-1",
+    # The store's clock: the dates Metrc gets and the times people read. The demo store is in
+    # California (licence C10-…, Metrc CA); every other store must set its own.
+    "timezone": clock.DEFAULT_ZONE,
     "secret_key": "",
     "training": True,
     "idle_seconds": 90,
@@ -131,6 +136,12 @@ def _validate(settings: dict) -> dict:
     if settings["pos"] != "none" and not str(settings["pos"]).startswith("webhook+http"):
         raise ConfigError(
             f"KIOSK_POS must be 'none' or 'webhook+https://…', not {settings['pos']!r}.")
+    try:
+        clock.zone_named(settings["timezone"])
+    except ValueError:
+        raise ConfigError(f"KIOSK_TIMEZONE: {settings['timezone']!r} is not a time zone; use "
+                          "the store's zone name, for example America/Denver.") from None
+    settings["timezone"] = str(settings["timezone"]).strip()
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings

@@ -3,6 +3,7 @@ with a logged-in test client, employee factories, and a real PostgreSQL server."
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -23,10 +24,19 @@ from kiosk.models import Employee  # noqa: E402
 auth.SCRYPT_N = 2**10
 
 
+@pytest.fixture(autouse=True)
+def _store_zone_restored():
+    """An app built with another ``timezone`` sets the store's clock for the process; the
+    next test starts from the default again."""
+    yield
+    clock.use_zone(clock.DEFAULT_ZONE)
+
+
 @pytest.fixture
 def fixed_clock():
-    """A clock the test moves by hand."""
-    fake = clock.FixedClock()
+    """A clock the test moves by hand: 9 am on the demo store's clock (Los Angeles), which
+    is 17:00 in the records' UTC."""
+    fake = clock.FixedClock(dt.datetime(2026, 11, 23, 17, 0))
     previous = clock.install(fake)
     yield fake
     clock.install(previous)

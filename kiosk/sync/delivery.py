@@ -47,7 +47,7 @@ def _signature(obj: dict) -> tuple:
 
 def _day(message) -> str:
     value = message.payload.get("date")
-    return str(value)[:10] if value else message.created_at.date().isoformat()
+    return str(value)[:10] if value else clock.store_date(message.created_at).isoformat()
 
 
 def _location(m):

@@ -136,11 +136,15 @@ def _decimal(value, what: str) -> Decimal:
 
 
 def _when(value) -> dt.datetime:
+    """A POS time as naive UTC. A time without an offset is on the store's clock, as a
+    sales report prints it."""
     try:
         parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"sale time {value!r} is not a date and time") from None
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    if parsed.tzinfo:
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return clock.from_local(parsed)
 
 
 def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",

@@ -26,10 +26,20 @@ STATE_KEY = "pull:transfers"
 
 
 def _time(value) -> dt.datetime | None:
+    """One of our own times kept in ``SyncState`` (naive UTC)."""
+    return dt.datetime.fromisoformat(str(value)) if value else None
+
+
+def _facility_time(value) -> dt.datetime | None:
+    """A time from Metrc, as naive UTC. Metrc writes a transfer's and a lab test's times on
+    the facility's clock without an offset (``2026-11-23T13:00:00.000``); one that carries
+    an offset or ``Z`` says so itself."""
     if not value:
         return None
     parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    if parsed.tzinfo:
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return clock.from_local(parsed)
 
 
 def _windows(start: dt.datetime, end: dt.datetime):
@@ -93,10 +103,10 @@ def _store(entry: dict, now: dt.datetime) -> bool:
         receiver_license=row.get("RecipientFacilityLicenseNumber") or "",
         driver_name=row.get("DriverName") or "",
         driver_license=row.get("DriverOccupationalLicenseNumber") or "", vehicle=vehicle,
-        est_departure=_time(row.get("EstimatedDepartureDateTime")),
-        est_arrival=_time(row.get("EstimatedArrivalDateTime")),
-        actual_departure=_time(row.get("ActualDepartureDateTime")),
-        actual_arrival=_time(row.get("ActualArrivalDateTime")), raw=entry)
+        est_departure=_facility_time(row.get("EstimatedDepartureDateTime")),
+        est_arrival=_facility_time(row.get("EstimatedArrivalDateTime")),
+        actual_departure=_facility_time(row.get("ActualDepartureDateTime")),
+        actual_arrival=_facility_time(row.get("ActualArrivalDateTime")), raw=entry)
     transfer = Transfer.get_or_none(Transfer.manifest_number == row["ManifestNumber"])
     new = transfer is None
     if new:
@@ -131,7 +141,7 @@ def _store_lab(pkg: dict, lab: dict) -> None:
                   thc_pct=_pct(level) if name.upper().startswith("THC") else None,
                   cbd_pct=_pct(level) if name.upper().startswith("CBD") else None,
                   coa_ref=str(lab.get("LabTestResultDocumentFileId") or ""),
-                  tested_at=_time(lab.get("TestPerformedDate")), source="state")
+                  tested_at=_facility_time(lab.get("TestPerformedDate")), source="state")
     updated = (LabResult.update(**values)
                .where(LabResult.tag == pkg["PackageLabel"], LabResult.test_type == name).execute())
     if not updated:
@@ -164,7 +174,7 @@ def pull_now(settings: dict) -> str:
             new = pull_transfers(MetrcClient.from_settings(settings))
         except MetrcError:
             at = _time(last_pull().get("at"))
-            when = at.strftime("%H:%M") if at else "no earlier pull"
+            when = f"{clock.local(at):%H:%M}" if at else "no earlier pull"
             return f"Metrc did not answer; showing what we had at {when}."
     if new == 0:
         return "No new deliveries from Metrc."

@@ -6,9 +6,9 @@ inactive, i.e. open, finalised or voided). Every tag whose totals differ becomes
 ``Discrepancy`` on the manager screen, never an automatic adjustment: a person decides
 whether the POS or Metrc is wrong.
 
-Times: ``PosSale.sold_at`` is stored as UTC; Metrc's ``SalesDateTime`` is the facility's
-local time without an offset. The window is applied to each side in its own terms, so
-callers should pass the window in UTC and ``utc_offset`` for the facility.
+Times: ``PosSale.sold_at`` is stored as UTC; Metrc's ``SalesDateTime`` is on the facility's
+clock without an offset, so it is turned into UTC with the store's time zone (``clock``)
+before the window, given in UTC, is applied to it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from kiosk import clock
 from kiosk.models.sync import PosSale
 from kiosk.sync import readback
 from kiosk.sync.metrc import MetrcClient
@@ -28,8 +29,8 @@ def _local(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value).replace("Z", "")[:19])
 
 
-def metrc_sold(client: MetrcClient, start: dt.datetime, end: dt.datetime,
-               utc_offset: dt.timedelta = dt.timedelta(0)) -> dict[str, Decimal]:
+def metrc_sold(client: MetrcClient, start: dt.datetime, end: dt.datetime
+               ) -> dict[str, Decimal]:
     """Quantity per tag on Metrc receipts sold in [start, end) (UTC), voided ones excluded."""
     sold: dict[str, Decimal] = defaultdict(Decimal)
     seen = set()
@@ -42,7 +43,7 @@ def metrc_sold(client: MetrcClient, start: dt.datetime, end: dt.datetime,
                 if receipt.get("Id") in seen or receipt.get("ArchivedDate"):
                     continue
                 seen.add(receipt.get("Id"))
-                at = _local(receipt["SalesDateTime"]) - utc_offset
+                at = clock.from_local(_local(receipt["SalesDateTime"]))
                 if not start <= at < end:
                     continue
                 for line in receipt.get("Transactions") or []:
@@ -59,10 +60,9 @@ def pos_sold(start: dt.datetime, end: dt.datetime) -> dict[str, Decimal]:
     return dict(sold)
 
 
-def sales(client: MetrcClient, start: dt.datetime, end: dt.datetime,
-          utc_offset: dt.timedelta = dt.timedelta(0)) -> list[tuple]:
+def sales(client: MetrcClient, start: dt.datetime, end: dt.datetime) -> list[tuple]:
     """Flag every tag whose sold quantity differs; returns the differences found."""
-    theirs = metrc_sold(client, start, end, utc_offset)
+    theirs = metrc_sold(client, start, end)
     ours = pos_sold(start, end)
     differences = []
     for tag in sorted(set(theirs) | set(ours)):

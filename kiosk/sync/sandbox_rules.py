@@ -14,8 +14,16 @@ from kiosk import clock
 
 
 def stamp(value: dt.datetime | None) -> str | None:
-    """A naive-UTC time as Metrc writes it."""
+    """A naive-UTC time as Metrc writes a record's ``LastModified``: in UTC, saying so."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "+00:00"
+
+
+def facility_stamp(value: dt.datetime | None) -> str | None:
+    """A naive-UTC time as Metrc writes a transfer's or a lab test's times: on the
+    facility's clock, with no offset (``2026-11-23T13:00:00.000``)."""
+    if value is None:
+        return None
+    return clock.local(value.replace(microsecond=0)).isoformat(timespec="milliseconds")
 
 
 def day(text) -> dt.date:

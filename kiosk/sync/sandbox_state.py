@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from kiosk import clock
 from kiosk.sync.sandbox_data import demo_data
-from kiosk.sync.sandbox_rules import WRITES, stamp
+from kiosk.sync.sandbox_rules import WRITES, facility_stamp, stamp
 
 LIST_WINDOW_MAX = dt.timedelta(hours=24)
 
@@ -164,8 +164,8 @@ class MetrcWorld:
                 "RecipientFacilityName": self.data["facility"]["name"],
                 "ShipmentTypeName": "Transfer", "ShipmentTransactionType": "Standard",
                 "PackageCount": len(delivery["packages"]), "ReceivedPackageCount": received,
-                "EstimatedDepartureDateTime": stamp(t["est_departure"]),
-                "EstimatedArrivalDateTime": stamp(t["est_arrival"]),
+                "EstimatedDepartureDateTime": facility_stamp(t["est_departure"]),
+                "EstimatedArrivalDateTime": facility_stamp(t["est_arrival"]),
                 "IsVoided": False, "LastModified": stamp(delivery.get("modified")
                                                          or t["last_modified"])})
         return self.page(query, self._window(query, rows))
@@ -206,7 +206,8 @@ class MetrcWorld:
         wanted = query.get("packageId", "")
         rows = [{"PackageId": r["package_id"], "LabTestResultId": r["result_id"],
                  "LabFacilityLicenseNumber": r["lab_license"], "LabFacilityName": r["lab_name"],
-                 "SourcePackageLabel": r["tag"], "TestPerformedDate": stamp(r["tested_at"]),
+                 "SourcePackageLabel": r["tag"],
+                 "TestPerformedDate": facility_stamp(r["tested_at"]),
                  "OverallPassed": r["overall_passed"], "TestTypeName": r["test_type"],
                  "TestPassed": r["passed"], "TestResultLevel": r["level"],
                  "LabTestResultDocumentFileId": r["document_id"], "ResultReleased": True}

@@ -32,19 +32,18 @@ def _day(text: str | None, default: dt.date) -> dt.date:
 @login_required(roles=("manager",))
 def vault_log():
     """Who went into the vault, with whom, when, why, and for how long; by date."""
-    today = clock.now().date()
+    today = clock.store_date()  # the manager asks by the store's days, not UTC's
     start = _day(request.args.get("from"), today)
     end = _day(request.args.get("to"), start)
     if end < start:
         start, end = end, start
+    since, until = clock.store_day_bounds(start, end)
     First, Second = Employee.alias(), Employee.alias()
     visits = (VaultVisit.select(VaultVisit, First, Second)
               .join(First, on=(VaultVisit.first_person == First.id))
               .switch(VaultVisit)
               .join(Second, JOIN.INNER, on=(VaultVisit.second_person == Second.id))
-              .where(VaultVisit.entered_at >= dt.datetime.combine(start, dt.time.min),
-                     VaultVisit.entered_at < dt.datetime.combine(end + dt.timedelta(days=1),
-                                                                 dt.time.min))
+              .where(VaultVisit.entered_at >= since, VaultVisit.entered_at < until)
               .order_by(VaultVisit.entered_at.desc()))
     now = clock.now()
     rows = []

@@ -37,14 +37,14 @@ def _settings() -> dict:
 def state_words(job: PrintJob) -> str:
     """A job's state as a person would say it."""
     if job.status == "printed":
-        return f"Printed {job.printed_at:%H:%M:%S}" if job.printed_at else "Printed"
+        return f"Printed {clock.local(job.printed_at):%H:%M:%S}" if job.printed_at else "Printed"
     if job.status == "sending":
         return "Printing now"
     if job.status == "cancelled":
         return "Cancelled"
     if job.status == "failed":
         if job.next_attempt_at:
-            return f"Not printed yet; trying again at {job.next_attempt_at:%H:%M:%S}"
+            return f"Not printed yet; trying again at {clock.local(job.next_attempt_at):%H:%M:%S}"
         return "Not printed; waiting for you to press Retry"
     return "Waiting to print"
 

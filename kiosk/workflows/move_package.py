@@ -7,6 +7,7 @@ movement and is reported to the state system (package location) and the POS.
 
 from __future__ import annotations
 
+from kiosk import clock
 from kiosk.engine import Refuse, Workflow, scan
 from kiosk.models import Location, Package
 
@@ -55,7 +56,7 @@ def move_package(run, scanned, ctx):
     location = Location.one(code=scanned.value)
     ctx.movement(package, 0, "move", to_location=location, reason="restock")
     ctx.outbox("metrc", "package.location", {"tag": package.tag, "location_name": location.name,
-                                             "date": ctx.event.at.date().isoformat()},
+                                             "date": clock.store_date(ctx.event.at).isoformat()},
                ordering_key=package.tag)
     ctx.outbox("pos", "stock.moved", {"tag": package.tag, "location": location.name},
                ordering_key=package.tag)

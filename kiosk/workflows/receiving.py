@@ -101,7 +101,8 @@ def expected_deliveries(run):
     rows = []
     for transfer in manifests.open_deliveries():
         counts = manifests.package_counts(transfer.id)
-        due = transfer.est_arrival.strftime("%H:%M") if transfer.est_arrival else "no time given"
+        due = (f"{clock.local(transfer.est_arrival):%H:%M}" if transfer.est_arrival
+               else "no time given")
         state = "being received" if transfer.status == "receiving" else f"due {due}"
         rows.append({"value": _manifest_code(transfer.manifest_number),
                      "label": f"{transfer.manifest_number} · {transfer.shipper_name}",
@@ -120,7 +121,8 @@ def delivery_is_expected(run, scanned):
         return (f"Manifest {scanned.value} is not an expected delivery. Check the number on the "
                 "driver's paper; if the state system is down, record it with Paper manifest.")
     if transfer.status == "received":
-        when = f" on {transfer.received_at:%Y-%m-%d at %H:%M}" if transfer.received_at else ""
+        when = (f" on {clock.local(transfer.received_at):%Y-%m-%d at %H:%M}"
+                if transfer.received_at else "")
         return f"Manifest {scanned.value} was already received{when}. Do not receive it twice."
     if transfer.status == "cancelled":
         return (f"Manifest {scanned.value} was voided by the shipper. Do not receive it; "
@@ -128,8 +130,8 @@ def delivery_is_expected(run, scanned):
     other = Run.get_or_none(Run.id == transfer.run_id) if transfer.run_id else None
     if other is not None and other.id != run.id and other.status == "active":
         return (f"Manifest {scanned.value} is already being received (started by "
-                f"{other.operator.name} at {other.started_at:%H:%M}). Resume that delivery "
-                "from the home screen.")
+                f"{other.operator.name} at {clock.local(other.started_at):%H:%M}). Resume that "
+                "delivery from the home screen.")
     return None
 
 
@@ -151,7 +153,7 @@ def transport_facts(run):
     t = _transfer(run)
 
     def when(value):
-        return value.strftime("%Y-%m-%d %H:%M") if value else "not given"
+        return f"{clock.local(value):%Y-%m-%d %H:%M}" if value else "not given"
 
     warnings = []
     if t.receiver_license != run.data["our_license"]:
@@ -589,7 +591,7 @@ def quarantine_packages(run, scanned, ctx):
                      reason=line.reason[:250])
         ctx.print_job("label", "quarantine_label",
                       {"tag": line.tag, "item": line.item_name, "reason": line.reason,
-                       "date": ctx.event.at.date().isoformat(), "who": ctx.actor.name})
+                       "date": clock.store_date(ctx.event.at).isoformat(), "who": ctx.actor.name})
     ctx.message = f"{len(lines)} package{'s' if len(lines) != 1 else ''} moved to {cage.name}; " \
                   "their labels are printing."
 
@@ -753,7 +755,7 @@ def receiving_slip(run):
     return [{"device": "receipt", "layout": "receiving_slip", "data": {
         "manifest": transfer.manifest_number, "shipper": transfer.shipper_name,
         "shipper_license": transfer.shipper_license,
-        "received_at": transfer.received_at.isoformat(timespec="seconds")
+        "received_at": clock.local(transfer.received_at).isoformat(timespec="seconds")
         if transfer.received_at else "",
         "receiver": run.data.get("receiver", ""), "witness": run.data.get("witness", ""),
         "packages": rows,
@@ -773,7 +775,7 @@ def package_labels(run):
         p = line.package
         jobs.append({"device": "label", "layout": "package_label", "data": {
             "tag": p.tag, "item": p.item.name, "brand": p.item.brand, "batch": p.batch,
-            "received": p.received_at.date().isoformat() if p.received_at else "",
+            "received": clock.store_date(p.received_at).isoformat() if p.received_at else "",
             "expires": p.expires_on.isoformat() if p.expires_on else "",
             "thc": str(p.thc_pct) if p.thc_pct is not None else "",
             "cbd": str(p.cbd_pct) if p.cbd_pct is not None else "",
@@ -795,7 +797,7 @@ def record_metrc_entry(run, answer, ctx):
                       "received_quantity": r["received"] or None, "unit": r["unit"],
                       "reason": r["reason"]} for r in rows]},
         ordering_key=transfer.manifest_number)
-    today = ctx.event.at.date().isoformat()
+    today = clock.store_date(ctx.event.at).isoformat()
     for r in rows:
         if r["state"] != "accepted":
             continue  # a rejected package goes back to the shipper; it is not ours in Metrc

@@ -7,6 +7,9 @@ slip, and records the exit the same way when both come out.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from kiosk import clock
 from kiosk.engine import Option, Signer, Workflow, choose, print_step, sign_off
 from kiosk.models import Employee, VaultVisit
 
@@ -45,8 +48,13 @@ def access_slip(run):
     people = [Employee.get_by_id(i).name for i in run.data["entrants"]]
     return [{"device": "receipt", "layout": "vault_access_slip",
              "data": {"people": people, "purpose": run.data["purpose_label"],
-                      "entered_at": run.data["entered_at"], "station": run.station,
+                      "entered_at": _on_store_clock(run.data["entered_at"]), "station": run.station,
                       "run": run.id}}]
+
+
+def _on_store_clock(utc_text: str) -> str:
+    """The slip is read by people: the entry time on the store's clock."""
+    return clock.local(dt.datetime.fromisoformat(utc_text)).isoformat(timespec="seconds")
 
 
 def one_of_the_entrants(run, value):

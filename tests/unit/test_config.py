@@ -12,6 +12,12 @@ def test_defaults_are_the_embedded_demo():
     assert s["state_system"] == "metrc"
 
 
+def test_the_store_time_zone_is_a_setting():
+    assert config.load(environ={})["timezone"] == "America/Los_Angeles"  # the demo store's
+    assert config.load(environ={"KIOSK_TIMEZONE": " America/Denver"})["timezone"] == \
+        "America/Denver"
+
+
 def test_environment_overrides_toml(tmp_path):
     toml = tmp_path / "kiosk.toml"
     toml.write_text('station = "vault-1"\nlabel_dpi = 300\n')
@@ -26,6 +32,7 @@ def test_environment_overrides_toml(tmp_path):
     ({"KIOSK_STATE_SYSTEM": "leaf"}, "KIOSK_STATE_SYSTEM must be one of"),
     ({"KIOSK_TRAINING": "maybe"}, "KIOSK_TRAINING must be true or false"),
     ({"KIOSK_POS": "ftp://pos"}, "KIOSK_POS"),
+    ({"KIOSK_TIMEZONE": "Pacific Time"}, "KIOSK_TIMEZONE: 'Pacific Time' is not a time zone"),
 ])
 def test_bad_settings_name_the_setting(env, needle):
     with pytest.raises(config.ConfigError) as err:
