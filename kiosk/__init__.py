@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import secrets
 
@@ -9,8 +10,6 @@ import secrets
 def _store_time(at, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A record's time (naive UTC, or its ISO text) as the store's clock shows it: records
     keep UTC, people read the store's time."""
-    import datetime as dt
-
     from kiosk import clock
 
     if not at:

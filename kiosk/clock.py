@@ -67,10 +67,6 @@ def use_zone(name: str) -> None:
     _zone = zone_named(name)
 
 
-def zone() -> ZoneInfo:
-    return _zone
-
-
 def local(at: dt.datetime | None) -> dt.datetime | None:
     """A naive-UTC record time as the store's wall clock shows it (naive)."""
     if at is None:
@@ -89,6 +85,14 @@ def from_local(wall: dt.datetime) -> dt.datetime:
     Where the clocks go back, an hour happens twice; the first is taken, as most systems do.
     """
     return wall.replace(tzinfo=_zone).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    """A time read from outside (Metrc, a POS) as naive UTC: one with an offset says what it
+    is; one without is on the store's clock, as Metrc and sales reports write them."""
+    if moment.tzinfo:
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return from_local(moment)
 
 
 def store_day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:

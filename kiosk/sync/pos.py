@@ -142,9 +142,7 @@ def _when(value) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"sale time {value!r} is not a date and time") from None
-    if parsed.tzinfo:
-        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return clock.from_local(parsed)
+    return clock.to_utc(parsed)
 
 
 def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",

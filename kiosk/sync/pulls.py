@@ -36,10 +36,7 @@ def _facility_time(value) -> dt.datetime | None:
     an offset or ``Z`` says so itself."""
     if not value:
         return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo:
-        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return clock.from_local(parsed)
+    return clock.to_utc(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
 
 
 def _windows(start: dt.datetime, end: dt.datetime):
