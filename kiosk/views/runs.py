@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
@@ -25,17 +26,52 @@ def _load(run_id: int):
     return run, workflow
 
 
+class Cue(NamedTuple):
+    """How the screen answers an outcome: the colour (and kiosk.js's tone), icon and words."""
+
+    colour: str
+    icon: str
+    lead: str
+    role: str  # for screen readers: an error interrupts, the rest is polite
+
+
+CUES = {"ok": Cue("ok", "✔", "Accepted.", "status"), "done": Cue("ok", "✔", "Done.", "status"),
+        "error": Cue("error", "✖", "Not accepted.", "alert"),
+        "stale": Cue("warn", "!", "Nothing saved.", "status")}
+
+
+class Show(NamedTuple):
+    """What a step shows besides its prompt (``step.show`` returns some of these as a dict).
+
+    Every key is always there, so the template reads plain attributes; on a dict, Jinja would
+    find a missing "items" as the dict's own ``items`` method and draw an empty list.
+    """
+
+    progress: str | None = None
+    big: str | None = None
+    warnings: tuple | list = ()
+    facts: tuple | list = ()
+    table: dict | None = None
+    items: dict | None = None
+    choices: dict | None = None
+
+
 def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> dict:
     """Everything the step templates need, computed once here."""
     step = workflow.step(run.current_step) if run.status == "active" else None
+    quiet = outcome is None or not outcome.message or (outcome.tone == "ok"
+                                                         and outcome.message == "Done.")
     ctx = {"run": run, "workflow": workflow, "step": step, "outcome": outcome,
-           "show": {}, "signed": [], "pending": [], "previews": []}
+           "cue": None if quiet else CUES[outcome.tone], "show": Show(), "signed": [],
+           "pending": [], "previews": [], "url": ""}
     if step is None:
         ctx["signatures"] = list(Signature.select().where(Signature.run == run.id)
                                  .order_by(Signature.id))
         return ctx
+    ctx["url"] = url_for("runs.submit_step", run_id=run.id, step_id=step.id)
+    ctx["cancel_url"] = url_for("runs.cancel", run_id=run.id)
     if step.show is not None:
-        ctx["show"] = step.show(run)
+        ctx["show"] = Show(**step.show(run))
     if step.kind == "sign_off":
         ids = run.data.get("_sign", {}).get(step.id, [])
         ctx["signed"] = list(Signature.select().where(Signature.run == run.id,
@@ -118,8 +154,7 @@ def submit_step(run_id: int, step_id: str):
     # outcome.run is the run as the step's transaction left it; no need to read it again.
     response = make_response(render_template("_step.html",
                                              **step_context(outcome.run, workflow, outcome)))
-    tone = {"ok": "ok", "done": "ok", "error": "error", "stale": "warn"}[outcome.tone]
-    return feedback(response, tone, outcome.message)
+    return feedback(response, CUES[outcome.tone].colour, outcome.message)
 
 
 @bp.post("/<int:run_id>/cancel")
