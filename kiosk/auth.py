@@ -170,7 +170,7 @@ def current_session(token: str | None, policy: Policy = Policy()) -> LoginSessio
     """The live session for ``token``; None if unknown, ended, or idle past the lock time."""
     if not token:
         return None
-    session = LoginSession.one(token=token, ended_at=None)
+    session = LoginSession.one_with("employee", token=token, ended_at=None)
     if session is None:
         return None
     idle = (clock.now() - session.last_seen).total_seconds()

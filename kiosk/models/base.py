@@ -57,17 +57,33 @@ def _columns(model) -> str:
     return ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
 
 
+def _where(model, shape: tuple, table: str = "") -> str:
+    p, fields = database.param, model._meta.fields
+    return " AND ".join(f'{table}"{fields[name].column_name}" '
+                        + ("IS NULL" if is_null else f"= {p}") for name, is_null in shape)
+
+
 def _select_sql(model, shape: tuple) -> str:
-    p = database.param
-    key = (model, "one", shape, p)
+    key = (model, "one", shape, database.param)
     sql = _compiled.get(key)
     if sql is None:
-        fields = model._meta.fields
-        where = " AND ".join(
-            f'"{fields[name].column_name}" ' + ("IS NULL" if is_null else f"= {p}")
-            for name, is_null in shape)
         sql = _compiled[key] = (f'SELECT {_columns(model)} FROM "{model._meta.table_name}" '
-                                f"WHERE {where} LIMIT 1")
+                                f"WHERE {_where(model, shape)} LIMIT 1")
+    return sql
+
+
+def _joined_sql(model, relation: str, shape: tuple) -> str:
+    key = (model, "with", relation, shape, database.param)
+    sql = _compiled.get(key)
+    if sql is None:
+        fk = model._meta.fields[relation]
+        other = fk.rel_model
+        columns = ", ".join([f'a."{f.column_name}"' for f in model._meta.sorted_fields]
+                            + [f'b."{f.column_name}"' for f in other._meta.sorted_fields])
+        sql = _compiled[key] = (
+            f'SELECT {columns} FROM "{model._meta.table_name}" AS a JOIN '
+            f'"{other._meta.table_name}" AS b ON b."{fk.rel_field.column_name}" = '
+            f'a."{fk.column_name}" WHERE {_where(model, shape, "a.")} LIMIT 1')
     return sql
 
 
@@ -84,6 +100,26 @@ def _insert_sql(model, names: tuple, returning: str | None) -> str:
             sql += f' RETURNING "{returning}"'
         _compiled[key] = sql
     return sql
+
+
+_readers: dict[type, tuple] = {}  # model -> ((field name, conversion or None), ...)
+
+
+def _as_stored(field) -> bool:
+    """True where the driver already gives the field's Python value (integers and text, on
+    SQLite and PostgreSQL alike), so reading a row need not call the field for it."""
+    if isinstance(field, peewee.ForeignKeyField):
+        field = field.rel_field
+    return (type(field).python_value is peewee.Field.python_value
+            and isinstance(field, peewee.IntegerField | peewee.CharField | peewee.TextField))
+
+
+def _reader(model) -> tuple:
+    readers = _readers.get(model)
+    if readers is None:
+        readers = _readers[model] = tuple(
+            (f.name, None if _as_stored(f) else f.python_value) for f in model._meta.sorted_fields)
+    return readers
 
 
 class Relation(peewee.ForeignKeyAccessor):
@@ -114,20 +150,39 @@ class BaseModel(peewee.Model):
     @classmethod
     def one(cls, **equals):
         """The first row whose fields equal ``equals`` (None means IS NULL), or None."""
-        shape = tuple((name, value is None) for name, value in equals.items())
-        fields = cls._meta.fields
-        params = [fields[name].db_value(value) for name, value in equals.items()
-                  if value is not None]
+        shape, params = cls._shape(equals)
         row = database.execute_sql(_select_sql(cls, shape), params).fetchone()
         return None if row is None else cls.from_row(row)
 
     @classmethod
+    def one_with(cls, relation: str, **equals):
+        """As ``one``, with the record its foreign key ``relation`` names read in the same
+        statement (a join), so following it costs no second query. A row whose key names
+        no record is not found, as with any inner join."""
+        shape, params = cls._shape(equals)
+        row = database.execute_sql(_joined_sql(cls, relation, shape), params).fetchone()
+        if row is None:
+            return None
+        split = len(cls._meta.sorted_fields)
+        found = cls.from_row(row[:split])
+        found.__rel__[relation] = cls._meta.fields[relation].rel_model.from_row(row[split:])
+        return found
+
+    @classmethod
+    def _shape(cls, equals: dict) -> tuple[tuple, list]:
+        fields = cls._meta.fields
+        shape = tuple((name, value is None) for name, value in equals.items())
+        return shape, [fields[name].db_value(value) for name, value in equals.items()
+                       if value is not None]
+
+    @classmethod
     def from_row(cls, row):
         """An instance from a row of all columns in field order, as peewee itself builds one
-        (filling ``__data__`` directly rather than through each field's setter)."""
+        (filling ``__data__`` directly rather than through each field's setter, and
+        converting only the values the driver does not already give as they are kept)."""
         found = cls.__new__(cls)
-        found.__data__ = {f.name: (None if value is None else f.python_value(value))
-                          for f, value in zip(cls._meta.sorted_fields, row, strict=True)}
+        found.__data__ = {name: value if read is None or value is None else read(value)
+                          for (name, read), value in zip(_reader(cls), row, strict=True)}
         found._dirty = set()
         found.__rel__ = {}
         return found
@@ -141,10 +196,24 @@ class BaseModel(peewee.Model):
 
     @classmethod
     def create(cls, **values):
-        """Insert one row (defaults filled as peewee fills them) and return it."""
-        made = cls(**values)
-        data = made.__data__
-        key = cls._meta.primary_key
+        """Insert one row (defaults filled as peewee fills them) and return it.
+
+        ``values`` name fields, or foreign keys by their column (``run_id``); a related
+        record given for a foreign key is kept on the new one, as peewee keeps it.
+        """
+        meta = cls._meta
+        data, related = meta.get_default_dict(), {}
+        for name, value in values.items():
+            field = meta.combined.get(name)
+            if field is None:
+                raise TypeError(f"{cls.__name__} has no field {name}")
+            if isinstance(field, peewee.ForeignKeyField) and isinstance(value, field.rel_model):
+                related[field.name] = value
+                value = getattr(value, field.rel_field.name)
+            data[field.name] = value
+        made = cls.__new__(cls)
+        made.__data__, made._dirty, made.__rel__ = data, set(), related
+        key = meta.primary_key
         auto = bool(cls._meta.auto_increment) and data.get(key.name) is None
         names = tuple(n for n in cls._meta.sorted_field_names
                       if n in data and not (auto and n == key.name))
@@ -154,6 +223,5 @@ class BaseModel(peewee.Model):
             _insert_sql(cls, names, key.column_name if auto and not sqlite else None),
             [fields[n].db_value(data[n]) for n in names])
         if auto:
-            made._pk = cursor.lastrowid if sqlite else cursor.fetchone()[0]
-        made._dirty.clear()
+            data[key.name] = cursor.lastrowid if sqlite else cursor.fetchone()[0]
         return made

@@ -38,6 +38,15 @@ RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+    ("Cache-Control", "no-store"),  # last: static files keep their own
+)
 
 
 def settings() -> dict:
@@ -148,15 +157,12 @@ def init_app(app: Flask) -> None:
         if g.get("new_station"):
             response.set_cookie(STATION_COOKIE, g.station, max_age=10 * 365 * 86400,
                                 httponly=True, samesite="Strict")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-        if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+        # A view's own header of the same name wins. One pass over what the response has:
+        # werkzeug's setdefault searches the list (and raises inside) once per header.
+        have = {name.lower() for name, _ in response.headers}
+        wanted = SECURITY_HEADERS if request.endpoint != "static" else SECURITY_HEADERS[:-1]
+        response.headers.extend([(name, value) for name, value in wanted
+                                 if name.lower() not in have])
         return response
 
     @app.errorhandler(500)

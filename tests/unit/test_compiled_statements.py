@@ -121,3 +121,34 @@ def test_a_session_is_found_by_token_only_while_it_is_open(backend):
                             ended_at=clock.now(), end_reason="logout")
     assert LoginSession.one(token="open-token", ended_at=None).employee.badge == "1001"
     assert LoginSession.one(token="ended-token", ended_at=None) is None
+
+
+def test_one_with_reads_the_related_row_in_the_same_statement(backend):
+    item, shelf, package = stock()
+    found = Package.one_with("location", tag=package.tag)
+    assert fields(found) == fields(Package.get(Package.tag == package.tag))
+    assert fields(found.__rel__["location"]) == fields(Location.get_by_id(shelf.id))
+    assert found.location is found.__rel__["location"]  # no second read
+    assert Package.one_with("location", tag="1A4060300000000000009999") is None
+    with db.write():
+        Package.create(tag="1A4060300000000000000043", item=item, location=None,
+                       created_at=clock.now())
+    # A package on no shelf has nothing to join: as with an inner join, it is not found.
+    assert Package.one_with("location", tag="1A4060300000000000000043") is None
+
+
+def test_create_keeps_a_related_record_and_takes_a_key_by_its_column(backend):
+    item, shelf, _ = stock()
+    now = clock.now()
+    with db.write():
+        by_record = Package.create(tag="1A4060300000000000000050", item=item, location=shelf,
+                                   created_at=now)
+        by_column = Package.create(tag="1A4060300000000000000051", item_id=item.id,
+                                   location_id=shelf.id, created_at=now)
+    assert by_record.location is shelf and by_record.location_id == shelf.id
+    assert fields(Package.get_by_id(by_column.id)) | {"id": None, "tag": None} == (
+        fields(Package.get_by_id(by_record.id)) | {"id": None, "tag": None})
+    assert by_column.item.name == item.name
+    with pytest.raises(TypeError, match="Package has no field colour"), db.write():
+        Package.create(tag="1A4060300000000000000052", item=item, colour="green",
+                       created_at=clock.now())
