@@ -28,9 +28,24 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     from kiosk import clock, db
     from kiosk import config as config_module
 
+    class KioskFlask(Flask):
+        """Flask, remembering which views and hooks need no async wrapper: it asks
+        ``inspect`` again at every call of every hook, eight times a scan."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.synced = {}
+
+        def ensure_sync(self, func):
+            try:
+                return self.synced[func]
+            except KeyError:
+                self.synced[func] = synced = super().ensure_sync(func)
+                return synced
+
     settings = config_module.load(overrides)
     clock.use_zone(settings["timezone"])
-    app = Flask(__name__)
+    app = KioskFlask(__name__)
     app.config["KIOSK"] = settings
     app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
     app.config["TEMPLATES_AUTO_RELOAD"] = False

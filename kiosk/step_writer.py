@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 import queue
+import selectors
 from collections.abc import Callable
-from multiprocessing.connection import Connection, Pipe, wait
+from multiprocessing.connection import Connection, Pipe
 
 Result = tuple[object, BaseException | None]  # (value, error): one per request
 
@@ -90,14 +91,19 @@ def serve(channels: list[Connection], handle: Callable[[list], list[Result]]) ->
     Requests that arrive while a batch is being written wait for the next one, which is
     what lets a burst of steps share one commit. A pipe whose process ended is dropped.
     """
-    open_channels = list(channels)
-    while open_channels:
+    # One selector for good: ``multiprocessing.connection.wait`` builds a new one and
+    # registers every pipe again at each call, once a batch.
+    selector = selectors.DefaultSelector()
+    for channel in channels:
+        selector.register(channel, selectors.EVENT_READ)
+    while selector.get_map():
         batch = []
-        for channel in wait(open_channels):
+        for key, _ in selector.select():
+            channel = key.fileobj
             try:
                 batch.append((channel, channel.recv()))
             except (EOFError, OSError):
-                open_channels.remove(channel)
+                selector.unregister(channel)
         if not batch:
             continue
         results = handle([request for _, request in batch])

@@ -103,14 +103,16 @@ def _insert_sql(model, names: tuple, returning: str | None) -> str:
 
 
 _readers: dict[type, tuple] = {}  # model -> ((field name, conversion or None), ...)
+_kept_as_is: dict[type, frozenset] = {}  # model -> names of fields the driver takes as they are
 
 
 def _as_stored(field) -> bool:
-    """True where the driver already gives the field's Python value (integers and text, on
-    SQLite and PostgreSQL alike), so reading a row need not call the field for it."""
+    """True where the driver gives and takes the field's Python value as it is (integers and
+    text, on SQLite and PostgreSQL alike), so a row need not go through the field for it."""
     if isinstance(field, peewee.ForeignKeyField):
         field = field.rel_field
     return (type(field).python_value is peewee.Field.python_value
+            and type(field).db_value is peewee.Field.db_value
             and isinstance(field, peewee.IntegerField | peewee.CharField | peewee.TextField))
 
 
@@ -120,6 +122,18 @@ def _reader(model) -> tuple:
         readers = _readers[model] = tuple(
             (f.name, None if _as_stored(f) else f.python_value) for f in model._meta.sorted_fields)
     return readers
+
+
+def _params(model, data: dict, names: tuple) -> list:
+    """The values of ``names`` as the driver takes them (an int or a str of a plain integer or
+    text field as it is; everything else through its field)."""
+    plain = _kept_as_is.get(model)
+    if plain is None:
+        plain = _kept_as_is[model] = frozenset(
+            f.name for f in model._meta.sorted_fields if _as_stored(f))
+    fields = model._meta.fields
+    return [value if value is None or (name in plain and type(value) in (int, str))
+            else fields[name].db_value(value) for name, value in ((n, data[n]) for n in names)]
 
 
 class Relation(peewee.ForeignKeyAccessor):
@@ -217,11 +231,10 @@ class BaseModel(peewee.Model):
         auto = bool(cls._meta.auto_increment) and data.get(key.name) is None
         names = tuple(n for n in cls._meta.sorted_field_names
                       if n in data and not (auto and n == key.name))
-        fields = cls._meta.fields
         sqlite = is_sqlite()
         cursor = database.execute_sql(
             _insert_sql(cls, names, key.column_name if auto and not sqlite else None),
-            [fields[n].db_value(data[n]) for n in names])
+            _params(cls, data, names))
         if auto:
             data[key.name] = cursor.lastrowid if sqlite else cursor.fetchone()[0]
         return made

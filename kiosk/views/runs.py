@@ -135,11 +135,12 @@ def show(run_id: int):
 @login_required()
 def submit_step(run_id: int, step_id: str):
     """Take one answer for one step; return the next step fragment and the feedback cue."""
+    form = request.form
     try:
-        rev = int(request.form.get("rev", "-1"))
+        rev = int(form.get("rev", "-1"))
     except ValueError:
         rev = -1
-    raw = {k: request.form[k] for k in FIELDS if k in request.form}
+    raw = {k: form[k] for k in FIELDS if k in form}
     # The engine reads the run inside the step's transaction; reading it here first too
     # would be a second query on every scan.
     try:
