@@ -42,7 +42,11 @@ demo: $(VENV)/.runtime
 test: system-deps $(VENV)/.test node_modules/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# valgrind counts the instructions of a scan (bench_instructions.py): a figure the machine's
+# other work does not move.
 bench: $(VENV)/.test
+	@dpkg -s valgrind >/dev/null 2>&1 || { echo "Installing Debian packages: valgrind"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind >/dev/null; }
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
