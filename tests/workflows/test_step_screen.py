@@ -6,21 +6,15 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from kiosk import db, engine, ledger
-from kiosk.models import Item, Location, Package, Run
+from kiosk import engine
+from kiosk.models import Run
 from kiosk.views import runs as run_views
 
-TAG = "1A4060300000000000000077"
+TAG = "1A4060300000000000000077"  # the gummies (conftest)
 
 
 @pytest.fixture
-def mover(kiosk, make_employee, fixed_clock):
-    with db.write():
-        shelf = Location.create(code="LOC-V-A1", name="Vault shelf A1", kind="vault")
-        Location.create(code="LOC-V-B2", name="Vault shelf B2", kind="vault")
-        package = Package.create(tag=TAG, item=Item.create(name="Gummies", category="Edible"),
-                                 created_at=fixed_clock.now())
-        ledger.receive(package, 10, to_location=shelf)
+def mover(kiosk, make_employee, gummies):
     make_employee("Carla Nguyen", "1003", "3456", "vault,runner")
     kiosk.login("1003", "3456")
     kiosk.post("/runs", {"workflow": "move_package"})

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from bs4 import BeautifulSoup
 
-from kiosk import clock, db, ledger
-from kiosk.models import Item, Location, OutboxMessage, Package, Run
+from kiosk import clock
+from kiosk.models import OutboxMessage, Run
 from kiosk.sync import delivery
 
-TAG = "1A4060300000000000000077"
+TAG = "1A4060300000000000000077"  # the gummies (conftest)
 EVENING = dt.datetime(2026, 11, 24, 2, 30)  # UTC; 19:30 on the 23rd in Denver
 
 
@@ -21,14 +21,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def denver_kiosk(kiosk, make_employee, fixed_clock):
+def denver_kiosk(kiosk, make_employee, fixed_clock, gummies):
     fixed_clock.current = EVENING
-    with db.write():
-        shelf = Location.create(code="LOC-V-A1", name="Vault shelf A1", kind="vault")
-        Location.create(code="LOC-V-B2", name="Vault shelf B2", kind="vault")
-        package = Package.create(tag=TAG, item=Item.create(name="Gummies", category="Edible"),
-                                 created_at=fixed_clock.now())
-        ledger.receive(package, 10, to_location=shelf)
     make_employee("Ben Okafor", "1002", "2345", "receiver,vault")
     make_employee("Carla Nguyen", "1003", "3456", "vault,runner")
     make_employee("Femi Adeyemi", "1006", "6789", "manager,vault")
