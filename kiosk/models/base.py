@@ -184,10 +184,8 @@ class BaseModel(peewee.Model):
 
     @classmethod
     def _shape(cls, equals: dict) -> tuple[tuple, list]:
-        fields = cls._meta.fields
         shape = tuple((name, value is None) for name, value in equals.items())
-        return shape, [fields[name].db_value(value) for name, value in equals.items()
-                       if value is not None]
+        return shape, _params(cls, equals, tuple(n for n, is_null in shape if not is_null))
 
     @classmethod
     def from_row(cls, row):
