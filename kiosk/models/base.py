@@ -131,9 +131,13 @@ def _params(model, data: dict, names: tuple) -> list:
     if plain is None:
         plain = _kept_as_is[model] = frozenset(
             f.name for f in model._meta.sorted_fields if _as_stored(f))
-    fields = model._meta.fields
-    return [value if value is None or (name in plain and type(value) in (int, str))
-            else fields[name].db_value(value) for name, value in ((n, data[n]) for n in names)]
+    fields, values = model._meta.fields, []
+    for name in names:
+        value = data[name]
+        if value is not None and not (name in plain and type(value) in (int, str)):
+            value = fields[name].db_value(value)
+        values.append(value)
+    return values
 
 
 class Relation(peewee.ForeignKeyAccessor):
