@@ -10,7 +10,7 @@ drives all the kiosks' connections, so the load generator takes as little as it 
 two cores the server is measured on; real kiosks are other machines.
 
     python bench/bench_scan.py [--scans 150] [--reps 3] [--kiosks 1,5,10]
-                               [--beat-ms 500] [--beat-scans 60] [--check]
+                               [--beat-ms 500] [--beat-scans 60] [--check] [--no-reference]
 
 Two measurements. First, every kiosk sends its next scan the moment the last one is
 answered, which keeps the server saturated: the figures are its capacity and the waits at
@@ -19,13 +19,20 @@ default, faster than anyone scans by hand), which is what a person at one of man
 screens sees. Prints p50/p95/p99 in ms, scans per second and the server's CPU time per scan
 (all its processes and threads, from /proc) for each repetition and for all repetitions
 together, with the machine's load average. Other work on the machine shows up in every
-wall-clock figure; the CPU time per scan moves much less with it. With --check, exits 1 if
-p99 with 10 kiosks at full speed is above 25 ms.
+wall-clock figure; the CPU time per scan moves much less with it, but not enough.
+
+So each round at full speed is preceded by a round of the same size against the host's
+yardstick (``reference_server.py``): a bare Flask app in the same processes and threads that
+reads the same form and renders a small fragment, with no database. Its line (``ref``) says
+what this machine gives any answer at that moment, and the summary says how many times the
+yardstick's CPU a scan took, a ratio that moves far less with the host than either figure.
+With --check, exits 1 if p99 with 10 kiosks at full speed is above 25 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import selectors
@@ -81,16 +88,20 @@ class Screen:
     def __init__(self, base: str, number: int, tags: list[str], where: dict):
         screen = HttpKiosk(base, f"bench-{number}")
         screen.login(f"{9100 + number}", "2468")
-        self.run_id = screen.start("move_package")
-        step, self.rev = screen.current(self.run_id)
-        self.step = step.encode()
+        run_id = screen.start("move_package")
+        step, rev = screen.current(run_id)
         cookies = "; ".join(f"{c.name}={c.value}" for c in screen.http.cookies)
-        host, port = base.removeprefix("http://").split(":")
-        self.headers = (f"Host: {host}:{port}\r\nHX-Request: true\r\n"
-                        f"X-CSRF-Token: {screen.http.cookies['kiosk_csrf']}\r\n"
-                        f"Cookie: {cookies}\r\n"
-                        "Content-Type: application/x-www-form-urlencoded\r\n").encode()
         screen.http.close()
+        self._connect(base, run_id, step, rev, tags, where,
+                      f"X-CSRF-Token: {screen.http.cookies['kiosk_csrf']}\r\n"
+                      f"Cookie: {cookies}\r\n")
+
+    def _connect(self, base: str, run_id: int, step: str, rev: int, tags: list[str],
+                 where: dict, credentials: str) -> None:
+        self.run_id, self.step, self.rev = run_id, step.encode(), rev
+        host, port = base.removeprefix("http://").split(":")
+        self.headers = (f"Host: {host}:{port}\r\nHX-Request: true\r\n{credentials}"
+                        "Content-Type: application/x-www-form-urlencoded\r\n").encode()
         self.sock = socket.create_connection((host, int(port)))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
@@ -137,6 +148,14 @@ class Screen:
         self.step, self.rev = STEP.search(body).group(1), int(REV.search(body).group(1))
         self.times.append(elapsed * 1000)
         return True
+
+
+class ReferenceScreen(Screen):
+    """A simulated kiosk for the host's yardstick (``reference_server.py``): the same
+    connection and the same scans, with no login and no run behind them."""
+
+    def __init__(self, base: str, number: int, tags: list[str], where: dict):
+        self._connect(base, 1, "package", 1, tags, dict(where), "")
 
 
 def drive(screens: list[Screen], scans: int, pace: float) -> tuple[list[float], float]:
@@ -186,12 +205,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def one_round(server: LiveServer, kiosks: int, scans: int, where: dict, first_tag: int,
-              pace: float = 0.0):
+              pace: float = 0.0, screen=Screen):
     """``kiosks`` kiosks at once, ``scans`` timed scans each; returns the round's figures."""
     from kiosk.demo import demo_tag
 
     # Twelve packages per kiosk, none shared, so kiosks never wait on each other's stock.
-    screens = [Screen(server.url, i, [demo_tag(first_tag + i * 12 + j) for j in range(12)],
+    screens = [screen(server.url, i, [demo_tag(first_tag + i * 12 + j) for j in range(12)],
                       where) for i in range(kiosks)]
     cpu_before = server.cpu_ns()
     times, wall = drive(screens, scans, pace)
@@ -200,31 +219,52 @@ def one_round(server: LiveServer, kiosks: int, scans: int, where: dict, first_ta
             "rate": count / wall, "cpu_ms": (server.cpu_ns() - cpu_before) / 1e6 / count}
 
 
+def _line(label, rep, times: list[float], rate: float, cpu_ms: float, refused="") -> None:
+    print(f"{label:>6} {rep:>4} {len(times):>6} {percentile(times, 50):>7.1f} "
+          f"{percentile(times, 95):>7.1f} {percentile(times, 99):>7.1f} {max(times):>7.1f} "
+          f"{rate:>8.0f} {cpu_ms:>7.2f} {refused:>7}", flush=True)
+
+
 def series(server: LiveServer, where: dict, counts: list[int], reps: int, scans: int,
-           pace: float = 0.0) -> dict:
-    """Rounds for each kiosk count; prints each round and the pooled figures."""
+           pace: float = 0.0, reference: LiveServer | None = None) -> dict:
+    """Rounds for each kiosk count; prints each round and the pooled figures.
+
+    With ``reference``, each round is preceded by one of the same size against the host's
+    yardstick (``reference_server.py``), printed as ``ref``, and the summary adds how many
+    times the yardstick's CPU a scan took, rep by rep (the median of those ratios).
+    """
     print(f"{'kiosks':>6} {'rep':>4} {'scans':>6} {'p50 ms':>7} {'p95 ms':>7} "
           f"{'p99 ms':>7} {'max ms':>7} {'scans/s':>8} {'cpu ms':>7} {'refused':>7}")
     summary, first_tag = {}, 1
     for n in counts:
-        pooled, rates, cpu = [], [], []
+        pooled, rates, cpu, ratios = [], [], [], []
+        ref_pooled, ref_rates, ref_cpu = [], [], []
         for rep in range(1, reps + 1):
             if first_tag + 12 * n > PACKAGES + 1:
                 first_tag = 1  # every package has had a turn: start again from the first
+            if reference is not None:
+                ref = one_round(reference, n, scans, where, first_tag, pace, ReferenceScreen)
+                ref_pooled += ref["times"]
+                ref_rates.append(ref["rate"])
+                ref_cpu.append(ref["cpu_ms"])
+                _line("ref", rep, ref["times"], ref["rate"], ref["cpu_ms"])
             r = one_round(server, n, scans, where, first_tag, pace)
             first_tag += 12 * n
             pooled += r["times"]
             rates.append(r["rate"])
             cpu.append(r["cpu_ms"])
-            print(f"{n:>6} {rep:>4} {len(r['times']):>6} {percentile(r['times'], 50):>7.1f} "
-                  f"{percentile(r['times'], 95):>7.1f} {percentile(r['times'], 99):>7.1f} "
-                  f"{max(r['times']):>7.1f} {r['rate']:>8.0f} {r['cpu_ms']:>7.2f} "
-                  f"{r['refused']:>7}", flush=True)
+            _line(n, rep, r["times"], r["rate"], r["cpu_ms"], r["refused"])
+            if reference is not None:
+                ratios.append(r["cpu_ms"] / ref["cpu_ms"])
         summary[n] = (percentile(pooled, 50), percentile(pooled, 95), percentile(pooled, 99),
                       statistics.median(rates), statistics.median(cpu))
-        print(f"{n:>6} {'all':>4} {len(pooled):>6} {summary[n][0]:>7.1f} {summary[n][1]:>7.1f} "
-              f"{summary[n][2]:>7.1f} {max(pooled):>7.1f} {summary[n][3]:>8.0f} "
-              f"{summary[n][4]:>7.2f}", flush=True)
+        if reference is not None:
+            _line("ref", "all", ref_pooled, statistics.median(ref_rates),
+                  statistics.median(ref_cpu))
+        _line(n, "all", pooled, summary[n][3], summary[n][4])
+        if ratios:
+            print(f"{'':>6} A scan took {statistics.median(ratios):.1f}× the yardstick's CPU "
+                  f"(rep by rep: {', '.join(f'{x:.1f}' for x in ratios)}).", flush=True)
     return summary
 
 
@@ -248,25 +288,40 @@ def main(argv=None) -> int:
                         help="the working beat: all kiosks scan together this often (0: skip)")
     parser.add_argument("--beat-scans", type=int, default=60)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the host's yardstick (reference_server.py)")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.kiosks.split(",")]
 
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         url, where = prepare(Path(tmp), max(counts))
         server = LiveServer(url, Path(tmp)).start()
+        reference = None if args.no_reference else LiveServer(
+            url, Path(tmp), program=[sys.executable, str(ROOT / "bench" / "reference_server.py")])
         print(f"Scan-to-response over HTTP: `kiosk serve` ({server_shape()}, print workers "
               f"running), SQLite WAL synchronous=FULL; {os.cpu_count()} CPUs, {load()}.")
         try:
             print(f"\nAs fast as answers come: each kiosk sends its next scan the moment the "
                   f"last is answered; {args.scans} timed scans per kiosk, {args.reps} "
                   "repetitions.")
-            summary = series(server, where, counts, args.reps, args.scans)
+            # The load generator's own full garbage collections (the demo store's records
+            # are in its memory) would be timed as the server's waits.
+            gc.collect()
+            gc.freeze()
+            if reference is not None:
+                reference.start()
+                print("Before each round, a round of the same size against the host's yardstick "
+                      "(ref): a bare Flask app in the same processes and threads, form in, "
+                      "fragment out, no database (bench/reference_server.py).")
+            summary = series(server, where, counts, args.reps, args.scans, reference=reference)
             if args.beat_ms:
                 print(f"\nOn a working beat: all {max(counts)} kiosks scan at the same moment "
                       f"every {args.beat_ms:.0f} ms; {args.beat_scans} timed scans per kiosk.")
                 series(server, where, [max(counts)], 1, args.beat_scans, args.beat_ms / 1000)
         finally:
             server.stop()
+            if reference is not None:
+                reference.stop()
     print(f"\nFinished at {load()}.")
     if TARGET_KIOSKS in summary:
         p99 = summary[TARGET_KIOSKS][2]

@@ -74,8 +74,10 @@ class LiveServer:
     """The kiosk app under waitress in a child process (see the module docstring)."""
 
     def __init__(self, database_url: str, workdir: Path, *, station: str = "vault-1",
-                 env: dict | None = None):
+                 env: dict | None = None, program: list[str] | None = None):
         self.database_url = database_url
+        # What to run in place of ``kiosk serve`` (it gets the same --host and --port).
+        self.program = program or [sys.executable, "-m", "kiosk.cli", "serve"]
         self.workdir = Path(workdir)
         self.port = free_port()
         self.env = {
@@ -98,8 +100,7 @@ class LiveServer:
         env = {**os.environ, **self.env}
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
+            [*self.program, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout

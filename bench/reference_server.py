@@ -1,0 +1,91 @@
+"""The host's yardstick for bench_scan: the least a scan's answer can cost on this machine.
+
+A bare Flask app under waitress, laid out exactly as ``kiosk serve`` lays out the kiosk (the
+same number of processes and threads on one port, the same least-connections rule), that
+does only what every answer to a scan must: read the form the screen posts and render a
+small step fragment with its feedback header. No database, no session, no step writer.
+
+On a shared host the same code has run at a quarter of its speed a minute after running at
+full speed, so a scan's milliseconds alone cannot say whether a change or the machine moved
+them. bench_scan times this server between its own rounds, with the same connections and
+the same requests; the kiosk's cost divided by this one's moves far less than either.
+
+    python bench/reference_server.py --host 127.0.0.1 --port 8099
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import waitress  # noqa: E402
+from flask import Flask, make_response, request  # noqa: E402
+
+from kiosk import config, server  # noqa: E402
+
+NEXT = {"package": "destination", "destination": "package"}
+
+
+def reference_app() -> Flask:
+    app = Flask("reference")
+    fragment = app.jinja_env.from_string(
+        '<section id="step" data-step="{{ step }}" data-rev="{{ rev }}">'
+        "<h1>{{ prompt }}</h1><p>Last scan: {{ value }}</p>"
+        '<form method="post"><input type="hidden" name="rev" value="{{ rev }}"></form>'
+        "</section>")
+
+    @app.post("/runs/<int:run_id>/steps/<step_id>")
+    def step(run_id: int, step_id: str):
+        form = request.form
+        following = NEXT.get(step_id, "package")
+        response = make_response(fragment.render(
+            step=following, rev=int(form.get("rev", "0")) + 1, value=form.get("value", ""),
+            prompt=f"Scan the {'shelf' if following == 'destination' else 'next package'}."))
+        response.headers["HX-Trigger"] = json.dumps(
+            {"kiosk:feedback": {"tone": "ok", "message": "Done."}})
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    return app
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as kiosk serve does
+    app = reference_app()
+    workers = server.worker_count(config.load())
+    listener = socket.create_server((args.host, args.port), backlog=1024)
+    counts = multiprocessing.RawArray("i", workers)
+    parent, children = os.getpid(), []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            server._die_with(parent)
+            try:
+                serving = waitress.create_server(app, sockets=[listener],
+                                                 threads=server.THREADS, ident="reference")
+                server._least_connections(serving, counts, number)
+                serving.run()
+            finally:
+                os._exit(0)
+        children.append(pid)
+    listener.close()
+    return server._supervise(children)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
