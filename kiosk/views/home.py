@@ -64,7 +64,8 @@ def _station_of_request() -> tuple[str, bool]:
     A name from the URL must be a station the store knows, so a typo cannot invent one; the
     cookie it leaves is trusted as it stands, which costs no query per request.
     """
-    wanted = request.args.get("station", "")
+    # A scan's POST has no query string: skip parsing an empty one on every request.
+    wanted = request.args.get("station", "") if request.query_string else ""
     if wanted and STATION_RE.fullmatch(wanted) and request.endpoint != "static":
         if Station.get_or_none(Station.name == wanted) is not None:
             return wanted, True
