@@ -24,8 +24,9 @@ wall-clock figure; the CPU time per scan moves much less with it, but not enough
 So each round at full speed is preceded by a round of the same size against the host's
 yardstick (``reference_server.py``): a bare Flask app in the same processes and threads that
 reads the same form and renders a small fragment, with no database. Its line (``ref``) says
-what this machine gives any answer at that moment, and the summary says how many times the
-yardstick's CPU a scan took, a ratio that moves far less with the host than either figure.
+what this machine gives any answer at that moment (when a figure moved and ``ref`` moved as
+much, the machine moved), and the summary says how many times the yardstick's CPU a scan
+took: what the kiosk's own work costs on top of answering at all.
 With --check, exits 1 if p99 with 10 kiosks at full speed is above 25 ms.
 """
 

@@ -5,10 +5,10 @@ same number of processes and threads on one port, the same least-connections rul
 does only what every answer to a scan must: read the form the screen posts and render a
 small step fragment with its feedback header. No database, no session, no step writer.
 
-On a shared host the same code has run at a quarter of its speed a minute after running at
-full speed, so a scan's milliseconds alone cannot say whether a change or the machine moved
-them. bench_scan times this server between its own rounds, with the same connections and
-the same requests; the kiosk's cost divided by this one's moves far less than either.
+On a shared host the same code has run at a sixth of the speed it reached a minute later,
+so a scan's milliseconds alone cannot say whether a change or the machine moved them.
+bench_scan times this server between its own rounds, with the same connections and
+the same requests, so each of its figures comes with what the machine gave any answer then.
 
     python bench/reference_server.py --host 127.0.0.1 --port 8099
 """
