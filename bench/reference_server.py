@@ -18,15 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
-import os
 import socket
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import waitress  # noqa: E402
 from flask import Flask, make_response, request  # noqa: E402
 
 from kiosk import config, server  # noqa: E402
@@ -67,24 +64,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as kiosk serve does
     app = reference_app()
-    workers = server.worker_count(config.load())
     listener = socket.create_server((args.host, args.port), backlog=1024)
-    counts = multiprocessing.RawArray("i", workers)
-    parent, children = os.getpid(), []
-    for number in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            server._die_with(parent)
-            try:
-                serving = waitress.create_server(app, sockets=[listener],
-                                                 threads=server.THREADS, ident="reference")
-                server._least_connections(serving, counts, number)
-                serving.run()
-            finally:
-                os._exit(0)
-        children.append(pid)
+    children = server.fork_workers(listener, server.worker_count(config.load()),
+                                   lambda number: app, ident="reference")
     listener.close()
-    return server._supervise(children)
+    return server.supervise(children)
 
 
 if __name__ == "__main__":

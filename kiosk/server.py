@@ -79,26 +79,14 @@ def serve(settings: dict, host: str, port: int,
         if hasattr(db.database.obj, "close_all"):
             db.database.obj.close_all()
     _settle_heap()
-    parent = os.getpid()
-    children = []
-    open_connections = multiprocessing.RawArray("i", workers)  # shared by the forks
     channels = step_writer.Channels(workers, THREADS) if db.is_sqlite() else None
-    for number in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            _die_with(parent)
-            if channels is not None:
-                channels.use_in_process(number)
-            app = create_app(settings, start_workers=(number == 0))
-            _settle_heap()
-            try:
-                server = waitress.create_server(app, sockets=[listener], threads=THREADS,
-                                                ident="kiosk")
-                _least_connections(server, open_connections, number)
-                server.run()
-            finally:
-                os._exit(0)
-        children.append(pid)
+
+    def make_app(number: int):
+        if channels is not None:
+            channels.use_in_process(number)
+        return create_app(settings, start_workers=(number == 0))
+
+    children = fork_workers(listener, workers, make_app, ident="kiosk")
     listener.close()
     if channels is not None:
         _start_step_writer(settings, channels.writer_ends())
@@ -106,7 +94,33 @@ def serve(settings: dict, host: str, port: int,
         alongside()
     _settle_heap()  # again: the writer and what runs alongside have loaded theirs
     print(banner, flush=True)
-    return _supervise(children)
+    return supervise(children)
+
+
+def fork_workers(listener: socket.socket, workers: int, make_app: Callable[[int], object],
+                 ident: str) -> list[int]:
+    """Fork ``workers`` processes that each serve ``make_app(number)`` under waitress on
+    ``listener``, taking new connections by least connections; returns their pids."""
+    import waitress
+
+    parent = os.getpid()
+    children = []
+    open_connections = multiprocessing.RawArray("i", workers)  # shared by the forks
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            _die_with(parent)
+            app = make_app(number)
+            _settle_heap()
+            try:
+                server = waitress.create_server(app, sockets=[listener], threads=THREADS,
+                                                ident=ident)
+                _least_connections(server, open_connections, number)
+                server.run()
+            finally:
+                os._exit(0)
+        children.append(pid)
+    return children
 
 
 def _settle_heap() -> None:
@@ -171,7 +185,7 @@ def _die_with(parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _supervise(children: list[int]) -> int:
+def supervise(children: list[int]) -> int:
     """Wait for the workers; on SIGTERM stop them all; if one dies, stop the rest."""
 
     def stop(signum=signal.SIGTERM, frame=None):
