@@ -19,11 +19,16 @@ class Unpicklable(Exception):
         self.lock = threading.Lock()  # a lock cannot be pickled
 
 
-def handle(batches):
+def handle(batches, ends):
     def work(requests):
         batches.append(requests)
         if len(batches) == 1:
-            time.sleep(0.2)  # the first batch is slow: everyone else queues up behind it
+            # The first batch is slow: it lasts until every other thread's first step is
+            # waiting in its pipe, however long a busy machine takes to start them.
+            others = PROCESSES * THREADS - len(requests)
+            deadline = time.monotonic() + 10
+            while sum(end.poll() for end in ends) < others and time.monotonic() < deadline:
+                time.sleep(0.005)
         results = []
         for pid, thread, n in requests:
             if n == 7:
@@ -72,8 +77,8 @@ def test_every_process_gets_its_own_answers_and_steps_that_wait_share_a_batch():
             os._exit(child(channels, number))
         pids.append(pid)
     batches = []
-    writer = threading.Thread(target=step_writer.serve,
-                              args=(channels.writer_ends(), handle(batches)))
+    ends = channels.writer_ends()
+    writer = threading.Thread(target=step_writer.serve, args=(ends, handle(batches, ends)))
     writer.start()
     statuses = [os.waitpid(pid, 0)[1] for pid in pids]
     writer.join(timeout=10)
@@ -82,9 +87,12 @@ def test_every_process_gets_its_own_answers_and_steps_that_wait_share_a_batch():
     assert not writer.is_alive(), "the writer did not stop when its processes ended"
     steps = [request for batch in batches for request in batch]
     assert len(steps) == PROCESSES * THREADS * STEPS and len(set(steps)) == len(steps)
-    # Behind the slow first batch, the steps of both processes waited and went together.
-    assert any(len({pid for pid, _, _ in batch}) == PROCESSES for batch in batches)
-    assert max(len(batch) for batch in batches) >= PROCESSES * THREADS - 1
+    # Behind the slow first batch, every step that waited, from both processes, went in
+    # the next batch together: each thread's first step is in one of the first two. (The
+    # second may also hold the next step of a thread the first batch answered.)
+    first, second = batches[0], batches[1]
+    assert {(pid, t) for pid, t, n in first + second if n == 0} == {
+        (pid, t) for pid in pids for t in range(THREADS)}
 
 
 def test_a_process_whose_writer_is_gone_leaves_without_answering():
