@@ -220,6 +220,11 @@ def one_round(server: LiveServer, kiosks: int, scans: int, where: dict, first_ta
             "rate": count / wall, "cpu_ms": (server.cpu_ns() - cpu_before) / 1e6 / count}
 
 
+def _tail(times: list[float]) -> float:
+    """How far the slowest hundredth of answers lag the middle one."""
+    return percentile(times, 99) - percentile(times, 50)
+
+
 def _line(label, rep, times: list[float], rate: float, cpu_ms: float, refused="") -> None:
     print(f"{label:>6} {rep:>4} {len(times):>6} {percentile(times, 50):>7.1f} "
           f"{percentile(times, 95):>7.1f} {percentile(times, 99):>7.1f} {max(times):>7.1f} "
@@ -266,6 +271,9 @@ def series(server: LiveServer, where: dict, counts: list[int], reps: int, scans:
         if ratios:
             print(f"{'':>6} A scan took {statistics.median(ratios):.1f}× the yardstick's CPU "
                   f"(rep by rep: {', '.join(f'{x:.1f}' for x in ratios)}).", flush=True)
+            print(f"{'':>6} p99 above p50: yardstick {_tail(ref_pooled):.1f} ms, kiosk "
+                  f"{_tail(pooled):.1f} ms (the yardstick's is what the machine and this "
+                  "layout give an answer with no work behind it).", flush=True)
     return summary
 
 
