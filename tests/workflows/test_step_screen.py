@@ -78,3 +78,27 @@ def test_a_step_that_lists_items_shows_them(app, mover):
     assert step.select_one("h2").get_text() == "Not scanned (2)"
     assert [li.get_text() for li in step.select("ul.items li")] == ["…0001", "…0002"]
     assert not step.select(".feedback")  # nothing was answered yet
+
+
+def test_an_answer_reads_the_same_however_the_form_was_sent(mover):
+    """Short urlencoded answers are read without werkzeug's form parser; the answer must not
+    change with it: percent-encoding decoded, a repeated field's first value taken (as
+    werkzeug's form does), and a multipart post still read by werkzeug."""
+    kiosk, run = mover
+    url = f"/runs/{run.id}/steps/package"
+    encoded = "%31" + TAG[1:]  # "1" sent as %31
+    repeated = f"value=LOC-V-A1&value={TAG}&rev={run.rev}&source=scanner"
+    _, step, cue = _screen(kiosk.http.post(url, data=repeated, headers=kiosk.headers(),
+                                           content_type="application/x-www-form-urlencoded"))
+    assert cue["tone"] == "error" and "That was a location" in step.get_text()
+    rev = int(step["data-rev"])
+    _, step, cue = _screen(kiosk.http.post(
+        url, data=f"value={encoded}&rev={rev}&source=scanner", headers=kiosk.headers(),
+        content_type="application/x-www-form-urlencoded"))
+    assert cue["tone"] == "ok" and step["data-step"] == "destination"
+    _, step, cue = _screen(kiosk.http.post(
+        f"/runs/{run.id}/steps/destination", headers=kiosk.headers(),
+        data={"value": "LOC-V-B2", "rev": step["data-rev"], "source": "scanner"},
+        content_type="multipart/form-data"))
+    assert cue["tone"] == "ok" and step["data-step"] == "package"
+    assert Run.get_by_id(run.id).data["moved"] == 1
