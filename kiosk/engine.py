@@ -79,7 +79,9 @@ class Step:
     signers: tuple[Signer, ...] = ()  # sign_off
     jobs: Callable | None = None  # print: jobs(run) -> [{"device", "layout", "data"}]
     optional: bool = False  # print: may be skipped with a reason
-    finish: str | None = None  # scan: a "Finish" button goes to this step id ("__end__": done)
+    # scan: a "Finish" button goes to this step id ("__end__": done). Its answer is FINISH,
+    # a plain string, not a Scan: the step's guards see it first and may refuse it.
+    finish: str | None = None
     finish_label: str = "Finish"
     pattern: str = ""  # text: a regular expression the whole answer must match
     example: str = ""  # text: shown under the box and in the message when it does not match

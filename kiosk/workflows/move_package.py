@@ -8,7 +8,7 @@ movement and is reported to the state system (package location) and the POS.
 from __future__ import annotations
 
 from kiosk import clock
-from kiosk.engine import Refuse, Workflow, scan
+from kiosk.engine import FINISH, Refuse, Workflow, scan
 from kiosk.models import Location, Package
 
 MOVER_ROLES = ("vault", "runner", "receiver", "manager")
@@ -17,7 +17,9 @@ MOVABLE_TO = ("vault", "sales_floor", "tote")
 
 
 def package_can_move(run, scanned):
-    """The tag is one of our packages and is in stock, not held."""
+    """The tag is one of our packages and is in stock, not held (finishing needs no check)."""
+    if scanned == FINISH:
+        return None
     package = Package.one(tag=scanned.value)
     if package is None:
         return f"Package {scanned.value} is not in this store's stock. Check the tag."
