@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
 from kiosk import engine, workflows
-from kiosk.models import Run, Signature
+from kiosk.models import PrintJob, Run, Signature
 from kiosk.views.home import feedback, go, login_required, station
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
@@ -91,6 +91,7 @@ def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> d
     if step is None:
         ctx["signatures"] = list(Signature.select().where(Signature.run == run.id)
                                  .order_by(Signature.id))
+        ctx["printed"] = PrintJob.select().where(PrintJob.run_id == run.id).exists()
         return ctx
     ctx["url"], ctx["cancel_url"] = _step_urls(request.script_root, run.id, step.id)
     if step.show is not None:

@@ -131,6 +131,14 @@ def test_package_page_previews_its_label_and_reprints_it(manager, package, setti
     assert html.find(id=f"job-{job.id}")
 
 
+def test_a_package_label_job_leads_to_the_package_label_page(manager, package):
+    row = page(manager.post(f"/packages/{package.tag}/label")).find("tr")
+    html = page(manager.get(row.find("a")["href"]))
+    link = html.find("a", string="This package's label now")
+    assert link["href"] == f"/packages/{package.tag}/label"
+    assert page(manager.get(link["href"])).find(class_="label-preview")
+
+
 def test_unknown_package_is_404(manager):
     assert manager.get("/packages/NOPE/label").status_code == 404
 

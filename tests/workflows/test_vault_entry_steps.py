@@ -61,6 +61,9 @@ def test_two_people_enter_and_leave(kiosk, staff, fixed_clock):
     assert meanings == [("Ben Okafor", "performed"), ("Carla Nguyen", "witnessed"),
                         ("Carla Nguyen", "performed"), ("Ben Okafor", "witnessed")]
     assert AuditEntry.select().where(AuditEntry.action == "vault.exit").count() == 1
+    # The finished run's page shows what it printed, as the print screens draw it.
+    finished = BeautifulSoup(kiosk.get(f"/runs/{run.id}").data, "html.parser")
+    assert finished.select_one("[hx-get]")["hx-get"] == f"/manager/printing/runs/{run.id}"
 
 
 def test_the_same_person_twice_is_refused(kiosk, staff, fixed_clock):
