@@ -159,6 +159,9 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
+    # "warn" when the accepted step recorded a problem (a shortage, a rejection, a count
+    # that does not match): the screen answers in amber, not in the colour of success.
+    tone: str = ""
     pin_check: auth.PinCheck | None = None  # a signature's PIN, hashed before the lock
 
     def supersede(self, old_event_id: int) -> None:
@@ -197,7 +200,7 @@ class Outcome:
 
     accepted: bool
     message: str
-    tone: str  # ok | error | stale | done
+    tone: str  # ok | warn (accepted, a problem recorded) | error | stale | done
     run: Run
     event: StepEvent | None = None
     value: object = None
@@ -532,13 +535,13 @@ def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
         run.status, run.finished_at = "completed", now
         ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow})
         _save(run)
-        return Outcome(True, ctx.message or f"{workflow.title} is complete.", "done", run,
-                       event, value)
+        return Outcome(True, ctx.message or f"{workflow.title} is complete.",
+                       ctx.tone or "done", run, event, value)
     if following.id != step.id:
         run.data.get("_sign", {}).pop(following.id, None)
     run.current_step = following.id
     _save(run)
-    return Outcome(True, ctx.message or "Done.", "ok", run, event, value)
+    return Outcome(True, ctx.message or "Done.", ctx.tone or "ok", run, event, value)
 
 
 def _save(run: Run) -> None:

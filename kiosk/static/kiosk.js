@@ -16,7 +16,7 @@
     } catch (err) { /* no audio device: colour and words still tell */ }
   }
   function flash(kind) {
-    document.body.classList.remove("flash-ok", "flash-error");
+    document.body.classList.remove("flash-ok", "flash-warn", "flash-error");
     document.body.classList.add("flash-" + kind);
     setTimeout(function () { document.body.classList.remove("flash-" + kind); }, 600);  // one flash only
   }
@@ -24,7 +24,7 @@
     var d = e.detail || {};
     if (d.tone === "ok") { tone([1320], 90); flash("ok"); }
     else if (d.tone === "error") { tone([330, 330], 160); flash("error"); }
-    else if (d.tone === "warn") { tone([660], 160); }
+    else if (d.tone === "warn") { tone([660], 160); flash("warn"); }  // taken, a problem recorded
   });
 
   // The idle lock: warn after idle_seconds, lock after the warning runs out.

@@ -59,9 +59,12 @@ class Cue(NamedTuple):
     role: str  # for screen readers: an error interrupts, the rest is polite
 
 
+# Green only for what went right; amber for a step taken that recorded a problem; red for
+# anything refused, a stale screen's answer included: none of it was saved.
 CUES = {"ok": Cue("ok", "✔", "Accepted.", "status"), "done": Cue("ok", "✔", "Done.", "status"),
+        "warn": Cue("warn", "!", "Recorded.", "status"),
         "error": Cue("error", "✖", "Not accepted.", "alert"),
-        "stale": Cue("warn", "!", "Nothing saved.", "status")}
+        "stale": Cue("error", "✖", "Nothing saved.", "alert")}
 
 
 class Show(NamedTuple):

@@ -204,6 +204,7 @@ def record_coa(run, answer, ctx):
     else:
         ctx.audit("paper_manifest.no_coa", f"package:{tag}", {"reason": answer["reason"]})
         ctx.message = "No COA recorded: receiving will reject this package. Scan the next one."
+        ctx.tone = "warn"
 
 
 def publish(run, signers, ctx):

@@ -198,6 +198,7 @@ def record_transport(run, answer, ctx):
         return
     run.data["stopped"] = answer["reason"]
     ctx.message = "Delivery stopped. A manager must sign before the driver leaves."
+    ctx.tone = "warn"
 
 
 def after_transport(run, answer):
@@ -250,6 +251,7 @@ def record_cases(run, number, ctx):
                   {"expected": expected, "counted": int(number)})
         ctx.message = (f"{int(number)} cases counted but the manifest says {expected}. This is "
                        "recorded; check every package carefully.")
+        ctx.tone = "warn"
     else:
         ctx.message = "Cases counted. Now check each package."
 
@@ -374,6 +376,7 @@ def record_condition(run, option, ctx):
     run.data["condition"] = option.value
     ctx.message = "Now count the units." if option.value == "intact" else \
         f"{option.label} recorded. Count what is there, then reject it."
+    ctx.tone = "" if option.value == "intact" else "warn"
 
 
 def count_fits_unit(run, number):
@@ -392,6 +395,7 @@ def record_count(run, number, ctx):
     else:
         ctx.message = (f"Noted: {quantity_text(number)} counted, {quantity_text(shipped)} "
                        "shipped.")
+        ctx.tone = "warn"
 
 
 def _problems(run) -> list[str]:
@@ -500,6 +504,7 @@ def decide(run, option, ctx):
         values = dict(state="accepted", received_quantity=counted, reason=reason)
         ctx.message = f"Received {quantity_text(counted, line.shipped_unit)}" + \
             (f" ({reason.split(':')[0].lower()}); it goes to quarantine." if reason else ".")
+        ctx.tone = "warn" if reason else ""
     else:
         reason = _reason(run, line, code)
         ctx.movement(package, 0, "reject", to_location=dock, status="rejected",
@@ -507,6 +512,7 @@ def decide(run, option, ctx):
         values = dict(state="rejected", received_quantity=None, reason=reason)
         ctx.message = f"Package {line.tag} is rejected ({reason.rstrip('.')}); it goes to " \
                       "quarantine."
+        ctx.tone = "warn"
     TransferPackage.update(**values).where(TransferPackage.id == line.id).execute()
     ctx.audit("receiving.verdict", f"package:{line.tag}",
               {"manifest": manifest, "state": values["state"], "reason": values["reason"],
@@ -788,6 +794,7 @@ def record_metrc_entry(run, answer, ctx):
     if not answer["ok"]:
         ctx.audit("receiving.metrc_pending", f"run:{run.id}", {"reason": answer["reason"]})
         ctx.message = "Noted. The delivery waits here until someone enters it in Metrc."
+        ctx.tone = "warn"
         return
     transfer = _transfer(run)
     rows = manifests.acceptance_rows(transfer.id)
@@ -828,6 +835,7 @@ def stop_delivery(run, signers, ctx):
     ctx.audit("receiving.stopped", f"transfer:{transfer.id}",
               {"reason": run.data.get("stopped", ""), "manager": signers[0].id})
     ctx.message = f"Delivery {transfer.manifest_number} refused: {run.data.get('stopped', '')}."
+    ctx.tone = "warn"
 
 
 def summary(run):

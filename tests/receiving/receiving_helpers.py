@@ -66,8 +66,9 @@ class Receiver:
         return feedback(self.last)
 
     def ok(self, step_id, **form) -> str:
+        """The step is taken (green, or amber when what it recorded is a problem)."""
         answer = self.do(step_id, **form)
-        assert answer["tone"] == "ok", answer
+        assert answer["tone"] in ("ok", "warn"), answer
         return answer["message"]
 
     def refused(self, step_id, **form) -> str:

@@ -236,7 +236,7 @@ def test_licence_mismatch_stops_the_delivery_for_a_manager(receive, load, kiosk)
     r.ok("transport", value="fail", reason="Manifest is for another store's licence")
     assert r.at == "stopped"
     assert "it needs a manager" in r.refused("stopped", badge="1002", pin="2345")
-    assert r.do("stopped", badge="1006", pin="6789")["tone"] == "ok"
+    assert r.do("stopped", badge="1006", pin="6789")["tone"] == "warn"  # refused: amber
     assert r.at == "completed"
     assert Transfer.get().status == "incoming"
     assert AuditEntry.get(AuditEntry.action == "receiving.stopped").detail["reason"] == \

@@ -47,7 +47,7 @@ def test_an_accepted_scan_shows_the_next_step_with_its_facts_and_nothing_empty(m
     assert step.select_one(".cancel form")["hx-post"] == f"/runs/{run.id}/cancel"
 
 
-def test_a_refused_scan_is_an_alert_and_a_stale_one_a_warning(mover):
+def test_a_refused_scan_and_a_stale_one_are_alerts(mover):
     kiosk, run = mover
     _, step, cue = _screen(kiosk.step(run.id, "package", value="LOC-V-A1", source="scanner"))
     feedback = step.select_one(".feedback")
@@ -57,8 +57,11 @@ def test_a_refused_scan_is_an_alert_and_a_stale_one_a_warning(mover):
     stale = kiosk.post(f"/runs/{run.id}/steps/package",
                        {"value": TAG, "rev": "0", "source": "scanner"})
     _, step, cue = _screen(stale)
-    assert cue["tone"] == "warn" and step.select_one(".feedback")["class"] == ["feedback", "warn"]
-    assert step.select_one(".feedback").get_text(" ", strip=True).startswith("! Nothing saved.")
+    # Nothing of it was saved: a refusal, in red, not a recorded problem.
+    feedback = step.select_one(".feedback")
+    assert cue["tone"] == "error" and feedback["class"] == ["feedback", "error"]
+    assert feedback["role"] == "alert"
+    assert feedback.get_text(" ", strip=True).startswith("✖ Nothing saved.")
 
 
 def test_a_step_that_lists_items_shows_them(app, mover):
