@@ -66,6 +66,9 @@ class Step:
     effect: Callable | None = None
     next: str | Callable | None = None
     skip_if: Callable | None = None
+    # Reached only when an earlier answer sends the run here (a reject reason, a stopped
+    # delivery): "Step n of m" counts it once the run has taken it, not before.
+    detour: bool = False
     show: Callable | None = None  # show(run) -> dict for the screen (progress, lists)
     expect: tuple[str, ...] = ()  # scan: accepted scan kinds
     unit: str = ""  # count
@@ -250,6 +253,33 @@ def _following(workflow: Workflow, run: Run, step: Step, value, chosen: Option |
     if target:
         return _next_applicable(workflow, run, workflow.index(target))
     return _next_applicable(workflow, run, workflow.index(step.id) + 1)
+
+
+def position(workflow: Workflow, run: Run) -> tuple[int, int]:
+    """Where the run is, as "Step n of m", counting only the steps that apply to this run:
+    those it has been through, the one it is at, and those ahead that are not detours and
+    that their skip rule does not skip as things stand now."""
+    steps = workflow.steps
+    current = workflow.index(run.current_step)
+    if not any(s.skip_if is not None or s.detour for s in steps):
+        return current + 1, len(steps)  # every step applies: no need to ask the records
+    taken = {step_id for (step_id,) in StepEvent.select(StepEvent.step_id).distinct()
+             .where(StepEvent.run == run.id, StepEvent.accepted == True).tuples()}  # noqa: E712
+    applying = [i for i, step in enumerate(steps)
+                if i == current or step.id in taken
+                or (i > current and not step.detour and not _skipped_now(step, run))]
+    return applying.index(current) + 1, len(applying)
+
+
+def _skipped_now(step: Step, run: Run) -> bool:
+    """The step's skip rule, asked ahead of time. A rule that cannot answer yet (what it
+    reads is not in the run: the delivery is not chosen) counts the step as applying."""
+    if step.skip_if is None:
+        return False
+    try:
+        return bool(step.skip_if(run))
+    except KeyError:
+        return False
 
 
 def record_hash(run: Run) -> str:
@@ -595,6 +625,13 @@ def check(workflow: Workflow) -> list[str]:
             for signer in step.signers:
                 if not signer.roles or signer.meaning not in MEANINGS:
                     problems.append(f"{step.id}: each signer needs roles and a meaning")
+        index = ids.index(step.id)
+        before = workflow.steps[index - 1] if index else None
+        goes_on = before is None or (before.next is None and not (
+            before.options and all(o.next for o in before.options)))
+        if step.detour and goes_on:
+            problems.append(f"{step.id}: a detour must not be reached by simply going on from "
+                            "the step before it")
         if step.kind == "scan" and not step.expect:
             problems.append(f"{step.id}: a scan step must say what it expects")
         if step.kind == "choose" and not step.options and step.options_for is None:
@@ -632,6 +669,8 @@ def describe(workflow: Workflow) -> str:
             then += f"; {step.finish_label} → {'end' if step.finish == '__end__' else step.finish}"
         if step.skip_if is not None:
             then += f" (skipped when: {(step.skip_if.__doc__ or '').strip().splitlines()[0]})"
+        if step.detour:
+            then += " (only when an earlier answer sends the run here)"
         signoff = "; ".join(f"{s.meaning} by {'/'.join(s.roles)}" for s in step.signers)
         lines.append(f"| {number} | {step.id} | {step.kind} | {step.prompt} | {checks} | "
                      f"{then} | {signoff} |")

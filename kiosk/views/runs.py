@@ -97,6 +97,7 @@ def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> d
         ctx["printed"] = PrintJob.select().where(PrintJob.run_id == run.id).exists()
         return ctx
     ctx["url"], ctx["cancel_url"] = _step_urls(request.script_root, run.id, step.id)
+    ctx["position"] = engine.position(workflow, run)
     if step.show is not None:
         ctx["show"] = Show(**step.show(run))
     if step.kind == "sign_off":

@@ -882,7 +882,7 @@ WORKFLOW = Workflow(
                effect=decide, next=after_decision, show=package_facts),
         choose("reason", "Why is it rejected?",
                tuple(Option(code, text) for code, text in REASONS.items()),
-               effect=reject_with_reason, next=after_decision, show=package_facts),
+               effect=reject_with_reason, next=after_decision, show=package_facts, detour=True),
         choose("missing", "Some packages were never scanned. Are they really not here?",
                (Option("not_delivered", "They are not here: reject them", danger=True),
                 Option("back", "Go back and scan them", next="package")),
@@ -917,6 +917,6 @@ WORKFLOW = Workflow(
                 effect=record_metrc_entry, next=after_metrc, show=sheet),
         sign_off("stopped", "A manager confirms the delivery is stopped.",
                  signers=(Signer(("manager",), "approved", "manager"),),
-                 effect=stop_delivery, next="__end__", show=transport_facts),
+                 effect=stop_delivery, next="__end__", show=transport_facts, detour=True),
     ),
 )

@@ -281,3 +281,46 @@ def test_cancel_needs_a_reason_and_the_right_person(store):
     cancelled = engine.cancel(run.id, store["manager"], "test-1", "wrong delivery")
     assert cancelled.status == "cancelled" and cancelled.cancel_reason == "wrong delivery"
     assert submit(store, run, "tag", {"value": TAG}).tone == "stale"
+
+
+def flag_it(run, _value, ctx):
+    """Set the flag the next step's skip rule reads."""
+    run.data["flag"] = True
+
+
+def skip_when_flagged(run):
+    """The flag is set (it is not, before the first step)."""
+    return run.data["flag"]
+
+
+def test_step_n_of_m_counts_only_the_steps_that_apply_to_this_run(store):
+    flow = engine.Workflow(
+        key="branchy", title="Branchy", sop="TEST-2", version=1, roles=("counter",),
+        steps=(engine.instruct("first", "First", effect=flag_it),
+               engine.instruct("maybe", "Only without the flag", skip_if=skip_when_flagged),
+               engine.choose("ask", "Fine?", (Option("fine", "Fine", next="last"),
+                                              Option("bad", "Bad", next="why"))),
+               engine.instruct("why", "Why?", next="last", detour=True),
+               engine.instruct("last", "Last")))
+    assert engine.check(flow) == []
+    registry = Registry(flow)
+    run = engine.start(flow, store["counter"], "test-1", {})
+    # The skip rule cannot tell yet, so that step counts; the detour does not.
+    assert engine.position(flow, run) == (1, 4)
+    submit(store, run, "first", {}, registry=registry)
+    run = Run.get_by_id(run.id)
+    assert (run.current_step, engine.position(flow, run)) == ("ask", (2, 3))
+    submit(store, run, "ask", {"value": "bad"}, registry=registry)
+    run = Run.get_by_id(run.id)
+    assert (run.current_step, engine.position(flow, run)) == ("why", (3, 4))
+    submit(store, run, "why", {}, registry=registry)
+    run = Run.get_by_id(run.id)
+    assert (run.current_step, engine.position(flow, run)) == ("last", (4, 4))
+
+
+def test_a_detour_the_run_would_simply_go_on_to_is_a_broken_definition():
+    flow = engine.Workflow(
+        key="bad_detour", title="Bad", sop="TEST-3", version=1, roles=("counter",),
+        steps=(engine.instruct("first", "First"), engine.instruct("why", "Why?", detour=True)))
+    assert engine.check(flow) == ["why: a detour must not be reached by simply going on from "
+                                  "the step before it"]
