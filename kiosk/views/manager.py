@@ -1,15 +1,16 @@
-"""Manager screens: the menu, the vault access log, open runs and the integrity check."""
+"""Manager screens: the menu, the vault access log, open runs (with a manager's cancel) and
+the integrity check."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from peewee import JOIN
 
-from kiosk import clock, ledger
+from kiosk import clock, engine, ledger, workflows
 from kiosk.models import Employee, Run, VaultVisit
-from kiosk.views.home import login_required
+from kiosk.views.home import login_required, station
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -55,12 +56,54 @@ def vault_log():
     return render_template("manager/vault_log.html", rows=rows, start=start, end=end)
 
 
+def _when(at: dt.datetime) -> str:
+    """A time on the store's clock, with the day when it is not today."""
+    local = clock.local(at)
+    return f"{local:%H:%M}" if local.date() == clock.store_date() else f"{local:%a %d %b %H:%M}"
+
+
+def _open_run(run: Run) -> dict:
+    """What a manager needs to know about an open run, in words."""
+    workflow = workflows.get(run.workflow)
+    row = {"run": run, "title": run.workflow, "summary": "", "now": run.current_step,
+           "since": _when(run.started_at), "last": _when(run.updated_at or run.started_at)}
+    if workflow is not None:
+        step = workflow.step(run.current_step)
+        number, of = engine.position(workflow, run)
+        row.update(title=workflow.title, now=f"{step.prompt} (step {number} of {of})",
+                   summary=workflow.summary(run) if workflow.summary else "")
+    return row
+
+
+def _runs_page(notice: str = "", tone: str = "ok"):
+    open_runs = (Run.select(Run, Employee).join(Employee, on=(Run.operator == Employee.id))
+                 .where(Run.status == "active").order_by(Run.started_at))
+    template = "manager/_runs.html" if request.headers.get("HX-Request") else "manager/runs.html"
+    return render_template(template, rows=[_open_run(r) for r in open_runs], notice=notice,
+                           tone=tone)
+
+
 @bp.get("/runs")
 @login_required(roles=("manager",))
 def runs():
-    """Every open run in the store, oldest first, with who started it and where."""
-    open_runs = list(Run.select().where(Run.status == "active").order_by(Run.started_at))
-    return render_template("manager/runs.html", runs=open_runs)
+    """Every open run in the store, oldest first: the procedure, where it is and what it has
+    done, who started it, at which screen and since when."""
+    return _runs_page()
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+@login_required(roles=("manager",))
+def cancel_run(run_id: int):
+    """A manager stops someone's run, with a reason (kept with the run and audited)."""
+    if Run.get_or_none(Run.id == run_id) is None:
+        abort(404)
+    try:
+        run = engine.cancel(run_id, g.employee, station(), request.form.get("reason", ""))
+    except (ValueError, PermissionError) as exc:
+        return _runs_page(str(exc), "error")
+    workflow = workflows.get(run.workflow)
+    title = workflow.title if workflow else run.workflow
+    return _runs_page(f"{title} (run {run.id}) is cancelled: {run.cancel_reason}")
 
 
 @bp.get("/verify")
