@@ -95,10 +95,15 @@ def label_html(label: labels.Label, dpi: int = 203) -> str:
 
 
 def slip_html(lines: list, columns: int = slips.COLUMNS) -> str:
-    """HTML for a slip's lines: a receipt-wide monospace column."""
-    out = [f'<div class="slip-preview" style="width:{columns + 4}ch;max-width:100%;'
+    """HTML for a slip's lines: a receipt-wide monospace column, each line as printed.
+
+    The column holds exactly ``columns`` characters (its padding outside them) and lines
+    never wrap: a slip's line is built to the paper's width, so a wrapped line on screen
+    would show a slip the printer never prints."""
+    out = [f'<div class="slip-preview" style="box-sizing:content-box;width:{columns}ch;'
            'background:#fff;color:#000;font-family:\'DejaVu Sans Mono\',monospace;'
-           'padding:1ch 2ch;border:1px solid #888;white-space:pre-wrap;line-height:1.3">']
+           'padding:1ch 2ch;border:1px solid #888;white-space:pre;overflow-x:auto;'
+           'line-height:1.3">']
     for line in lines:
         if isinstance(line, slips.Line):
             style = f"text-align:{line.align};"
