@@ -72,6 +72,11 @@
       if (key && field) press(key.dataset.kb);
     });
     document.addEventListener("focusin", function (e) { if (typingField(e.target)) show(e.target); });
+    // A box focused before this script ran (autofocus on a freshly loaded page) gets no
+    // focusin when tapped: the tap opens the keyboard.
+    document.addEventListener("click", function (e) {
+      if (typingField(e.target) && (board.hidden || field !== e.target)) show(e.target);
+    });
     // A reason button fills its form's reason field; the person can still change the words.
     document.addEventListener("click", function (e) {
       var reason = e.target.closest("[data-reason]");
