@@ -448,7 +448,7 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
     workflow = workflows.get(run.workflow)
     stale = _refusal(run, step_id, rev, workflow, actor)
     if stale:
-        return Outcome(False, stale, "stale", run)
+        return _replayed(run, step_id, rev, raw, actor) or Outcome(False, stale, "stale", run)
     # This revision is taken: the run is locked (BEGIN IMMEDIATE on SQLite, FOR UPDATE
     # elsewhere), so a second tab or a double tap with the same rev waits, then is stale.
     run.rev = rev + 1
@@ -475,6 +475,28 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
                      {"step": step.id, "message": str(exc), "event": event.id},
                      actor=actor, station=station)
         return Outcome(False, str(exc), "error", run, event)
+
+
+def _replayed(run: Run, step_id: str, rev: int, raw: dict, actor) -> Outcome | None:
+    """The outcome this very answer already had, when it is sent again.
+
+    A screen whose request got no answer (the server restarted, the network dropped) sends
+    the same scan again with the same ``scan_id`` and the revision it was first sent at. If
+    the first one was taken, its step event is the one at ``rev + 1``; the screen gets that
+    outcome again (the scan is not recorded twice, and is not an error to the person).
+    """
+    scan_id = str(raw.get("scan_id", ""))
+    if not scan_id:
+        return None
+    event = StepEvent.get_or_none(StepEvent.run == run.id, StepEvent.rev == rev + 1)
+    if (event is None or event.step_id != step_id or event.actor_id != actor.id
+            or (event.value or {}).get("scan_id") != scan_id):
+        return None
+    if not event.accepted:
+        return Outcome(False, event.message, "error", run, event)
+    code = (event.value or {}).get("value", "")
+    return Outcome(True, f"{code} was recorded before the connection dropped; it is not "
+                         "counted twice.", "ok", run, event)
 
 
 def _locked_run(run_id: int) -> Run:

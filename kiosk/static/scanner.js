@@ -1,14 +1,21 @@
 // Keyboard-wedge scanner capture. A USB scanner "types" its code and Enter in a few
 // milliseconds; a person types far slower. Keys are caught at the window in the capture
 // phase, whatever has focus, so a scan never lands in the wrong field and the scanner's
-// Enter never presses a focused button. Scans are sent one at a time, each with the
-// current screen's revision, and a scan whose request fails is retried, never dropped.
+// Enter never presses a focused button.
+//
+// Scans are sent one at a time, in order. A scan at a run's step is kept in the browser's
+// storage (per station, run and person) until the server has answered it, so a reload or a
+// restarted browser still sends it; while the server does not answer, it is tried again
+// every few seconds and the screen says so. Each scan goes with its own id and the step and
+// revision it was first sent to: sent again after an answer that was lost, it is known for
+// the one already taken (the server answers with that outcome) and never counted twice.
 (function () {
   "use strict";
   var MAX_GAP = 40;   // ms between keys: faster than any person types
   var MIN_LEN = 4;    // shorter bursts are treated as typing
+  var RETRY = 2000, PATIENCE = 10000;  // ms: try again after; give up waiting for an answer after
   var burst = [], times = [], typed = "", typedAt = -Infinity, flushTimer = null;
-  var queue = [], inFlight = null;
+  var queue = [], sending = false, down = false, troubled = false, seq = 0;
 
   function typingField(el) { return el && el.matches && el.matches("input[data-typing], textarea[data-typing]"); }
   function lastScan(text) { var el = document.getElementById("last-scan"); if (el) el.textContent = text; }
@@ -63,6 +70,22 @@
     flushTimer = setTimeout(flushHuman, MAX_GAP * 3);
   }, true);
 
+  // Where scans are kept: the run's step on screen, if any.
+  function runStep() { return document.querySelector("#step[data-run][data-step]"); }
+  function storeKey(run) {
+    var b = document.body.dataset;
+    return "kiosk:scans:" + (b.station || "") + ":" + run + ":" + (b.employee || "");
+  }
+  function keep() {
+    var step = runStep();
+    if (!step) return;
+    var mine = queue.filter(function (s) { return s.run === step.dataset.run; });
+    try {
+      if (mine.length) localStorage.setItem(storeKey(step.dataset.run), JSON.stringify(mine));
+      else localStorage.removeItem(storeKey(step.dataset.run));
+    } catch (err) { /* storage full or off: the scans still wait in this page */ }
+  }
+
   function submit(code, source) {
     // On a sign-off a badge scan fills the badge field; the PIN still has to be typed.
     var step = document.querySelector("#step[data-kind=sign_off]");
@@ -74,8 +97,10 @@
       lastScan("Badge " + badge.value + " scanned: now the PIN");
       return;
     }
-    queue.push({ code: code, source: source });
-    lastScan(code + " (sending…)");
+    var run = runStep();
+    var id = Date.now().toString(36) + "-" + (seq++) + "-" + Math.random().toString(36).slice(2, 8);
+    queue.push({ code: code, source: source, run: run ? run.dataset.run : "", id: id });
+    keep();
     pump();
   }
 
@@ -84,35 +109,109 @@
     catch (err) { return ""; }
   }
 
-  function pump() {
-    if (inFlight || !queue.length) return;
-    var el = document.querySelector("[data-scan-url]");
-    if (!el) { lastScan(queue.shift().code + ": nothing on this screen takes a scan"); pump(); return; }
-    inFlight = queue.shift();
-    var values = { value: inFlight.code, source: inFlight.source };
-    var step = document.getElementById("step");
-    if (step && step.dataset.rev) values.rev = step.dataset.rev;
-    var failed = false;
-    var onError = function () { failed = true; };
-    document.body.addEventListener("htmx:sendError", onError, { once: true });
-    htmx.ajax("POST", el.dataset.scanUrl, {
-      target: el.dataset.scanTarget || "#step", swap: "outerHTML",
-      values: values, headers: { "X-CSRF-Token": csrf() }
-    }).then(function () {
-      document.body.removeEventListener("htmx:sendError", onError);
-      var item = inFlight; inFlight = null;
-      if (failed) {
-        // The request never got an answer: keep the scan and try again. If the server had
-        // taken it, the retry carries the old revision and is refused, not counted twice.
-        queue.unshift(item);
-        lastScan(item.code + " (waiting for the server…)");
-        setTimeout(pump, 2000);
-      } else {
-        lastScan(item.code);
-        pump();
+  // What the screen says about scans on their way: the footer always, the overlay while the
+  // server does not answer.
+  function status() {
+    var first = queue[0], more = queue.length - 1;
+    var waiting = more > 0 ? " · " + more + " more waiting" : "";
+    if (down) {
+      var scans = queue.length + " scan" + (queue.length === 1 ? "" : "s");
+      lastScan("Connection lost — retrying · " + scans + " waiting");
+      var trouble = document.getElementById("trouble");
+      if (trouble) {
+        document.getElementById("trouble-title").textContent = "Connection lost — retrying";
+        document.getElementById("trouble-text").textContent = scans + (queue.length === 1 ?
+          " is" : " are") + " waiting and will be sent in order as soon as the kiosk server " +
+          "answers. Nothing you scanned is lost; keep scanning.";
+        trouble.hidden = false; troubled = true;
       }
-    });
+    } else {
+      if (troubled) { document.getElementById("trouble").hidden = true; troubled = false; }
+      if (first) lastScan(first.code + " (sending…)" + waiting);
+    }
   }
 
-  window.kioskScanner = { submit: submit, pending: function () { return queue.length + (inFlight ? 1 : 0); } };
+  function answered(item, response, html) {
+    var redirect = response.headers.get("HX-Redirect");
+    if (redirect) { window.location.href = redirect; return; }  // log in again; the scan waits
+    queue.shift(); keep(); sending = false;
+    if (!response.ok) {
+      // The server answered but took nothing (an error, or a screen out of date): say so.
+      lastScan(item.code + " was not recorded: scan it again");
+      document.getElementById("trouble-title").textContent = "Something went wrong";
+      document.getElementById("trouble-text").textContent = item.code + " was not recorded; " +
+        "nothing was saved from it. Scan it again; if it happens again, get a manager.";
+      document.getElementById("trouble").hidden = false;
+      pump();
+      return;
+    }
+    var target = document.querySelector(item.target);
+    if (target) htmx.swap(target, html, { swapStyle: "outerHTML", swapDelay: 0, settleDelay: 20 });
+    var cues = response.headers.get("HX-Trigger");
+    if (cues) {
+      try {
+        var all = JSON.parse(cues);
+        Object.keys(all).forEach(function (name) { htmx.trigger(document.body, name, all[name]); });
+      } catch (err) { /* no cue: the swapped step still says what happened */ }
+    }
+    status();
+    lastScan(item.code);
+    pump();
+  }
+
+  function pump() {
+    if (sending || !queue.length) return;
+    var item = queue[0];
+    if (!item.url) {
+      // First try: pin where it goes and the revision of the screen it was scanned at.
+      var step = runStep();
+      var el = step && item.run === step.dataset.run ? step : document.querySelector("[data-scan-url]");
+      if (item.run && el !== step) return;  // that run is not on screen: its scans wait for it
+      if (!el) { queue.shift(); lastScan(item.code + ": nothing on this screen takes a scan"); pump(); return; }
+      item.url = el.dataset.scanUrl; item.target = el.dataset.scanTarget || "#step";
+      item.rev = step && el === step ? step.dataset.rev : "";
+      keep();
+    }
+    sending = true;
+    status();
+    var body = new URLSearchParams({ value: item.code, source: item.source, scan_id: item.id });
+    if (item.rev) body.set("rev", item.rev);
+    var stop = new AbortController(), timer = setTimeout(function () { stop.abort(); }, PATIENCE);
+    fetch(item.url, { method: "POST", body: body, credentials: "same-origin", signal: stop.signal,
+                      headers: { "HX-Request": "true", "X-CSRF-Token": csrf() } })
+      .then(function (response) {
+        if (response.status >= 502 && response.status <= 504) throw new Error("no answer");
+        return response.text().then(function (html) {
+          clearTimeout(timer); down = false; answered(item, response, html);
+        });
+      })
+      .catch(function () {
+        // No answer: the scan stays first in line and goes again, with the same id and
+        // revision, until the server answers.
+        clearTimeout(timer); sending = false; down = true; status();
+        setTimeout(pump, RETRY);
+      });
+  }
+
+  function stored(run) {
+    try { return JSON.parse(localStorage.getItem(storeKey(run))) || []; }
+    catch (err) { return []; }
+  }
+
+  // Scans kept from before this page: sent now, in order; or, when their run has ended
+  // meanwhile, named as not recorded rather than dropped in silence.
+  document.addEventListener("DOMContentLoaded", function () {
+    var step = runStep(), ended = document.querySelector("#step[data-run]:not([data-step])");
+    if (ended && stored(ended.dataset.run).length) {
+      var lost = stored(ended.dataset.run);
+      lastScan(lost.map(function (s) { return s.code; }).join(", ") +
+               ": not recorded, this run had ended");
+      try { localStorage.removeItem(storeKey(ended.dataset.run)); } catch (err) { /* as it is */ }
+    }
+    if (!step) return;
+    queue = stored(step.dataset.run);
+    if (queue.length) { status(); pump(); }
+  });
+
+  window.kioskScanner = { submit: submit, pending: function () { return queue.length; } };
 })();

@@ -15,7 +15,9 @@ from kiosk.views.home import feedback, go, login_required, station
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
-FIELDS = ("value", "reason", "badge", "pin", "source", "note")
+# scan_id: the scanner's own name for one scan, so a scan sent again after a lost answer is
+# known for the one already taken (engine._replayed).
+FIELDS = ("value", "reason", "badge", "pin", "source", "note", "scan_id")
 POSTED = (*FIELDS, "rev")  # what a step's form sends
 SHORT_FORM = 16384  # bytes; a screen's answer is a few dozen
 

@@ -156,6 +156,31 @@ def test_stale_screen_and_double_tap_record_nothing_twice(store):
     assert StepEvent.select().count() == 1
 
 
+def test_a_scan_sent_again_after_its_answer_was_lost_is_not_recorded_twice(store):
+    run = start(store)
+    rev = Run.get_by_id(run.id).rev
+    first = submit(store, run, "tag", {"value": TAG, "scan_id": "s-1"}, rev=rev)
+    assert first.accepted
+    # The answer never reached the screen; it sends the same scan at the same revision.
+    again = submit(store, run, "tag", {"value": TAG, "scan_id": "s-1"}, rev=rev)
+    assert again.accepted and again.tone == "ok" and again.event.id == first.event.id
+    assert again.message == (f"{TAG} was recorded before the connection dropped; it is not "
+                             "counted twice.")
+    assert StepEvent.select().count() == 1 and Run.get_by_id(run.id).current_step == "qty"
+    # Another scan at that old revision is a stale screen's, as before; so is the same scan
+    # sent by someone else.
+    assert submit(store, run, "tag", {"value": TAG, "scan_id": "s-2"}, rev=rev).tone == "stale"
+    assert submit(store, run, "tag", {"value": TAG, "scan_id": "s-1"}, rev=rev,
+                  who="manager").tone == "stale"
+    # A scan that was refused the first time gets its refusal again, and nothing more.
+    rev = Run.get_by_id(run.id).rev
+    refused = submit(store, run, "qty", {"value": "-3", "scan_id": "s-3"}, rev=rev)
+    assert not refused.accepted
+    again = submit(store, run, "qty", {"value": "-3", "scan_id": "s-3"}, rev=rev)
+    assert (again.accepted, again.tone, again.message) == (False, "error", refused.message)
+    assert StepEvent.select().count() == 2
+
+
 def test_concurrent_double_submit_takes_exactly_one(store):
     run = start(store)
     rev = Run.get_by_id(run.id).rev
