@@ -153,3 +153,16 @@ def test_keys_are_twenty_millimetres(page, selector):
     assert boxes
     for box in boxes:
         assert box["width"] >= PRIMARY and box["height"] >= PRIMARY, box
+
+
+def test_open_runs_meet_the_touch_rules(page, shoot, login, start_run):
+    """The manager's open runs (tiles to open, a cancel with reasons) are for gloves too."""
+    login(page, "1006", "6789")
+    start_run(page, "Move packages")
+    page.get_by_role("link", name="Home").tap()
+    page.get_by_role("link", name="Manager screens").tap()
+    page.get_by_role("link", name=re.compile("Open runs")).tap()
+    expect(page.locator("#runs .open-run")).not_to_have_count(0)
+    page.locator("#runs .open-run details.cancel summary").first.tap()
+    problems = check_screen(page, shoot, "open-runs")
+    assert not problems, "\n".join(problems)
