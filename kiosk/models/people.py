@@ -1,4 +1,4 @@
-"""People and screens: employees, stations, login sessions and login attempts."""
+"""People and screens: employees, stations, login sessions, login attempts and unlocks."""
 
 from __future__ import annotations
 
@@ -58,3 +58,17 @@ class LoginAttempt(BaseModel):
     purpose = peewee.CharField(default="login")  # login | signature
     station = peewee.CharField()
     at = peewee.DateTimeField(index=True)
+
+
+class BadgeUnlock(BaseModel):
+    """A manager lifted a badge's lockout: wrong PINs before ``at`` no longer count.
+
+    ``attempt`` is the manager's own badge + PIN, checked at that moment (a signature).
+    """
+
+    badge = peewee.CharField(index=True)
+    employee = ForeignKey(Employee, backref="unlocks")  # whose badge was locked
+    unlocked_by = ForeignKey(Employee, backref="unlocks_given")
+    attempt = ForeignKey(LoginAttempt)
+    station = peewee.CharField()
+    at = peewee.DateTimeField()

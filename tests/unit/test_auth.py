@@ -35,12 +35,18 @@ def test_five_failures_lock_the_badge_for_five_minutes(make_employee, fixed_cloc
     make_employee("Ana", "1001", "1234")
     for _ in range(4):
         assert _auth("1001", "0000").message == "Wrong PIN. Try again."
-    assert "now locked for 5 minutes" in _auth("1001", "0000").message
-    # Even the right PIN is refused while locked.
-    assert "locked" in _auth("1001", "1234").message
+    assert _auth("1001", "0000").message == (
+        "Wrong PIN. Badge 1001 is locked after 5 wrong PINs. Try again in 5 minutes, or ask "
+        "a manager to unlock it.")
+    # Even the right PIN is refused while locked, in the same words with the time left.
+    fixed_clock.advance(seconds=61)
+    assert _auth("1001", "1234").message == (
+        "Badge 1001 is locked after 5 wrong PINs. Try again in 4 minutes, or ask a manager "
+        "to unlock it.")
     assert AuditEntry.select().where(AuditEntry.action == "badge.locked").count() == 1
-    fixed_clock.advance(minutes=4, seconds=59)
-    assert not _auth("1001", "1234").ok
+    fixed_clock.advance(minutes=3, seconds=58)
+    assert _auth("1001", "1234").message.endswith("Try again in 1 minute, or ask a manager to "
+                                                  "unlock it.")
     fixed_clock.advance(seconds=2)
     assert _auth("1001", "1234").ok
 
