@@ -15,6 +15,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from peewee import fn
+
 from kiosk import clock, ledger
 from kiosk.models import BadgeUnlock, Employee, LoginAttempt
 
@@ -23,21 +25,22 @@ LOCKED = "locked"  # LoginAttempt.reason of an attempt refused unheard: it does 
 
 
 def locked_until(badge: str, policy) -> dt.datetime | None:
-    """When this badge's lockout ends, if it is locked now."""
-    now = clock.now()
-    since = now - dt.timedelta(seconds=policy.lock_seconds)
-    last_ok = (LoginAttempt.select(LoginAttempt.at)
-               .where(LoginAttempt.badge == badge, LoginAttempt.ok == True,  # noqa: E712
-                      LoginAttempt.at > since)
-               .order_by(LoginAttempt.at.desc()).limit(1).scalar())
-    last_unlock = (BadgeUnlock.select(BadgeUnlock.at)
-                   .where(BadgeUnlock.badge == badge, BadgeUnlock.at > since)
-                   .order_by(BadgeUnlock.at.desc()).limit(1).scalar())
-    since = max([since] + [at for at in (last_ok, last_unlock) if at is not None])
+    """When this badge's lockout ends, if it is locked now.
+
+    "Since the last right PIN or unlock" is told by record ids, not times: attempts are
+    written one at a time, in the order they were judged, whatever the clock says.
+    """
+    since = clock.now() - dt.timedelta(seconds=policy.lock_seconds)
+    last_ok = (LoginAttempt.select(fn.MAX(LoginAttempt.id))
+               .where(LoginAttempt.badge == badge, LoginAttempt.at > since,
+                      LoginAttempt.ok == True).scalar())  # noqa: E712
+    last_unlock = (BadgeUnlock.select(fn.MAX(BadgeUnlock.attempt))
+                   .where(BadgeUnlock.badge == badge, BadgeUnlock.at > since).scalar())
+    after = max(last_ok or 0, last_unlock or 0)
     failures = list(LoginAttempt.select(LoginAttempt.at)
-                    .where(LoginAttempt.badge == badge, LoginAttempt.reason == WRONG,
-                           LoginAttempt.at > since)
-                    .order_by(LoginAttempt.at.desc()).limit(policy.failures))
+                    .where(LoginAttempt.badge == badge, LoginAttempt.at > since,
+                           LoginAttempt.reason == WRONG, LoginAttempt.id > after)
+                    .order_by(LoginAttempt.id.desc()).limit(policy.failures))
     if len(failures) < policy.failures:
         return None
     return failures[0].at + dt.timedelta(seconds=policy.lock_seconds)

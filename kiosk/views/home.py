@@ -103,8 +103,10 @@ def _csrf_ok() -> bool:
 def _unregistered():
     """Any screen of a station the store does not know: ask a manager to register it."""
     if request.method == "POST":
-        if request.htmx:  # back to the screen that asks for a manager
-            return go(url_for("home.index"))
+        if request.htmx:  # refused, and the screen goes to the page that asks for a manager
+            response = go(url_for("home.index"))
+            response.status_code = 403
+            return response
         return render_template("message.html", title="Screen not registered",
                                message="This screen is not one of the store's stations; "
                                        "nothing was saved."), 403
