@@ -40,6 +40,7 @@ CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen"}
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
 NO_STATION = {"static", "home.healthz"}  # served to anything, outside any station
 SECURITY_HEADERS = (
@@ -110,9 +111,12 @@ def _unregistered():
         return render_template("message.html", title="Screen not registered",
                                message="This screen is not one of the store's stations; "
                                        "nothing was saved."), 403
-    from kiosk.views.stations import page  # that module builds on this one
-
-    return page(g.unknown_station)
+    # A name that is no station name is shown cut and printable only, and cannot be
+    # registered (views/stations).
+    name = g.unknown_station
+    return render_template("stations/register.html", kinds=STATION_KINDS, message="",
+                           name="".join(c for c in name[:40] if c.isprintable()),
+                           valid=bool(STATION_RE.fullmatch(name)))
 
 
 def policy() -> auth.Policy:

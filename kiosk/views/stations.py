@@ -2,9 +2,10 @@
 
 A screen whose name the store does not know (from ``?station=``, its cookie or the
 ``station`` setting) is served nothing but the page that asks a manager to register it
-(``home._unregistered``). The manager signs with badge + PIN, once: from then on the screen
-is that station. The name must be a station name (``STATION_RE``) before it is written
-anywhere, so nothing longer or stranger ever reaches the records or the audit chain.
+(``home._unregistered``, whose form posts here). The manager signs with badge + PIN, once:
+from then on the screen is that station. The name must be a station name (``STATION_RE``)
+before it is written anywhere, so nothing longer or stranger ever reaches the records or
+the audit chain.
 """
 
 from __future__ import annotations
@@ -13,32 +14,21 @@ from flask import Blueprint, make_response, render_template, request, url_for
 
 from kiosk import auth, db, ledger
 from kiosk.models import Station
-from kiosk.views.home import STATION_COOKIE, STATION_RE, feedback, go, policy
+from kiosk.views.home import STATION_COOKIE, STATION_KINDS, STATION_RE, feedback, go, policy
 
 bp = Blueprint("stations", __name__)
 
-KINDS = {"receiving": "a receiving screen", "vault": "a vault screen"}
-
-
 def _form(name: str, message: str, tone: str = "error"):
     response = make_response(render_template("stations/_register.html", name=name, valid=True,
-                                             kinds=KINDS, message=message, tone=tone))
+                                             kinds=STATION_KINDS, message=message, tone=tone))
     return feedback(response, tone, message)
-
-
-def page(name: str):
-    """The whole screen that asks for a manager; a name that is no station name is shown
-    cut and printable only, and cannot be registered."""
-    shown = "".join(c for c in name[:40] if c.isprintable())
-    return render_template("stations/register.html", name=shown, kinds=KINDS, message="",
-                           valid=bool(STATION_RE.fullmatch(name)))
 
 
 @bp.post("/stations/register")
 def register():
     """A manager's badge + PIN registers the name this screen gave as a station."""
     name, kind = request.form.get("name", ""), request.form.get("kind", "")
-    if not STATION_RE.fullmatch(name) or kind not in KINDS:
+    if not STATION_RE.fullmatch(name) or kind not in STATION_KINDS:
         return _form("", "That is not a station this screen can be registered as. Press "
                          "Home and try again.")
     result = auth.attempt(request.form.get("badge", ""), request.form.get("pin", ""),

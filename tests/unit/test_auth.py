@@ -153,7 +153,7 @@ def test_an_unlock_starts_the_count_again(make_employee, fixed_clock):
     from kiosk import lockout
 
     make_employee("Ana", "1001", "1234")
-    boss = make_employee("Max", "2002", "2222", "manager")
+    make_employee("Max", "2002", "2222", "manager")
     for _ in range(5):
         _attempt("1001", "0000")
     policy = auth.Policy()
