@@ -64,10 +64,9 @@ def station() -> str:
     return settings()["station"] if name is None else name
 
 
-def _registered(name: str) -> bool:
+def _registered(name: str, known: set[str]) -> bool:
     """True if ``name`` is one of the store's stations. Stations are never removed, so a
-    name once found is remembered for the app's life: no query per request."""
-    known = current_app.extensions.setdefault("kiosk_stations", set())
+    name once found is remembered in ``known`` (the app's): no query per request."""
     if name in known:
         return True
     if not STATION_RE.fullmatch(name) or Station.one(name=name) is None:
@@ -76,7 +75,7 @@ def _registered(name: str) -> bool:
     return True
 
 
-def _station_of_request() -> tuple[str, bool, str]:
+def _station_of_request(req, known: set[str]) -> tuple[str, bool, str]:
     """This screen's station, whether ``?station=`` just set it, and the name it gave that
     the store does not know ("" when it is known).
 
@@ -84,19 +83,19 @@ def _station_of_request() -> tuple[str, bool, str]:
     ``station`` setting; whichever it is must be a registered station.
     """
     # A scan's POST has no query string: skip parsing an empty one on every request.
-    wanted = request.args.get("station", "") if request.query_string else ""
+    wanted = req.args.get("station", "") if req.query_string else ""
     if wanted:
-        return (wanted, True, "") if _registered(wanted) else ("", False, wanted)
-    kept = request.cookies.get(STATION_COOKIE) or settings()["station"]
-    return (kept, False, "") if _registered(kept) else ("", False, kept)
+        return (wanted, True, "") if _registered(wanted, known) else ("", False, wanted)
+    kept = req.cookies.get(STATION_COOKIE) or settings()["station"]
+    return (kept, False, "") if _registered(kept, known) else ("", False, kept)
 
 
-def _csrf_ok() -> bool:
+def _csrf_ok(req) -> bool:
     """The header carries this screen's CSRF cookie. A request without the cookie is
     refused too: a form posted from another site carries neither, and they must not pass
     as equal."""
-    kept = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get("X-CSRF-Token", "")
+    kept = req.cookies.get(CSRF_COOKIE, "")
+    sent = req.headers.get("X-CSRF-Token", "")
     return bool(kept) and hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
                                               kept.encode("utf-8", "surrogatepass"))
 
@@ -178,28 +177,37 @@ def init_app(app: Flask) -> None:
     """Session loading, CSRF, security headers and friendly errors for every request."""
     app.session_interface = _NoCookieSession()
 
+    known_stations: set[str] = app.extensions.setdefault("kiosk_stations", set())
+
     @app.before_request
     def load_session():
-        g.session = g.employee = None
-        g.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        if request.blueprint in CSRF_EXEMPT_BLUEPRINTS or request.endpoint in NO_STATION:
+        # The request and g themselves, read once: each use of Flask's proxies looks the
+        # context up again, and this runs before every scan.
+        req, here = request._get_current_object(), g._get_current_object()
+        here.csrf = req.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if req.blueprint in CSRF_EXEMPT_BLUEPRINTS or req.endpoint in NO_STATION:
+            here.session = here.employee = None
             return None
-        if request.method == "POST" and not _csrf_ok():
+        if req.method == "POST" and not _csrf_ok(req):
+            here.session = here.employee = None
             return render_template("message.html", title="Screen out of date",
                                    message="This screen was out of date. Press Home "
                                            "and try again; nothing was saved."), 400
-        g.station, g.new_station, g.unknown_station = _station_of_request()
-        if g.unknown_station:
-            return None if request.endpoint == "stations.register" else _unregistered()
-        session = auth.current_session(request.cookies.get(SESSION_COOKIE), policy())
+        here.station, here.new_station, here.unknown_station = _station_of_request(
+            req, known_stations)
+        if here.unknown_station:
+            here.session = here.employee = None
+            return None if req.endpoint == "stations.register" else _unregistered()
+        session = auth.current_session(req.cookies.get(SESSION_COOKIE), policy())
         # A session belongs to the screen it was made at: its cookie is no login elsewhere.
-        g.session = session if session is not None and session.station == g.station else None
-        g.employee = g.session.employee if g.session else None
+        if session is not None and session.station != here.station:
+            session = None
+        here.session, here.employee = session, session.employee if session else None
         # Only when there is something to write: an empty write transaction still queues
         # behind every other writer, and this runs before every request.
-        if g.session is not None and auth.touch_due(g.session):
+        if session is not None and auth.touch_due(session):
             with db.write():
-                auth.touch(g.session)
+                auth.touch(session)
 
     @app.after_request
     def headers(response):

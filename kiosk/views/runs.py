@@ -188,8 +188,10 @@ def submit_step(run_id: int, step_id: str):
     except engine.NoSuchRun:
         abort(404)
     workflow = workflows.get(outcome.run.workflow)
-    if workflow is not None and not g.employee.has_any(workflow.roles):
-        abort(404)  # the engine saved nothing; the run's screen is not theirs to see
+    # The engine takes no step from someone who may not work on the run; nor is its
+    # screen theirs to see.
+    if not outcome.accepted and workflow is not None and not g.employee.has_any(workflow.roles):
+        abort(404)
     if workflow is None:
         return feedback(make_response(render_template(
             "message.html", title="Procedure removed", message=outcome.message)), "error")
