@@ -32,14 +32,20 @@ def screen():
     return _screen("badges/screen.html")
 
 
-def _locked(badge: str) -> lockout.LockedBadge:
+def _locked(badge: str) -> lockout.LockedBadge | None:
+    """The lock on ``badge`` (404 for what is no badge number), or None once it is lifted."""
     number = auth.badge_number(badge)
     if number is None:
         abort(404)
-    for lock in lockout.locked_badges(policy()):
-        if lock.badge == number:
-            return lock
-    abort(404)
+    return next((lock for lock in lockout.locked_badges(policy()) if lock.badge == number),
+                None)
+
+
+def _not_locked(badge: str):
+    """Another manager unlocked it meanwhile, or its time ran out: show the list as it is."""
+    response = _screen("badges/_body.html", f"Badge {badge} is not locked any more.", "warn")
+    response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#badges", "outerHTML"
+    return response
 
 
 def _own(lock: lockout.LockedBadge) -> str:
@@ -54,6 +60,8 @@ def _own(lock: lockout.LockedBadge) -> str:
 def unlock_form(badge: str):
     """The signing form for unlocking one badge (swapped into the screen)."""
     lock = _locked(badge)
+    if lock is None:
+        return _not_locked(badge)
     return render_template("badges/_unlock.html", lock=lock, message=_own(lock), tone="error")
 
 
@@ -62,6 +70,8 @@ def unlock_form(badge: str):
 def unlock(badge: str):
     """Unlock on a manager's badge + PIN, given now; the unlock and the signature are kept."""
     lock = _locked(badge)
+    if lock is None:
+        return _not_locked(badge)
     refused = _own(lock)
     if refused:
         return _form(lock, refused)
