@@ -322,9 +322,9 @@ def kept_note(transfer: Transfer, delivered: list, unsure: list) -> str:
     told = sorted({m.payload.get("tag") or m.payload.get("manifest_number", "")
                    for m in delivered + unsure} - {""})
     systems = " and ".join(sorted({TARGETS.get(m.target, m.target) for m in delivered + unsure}))
-    unsure_words = (f" ({len(unsure)} of these sendings {'were' if len(unsure) != 1 else 'was'} "
-                    f"cut off: {systems} may or may not have {'them' if len(unsure) != 1 else 'it'})"
-                    if unsure else "")
+    one = len(unsure) == 1
+    unsure_words = (f" ({len(unsure)} of these sendings {'was' if one else 'were'} cut off: "
+                    f"{systems} may or may not have {'it' if one else 'them'})" if unsure else "")
     stock = [line.package for line in manifests.accepted(transfer.id)]
     where = f" ({dock.where_they_are(stock)})" if stock else ""
     return (f"Nothing was undone: {systems} already has manifest {transfer.manifest_number} as "

@@ -152,6 +152,13 @@ def package_counts(transfer_id: int) -> dict:
     return counts
 
 
+def any_discrepancy(transfer_id: int) -> bool:
+    """Was any package rejected, or accepted with a difference (short, over, held)?"""
+    return TransferPackage.select().where(
+        TransferPackage.transfer == transfer_id,
+        (TransferPackage.state == "rejected") | (TransferPackage.reason != "")).exists()
+
+
 def unchecked(transfer_id: int, limit: int | None = None) -> list[TransferPackage]:
     """Packages on the manifest not yet checked, in manifest order."""
     query = (TransferPackage.select().where(TransferPackage.transfer == transfer_id,

@@ -13,6 +13,7 @@ from kiosk.engine import FINISH
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package, Transfer, TransferPackage
 
+
 def delivery_is_expected(run, scanned):
     """The manifest is expected, not received, voided or being received in another run."""
     transfer = Transfer.get_or_none(Transfer.manifest_number == scanned.value)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import clock, deliveries, dock, manifests, scans, verdicts
+from kiosk import receiving_scans as checks
 from kiosk.deliveries import quantity_text, transfer_of
 from kiosk.engine import (
     Back,
@@ -40,17 +41,6 @@ from kiosk.engine import (
     sign_off,
 )
 from kiosk.models import Location, Package, Transfer, TransferPackage
-from kiosk.receiving_scans import (
-    a_tag_not_an_item_barcode,
-    delivery_is_expected,
-    is_quarantine_location,
-    is_vault_shelf,
-    tag_already_checked,
-    tag_not_already_in_stock,
-    tag_not_checked_yet,
-    tag_on_this_manifest,
-    waiting_to_put_away,
-)
 from kiosk.verdicts import CONDITIONS, REASONS, decision_options
 
 RECEIVER_ROLES = ("receiver", "manager")
@@ -313,10 +303,7 @@ def no_witness_needed(run):
     rule = run.data.get("witness_rule", "discrepancy")
     if rule != "discrepancy":
         return rule == "never"
-    counts = manifests.package_counts(run.data["transfer"])
-    differing = TransferPackage.select().where(TransferPackage.transfer == run.data["transfer"],
-                                               TransferPackage.reason != "").exists()
-    return not (counts["rejected"] or differing or run.data.get("po_flags")
+    return not (manifests.any_discrepancy(run.data["transfer"]) or run.data.get("po_flags")
                 or run.data.get("case_mismatch"))
 
 
@@ -424,7 +411,7 @@ WORKFLOW = Workflow(
     on_cancel=undo_delivery,
     steps=(
         scan("delivery", "Which delivery? Scan the manifest barcode or tap the delivery.",
-             expect=("manifest",), guards=(delivery_is_expected,), effect=open_delivery,
+             expect=("manifest",), guards=(checks.delivery_is_expected,), effect=open_delivery,
              show=deliveries.expected_deliveries),
         confirm("transport", "Check the transport details against the driver's paper and ID.",
                 guards=(licences_match,), effect=record_transport, next=after_transport,
@@ -434,8 +421,8 @@ WORKFLOW = Workflow(
         count("cases", "Count the sealed cases.", unit="cases", whole=True,
               effect=record_cases, show=deliveries.case_facts),
         scan("package", "Scan the next package's tag.", expect=("package_tag", "gtin", "gs1"),
-             guards=(a_tag_not_an_item_barcode, tag_on_this_manifest, tag_not_checked_yet,
-                     tag_not_already_in_stock),
+             guards=(checks.a_tag_not_an_item_barcode, checks.tag_on_this_manifest,
+                     checks.tag_not_checked_yet, checks.tag_not_already_in_stock),
              effect=take_package, show=deliveries.progress, finish="missing",
              finish_label="No more packages"),
         choose("condition", "Look at the package. What condition is it in?", CONDITIONS,
@@ -458,17 +445,17 @@ WORKFLOW = Workflow(
                 Option("back", "Go back and scan them", next="package")),
                skip_if=no_package_is_missing, effect=mark_missing, show=deliveries.missing_facts),
         scan("quarantine", "Put these packages in the quarantine cage, then scan its label.",
-             expect=("location",), guards=(is_quarantine_location,),
+             expect=("location",), guards=(checks.is_quarantine_location,),
              effect=quarantine_packages, skip_if=nothing_to_quarantine,
              show=deliveries.quarantine_list),
         scan("putaway", "Put away: scan an accepted package.",
-             expect=("package_tag", "gtin", "gs1"), guards=(waiting_to_put_away,),
+             expect=("package_tag", "gtin", "gs1"), guards=(checks.waiting_to_put_away,),
              effect=remember_putaway, skip_if=nothing_to_put_away, show=deliveries.putaway_list),
         scan("shelf", "Scan the vault shelf you put it on.", expect=("location",),
-             guards=(is_vault_shelf,), effect=put_away, next="putaway",
+             guards=(checks.is_vault_shelf,), effect=put_away, next="putaway",
              skip_if=no_package_in_hand, show=deliveries.putaway_list),
         scan("review", "Check the sheet. To change a package, scan it; otherwise finish.",
-             expect=("package_tag", "gtin", "gs1"), guards=(tag_already_checked,),
+             expect=("package_tag", "gtin", "gs1"), guards=(checks.tag_already_checked,),
              effect=reopen, next="condition", show=deliveries.sheet, finish="sign",
              finish_label="All correct: sign"),
         sign_off("sign", "Receiver: sign the delivery.",
