@@ -689,9 +689,12 @@ def check(workflow: Workflow) -> list[str]:
 def describe(workflow: Workflow) -> str:
     """The workflow as a Markdown table a store manager can check against the paper SOP."""
     lines = [f"# {workflow.title} ({workflow.key}, {workflow.sop}, version {workflow.version})",
-             "", f"Who: {', '.join(workflow.roles)}", "",
-             "| # | Step | Kind | What the person does | Checks | Then | Sign-off |",
-             "|---|---|---|---|---|---|---|"]
+             "", f"Who: {', '.join(workflow.roles)}", ""]
+    if workflow.on_cancel is not None:
+        undo = " ".join((workflow.on_cancel.__doc__ or workflow.on_cancel.__name__).split())
+        lines += [f"If it is cancelled: {undo}", ""]
+    lines += ["| # | Step | Kind | What the person does | Checks | Then | Sign-off |",
+              "|---|---|---|---|---|---|---|"]
     for number, step in enumerate(workflow.steps, 1):
         checks = "; ".join((g.__doc__ or g.__name__).strip().splitlines()[0] for g in step.guards)
         if step.kind == "scan":

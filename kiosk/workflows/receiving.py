@@ -149,6 +149,8 @@ def package_in_hand(run, step):
     """A scan that came while a package is being checked was not taken: finish that one."""
     if step.id in PACKAGE_STEPS and run.data.get("tag"):
         return f"finish package {scans.short(run.data['tag'])} first — {PACKAGE_STEPS[step.id]}"
+    if step.id == "missing":
+        return "to check a package that turned up, tap 'Go back and scan them' first"
     return None
 
 

@@ -253,6 +253,10 @@ def test_packages_never_scanned_are_rejected_as_not_delivered(receive, load):
     assert r.at == "missing"
     assert [li.text.split(" · ")[0] for li in r.page().select("ul.items li")] == \
         [TAG.format(1), TAG.format(3)]
+    # One turns up after all: scanning it here is not taken for an answer, and says how.
+    assert r.refused("missing", value=TAG.format(3), source="scanner") == (
+        "That scan (…000003) was not recorded: to check a package that turned up, tap 'Go back "
+        "and scan them' first.")
     r.ok("missing", value="back")
     assert r.at == "package"
     r.ok("package", value="__finish__")
