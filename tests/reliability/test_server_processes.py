@@ -259,3 +259,35 @@ def test_one_worker_serves_in_the_process_itself(tmp_path):
         assert "1 process)" in server.log()
     finally:
         server.stop()
+
+
+def test_the_checkpoint_thread_outlives_a_writer_that_holds_the_lock_too_long(tmp_path,
+                                                                             monkeypatch):
+    import threading
+
+    from kiosk import db, ledger
+
+    monkeypatch.setattr(db, "RESTART_FRAMES", 16)
+    monkeypatch.setattr(db, "CHECKPOINT_SECONDS", 0.05)
+    monkeypatch.setattr(db, "WRITE_WAIT_SECONDS", 0.2)
+    url = build_demo_database(tmp_path / "kiosk.db")
+    wal = tmp_path / "kiosk.db-wal"
+    db.init(url)
+
+    def checkpoint_threads():
+        return [t for t in threading.enumerate() if t.name == "wal-checkpoint" and t.is_alive()]
+
+    with db.connection():
+        for n in range(100):  # past RESTART_FRAMES: the thread will want the writers' lock
+            with db.write():
+                ledger.audit("test.write", f"n:{n}", {"padding": "x" * 600})
+        # A long write keeps the lock past the thread's wait, more than once.
+        with db.write():
+            time.sleep(db.WRITE_WAIT_SECONDS * 5)
+        assert len(checkpoint_threads()) == 1  # still there: it gave up this turn only
+        size = wal.stat().st_size
+        # ...and it still starts the log again: later writes reuse the log's first pages.
+        for n in range(100):
+            with db.write():
+                ledger.audit("test.write", f"again:{n}", {"padding": "x" * 600})
+        assert wal.stat().st_size <= size
