@@ -306,9 +306,10 @@ def undone_note(manifest: str, packages, withdrawn: int) -> str:
     note = f"Manifest {manifest} is back among the expected deliveries. "
     if packages:
         n = len(packages)
+        stay = "it stays where it is" if n == 1 else "they stay where they are"
         note += (f"The stock of its {n} checked package{'s' if n != 1 else ''} is reversed (the "
-                 "record keeps both); they stay where they are "
-                 f"({dock.where_they_are(packages)}) until the delivery is received again.")
+                 f"record keeps both); {stay} ({dock.where_they_are(packages)}) until the "
+                 "delivery is received again.")
     else:
         note += "Nothing of it had gone into stock."
     if withdrawn:

@@ -199,3 +199,41 @@ def test_a_fast_second_scan_and_a_miskeyed_count(page, shoot, login, keypad, sca
                     if e.value.get("number") == "8"]
         back = StepEvent.get(StepEvent.run == run.id, StepEvent.supersedes == eight.id)
         assert (back.step_id, back.value["value"]) == ("decide", "__back__")
+
+
+def test_a_cancelled_delivery_says_what_was_undone(page, shoot, login, keypad, scan, records,
+                                                   start_run):
+    tag = "1A4050802000000000000001"
+    data = delivery()
+    data.update(manifest_number="0000300103", purchase_order=None,
+                packages=[{**data["packages"][0], "tag": tag}])
+    with records():
+        with db.write():
+            manifests.load_transfer(data)
+    step = page.locator("#step")
+    login(page, "1001", "1234")
+    start_run(page, "Receive a delivery")
+    scan(page, "MAN-0000300103")
+    step.get_by_role("button", name="Yes, it is right").tap()
+    step.get_by_role("button", name="Done, next").tap()
+    count(page, keypad, "1")
+    scan(page, tag)
+    step.get_by_role("button", name="Intact, seal unbroken").tap()
+    count(page, keypad, "48")
+    step.get_by_role("button", name="Accept 48 Each").tap()
+    expect(step.locator("h1.prompt")).to_have_text("Put away: scan an accepted package.")
+    step.locator("details.cancel summary").tap()
+    step.get_by_role("button", name="Started by mistake").tap()
+    step.get_by_role("button", name="Cancel run").tap()
+    note = step.locator("[data-cancel-note]")
+    expect(note).to_contain_text("Manifest 0000300103 is back among the expected deliveries.")
+    expect(note).to_contain_text("(1 on the receiving dock)")
+    problems = check_screen(page, shoot, "cancelled-delivery")
+    assert not problems, "\n".join(problems)
+    step.get_by_role("link", name="Home").tap()
+    page.get_by_role("button", name=re.compile("Receive a delivery")).tap()
+    expect(step.get_by_role("button", name=re.compile("0000300103"))).to_contain_text("due")
+    with records():
+        assert Transfer.get(Transfer.manifest_number == "0000300103").status == "incoming"
+        assert Package.get(Package.tag == tag).quantity == 0
+        assert ledger.verify_quantities() == []
