@@ -263,8 +263,6 @@ def test_one_worker_serves_in_the_process_itself(tmp_path):
 
 def test_the_checkpoint_thread_outlives_a_writer_that_holds_the_lock_too_long(tmp_path,
                                                                              monkeypatch):
-    import threading
-
     from kiosk import db, ledger
 
     monkeypatch.setattr(db, "RESTART_FRAMES", 16)
