@@ -55,15 +55,16 @@ class LoginAttempt(BaseModel):
     employee = ForeignKey(Employee, null=True, backref="attempts")
     ok = peewee.BooleanField()
     reason = peewee.CharField(default="")
-    purpose = peewee.CharField(default="login")  # login | signature
+    purpose = peewee.CharField(default="login")  # login | signature | unlock | station
     station = peewee.CharField()
     at = peewee.DateTimeField(index=True)
 
 
 class BadgeUnlock(BaseModel):
-    """A manager lifted a badge's lockout: wrong PINs before ``at`` no longer count.
+    """A manager lifted a badge's lockout: the wrong PINs judged before it no longer count.
 
-    ``attempt`` is the manager's own badge + PIN, checked at that moment (a signature).
+    ``attempt`` is the manager's own badge + PIN, checked at that moment (a signature); its
+    id tells which attempts came before.
     """
 
     badge = peewee.CharField(index=True)
