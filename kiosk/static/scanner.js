@@ -155,7 +155,8 @@
       } catch (err) { /* no cue: the swapped step still says what happened */ }
     }
     status();
-    lastScan(item.code);
+    // A refusal is on the step in words; the footer must not look as if this code counted.
+    lastScan(item.code + (document.querySelector("#step [role=alert]") ? " (not recorded)" : ""));
     pump();
   }
 
