@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from peewee import JOIN
 
 from kiosk import clock, engine, ledger, workflows
@@ -95,15 +95,19 @@ def runs():
 @login_required(roles=("manager",))
 def cancel_run(run_id: int):
     """A manager stops someone's run, with a reason (kept with the run and audited)."""
-    if Run.get_or_none(Run.id == run_id) is None:
+    run = Run.get_or_none(Run.id == run_id)
+    if run is None:
         abort(404)
-    try:
-        run = engine.cancel(run_id, g.employee, station(), request.form.get("reason", ""))
+    workflow = workflows.get(run.workflow)
+    try:  # the workflow's own undo (a delivery's stock) goes with the cancel
+        run = engine.cancel(run_id, g.employee, station(), request.form.get("reason", ""),
+                            workflow, current_app.config["KIOSK"])
     except (ValueError, PermissionError) as exc:
         return _runs_page(str(exc), "error")
-    workflow = workflows.get(run.workflow)
     title = workflow.title if workflow else run.workflow
-    return _runs_page(f"{title} (run {run.id}) is cancelled: {run.cancel_reason}")
+    done = f"{title} (run {run.id}) is cancelled: {run.cancel_reason}."
+    note = run.data.get("_cancel_note")
+    return _runs_page(f"{done} {note}" if note else done, "warn" if note else "ok")
 
 
 @bp.get("/verify")

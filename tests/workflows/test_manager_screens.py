@@ -82,7 +82,7 @@ def test_a_manager_cancels_an_open_run_with_a_reason(app, manager, make_employee
     assert Run.get_by_id(run.id).status == "active" and refused.select_one(f"#run-{run.id}")
     done = _page(manager.post(form["hx-post"], {"reason": "Left open at the end of a shift"}))
     assert done.select_one(".feedback.ok").get_text(" ", strip=True) == (
-        f"✔ Move packages (run {run.id}) is cancelled: Left open at the end of a shift")
+        f"✔ Move packages (run {run.id}) is cancelled: Left open at the end of a shift.")
     assert not done.select_one(f"#run-{run.id}")
     cancelled = Run.get_by_id(run.id)
     assert cancelled.status == "cancelled" and cancelled.cancelled_by.name == "Femi Adeyemi"
