@@ -167,8 +167,14 @@ class Crawler:
         """Tap something that sends a request; wait for its answer to be on screen (or for the
         page it sends the browser to); check the screen."""
         page.evaluate("window.__tapped = window.__answers")
-        with page.expect_response(lambda r: r.request.method == "POST"
-                                  or r.request.resource_type == "document") as answer:
+        fetches = locator.get_attribute("hx-get")  # a button that asks for a fragment
+
+        def caused(response):
+            request = response.request
+            return (request.method == "POST" or request.resource_type == "document"
+                    or bool(fetches) and urlsplit(request.url).path == fetches)
+
+        with page.expect_response(caused) as answer:
             locator.tap()
         response = answer.value
         if response.headers.get("hx-redirect") or response.request.resource_type == "document":

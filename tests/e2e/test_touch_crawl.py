@@ -13,9 +13,9 @@ import json
 from crawler import Crawler, demo_people
 from liveserver import HttpKiosk
 
-from kiosk import workflows
+from kiosk import auth, clock, workflows
 from kiosk.demo import demo_tag
-from kiosk.models import Transfer
+from kiosk.models import Employee, Transfer
 
 from conftest import ARTIFACTS, ROOT
 
@@ -37,7 +37,15 @@ FINISHED = {"vault_entry", "move_package"}  # walked by taps alone to "… is co
 
 def a_store_in_use(live_server, records) -> None:
     """What a manager finds on a working day: a move waiting to reach Metrc and the POS, a
-    shelf label printed again, and a delivery being received at the other screen."""
+    shelf label printed again, a delivery being received at the other screen, and a new
+    hire's badge locked after five wrong PINs."""
+    with records():
+        Employee.create(name="Jo Temp", badge="1010", pin_hash=auth.hash_pin("1357"),
+                        roles="runner", active=True, created_at=clock.now())
+    guesser = HttpKiosk(live_server.url, "vault-1")
+    for guess in ("1111", "2222", "3333", "4444", "5555"):
+        guesser.post("/login/badge", {"value": "1010"})
+        guesser.post("/login/pin", {"badge": "1010", "pin": guess})
     vault = HttpKiosk(live_server.url, "vault-1")
     vault.login("1003", "3456")
     vault.post(f"/packages/{demo_tag(3)}/label", {}).raise_for_status()
