@@ -362,8 +362,9 @@ def pending() -> list[tuple[int, str]]:
     return [(n, name) for n, name, _ in _migrations() if n not in done]
 
 
-def upgrade() -> list[str]:
-    """Apply every pending migration in order, each in its own transaction."""
+def upgrade(until: int | None = None) -> list[str]:
+    """Apply every pending migration in order (those numbered up to ``until``, if given),
+    each in its own transaction."""
     import datetime as dt
 
     applied = []
@@ -371,7 +372,7 @@ def upgrade() -> list[str]:
         database.create_tables([SchemaMigration], safe=True)
         done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
         for number, name, module in _migrations():
-            if number in done:
+            if number in done or (until is not None and number > until):
                 continue
             with database.atomic():
                 module.up(database)
