@@ -19,7 +19,7 @@ import pkgutil
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -75,6 +75,15 @@ def connect_url(url: str) -> peewee.Database:
             stale_timeout=300,
         )
     raise ValueError(f"unsupported database URL {url!r}")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names, or None (in memory, or another database)."""
+    parsed = urlparse(url)
+    path = unquote(parsed.path)
+    if parsed.scheme != "sqlite" or path in ("", "/:memory:"):
+        return None
+    return Path("/" + path.lstrip("/"))  # sqlite:////abs/path and sqlite:///abs/path alike
 
 
 def init(url: str) -> peewee.Database:
@@ -353,6 +362,28 @@ def _migrations() -> list[tuple[int, str, object]]:
             module = importlib.import_module(f"kiosk.migrations.{info.name}")
             found.append((int(number), name, module))
     return sorted(found, key=lambda m: m[0])
+
+
+def migrations() -> list[tuple[int, str]]:
+    """Every migration this kiosk has (number, name), oldest first."""
+    return [(number, name) for number, name, _ in _migrations()]
+
+
+def up_to_date_at_rest() -> bool:
+    """True when the bound SQLite database lies closed (no write-ahead log beside it) with
+    every migration applied: told by reading it as an unchanging file, which creates and
+    removes nothing in its folder. Opening it the usual way makes its log and shared-memory
+    files and removes them again, so an install run twice, or a start that finds nothing to
+    upgrade, would change the folder for nothing."""
+    path = _sqlite_file()
+    if path is None or not os.path.exists(path) or os.path.exists(path + "-wal"):
+        return False
+    try:
+        with closing(sqlite3.connect(f"{Path(path).as_uri()}?immutable=1", uri=True)) as conn:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+    except sqlite3.DatabaseError:
+        return False
+    return {number for number, _ in migrations()} <= done
 
 
 def pending() -> list[tuple[int, str]]:
