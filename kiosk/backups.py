@@ -69,9 +69,25 @@ def _integrity(path: Path) -> str:
     return "" if rows == ["ok"] else "; ".join(rows[:5])
 
 
-def _lock_file(database: Path) -> int:
+@contextmanager
+def _held(database: Path, how: int, when_taken):
+    """Hold the lock file beside ``database`` (``how``: shared or exclusive) while the block
+    runs; if another holds it the other way, ``when_taken()`` first (it may raise), then
+    wait for it."""
+    database.parent.mkdir(parents=True, exist_ok=True)
     # Readable by all: a restore run as root makes it, and the kiosk's own user must open it.
-    return os.open(f"{database}-running", os.O_RDONLY | os.O_CREAT, 0o644)
+    fd = os.open(f"{database}-running", os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, how | fcntl.LOCK_NB)
+        except BlockingIOError:
+            when_taken()
+            fcntl.flock(fd, how)
+        yield
+    finally:
+        # Closed, not unlocked: the server's forked workers share its lock and keep it
+        # until they are gone too.
+        os.close(fd)
 
 
 @contextmanager
@@ -82,19 +98,12 @@ def in_use(settings: dict):
     if database is None:
         yield
         return
-    database.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lock_file(database)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"A restore is replacing {database}; starting when it is done.", flush=True)
-            fcntl.flock(fd, fcntl.LOCK_SH)
+
+    def say_so():
+        print(f"A restore is replacing {database}; starting when it is done.", flush=True)
+
+    with _held(database, fcntl.LOCK_SH, say_so):
         yield
-    finally:
-        # Closed, not unlocked: the server's forked workers share this lock and keep it
-        # until they are gone too.
-        os.close(fd)
 
 
 def restore(source: Path, settings: dict, verify) -> list[str]:
@@ -109,15 +118,12 @@ def restore(source: Path, settings: dict, verify) -> list[str]:
                       "(see 'Backup and restore' in the README).")
     if not source.is_file():
         raise Refused(f"No backup at {source}.")
-    database.parent.mkdir(parents=True, exist_ok=True)
-    fd = _lock_file(database)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Refused(f"The kiosk is running on {database} (its server or syncer): stop "
-                          "them first (sudo systemctl stop kiosk-app kiosk-sync), then restore."
-                          ) from None
+
+    def refuse():
+        raise Refused(f"The kiosk is running on {database} (its server or syncer): stop them "
+                      "first (sudo systemctl stop kiosk-app kiosk-sync), then restore.")
+
+    with _held(database, fcntl.LOCK_EX, refuse):
         staged = database.with_name(database.name + ".restoring")
         _remove_with_companions(staged)
         shutil.copyfile(source, staged)
@@ -127,8 +133,6 @@ def restore(source: Path, settings: dict, verify) -> list[str]:
         finally:
             _remove_with_companions(staged)
         return done
-    finally:
-        os.close(fd)
 
 
 def _check(staged: Path, source: Path, verify) -> list[str]:

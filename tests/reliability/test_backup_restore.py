@@ -21,14 +21,14 @@ from collections import Counter
 from pathlib import Path
 
 import psycopg2
-from test_crash import MOVERS, MovingKiosk, records
+from test_crash import MOVERS, MovingKiosk, check_whole_steps, records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from liveserver import LiveServer, build_demo_database  # noqa: E402
 
 from kiosk import db, demo  # noqa: E402
 from kiosk.demo import demo_tag  # noqa: E402
-from kiosk.models import AuditEntry, Movement, OutboxMessage, Run, Station, StepEvent  # noqa: E402
+from kiosk.models import Run, Station, StepEvent  # noqa: E402
 
 KIOSKS = 4
 
@@ -87,17 +87,7 @@ def check_restored(url: str, committed: dict, kiosks: list[MovingKiosk]) -> None
             for step, rev, value in steps:
                 assert on_record[(run_id, step, rev, value)] == 1, (run_id, step, rev)
         assert len(taken) >= sum(len(steps) for steps in committed.values())
-        # Nothing half-written: each taken move has all of its records, nothing has more.
-        moves = Counter(m.step_event_id for m in Movement.select().where(
-            Movement.run_id.in_(run_ids)))
-        messages = Counter((o.step_event_id, o.target) for o in OutboxMessage.select().where(
-            OutboxMessage.run_id.in_(run_ids)))
-        audited = Counter(a.detail.get("event") for a in AuditEntry.select().where(
-            AuditEntry.action == "step"))
-        destination_ids = {e.id for e in taken if e.step_id == "destination"}
-        assert set(moves) == destination_ids and set(moves.values()) == {1}
-        assert set(messages) == {(i, t) for i in destination_ids for t in ("metrc", "pos")}
-        assert all(audited[e.id] == 1 for e in taken)
+        check_whole_steps(run_ids, taken)  # nothing half-written
         for run_id in run_ids:
             assert Run.get_by_id(run_id).rev == sum(e.run_id == run_id for e in events)
     db.database.close_all()
