@@ -273,7 +273,8 @@ for keys, what in left.items():
         print(f"- In {sys.argv[3]}, set {what}: {', '.join(still)} still hold the example's.")
 EOF
 cat <<EOF
-- Register this screen and add the staff (badge, PIN, roles):
+- This screen is $SCREEN (KIOSK_SCREEN in $screen_env; --screen NAME renames it).
+  Register it and add the staff (badge, PIN, roles):
     sudo kiosk stations add --name $SCREEN --kind $(case $SCREEN in vault*) echo vault ;; *) echo receiving ;; esac)
     sudo kiosk users add --name "First Last" --badge 1001 --pin 4821 --roles manager
 - Start it (or reboot): sudo systemctl start kiosk-app kiosk-sync kiosk-backup.timer kiosk-browser@$TTY
