@@ -67,11 +67,16 @@ def _open_run(run: Run) -> dict:
     workflow = workflows.get(run.workflow)
     row = {"run": run, "title": run.workflow, "summary": "", "now": run.current_step,
            "since": _when(run.started_at), "last": _when(run.updated_at or run.started_at)}
-    if workflow is not None:
-        step = workflow.step(run.current_step)
-        number, of = engine.position(workflow, run)
-        row.update(title=workflow.title, now=f"{step.prompt} (step {number} of {of})",
-                   summary=workflow.summary(run) if workflow.summary else "")
+    if workflow is None:
+        return row
+    row["title"] = workflow.title
+    if run.version != workflow.version:  # its steps are the old version's: say so, no more
+        row["now"] = (f"{run.current_step}, started on version {run.version}; this kiosk has "
+                      f"version {workflow.version}. Cancel it with a reason.")
+        return row
+    number, of = engine.position(workflow, run)
+    row.update(now=f"{workflow.step(run.current_step).prompt} (step {number} of {of})",
+               summary=workflow.summary(run) if workflow.summary else "")
     return row
 
 

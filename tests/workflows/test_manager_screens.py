@@ -96,3 +96,15 @@ def test_only_a_manager_cancels_from_the_open_runs(app, kiosk, make_employee, gu
     kiosk.login("1004", "4567")
     response = kiosk.post(f"/manager/runs/{run.id}/cancel", {"reason": "mine now"})
     assert response.status_code == 403 and Run.get_by_id(run.id).status == "active"
+
+
+def test_a_run_of_an_older_version_is_listed_for_a_manager_to_cancel(app, manager,
+                                                                     make_employee, gummies,
+                                                                     fixed_clock):
+    run = _open_move(app, manager, make_employee, fixed_clock)
+    with db.write():  # started before this kiosk's procedure changed
+        Run.update(version=0, current_step="gone").where(Run.id == run.id).execute()
+    manager.login("1006", "6789")
+    row = _page(manager.get("/manager/runs")).select_one(f"#run-{run.id}")
+    assert "started on version 0; this kiosk has version 1" in row.get_text(" ", strip=True)
+    assert row.select_one("details.cancel form")
