@@ -70,19 +70,20 @@
     flushTimer = setTimeout(flushHuman, MAX_GAP * 3);
   }, true);
 
-  // Where scans are kept: the run's step on screen, if any.
+  // Where scans are kept: the run on screen (at a step, or ended), if any.
   function runStep() { return document.querySelector("#step[data-run][data-step]"); }
+  function runShown() { var el = document.querySelector("#step[data-run]"); return el ? el.dataset.run : ""; }
   function storeKey(run) {
     var b = document.body.dataset;
     return "kiosk:scans:" + (b.station || "") + ":" + run + ":" + (b.employee || "");
   }
   function keep() {
-    var step = runStep();
-    if (!step) return;
-    var mine = queue.filter(function (s) { return s.run === step.dataset.run; });
+    var run = runShown();
+    if (!run) return;
+    var mine = queue.filter(function (s) { return s.run === run; });
     try {
-      if (mine.length) localStorage.setItem(storeKey(step.dataset.run), JSON.stringify(mine));
-      else localStorage.removeItem(storeKey(step.dataset.run));
+      if (mine.length) localStorage.setItem(storeKey(run), JSON.stringify(mine));
+      else localStorage.removeItem(storeKey(run));
     } catch (err) { /* storage full or off: the scans still wait in this page */ }
   }
 
@@ -167,8 +168,13 @@
       // First try: pin where it goes and the revision of the screen it was scanned at.
       var step = runStep();
       var el = step && item.run === step.dataset.run ? step : document.querySelector("[data-scan-url]");
-      if (item.run && el !== step) return;  // that run is not on screen: its scans wait for it
-      if (!el) { queue.shift(); lastScan(item.code + ": nothing on this screen takes a scan"); pump(); return; }
+      if (item.run && item.run !== runShown()) return;  // not on screen: its scans wait for it
+      if (!el || (item.run && el !== step)) {
+        queue.shift(); keep();
+        lastScan(item.code + (item.run ? ": not recorded, this run has ended"
+                                       : ": nothing on this screen takes a scan"));
+        pump(); return;
+      }
       item.url = el.dataset.scanUrl; item.target = el.dataset.scanTarget || "#step";
       item.rev = step && el === step ? step.dataset.rev : "";
       keep();
@@ -199,18 +205,13 @@
     catch (err) { return []; }
   }
 
-  // Scans kept from before this page: sent now, in order; or, when their run has ended
-  // meanwhile, named as not recorded rather than dropped in silence.
+  // Scans kept from before this page are sent now, in order. If the run has ended meanwhile,
+  // one already sent still goes (the server says whether it was taken before the end); one
+  // never sent is named as not recorded, not dropped in silence.
   document.addEventListener("DOMContentLoaded", function () {
-    var step = runStep(), ended = document.querySelector("#step[data-run]:not([data-step])");
-    if (ended && stored(ended.dataset.run).length) {
-      var lost = stored(ended.dataset.run);
-      lastScan(lost.map(function (s) { return s.code; }).join(", ") +
-               ": not recorded, this run had ended");
-      try { localStorage.removeItem(storeKey(ended.dataset.run)); } catch (err) { /* as it is */ }
-    }
-    if (!step) return;
-    queue = stored(step.dataset.run);
+    var run = runShown();
+    if (!run) return;
+    queue = stored(run);
     if (queue.length) { status(); pump(); }
   });
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from liveserver import HttpKiosk
+
 from kiosk.demo import demo_tag
 from kiosk.models import Movement, Package, Run, StepEvent
 
@@ -257,3 +259,27 @@ def test_a_scan_saved_but_unanswered_is_not_recorded_twice_nor_an_error(
     expect(step.locator("[data-progress]")).to_have_text("1 package moved")
     assert events(records, run_id) == [("package", True, tag, "scanner"),
                                        ("destination", True, destination, "scanner")]
+
+
+def test_a_waiting_scan_whose_run_ended_meanwhile_is_refused_in_words(
+        page, login, start_run, scan, records, live_server):
+    run_id = start_moving(page, login, start_run)
+    down = []
+    page.route("**/runs/*/steps/*", lambda route: route.abort("connectionrefused") if down
+               else route.continue_())
+    down.append(True)
+    tag = demo_tag(24)
+    scan(page, tag)
+    expect(page.locator("#last-scan")).to_have_text("Connection lost — retrying · 1 scan waiting")
+    # Meanwhile a colleague finishes the run from another screen.
+    other = HttpKiosk(live_server.url, "receiving-1")
+    other.login("1002", "2345")
+    _, rev = other.current(run_id)
+    other.submit(run_id, "package", "__finish__", rev)
+    down.clear()
+    step = page.locator("#step")
+    expect(step.locator("h1")).to_have_text("Move packages is completed.", timeout=BACK)
+    expect(step.locator(".feedback.error")).to_contain_text(
+        "Nothing saved. This run is completed; nothing more can be recorded in it.")
+    expect(page.locator("#last-scan")).to_have_text(f"{tag} (not recorded)")
+    assert events(records, run_id) == [("package", True, "__finish__", "scanner")]

@@ -225,8 +225,8 @@ def test_double_tap_records_one_step(server):
         for t in taps:
             t.join()
         tones = sorted(tone for _, tone in answers)
-        assert tones == ["ok", "warn"], [r.text[:300] for r, _ in answers]
-        stale = next(r for r, tone in answers if tone == "warn")
+        assert tones == ["error", "ok"], [r.text[:300] for r, _ in answers]
+        stale = next(r for r, tone in answers if tone == "error")  # nothing saved: red
         assert "already recorded or the screen was out of date" in stale.text
         with records(server.database_url):
             events = list(StepEvent.select().where(StepEvent.run == run_id,
@@ -248,7 +248,7 @@ def test_stale_second_tab_is_refused_with_a_message(server):
     response, tone = first.submit(run_id, "package", demo_tag(41), rev_seen_by_second)
     assert tone == "ok"
     response, tone = second.submit(run_id, "package", demo_tag(42), rev_seen_by_second)
-    assert response.status_code == 200 and tone == "warn"
+    assert response.status_code == 200 and tone == "error"  # nothing saved: red
     assert "Nothing saved." in response.text
     assert ("That was already recorded or the screen was out of date; nothing new was saved. "
             "Here is the current step.") in response.text
