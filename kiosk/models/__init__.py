@@ -23,3 +23,10 @@ __all__ = [
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.counts import (  # noqa: E402,F401
+    Count,
+    CountLine,
+    MetrcPackage,
+    PosInventory,
+    Variance,
+)
