@@ -165,7 +165,7 @@ def ad_hoc(scope: str, by: Employee, **kw) -> Count:
 
 # -- counting ------------------------------------------------------------------------------
 def line(count_id: int, tag: str) -> CountLine | None:
-    return CountLine.one(count_id=count_id, tag=tag)
+    return CountLine.one(count=count_id, tag=tag)
 
 
 def found_here(count: Count, tag: str, package: Package | None, item_name: str) -> CountLine:

@@ -64,12 +64,13 @@ def _begin(run, chosen: Count, ctx) -> None:
                      f"(started {clock.local(other.started_at):%H:%M}). Resume it there.")
     chosen = counts.begin(chosen, run.id, ctx.event.at)
     numbers = counts.tally(chosen.id)
+    counted, _recounted = counts.people(chosen.id)  # a count carried on keeps its counters
     run.data.update(count=chosen.id, title=chosen.title, expected=chosen.expected,
-                    scanned=numbers["counted"], extra=numbers["extra"], counters=[],
+                    scanned=numbers["counted"], extra=numbers["extra"], counters=list(counted),
                     area="this area" if chosen.scope == "location" else "this count")
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
-    ctx.message = (f"Counting {chosen.title}: {chosen.expected} packages. Scan a product "
-                   "barcode, then its tag.")
+    ctx.message = (f"Counting {chosen.title}: {chosen.expected} package"
+                   f"{'s' if chosen.expected != 1 else ''}. Scan a product barcode, then its tag.")
 
 
 def take_count(run, option, ctx):
