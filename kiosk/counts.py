@@ -177,9 +177,9 @@ def found_here(count: Count, tag: str, package: Package | None, item_name: str) 
     if package is None:
         place = "not in this store's records"
     elif package.status not in figures.IN_STOCK:
-        place = f"{package.status.replace('_', ' ')} in the records"
+        place = package.status.replace("_", " ")
     else:
-        place = package.location.name if package.location_id else "no place in the records"
+        place = f"on {package.location.name}" if package.location_id else "in no place"
     return CountLine.create(count=count.id, tag=tag, package=package, item_name=item_name,
                             unit=package.unit if package else "Each", expected=False,
                             records_place=place)

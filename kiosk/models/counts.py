@@ -59,7 +59,7 @@ class CountLine(BaseModel):
     item_name = peewee.CharField(default="")
     unit = peewee.CharField(default="Each")
     expected = peewee.BooleanField(default=False)
-    records_place = peewee.CharField(default="")  # where the records put a package found here
+    records_place = peewee.CharField(default="")  # "on Vault shelf B2": where the records have it
     counted = QuantityField(null=True)
     counted_by = ForeignKey(Employee, null=True, backref="+", index=False)
     counted_at = peewee.DateTimeField(null=True)

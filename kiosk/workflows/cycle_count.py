@@ -115,7 +115,8 @@ def progress(run):
     """'41 of 60 scanned in this area' (never what is expected of any package)."""
     line = f"{run.data['scanned']} of {run.data['expected']} scanned in {run.data['area']}"
     if run.data.get("extra"):
-        line += f"; {run.data['extra']} found that were not expected"
+        extra = run.data["extra"]
+        line += f"; {extra} found that {'was' if extra == 1 else 'were'} not expected"
     shown = {"progress": line}
     if run.data.get("held"):
         shown["facts"] = [("Product", run.data["held"]["item"])] + (
@@ -200,8 +201,8 @@ def _take(run, tag: str, ctx) -> None:
         ctx.message = (f"Tag {_short(tag)} is not in this store's records. Count it; it is "
                        "recorded as found here and a manager will look into it.")
     else:
-        ctx.message = (f"Package {_short(tag)} is {line.records_place} by the records, not "
-                       f"{run.data['area']}. Count it here; it is recorded as a variance.")
+        ctx.message = (f"By the records, package {_short(tag)} is {line.records_place}, not "
+                       f"in {run.data['area']}. Count it here; it is recorded as a variance.")
 
 
 def take_tag(run, scanned, ctx):

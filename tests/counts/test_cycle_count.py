@@ -44,8 +44,8 @@ def count_the_shelf(driver):
     # A package the records put on another shelf: counted here, recorded, said in amber.
     driver.ok("tag", value=UPC["flower"])
     moved = driver.expect("warn", "tag", value=TAGS[6])
-    assert moved == ("Package …000006 is Vault shelf B2 by the records, not this area. Count it "
-                     "here; it is recorded as a variance.")
+    assert moved == ("By the records, package …000006 is on Vault shelf B2, not in this area. "
+                     "Count it here; it is recorded as a variance.")
     driver.ok("units", value="8")
     # A tag the store has never had.
     driver.ok("product", value=UPC["flower"])
