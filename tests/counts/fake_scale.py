@@ -25,6 +25,7 @@ class FakeScale:
         self.mode = "stable"
         self.asked: list[str] = []
         self.pulled = False
+        self.lines_sent = 0  # streaming: lines written so far
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._stream if streaming else self._answer,
                                         daemon=True)
@@ -91,7 +92,16 @@ class FakeScale:
                     self._send(f"{flag},GS,+{self.weight:>8} {self.unit}\r\n")
             except OSError:
                 return
+            self.lines_sent += 1
             time.sleep(0.05)
+
+    def switch(self, mode: str) -> None:
+        """Streaming: change what the scale sends, and return once a line of the new kind is
+        on its way (a line begun before the change is not a reading of the new state)."""
+        self.mode = mode
+        seen = self.lines_sent
+        while self.lines_sent < seen + 2 and not self.pulled:
+            time.sleep(0.01)
 
     def pull(self) -> None:
         """The cable comes out: the device end goes away."""

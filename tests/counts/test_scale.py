@@ -76,15 +76,15 @@ def test_a_streaming_scale_counts_only_lines_flagged_stable():
     fake = FakeScale(weight="0012.34", unit="g", streaming=True)
     try:
         device = scale.open_scale(fake.url, read_seconds=1)
-        fake.mode = "unstable"
+        fake.switch("unstable")
         moving = device.read()
         assert moving.status == "unstable" and moving.value == Decimal("12.34")
-        fake.mode = "stable"
+        fake.switch("stable")
         steady = device.read()
         assert steady.stable and steady.value == Decimal("12.34") and steady.unit == "g"
-        fake.mode = "overload"
+        fake.switch("overload")
         assert device.read().status == "overload"
-        fake.mode = "garbage"
+        fake.switch("garbage")
         assert device.read().status == "error"
         fake.mode = "pull"
         assert device.read().status == "offline"
