@@ -23,6 +23,7 @@ from kiosk.models.sync import PosSale
 
 SPOT_DAYS = 30  # a spot count takes every package not counted for this long
 SPOT_MAX = 200
+SHOWN_TAGS = 12  # tags listed on a screen; the rest are counted
 COUNTED_PLACES = ("vault", "sales_floor")  # where a category or spot count looks
 # Exact factors to grams (1 oz = 28.349523125 g): weights are converted, never rounded first.
 GRAMS = {"g": Decimal(1), "kg": Decimal(1000), "mg": Decimal("0.001"),
@@ -185,6 +186,24 @@ def found_here(count: Count, tag: str, package: Package | None, item_name: str) 
                             records_place=place)
 
 
+def found_words(line: CountLine, area: str) -> str:
+    """What the counter is told when a tag is scanned (never what the records expect)."""
+    short = f"…{line.tag[-6:]}"
+    if line.expected:
+        return f"Package {short}: count it."
+    if line.package_id is None:
+        return (f"Tag {short} is not in this store's records. Count it; it is recorded as "
+                "found here and a manager will look into it.")
+    return (f"By the records, package {short} is {line.records_place}, not in {area}. Count "
+            "it here; it is recorded as a variance.")
+
+
+def tag_rows(found: list, shown: int = SHOWN_TAGS) -> list[str]:
+    """Tags to look for or to recount, as screen rows: tag and product, no quantities."""
+    rows = [f"{f.tag} · {f.item_name}" for f in found[:shown]]
+    return rows + ([f"… and {len(found) - shown} more"] if len(found) > shown else [])
+
+
 def record(counted_line: CountLine, quantity: Decimal, how: str, by: Employee,
            at: dt.datetime, recount: bool = False) -> None:
     """Keep a count (or a recount) of one line, with the ledger's figure at that moment."""
@@ -253,10 +272,16 @@ def finish(count: Count, at: dt.datetime) -> list[Variance]:
 # -- recount -------------------------------------------------------------------------------
 def to_recount(count_id: int) -> list[tuple[Variance, CountLine]]:
     """Variances still waiting for their recount, with their lines, by tag."""
-    found = (Variance.select(Variance, CountLine).join(CountLine, on=(Variance.line == CountLine.id))
+    found = (Variance.select(Variance, CountLine)
+             .join(CountLine, on=(Variance.line == CountLine.id))
              .where(Variance.count == count_id, Variance.state == "recount")
              .order_by(Variance.tag))
     return [(v, v.line) for v in found]
+
+
+def waiting_recount(count_id: int) -> list[Variance]:
+    """Variances whose package is not recounted yet, by tag."""
+    return [v for v, line in to_recount(count_id) if line.recounted is None]
 
 
 def recount_verdict(variance: Variance, recounted: Decimal | None) -> str:
@@ -300,7 +325,7 @@ def people(count_id: int) -> tuple[dict[int, str], dict[int, str]]:
     return counted, recounted
 
 
-def slip(count: Count, signers: list[str], at: dt.datetime) -> dict:
+def slip(count: Count, signers: list[str], closed_at: str) -> dict:
     """The count slip's data: area, who, when, packages counted and variances remaining
     (tags and what kind; the slip carries no expected quantities either)."""
     counted, recounted = people(count.id)
@@ -316,7 +341,9 @@ def slip(count: Count, signers: list[str], at: dt.datetime) -> dict:
                      else "not found"})
     return {"title": count.title, "count": count.id,
             "started_at": clock.local(count.started_at).isoformat(timespec="seconds")
-            if count.started_at else "", "closed_at": clock.local(at).isoformat(timespec="seconds"),
+            if count.started_at else "",
+            "closed_at": clock.local(dt.datetime.fromisoformat(closed_at)).isoformat(
+                timespec="seconds"),
             "counters": sorted(counted.values()), "recounters": sorted(recounted.values()),
             "signers": signers, "expected": count.expected, "counted": numbers["counted"],
             "extra": numbers["extra"], "variances": rows}

@@ -1,8 +1,8 @@
 """The workflow interpreter. Sans-IO: no Flask, no devices, no network.
 
 A workflow is data: a tuple of steps of a fixed set of kinds (instruct, scan, count, weigh,
-choose, confirm, sign_off, print, text). ``submit`` takes one screen's answer for one step and, in one
-write transaction, checks that the screen is current (``rev``), parses the answer, runs the
+choose, confirm, sign_off, print, text). ``submit`` takes one screen's answer for one step and,
+in one write transaction, checks that the screen is current (``rev``), parses the answer, runs the
 step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements, outbox
 messages, print jobs: plain records) and moves the run on. Everything commits together or
 not at all, so a crash leaves either the whole step or none of it. In a server of several

@@ -22,7 +22,6 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
 from kiosk.models.counts import (  # noqa: E402,F401
     Count,
     CountLine,
@@ -30,3 +29,4 @@ from kiosk.models.counts import (  # noqa: E402,F401
     PosInventory,
     Variance,
 )
+from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401

@@ -32,7 +32,6 @@ from kiosk.models import Count, Employee, Location, Package
 
 COUNT_ROLES = ("counter", "manager")
 PLACES = counts.COUNTED_PLACES + ("quarantine",)
-SHOWN_TAGS = 12
 PRODUCT = ("gtin", "gs1", "package_tag")
 
 
@@ -69,7 +68,7 @@ def _begin(run, chosen: Count, ctx) -> None:
                     scanned=numbers["counted"], extra=numbers["extra"], counters=list(counted),
                     area="this area" if chosen.scope == "location" else "this count")
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
-    ctx.message = (f"Counting {chosen.title}: {chosen.expected} package"
+    ctx.message = (f"Counting {chosen.title}: {quantity_text(chosen.expected)} package"
                    f"{'s' if chosen.expected != 1 else ''}. Scan a product barcode, then its tag.")
 
 
@@ -146,6 +145,8 @@ def _hold(run, item) -> None:
 
 def hold_product(run, scanned, ctx):
     """Keep the product until its tag is scanned (a product without a barcode: its tag)."""
+    if run.data.get("recount"):
+        _not_the_counter(run, ctx)
     if scanned.kind == "package_tag":
         package = Package.one(tag=scanned.value)
         _hold(run, package.item)
@@ -190,27 +191,22 @@ def not_counted_twice(run, scanned):
 
 
 def _take(run, tag: str, ctx) -> None:
-    package = Package.one(tag=tag)
-    line = counts.found_here(_count(run), tag, package, run.data["held"]["item"])
+    line = counts.found_here(_count(run), tag, Package.one(tag=tag), run.data["held"]["item"])
     run.data.update(tag=tag, unit=line.unit)
-    if line.expected:
-        ctx.message = f"Package {_short(tag)}: count it."
-        return
-    ctx.tone = "warn"
-    if package is None:
-        ctx.message = (f"Tag {_short(tag)} is not in this store's records. Count it; it is "
-                       "recorded as found here and a manager will look into it.")
-    else:
-        ctx.message = (f"By the records, package {_short(tag)} is {line.records_place}, not "
-                       f"in {run.data['area']}. Count it here; it is recorded as a variance.")
+    ctx.message = counts.found_words(line, run.data["area"])
+    ctx.tone = "" if line.expected else "warn"  # found where it should not be: recorded
 
 
 def take_tag(run, scanned, ctx):
     """Take the package; another product barcode replaces the product held."""
     if scanned.kind != "package_tag":
         hold_product(run, scanned, ctx)
-        return
-    _take(run, scanned.value, ctx)
+    elif run.data.get("recount"):
+        _not_the_counter(run, ctx)
+        _take(run, scanned.value, ctx)
+        ctx.tone, ctx.message = "", f"Package {_short(scanned.value)}: recount it."
+    else:
+        _take(run, scanned.value, ctx)
 
 
 def _quantity_step(run) -> str:
@@ -281,10 +277,8 @@ def not_found_list(run):
     missing = counts.not_found(run.data["count"])
     shown = progress(run)
     if missing:
-        rows = [f"{ln.tag} · {ln.item_name}" for ln in missing[:SHOWN_TAGS]]
-        if len(missing) > SHOWN_TAGS:
-            rows.append(f"… and {len(missing) - SHOWN_TAGS} more")
-        shown["items"] = {"title": f"Not found yet ({len(missing)}): look for these", "rows": rows}
+        shown["items"] = {"title": f"Not found yet ({len(missing)}): look for these",
+                          "rows": counts.tag_rows(missing)}
     return shown
 
 
@@ -295,11 +289,9 @@ def finish_area(run, option, ctx):
     found = counts.finish(_count(run), ctx.event.at)
     run.data.update(variances=len(found), recount=bool(found), recounted=0)
     ctx.audit("count.finish", f"count:{run.data['count']}", {"variances": len(found)})
-    if found:
-        ctx.message = (f"Area finished. {len(found)} package{'s need' if len(found) != 1 else ' needs'}"
-                       " a recount by a different person.")
-    else:
-        ctx.message = "Area finished with nothing to recount. Sign to close the count."
+    needs = "packages need" if len(found) != 1 else "package needs"
+    ctx.message = (f"Area finished. {len(found)} {needs} a recount by a different person."
+                   if found else "Area finished with nothing to recount. Sign to close the count.")
 
 
 def after_area(run, option):
@@ -320,13 +312,11 @@ def _not_the_counter(run, ctx) -> None:
 
 def recount_list(run):
     """The packages to recount, by tag (blind: no figures)."""
-    waiting = [(v, ln) for v, ln in counts.to_recount(run.data["count"])
-               if ln.recounted is None]
+    waiting = counts.waiting_recount(run.data["count"])
     counters = ", ".join(Employee.get_by_id(i).name for i in run.data.get("counters", []))
     return {"progress": f"{run.data.get('recounted', 0)} of {run.data['variances']} recounted",
             "warnings": [f"Recount by a different person: {counters or 'the counter'} may not."],
-            "items": {"title": f"To recount ({len(waiting)})",
-                      "rows": [f"{v.tag} · {v.item_name}" for v, _ in waiting[:SHOWN_TAGS]]}}
+            "items": {"title": f"To recount ({len(waiting)})", "rows": counts.tag_rows(waiting)}}
 
 
 def recounter_arrives(run, _value, ctx):
@@ -347,26 +337,11 @@ def one_to_recount(run, scanned):
     return None
 
 
-def hold_for_recount(run, scanned, ctx):
-    """Keep the product (or the tag of a product without a barcode) for the recount."""
-    _not_the_counter(run, ctx)
-    hold_product(run, scanned, ctx)
-
-
-def take_recount_tag(run, scanned, ctx):
-    """Take the package to recount."""
-    _not_the_counter(run, ctx)
-    take_tag(run, scanned, ctx)
-    if scanned.kind == "package_tag":
-        ctx.tone, ctx.message = "", f"Package {_short(scanned.value)}: recount it."
-
-
 def recounted_all(run, option):
     """To finish, every package found is recounted (one still not found is confirmed)."""
     if option.value != "finish":
         return None
-    left = [v.tag for v, ln in counts.to_recount(run.data["count"])
-            if ln.recounted is None and v.kind != "missing"]
+    left = [v.tag for v in counts.waiting_recount(run.data["count"]) if v.kind != "missing"]
     if left:
         return "Recount these first: " + ", ".join(_short(t) for t in left) + "."
     return None
@@ -415,11 +390,8 @@ def closing_facts(run):
 
 def count_slip(run):
     """The count slip: area, who, when, packages counted, variances remaining."""
-    from datetime import datetime
-
-    at = datetime.fromisoformat(run.data["closed_at"])
     return [{"device": "receipt", "layout": "count_slip",
-             "data": counts.slip(_count(run), run.data["signers"], at)}]
+             "data": counts.slip(_count(run), run.data["signers"], run.data["closed_at"])}]
 
 
 def summary(run):
@@ -461,14 +433,14 @@ WORKFLOW = Workflow(
                (Option("finish", "Finish the area"),
                 Option("look", "Go back and look for what is not found", next="product")),
                effect=finish_area, next=after_area, show=not_found_list),
-        instruct("recount", "Recount by a different person: log in, then press Done.",
+        instruct("recount", "A different person recounts: log in here, then press Done.",
                  effect=recounter_arrives, skip_if=nothing_to_recount, show=recount_list),
         scan("recount_product", "Recount: scan the product barcode (UPC).", expect=PRODUCT,
-             guards=(a_product_barcode, one_to_recount), effect=hold_for_recount,
+             guards=(a_product_barcode, one_to_recount), effect=hold_product,
              next=after_product,
              show=recount_list, finish="recount_end", finish_label="Finish the recount"),
         scan("recount_tag", "Now scan the same package's state tag.", expect=PRODUCT,
-             guards=(same_product, one_to_recount), effect=take_recount_tag, next=after_tag,
+             guards=(same_product, one_to_recount), effect=take_tag, next=after_tag,
              show=recount_list),
         choose("recount_end", "Finish the recount?",
                (Option("finish", "Finish the recount"),

@@ -123,7 +123,7 @@ def test_a_blind_count_at_the_touchscreen(page, shoot, login, keypad, scan, reco
     step.get_by_role("button", name="Finish the area").tap()
     expect(step.locator(".feedback.ok")).to_contain_text(
         "3 packages need a recount by a different person")
-    expect(prompt).to_contain_text("Recount by a different person")
+    expect(prompt).to_contain_text("A different person recounts")
     expect(step).to_contain_text("Erin Walsh may not")
     problems += check_screen(page, shoot, "recount-by-someone-else")
     assert not problems, "\n".join(problems)
