@@ -90,7 +90,7 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
 
     Besides the stock, two deliveries are expected today (with their lab results and
     purchase orders) so receiving can be tried at once; the training sandbox serves two
-    more that the syncer pulls, as Metrc would. Counts and variances: see ``demo_counts``.
+    more that the syncer pulls, as Metrc would.
     """
     from kiosk import manifests
 
@@ -131,9 +131,6 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
             manifests.load_transfer(delivery)
         ledger.audit("demo.build", "store", {"packages": packages,
                                              "deliveries": len(deliveries)})
-    from kiosk import demo_counts  # a count due today and variances to investigate
-
-    counts.update(demo_counts.seed())
     counts.update(employees=len(EMPLOYEES), locations=len(LOCATIONS), items=len(ITEMS),
                   packages=packages, deliveries=len(deliveries))
     return counts

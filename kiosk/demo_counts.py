@@ -1,4 +1,5 @@
-"""The demo store's counts, so cycle counts and variances can be tried at once.
+"""The demo store's counts, so cycle counts and variances can be tried at once. ``kiosk demo``
+adds them to the store ``demo.build`` made (``seed``).
 
 - The figures the POS and Metrc last gave for every package, a few of them off as in any
   store (the POS's sales the ledger has not seen, an adjustment Metrc never got), so the
