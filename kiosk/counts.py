@@ -91,6 +91,14 @@ def due(today: dt.date) -> list[Count]:
                 .order_by(Count.due_on, Count.id))
 
 
+def stage(count: Count) -> str:
+    """Where a count stands: "product" (counting), "recount", or "sign" (finished, nothing to
+    recount): the step a run taking it up starts at."""
+    if count.status == "recount":
+        return "recount"
+    return "sign" if count.finished_at is not None else "product"
+
+
 def active_run(count: Count) -> Run | None:
     """The run counting it now, if one is in progress."""
     if count.run_id is None:

@@ -185,6 +185,9 @@ def _tag(value) -> str:
     return tag
 
 
+QUANTITY_LIMIT = Decimal(10) ** 9  # a stock figure is kept to 14 digits, 4 after the point
+
+
 def record_inventory(source: str, lines: list, as_of=None) -> tuple[int, int]:
     """Keep the POS's inventory figures (what it believes is on hand), one per package tag,
     for the count's comparison. A figure older than the one already kept is ignored, so a
@@ -196,8 +199,11 @@ def record_inventory(source: str, lines: list, as_of=None) -> tuple[int, int]:
         if not isinstance(line, dict):
             raise ValueError(f"line {number} is not an object")
         try:
-            rows.append((_tag(line.get("tag", "")), _decimal(line.get("quantity"), "quantity"),
-                         str(line.get("unit") or "Each"), str(line.get("room") or "")))
+            quantity = _decimal(line.get("quantity"), "quantity")
+            if not quantity.is_finite() or abs(quantity) >= QUANTITY_LIMIT:
+                raise ValueError(f"quantity {line.get('quantity')!r} is not a stock figure")
+            rows.append((_tag(line.get("tag", "")), quantity, str(line.get("unit") or "Each"),
+                         str(line.get("room") or "")[:60]))
         except ValueError as exc:
             raise ValueError(f"line {number}: {exc}") from None
     kept = older = 0

@@ -51,7 +51,8 @@ def count_choices(run):
         if other is not None and other.id != run.id:
             continue  # being counted at another screen: resumed there, not started twice
         when = "today" if due.due_on == clock.store_date() else f"since {due.due_on:%b %d}"
-        options.append(Option(f"count:{due.id}", f"{due.title} · due {when}", next="product"))
+        options.append(Option(f"count:{due.id}", f"{due.title} · due {when}",
+                              next=counts.stage(due)))
     return options + [Option("place", "Count a place now (scan its label)", next="place"),
                       Option("category", "Count a category now", next="category")]
 
@@ -63,10 +64,16 @@ def _begin(run, chosen: Count, ctx) -> None:
                      f"(started {clock.local(other.started_at):%H:%M}). Resume it there.")
     chosen = counts.begin(chosen, run.id, ctx.event.at)
     numbers = counts.tally(chosen.id)
-    counted, _recounted = counts.people(chosen.id)  # a count carried on keeps its counters
+    # A count whose earlier run was cancelled carries on: its counters, and its recount.
+    counted, recounted = counts.people(chosen.id)
     run.data.update(count=chosen.id, title=chosen.title, expected=chosen.expected,
                     scanned=numbers["counted"], extra=numbers["extra"], counters=list(counted),
+                    recounters=list(recounted),
                     area="this area" if chosen.scope == "location" else "this count")
+    if chosen.finished_at is not None:
+        found = counts.to_recount(chosen.id)
+        run.data.update(variances=len(found), recount=bool(found),
+                        recounted=sum(ln.recounted is not None for _v, ln in found))
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
     ctx.message = (f"Counting {chosen.title}: {quantity_text(chosen.expected)} package"
                    f"{'s' if chosen.expected != 1 else ''}. Scan a product barcode, then its tag.")

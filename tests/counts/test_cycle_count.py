@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from count_helpers import EXPECTED_FIGURES, TAGS, UNKNOWN_TAG, UPC, schedule_shelf_a1
 
 from kiosk import clock, ledger
@@ -211,3 +212,17 @@ def test_scheduling_refuses_what_it_cannot_do(driver):
                                            "due_on": clock.store_date().isoformat()}
                        ).status_code == 403
     assert Count.select().count() == 0
+
+
+def test_a_count_whose_run_was_cancelled_is_taken_up_where_it_stood(driver):
+    scheduled = count_the_shelf(driver)
+    cancelled = driver.post(f"/runs/{driver.run_id}/cancel", {"reason": "Will start again"})
+    assert cancelled.status_code == 200
+    driver.as_("hana")
+    tile = BeautifulSoup(driver.get("/"), "html.parser").select_one("#counts-due button")
+    assert "started earlier, carry on" in tile.text
+    driver.tap(f"/counts/{scheduled.id}/start")
+    assert driver.at == "recount"  # not counted again from the start
+    assert "0 of 5 recounted" in driver.page().text
+    driver.as_("erin")  # whoever counted it still may not recount it, in the new run too
+    assert "Erin Walsh counted this area" in driver.refused("recount", value="ok")

@@ -54,6 +54,9 @@ def test_the_pos_reports_its_inventory_by_signed_webhook(app, count_store):
     assert bad.status_code == 400 and "line 2" in bad.get_json()["error"]
     assert PosInventory.get(PosInventory.tag == TAGS[3]).quantity == Decimal(517)  # untouched
     assert post_inventory(client, {"lines": []}).status_code == 400
+    for figure in ("NaN", "Infinity", "1e20"):
+        refused = post_inventory(client, {"lines": [{"tag": TAGS[3], "quantity": figure}]})
+        assert refused.status_code == 400 and "not a stock figure" in refused.get_json()["error"]
 
 
 def test_an_inventory_report_imports_from_csv(count_store, fixed_clock):
