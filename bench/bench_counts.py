@@ -143,6 +143,8 @@ def report(result: dict, packages: int, lists: list[float], check: bool) -> int:
     ratio = last / first
     cpus = [c for _, c in steps]
     cpu_ratio = pct(cpus[-tenth:], 99) / pct(cpus[:tenth], 99)
+    print("Server CPU per scan step by tenth, median (ms): " + " ".join(
+        f"{statistics.median(cpus[i:i + tenth]) * 1000:.2f}" for i in range(0, tenth * 10, tenth)))
     print(f"Last tenth's p99 / first tenth's: {ratio:.2f} (round trip), {cpu_ratio:.2f} "
           "(server CPU) - goal <= 1.1")
     print(f"Finishing the area (four figures of {packages} packages, variances made): "
