@@ -401,6 +401,13 @@ def count_slip(run):
              "data": counts.slip(_count(run), run.data["signers"], run.data["closed_at"])}]
 
 
+def keep_count_open(run, ctx):
+    """A cancelled count keeps what was counted; it carries on from its tile."""
+    if "count" in run.data:
+        ctx.message = (f"What was counted in {run.data['title']} is kept; the count carries on "
+                       "from its tile on the home screen.")
+
+
 def summary(run):
     """One line for lists of runs."""
     if "count" not in run.data:
@@ -419,6 +426,7 @@ WORKFLOW = Workflow(
     roles=COUNT_ROLES,
     description="Count a shelf, a category or a spot list blind: barcode, tag, quantity.",
     summary=summary,
+    on_cancel=keep_count_open,
     steps=(
         choose("which", "Which count?", (), options_for=count_choices, effect=take_count),
         scan("place", "Scan the label of the place you count.", expect=("location",),

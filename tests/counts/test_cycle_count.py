@@ -218,6 +218,7 @@ def test_a_count_whose_run_was_cancelled_is_taken_up_where_it_stood(driver):
     scheduled = count_the_shelf(driver)
     cancelled = driver.post(f"/runs/{driver.run_id}/cancel", {"reason": "Will start again"})
     assert cancelled.status_code == 200
+    assert "What was counted in Vault shelf A1 is kept" in cancelled.get_data(as_text=True)
     driver.as_("hana")
     tile = BeautifulSoup(driver.get("/"), "html.parser").select_one("#counts-due button")
     assert "started earlier, carry on" in tile.text
