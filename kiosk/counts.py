@@ -167,6 +167,22 @@ def begin(count: Count, run_id: int, now: dt.datetime) -> Count:
     return Count.get_by_id(count.id)
 
 
+def standing(count: Count) -> dict:
+    """What a run counting it keeps: the area, how far it is (no expected quantities), who
+    counted and recounted, and the recount still to do, for a count taken up again."""
+    numbers = tally(count.id)
+    counted, recounted = people(count.id)
+    state = {"count": count.id, "title": count.title, "expected": count.expected,
+             "scanned": numbers["counted"], "extra": numbers["extra"],
+             "counters": list(counted), "recounters": list(recounted),
+             "area": "this area" if count.scope == "location" else "this count"}
+    if count.finished_at is not None:
+        found = to_recount(count.id)
+        state.update(variances=len(found), recount=bool(found),
+                     recounted=sum(line.recounted is not None for _v, line in found))
+    return state
+
+
 def ad_hoc(scope: str, by: Employee, **kw) -> Count:
     """A count started on the spot by a counter (no due date)."""
     return schedule(scope, due_on=None, by=by, **kw)

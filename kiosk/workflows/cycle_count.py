@@ -63,17 +63,7 @@ def _begin(run, chosen: Count, ctx) -> None:
         raise Refuse(f"{chosen.title} is being counted by {other.operator.name} "
                      f"(started {clock.local(other.started_at):%H:%M}). Resume it there.")
     chosen = counts.begin(chosen, run.id, ctx.event.at)
-    numbers = counts.tally(chosen.id)
-    # A count whose earlier run was cancelled carries on: its counters, and its recount.
-    counted, recounted = counts.people(chosen.id)
-    run.data.update(count=chosen.id, title=chosen.title, expected=chosen.expected,
-                    scanned=numbers["counted"], extra=numbers["extra"], counters=list(counted),
-                    recounters=list(recounted),
-                    area="this area" if chosen.scope == "location" else "this count")
-    if chosen.finished_at is not None:
-        found = counts.to_recount(chosen.id)
-        run.data.update(variances=len(found), recount=bool(found),
-                        recounted=sum(ln.recounted is not None for _v, ln in found))
+    run.data.update(counts.standing(chosen))  # a count taken up again carries on as it stood
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
     ctx.message = (f"Counting {chosen.title}: {quantity_text(chosen.expected)} package"
                    f"{'s' if chosen.expected != 1 else ''}. Scan a product barcode, then its tag.")
