@@ -139,6 +139,8 @@ def report(result: dict, packages: int, lists: list[float], check: bool) -> int:
           f"{len(walls)}")
     print("p99 by tenth of the shelf (ms): " + " ".join(
         f"{pct(walls[i:i + tenth], 99) * 1000:.1f}" for i in range(0, tenth * 10, tenth)))
+    print("p50 by tenth of the shelf (ms): " + " ".join(
+        f"{pct(walls[i:i + tenth], 50) * 1000:.1f}" for i in range(0, tenth * 10, tenth)))
     first, last = pct(walls[:tenth], 99), pct(walls[-tenth:], 99)
     ratio = last / first
     cpus = [c for _, c in steps]
