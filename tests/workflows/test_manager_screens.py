@@ -21,20 +21,28 @@ def _page(response):
     return BeautifulSoup(response.data, "html.parser")
 
 
-def test_the_manager_home_links_every_manager_screen(app, manager):
+def test_the_manager_home_leads_to_every_manager_screen(app, manager):
     home = _page(manager.get("/"))
     assert home.find("a", string="Manager screens")["href"] == "/manager"
     menu = _page(manager.get("/manager"))
-    linked = {a["href"] for a in menu.select("a.tile")}
-    # Every screen a manager opens without naming a record: the manager's own area, print
-    # jobs and sync. Each must be a tile, and each tile must open.
+    assert menu.select("a.tile")
+    # Every screen a manager opens without naming a record (the manager's own area, print
+    # jobs, sync…) is a link away from the menu, or from a screen the menu leads to; each
+    # one opens.
+    reached, queue = set(), ["/manager"]
+    while queue:
+        href = queue.pop()
+        if href in reached:
+            continue
+        reached.add(href)
+        page = _page(manager.get(href))
+        assert page.select_one("h1.prompt"), href
+        queue += [a["href"].split("?")[0] for a in page.select("a[href^='/manager']")]
     adapter = app.url_map.bind("localhost")
     screens = {adapter.build(rule.endpoint) for rule in app.url_map.iter_rules()
                if "GET" in rule.methods and not rule.arguments
                and rule.rule.startswith("/manager/")}
-    assert screens and screens <= linked, screens - linked
-    for href in sorted(linked):
-        assert _page(manager.get(href)).select_one("h1.prompt"), href
+    assert screens and screens <= reached, screens - reached
 
 
 
