@@ -278,6 +278,12 @@ def reset_since(employee: Employee) -> dt.datetime | None:
     return change.at if change is not None else None
 
 
+def pin_deadline(employee: Employee) -> dt.datetime | None:
+    """Until when a person without a PIN may choose one (None if they need not)."""
+    since = reset_since(employee) if employee.must_set_pin else None
+    return since + dt.timedelta(hours=PIN_RESET_HOURS) if since is not None else None
+
+
 def choose_pin(badge: str, pin_hash: str, station: str, policy: auth.Policy) -> Employee:
     """The person with ``badge`` chooses their PIN (already checked by ``pin_problem`` and
     hashed, outside this transaction). ValueError in words when they may not."""
@@ -290,8 +296,8 @@ def choose_pin(badge: str, pin_hash: str, station: str, policy: auth.Policy) -> 
     until = lockout.locked_until(badge, policy)
     if until is not None:
         raise ValueError(lockout.locked_message(badge, until, policy))
-    since = reset_since(employee)
-    if since is None or clock.now() - since > dt.timedelta(hours=PIN_RESET_HOURS):
+    deadline = pin_deadline(employee)
+    if deadline is None or clock.now() > deadline:
         ledger.audit("pin.expired", f"employee:{employee.id}", {"badge": badge},
                      actor=employee, station=station)
         raise ValueError(f"The time to choose a PIN for badge {badge} ran out "

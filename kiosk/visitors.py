@@ -24,7 +24,7 @@ from kiosk.models import Employee, VaultVisitor, Visitor, VisitorExit, dumps
 # Colorado (1 CCR 212-3 Rule 3-205) allows no more than five visitors per escort; the
 # strictest rule we know, applied everywhere.
 MAX_PER_ESCORT = 5
-AREAS = {"vault": "the vault", "receiving": "receiving"}
+AREAS = {"vault": "Vault", "receiving": "Receiving"}
 HOW = {"scan": "badge scanned", "list": "signed out from the list",
        "resolved": "resolved by a manager", "cancelled": "sign-in cancelled"}
 REASON_MAX = 200  # a resolution's reason, in characters

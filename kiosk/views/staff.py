@@ -66,7 +66,7 @@ def _person_context(employee: Employee, notice: str = "", tone: str = "ok") -> d
     return {"person": employee, "lock": lock, "history": staff.history(employee),
             "refusals": lockout.recent_refusals(10, employee), "notice": notice, "tone": tone,
             "actions": ACTIONS, "minutes_left": lockout.minutes_left,
-            "reset_since": staff.reset_since(employee), "hours": staff.PIN_RESET_HOURS,
+            "pin_deadline": staff.pin_deadline(employee),
             **_words()}
 
 

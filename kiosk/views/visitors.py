@@ -76,8 +76,8 @@ def scan():
             outcome = visitors.sign_out(number, g.employee, station(), "scan")
     if request.args.get("on") == "list":
         return _list(outcome.message, outcome.tone)
-    response = make_response(render_template("visitors/_home_scan.html",
-                                             message=outcome.message, tone=outcome.tone))
+    response = make_response(render_template("visitors/_home.html", message=outcome.message,
+                                             tone=outcome.tone))
     return feedback(response, outcome.tone, outcome.message)
 
 

@@ -26,7 +26,7 @@ ESCORTS = {"vault": VAULT_ROLES, "receiving": WITNESS_ROLES}
 NAME_MAX = 80  # a person's or a company's name, in characters
 NOTE_MAX = 120  # why they are here, in their words
 
-AREAS = (Option("vault", "The vault"), Option("receiving", "Receiving and the back rooms"))
+WHERE = (Option("vault", "The vault"), Option("receiving", "Receiving and the back rooms"))
 PURPOSES = (
     Option("delivery", "Delivering or collecting (driver)", next="id_kind"),
     Option("vendor", "Vendor or sales visit", next="id_kind"),
@@ -173,7 +173,7 @@ WORKFLOW = Workflow(
     summary=summary,
     on_cancel=sign_out_if_signed_in,
     steps=(
-        choose("area", "Where is the visitor going?", AREAS, effect=record_area),
+        choose("area", "Where is the visitor going?", WHERE, effect=record_area),
         text("name", "Type the visitor's full name, as on their ID.", example="Jane Doe",
              max_length=NAME_MAX, guards=(plain_words,), effect=record_name,
              back=Back("area", "Back: change where")),
