@@ -1,27 +1,43 @@
-"""Staff on the screen: a person's language and "must set a PIN", signed staff changes, and
-badge numbers unique among active people only (a deactivated person's number can be given
-again).
+"""Staff on the screen: a person's language and "must choose a PIN", signed staff changes,
+and badge numbers unique among active people only (a deactivated person's number can be
+given again)."""
 
-A new database already has the columns (0001 makes the employee table as the model is now),
-so each is added only where it is missing.
-"""
+from peewee import CharField, DateTimeField, TextField
 
-from playhouse.migrate import SchemaMigrator, migrate
+from kiosk.migrations.frozen import Table, create, existing, fk
 
-from kiosk.models import Employee, StaffChange
+Employee = existing("Employee")
+LoginAttempt = existing("LoginAttempt")
+
+
+class StaffChange(Table):
+    employee = fk(Employee)
+    action = CharField()
+    before = TextField()
+    after = TextField()
+    reason = TextField()
+    signed_by = fk(Employee)
+    printed_name = CharField()
+    role = CharField()
+    meaning = CharField()
+    attempt = fk(LoginAttempt)
+    change_hash = CharField()
+    station = CharField()
+    at = DateTimeField(index=True)
 
 
 def up(database):
-    have = {column.name for column in database.get_columns("employee")}
-    migrator = SchemaMigrator.from_database(database)
-    operations = [migrator.add_column("employee", name, field)
-                  for name, field in (("must_set_pin", Employee.must_set_pin),
-                                      ("language", Employee.language)) if name not in have]
-    if operations:
-        migrate(*operations)
+    # Added NOT NULL with a default in one statement: peewee's migrator would add the column
+    # nullable and then rebuild SQLite's employee table to forbid nulls, which the foreign
+    # keys of every record that names a person refuse.
+    boolean = database.field_types["BOOL"]
+    database.execute_sql(f"ALTER TABLE employee ADD COLUMN must_set_pin {boolean} NOT NULL "
+                         "DEFAULT FALSE")
+    database.execute_sql("ALTER TABLE employee ADD COLUMN language VARCHAR(255) NOT NULL "
+                         "DEFAULT 'en'")
     # Until now the badge's index was unique over everyone, inactive people included.
     database.execute_sql("DROP INDEX IF EXISTS employee_badge")
     database.execute_sql("CREATE INDEX employee_badge ON employee (badge)")
-    database.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS employee_badge_active "
-                         "ON employee (badge) WHERE active")
-    database.create_tables([StaffChange], safe=True)
+    database.execute_sql("CREATE UNIQUE INDEX employee_badge_active ON employee (badge) "
+                         "WHERE active")
+    create(database, [StaffChange])

@@ -14,7 +14,7 @@ class Employee(BaseModel):
     """A person who can log in and sign. The PIN is stored only as a slow hash.
 
     A badge number belongs to one active person at a time (a unique index over the active
-    ones, migration 0081): a deactivated person's number may be given to someone new.
+    ones, below): a deactivated person's number may be given to someone new.
     ``must_set_pin``: a manager reset the PIN (or just added the person); they choose one
     at their next login and cannot sign before.
     """
@@ -43,6 +43,11 @@ class Employee(BaseModel):
         """True if this person holds at least one of ``roles`` (an admin holds every role)."""
         mine = self.role_set
         return "admin" in mine or bool(mine & set(roles))
+
+
+# A badge number belongs to one active person at a time (migration 0081).
+Employee.add_index(Employee.index(Employee.badge, unique=True, where=peewee.SQL("active"),
+                                  name="employee_badge_active"))
 
 
 class Station(BaseModel):
