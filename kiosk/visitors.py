@@ -132,17 +132,25 @@ def _locked_visitor(number) -> Visitor | None:
     return locked(Visitor.select().where(Visitor.id == visitor.id)).first()
 
 
+def _already_out(visitor: Visitor) -> SignOut | None:
+    """A second sign-out (a double scan, another screen, a manager too late) records
+    nothing and says when and by whom the first was."""
+    done = exit_of(visitor.id)
+    if done is None:
+        return None
+    return SignOut(f"{who(visitor)} was already signed out at {clock.local(done.at):%H:%M} "
+                   f"by {done.by.name}. Nothing more was recorded.", "warn", visitor, done)
+
+
 def sign_out(number, actor: Employee, station: str, how: str) -> SignOut:
     """Sign a visitor out now (``how``: scan or list); a second sign-out records nothing."""
     visitor = _locked_visitor(number)
     if visitor is None:
         return SignOut(f"VIS-{number} is not a visitor badge of this store. Check the badge, "
                        "or sign the visitor out from the list of visitors inside.", "error")
-    done = exit_of(visitor.id)
-    if done is not None:
-        return SignOut(f"{who(visitor)} was already signed out at "
-                       f"{clock.local(done.at):%H:%M} by {done.by.name}. Nothing more was "
-                       "recorded.", "warn", visitor, done)
+    already = _already_out(visitor)
+    if already is not None:
+        return already
     now = clock.now()
     row = VisitorExit.create(visitor=visitor, how=how, by=actor, station=station, at=now)
     ledger.audit("visitor.sign_out", f"visitor:{visitor.id}",
@@ -174,11 +182,9 @@ def resolve(number, manager: Employee, attempt_id: int, reason: str, station: st
     visitor = _locked_visitor(number)
     if visitor is None:
         raise ValueError(f"VIS-{number} is not a visitor of this store.")
-    done = exit_of(visitor.id)
-    if done is not None:
-        return SignOut(f"{who(visitor)} was already signed out at "
-                       f"{clock.local(done.at):%H:%M} by {done.by.name}. Nothing more was "
-                       "recorded.", "warn", visitor, done)
+    already = _already_out(visitor)
+    if already is not None:
+        return already
     now = clock.now()
     row = VisitorExit.create(visitor=visitor, how="resolved", by=manager, reason=reason,
                              attempt=attempt_id, printed_name=manager.name, meaning="approved",

@@ -54,7 +54,8 @@ def people():
 
 
 def _person(employee_id: int) -> Employee:
-    employee = Employee.get_or_none(Employee.id == employee_id)
+    """The person, or 404 (also for a number no record can have)."""
+    employee = Employee.one(id=employee_id) if 0 < employee_id < 2**63 else None
     if employee is None:
         abort(404)
     return employee

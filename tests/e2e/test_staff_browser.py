@@ -9,23 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+from onscreen import type_on_screen
 from playwright.sync_api import expect
 
 from kiosk.models import Employee, StaffChange
-
-
-def type_on_screen(page, words: str) -> None:
-    """Tap ``words`` on the in-page keyboard (its first letter comes capital by itself)."""
-    caps = False
-    for n, ch in enumerate(words):
-        upper = ch.isalpha() and ch.isupper() and n > 0
-        if upper != caps:
-            page.locator('#keyboard [data-kb="shift"]').tap()
-            caps = upper
-        page.locator(f'#keyboard [data-kb="{ch.upper()}"]').tap()
-    if caps:
-        page.locator('#keyboard [data-kb="shift"]').tap()
-    page.locator('#keyboard [data-kb="hide"]').tap()
 
 
 def sign(page, form, keypad, badge: str, pin: str, button: str) -> None:
@@ -40,7 +27,7 @@ def add_person(page, keypad, name: str, badge: str) -> None:
     """The add form, filled by touch, up to the manager's signature."""
     add = page.locator("#add")
     add.locator("input[name=name]").tap()
-    type_on_screen(page, name)
+    type_on_screen(page, name, then="hide")
     keypad(page, badge)
     add.locator("label.toggle", has_text="Receiver").tap()
     add.locator("label.toggle", has_text="Counter").tap()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import zxingcpp
+from onscreen import type_on_screen
 from playwright.sync_api import expect
 
 from kiosk import visitors
@@ -19,21 +20,6 @@ from kiosk.models import PrintJob, Visitor, VisitorExit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "printing"))
 from zpl_renderer import ZplRenderer  # noqa: E402
-
-
-def type_on_screen(page, words: str) -> None:
-    """Tap ``words`` on the in-page keyboard (its first letter comes capital by itself;
-    Caps is tapped on and off around any other capital), then its Enter."""
-    caps = False
-    for n, ch in enumerate(words):
-        upper = ch.isalpha() and ch.isupper() and n > 0
-        if upper != caps:
-            page.locator('#keyboard [data-kb="shift"]').tap()
-            caps = upper
-        page.locator(f'#keyboard [data-kb="{ch.upper()}"]').tap()
-    if caps:
-        page.locator('#keyboard [data-kb="shift"]').tap()
-    page.locator('#keyboard [data-kb="enter"]').tap()
 
 
 def answer(page, words: str) -> None:
