@@ -21,6 +21,10 @@ from kiosk import clock, ledger
 from kiosk.models import BadgeUnlock, Employee, LoginAttempt
 
 WRONG = "wrong pin"  # LoginAttempt.reason of a guess that counts
+# What a person was doing when a PIN was asked for (LoginAttempt.purpose), in words.
+PURPOSE_WORDS = {"login": "logging in", "signature": "a signature", "unlock": "an unlock",
+                 "station": "registering a screen", "staff": "a staff change",
+                 "visitor": "resolving a visitor", "new_pin": "choosing a PIN"}
 LOCKED = "locked"  # LoginAttempt.reason of an attempt refused unheard: it does not count
 
 

@@ -66,6 +66,7 @@ def _person_context(employee: Employee, notice: str = "", tone: str = "ok") -> d
                  if lock.badge == employee.badge and lock.employee.id == employee.id), None)
     return {"person": employee, "lock": lock, "history": staff.history(employee),
             "refusals": lockout.recent_refusals(10, employee), "notice": notice, "tone": tone,
+            "purposes": lockout.PURPOSE_WORDS,
             "actions": ACTIONS, "minutes_left": lockout.minutes_left,
             "pin_deadline": staff.pin_deadline(employee),
             **_words()}
