@@ -34,4 +34,11 @@ __all__ = [
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
     "LANGUAGES", "StaffChange", "VaultVisitor", "Visitor", "VisitorExit",
 ]
+from kiosk.models.counts import (  # noqa: E402,F401
+    Count,
+    CountLine,
+    MetrcPackage,
+    PosInventory,
+    Variance,
+)
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401

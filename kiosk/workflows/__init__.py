@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import move_package, paper_manifest, receiving, vault_entry, visitor
+from kiosk.workflows import (
+    cycle_count,
+    move_package,
+    paper_manifest,
+    receiving,
+    variance_investigation,
+    vault_entry,
+    visitor,
+)
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW, visitor.WORKFLOW)
+             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
+             visitor.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
