@@ -248,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stations")
     s.add_argument("action", choices=["list", "add"])
     s.add_argument("--name", default="")
-    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "office"])
+    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "floor", "office"])
     s.set_defaults(fn=cmd_stations)
     s = sub.add_parser("sync")
     s.add_argument("--once", action="store_true")

@@ -135,6 +135,8 @@ class Workflow:
     steps: tuple[Step, ...]
     description: str = ""
     summary: Callable | None = None  # summary(run) -> one line for lists of runs
+    # False: started only from elsewhere (claiming a pick request), not from the home tiles.
+    menu: bool = True
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -157,6 +159,9 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
+    # A scan sent again with the reason the screen asked for (taking a package other than
+    # the kiosk's choice); kept in the step's event with the rest of the answer.
+    reason: str = ""
     pin_check: auth.PinCheck | None = None  # a signature's PIN, hashed before the lock
 
     def supersede(self, old_event_id: int) -> None:
@@ -419,7 +424,8 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
     run.rev = rev + 1
     step = workflow.step(step_id)
     ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                  training=bool(settings.get("training")), pin_check=ahead)
+                  training=bool(settings.get("training")), pin_check=ahead,
+                  reason=" ".join(str(raw.get("reason", "")).split())[:200])
     try:
         with savepoint():
             value = _parse(step, raw, run, ctx, settings)

@@ -23,3 +23,4 @@ __all__ = [
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.picks import PickEvent, PickedPackage, PickLine  # noqa: E402,F401

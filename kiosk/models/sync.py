@@ -1,10 +1,14 @@
-"""The syncer's own records: target health, read-back differences, POS sales and pick requests."""
+"""The syncer's own records: target health, read-back differences and POS sales.
+
+Pick requests from the POS live with the pick queue (``kiosk.models.picks``).
+"""
 
 from __future__ import annotations
 
 import peewee
 
 from kiosk.models.base import BaseModel, JSONField, QuantityField
+from kiosk.models.picks import PickRequest  # noqa: F401  (migration 0020 creates it from here)
 
 
 class SyncState(BaseModel):
@@ -52,14 +56,3 @@ class PosSale(BaseModel):
 
     class Meta:
         indexes = ((("receipt", "tag"), True),)
-
-
-class PickRequest(BaseModel):
-    """The POS asks the vault to pull stock to the floor (an online order, a restock)."""
-
-    external_id = peewee.CharField(unique=True)
-    lines = JSONField(default=list)  # [{tag or item, quantity}]
-    note = peewee.TextField(default="")
-    requested_at = peewee.DateTimeField()
-    received_at = peewee.DateTimeField()
-    status = peewee.CharField(default="open", index=True)  # open | picked | cancelled
