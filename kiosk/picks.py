@@ -197,7 +197,7 @@ def ticket(request: PickRequest) -> dict:
 def cancel_from_pos(external_id, reason: str = "") -> str:
     """The POS withdrew an order: the request leaves the queue, and a runner picking it is
     told what to put back. Returns what happened, in words; LookupError if unknown."""
-    reason = " ".join(str(reason or "").split())[:200]
+    reason = " ".join(str(reason or "").split())[:200].rstrip(".")
     with write():
         request = PickRequest.one(external_id=str(external_id or "").strip())
         if request is None:
@@ -424,13 +424,11 @@ def release_stale(settings: dict) -> int:
 # -- the queue as the screens show it ----------------------------------------------------------
 @dataclass
 class Row:
-    """One request on a queue screen."""
+    """One request on a queue screen, with what the screen prints already in words."""
 
     id: int
-    label: str
-    external_id: str
-    kind: str
-    origin: str
+    title: str  # "Online order W-1"
+    origin: str  # "POS", "Ana Reyes at floor-1"
     urgent: bool
     requested_at: dt.datetime
     status: str
@@ -439,12 +437,18 @@ class Row:
     lines: list = field(default_factory=list)  # (quantity text, name, problem or "")
     holder: str = ""
     claimed_at: dt.datetime | None = None
-    requested_by: str = ""
+    age: str = ""  # set by the screen that shows it, against its clock and target
+    over: bool = False
+    since_ms: int = 0
+    asked: str = ""  # when, on the store's clock
 
 
 def amount(quantity, unit: str) -> str:
     """A quantity as people say it: "2" of a counted item, "500 g" of a weighed one."""
-    number = f"{Decimal(str(quantity)).normalize():f}"
+    if isinstance(quantity, int):  # as SQLite gives a whole quantity back
+        number = str(quantity)
+    else:
+        number = f"{Decimal(str(quantity)).normalize():f}"
     return f"{number} g" if unit == "Grams" else number
 
 
@@ -458,35 +462,43 @@ def tag_end(tag: str) -> str:
     return "…" + tag[-6:]
 
 
+def _moment(value) -> dt.datetime | None:
+    """A time column as the driver gives it: text on SQLite, a datetime on PostgreSQL."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+_UNFINISHED_SQL = "('open', 'claimed', 'picked')"
+
+
 def queue_rows() -> tuple[list[Row], list[Row]]:
-    """Every unfinished request: (waiting, in hand), most urgent then oldest first. Three
-    queries whatever the queue's length."""
-    names = dict(Employee.select(Employee.id, Employee.name).tuples())
+    """Every unfinished request: (waiting, in hand), most urgent then oldest first.
+
+    Three plain queries whatever the queue's length, read without the ORM: every open queue
+    screen draws this when the queue changes, and with a thousand requests building a model
+    per row cost more than the queries."""
+    names = dict(database.execute_sql("SELECT id, name FROM employee").fetchall())
     rows: dict[int, Row] = {}
-    query = (PickRequest.select(
-        PickRequest.id, PickRequest.external_id, PickRequest.kind, PickRequest.origin,
-        PickRequest.priority, PickRequest.requested_at, PickRequest.status, PickRequest.note,
-        PickRequest.queue_note, PickRequest.claimed_by_id, PickRequest.claimed_at,
-        PickRequest.requested_by_id, PickRequest.station)
-        .where(PickRequest.status.in_(UNFINISHED))
-        .order_by(PickRequest.priority.desc(), PickRequest.requested_at, PickRequest.id))
     for (rid, ext, kind, origin, priority, requested_at, status, note, queue_note, holder,
-         claimed_at, requested_by, station) in query.tuples():
-        label = KIND_TITLES.get(kind, kind.replace("_", " ").capitalize())
-        where = ("POS" if origin == "pos" else
-                 f"{names.get(requested_by, '')} at {station}".strip() if origin == "floor"
-                 else origin)
-        rows[rid] = Row(rid, label, ext, kind, where, priority > 0, requested_at, status, note,
-                        queue_note, holder=names.get(holder, ""), claimed_at=claimed_at)
-    lines = (PickLine.select(PickLine.request, PickLine.quantity, PickLine.unit, PickLine.name,
-                             PickLine.item)
-             .join(PickRequest).where(PickRequest.status.in_(UNFINISHED))
-             .order_by(PickLine.request, PickLine.number))
-    for request_id, quantity, unit, name, item_id in lines.tuples():
+         claimed_at, requested_by, station) in database.execute_sql(
+            "SELECT id, external_id, kind, origin, priority, requested_at, status, note, "
+            "queue_note, claimed_by_id, claimed_at, requested_by_id, station FROM pick_request "
+            f"WHERE status IN {_UNFINISHED_SQL} ORDER BY priority DESC, requested_at, id"):
+        title = KIND_TITLES.get(kind) or kind.replace("_", " ").capitalize()
+        where = ("POS" if origin == "pos" else f"{names.get(requested_by, '')} at {station}"
+                 if origin == "floor" else origin)
+        rows[rid] = Row(rid, f"{title} {ext}", where, priority > 0, _moment(requested_at),
+                        status, note, queue_note, holder=names.get(holder, ""),
+                        claimed_at=_moment(claimed_at))
+    for request_id, quantity, unit, name, item_id in database.execute_sql(
+            "SELECT l.request_id, l.quantity, l.unit, l.name, l.item_id FROM pick_line AS l "
+            "JOIN pick_request AS r ON r.id = l.request_id "
+            f"WHERE r.status IN {_UNFINISHED_SQL} ORDER BY l.request_id, l.number"):
         row = rows.get(request_id)
         if row is not None:
-            problem = "" if item_id else "not in this store's catalogue"
-            row.lines.append((quantity_text(quantity, unit), name, problem))
+            row.lines.append((quantity_text(quantity, unit), name,
+                              "" if item_id else "not in this store's catalogue"))
     waiting = [r for r in rows.values() if r.status == "open"]
     in_hand = sorted((r for r in rows.values() if r.status in IN_HAND),
                      key=lambda r: r.claimed_at or r.requested_at)

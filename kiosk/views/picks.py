@@ -5,8 +5,8 @@ Keeping many screens current without a thread each. Waitress answers every serve
 with two threads, so a screen that held a request open until something changed would take a
 thread from the scanners for as long as it is open. Instead each queue screen asks, every
 ``POLL_MS``, "has the queue changed since version V?" The question is answered before Flask
-is reached (``ChangesOnly``): one read of the newest queue event's id, then an empty 204 when
-nothing changed, no session, no template. Only when the queue did change does the screen get
+is reached (``ChangesOnly``): one read of the newest queue event's id, then an empty answer
+when nothing changed, no session, no template. Only when the queue did change does the screen get
 the new fragment from the view, with the new version in it. The figures (latency on twenty
 screens, scan times with and without them) are in bench/bench_picks.py.
 """
@@ -39,6 +39,11 @@ POLL_MS = 250  # how often an open queue screen asks whether the queue changed
 LIVE_PATHS = ("/picks/live", "/picks/manager/live")
 RUNNERS = ("runner", "vault", "manager")  # who may claim (the pick workflow's roles)
 MAX_NOTE = 200
+# "Nothing changed": an empty 200 that tells htmx to leave the screen as it is. Not a 204:
+# waitress closes the connection after every 204 or 304, and a screen would then open a new
+# one four times a second.
+UNCHANGED = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", "0"),
+             ("Cache-Control", "no-store"), ("HX-Reswap", "none")]
 
 
 class ChangesOnly:
@@ -56,8 +61,8 @@ class ChangesOnly:
                 with db.connection():
                     current = picks.queue_version(self.settings)
                 if since == current:
-                    start_response("204 No Content", [("Cache-Control", "no-store")])
-                    return []
+                    start_response("200 OK", UNCHANGED)
+                    return [b""]
         return self.app(environ, start_response)
 
 
@@ -71,15 +76,16 @@ def _ms(at: dt.datetime) -> int:
     return int(at.replace(tzinfo=dt.UTC).timestamp() * 1000)
 
 
-def _minutes(at: dt.datetime, now: dt.datetime) -> int:
-    return max(0, int((now - at).total_seconds() // 60))
-
-
-def _age(at: dt.datetime, now: dt.datetime) -> str:
-    minutes = _minutes(at, now)
-    if minutes < 1:
-        return "under 1 min"
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+def _aged(rows, now: dt.datetime, target: int) -> None:
+    """Each row's age as the screen first shows it (picks.js moves it on)."""
+    for row in rows:
+        minutes = max(0, int((now - row.requested_at).total_seconds() // 60))
+        row.since_ms, row.over = _ms(row.requested_at), minutes >= target
+        row.age = ("under 1 min" if minutes < 1 else f"{minutes} min" if minutes < 60
+                   else f"{minutes // 60} h {minutes % 60:02d} min")
+        if row.over:
+            row.age += f" · over the {target} min target"
+        row.asked = clock.local(row.requested_at).strftime("%H:%M")
 
 
 def _can_claim() -> bool:
@@ -91,12 +97,13 @@ def _queue(template: str, **extra) -> str:
     picks.release_stale(settings)
     version = picks.queue_version(settings)  # before the rows: a change after it shows next
     waiting, in_hand = picks.queue_rows()
-    now = clock.now()
+    now, target = clock.now(), settings["pick_target_minutes"]
+    _aged(waiting, now, target)
+    _aged(in_hand, now, target)
     return render_template(
-        template, version=version, waiting=waiting, in_hand=in_hand, now=now, now_ms=_ms(now),
-        ms=_ms, age=lambda at: _age(at, now), minutes=lambda at: _minutes(at, now),
-        target=settings["pick_target_minutes"], poll_ms=POLL_MS, can_claim=_can_claim(),
-        root=request.script_root, **extra)
+        template, version=version, waiting=waiting, in_hand=in_hand, now_ms=_ms(now),
+        target=target, poll_ms=POLL_MS, can_claim=_can_claim(), root=request.script_root,
+        **extra)
 
 
 @bp.get("")
@@ -109,7 +116,7 @@ def queue():
 @bp.get("/live")
 def live():
     """The queue fragment, when it changed since the screen's version (else ChangesOnly
-    answered 204 already)."""
+    answered already that nothing did)."""
     return _queue("picks/_queue.html")
 
 
