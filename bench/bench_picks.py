@@ -293,11 +293,11 @@ def main(argv=None) -> int:
             gc.freeze()
             try:
                 credentials = screen_credentials(server.url, args.screens)
-                from kiosk import db, picks
+                from kiosk import db, pick_queue
 
                 db.init(url)
                 with db.connection():
-                    items = [item.name for item, _ in picks.items_in_vault()]
+                    items = [item.name for item, _ in pick_queue.items_in_vault()]
                 if "latency" not in skip:
                     print(f"\n1. POS webhook -> on {args.screens} open queue screens (each asks "
                           f"every {POLL_S * 1000:.0f} ms), from the webhook's answer:")

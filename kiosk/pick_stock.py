@@ -17,8 +17,21 @@ from peewee import JOIN, Case, fn
 
 from kiosk import clock
 from kiosk.models import Location, Package
-from kiosk.models.picks import IN_HAND, PickedPackage, PickLine, PickRequest
-from kiosk.picks import event, withdraw_pick
+from kiosk.models.picks import IN_HAND, PickedPackage, PickEvent, PickLine, PickRequest
+
+
+def event(request_id: int, kind: str, actor=None, station: str = "", **detail) -> None:
+    """A change the queue screens show (and, as the newest event, the queue's version)."""
+    PickEvent.create(request=request_id, kind=kind, at=clock.now(),
+                     actor_id=actor.id if actor else None, actor_name=actor.name if actor else "",
+                     station=station, detail=detail)
+
+
+def withdraw_pick(pick: PickedPackage, reason: str) -> None:
+    """Set a taken package aside: it no longer counts for its line, and the record says
+    when and why."""
+    (PickedPackage.update(withdrawn_at=clock.now(), withdraw_reason=reason)
+     .where(PickedPackage.id == pick.id).execute())
 
 
 def order_key(package: Package) -> tuple:

@@ -1,5 +1,5 @@
-"""The pick queue (SOP §4): requests in, the queue as the screens show it, claims, and the
-requests' way back to the queue or out of it.
+"""The pick queue (SOP §4): requests in, claims, and the requests' way back to the queue or
+out of it.
 
 A request comes from the POS (``intake``, ``cancel_from_pos``), from the sales floor
 (``request_restock``) or from another procedure (``add_task``). A runner claims it
@@ -7,13 +7,14 @@ A request comes from the POS (``intake``, ``cancel_from_pos``), from the sales f
 idle longer than the store allows or whose run was cancelled. Every change a queue screen
 shows writes a ``PickEvent`` in the same transaction, so the newest event's id is the queue's
 version (``queue_version``): a screen asks whether it has changed, cheaply, and fetches the
-queue only when it has. What happens while a request is picked is in ``pick_stock``.
+queue only when it has. The queue as the screens show it is in ``pick_queue``; what is
+taken while a request is picked, and its hand-off, in ``pick_stock``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from peewee import fn
@@ -25,13 +26,13 @@ from kiosk.models.picks import (
     IN_HAND,
     UNFINISHED,
     PickedPackage,
-    PickEvent,
     PickLine,
     PickRequest,
 )
+from kiosk.pick_queue import KIND_TITLES, tag_end, title
+from kiosk.pick_stock import choice_for, event, withdraw_pick
 from kiosk.scans import normalise_gtin
 
-KIND_TITLES = {"sale": "Sale", "online": "Online order", "restock": "Restock"}
 POS_KINDS = ("sale", "online", "restock")
 PRIORITIES = {"normal": 0, "urgent": 1}
 # A customer waiting at the counter is urgent; an online order or a restock is not, unless
@@ -117,13 +118,6 @@ def destination_for(kind: str) -> Location | None:
     return None
 
 
-def event(request_id: int, kind: str, actor=None, station: str = "", **detail) -> None:
-    """A change the queue screens show (and, as the newest event, the queue's version)."""
-    PickEvent.create(request=request_id, kind=kind, at=clock.now(),
-                     actor_id=actor.id if actor else None, actor_name=actor.name if actor else "",
-                     station=station, detail=detail)
-
-
 def _new_request(external_id: str, lines: list[Line], *, kind: str, raw_lines, priority: int,
                  note: str = "", customer: str = "", requested_at=None, origin: str,
                  workflow: str = "pick", requested_by=None, station: str = "",
@@ -181,11 +175,9 @@ def intake(external_id, raw_lines, *, kind: str = "sale", priority=None, note: s
 
 def ticket(request: PickRequest) -> dict:
     """The pick ticket's data: the order, and where the kiosk would take each line from."""
-    from kiosk import pick_stock
-
     rows = []
     for line in PickLine.select().where(PickLine.request == request.id).order_by(PickLine.number):
-        choice = pick_stock.choice_for(line) if line.item_id else None
+        choice = choice_for(line) if line.item_id else None
         rows.append({"item": line.name, "quantity": f"{line.quantity.normalize():f}",
                      "unit": line.unit, "tag": choice.tag if choice else "",
                      "where": choice.location.name if choice else "not in the vault"})
@@ -264,11 +256,6 @@ def withdraw_package(tag: str, reason: str, actor=None, station: str = "") -> in
         return len(picks)
 
 
-def withdraw_pick(pick: PickedPackage, reason: str) -> None:
-    (PickedPackage.update(withdrawn_at=clock.now(), withdraw_reason=reason)
-     .where(PickedPackage.id == pick.id).execute())
-
-
 # -- claims --------------------------------------------------------------------------------
 @dataclass
 class Claim:
@@ -317,10 +304,6 @@ def claim(request_id: int, employee: Employee, station: str, start_run) -> Claim
         ledger.audit("pick.claimed", f"pick:{request.id}", {"run": run.id}, actor=employee,
                      station=station)
     return Claim(True, f"{label} is yours.", run.id)
-
-
-def title(request) -> str:
-    return KIND_TITLES.get(request.kind, request.kind.replace("_", " ").capitalize())
 
 
 def put_back_list(request_id: int) -> str:
@@ -380,8 +363,8 @@ def _idle_cutoff(settings: dict) -> dt.datetime:
 
 def _stale_sql() -> str:
     return ("SELECT pr.id FROM pick_request AS pr LEFT JOIN run AS r ON r.id = pr.run_id "
-            "WHERE pr.status IN ('claimed', 'picked') AND (pr.active_at < {p} "
-            "OR r.status IS NULL OR r.status <> 'active')").format(p=database.param)
+            f"WHERE pr.status IN ('claimed', 'picked') AND (pr.active_at < {database.param} "
+            "OR r.status IS NULL OR r.status <> 'active')")
 
 
 def queue_version(settings: dict) -> str:
@@ -420,98 +403,3 @@ def release_stale(settings: dict) -> int:
             released += 1
     return released
 
-
-# -- the queue as the screens show it ----------------------------------------------------------
-@dataclass
-class Row:
-    """One request on a queue screen, with what the screen prints already in words."""
-
-    id: int
-    title: str  # "Online order W-1"
-    origin: str  # "POS", "Ana Reyes at floor-1"
-    urgent: bool
-    requested_at: dt.datetime
-    status: str
-    note: str
-    queue_note: str
-    lines: list = field(default_factory=list)  # (quantity text, name, problem or "")
-    holder: str = ""
-    claimed_at: dt.datetime | None = None
-    age: str = ""  # set by the screen that shows it, against its clock and target
-    over: bool = False
-    since_ms: int = 0
-    asked: str = ""  # when, on the store's clock
-
-
-def amount(quantity, unit: str) -> str:
-    """A quantity as people say it: "2" of a counted item, "500 g" of a weighed one."""
-    if isinstance(quantity, int):  # as SQLite gives a whole quantity back
-        number = str(quantity)
-    else:
-        number = f"{Decimal(str(quantity)).normalize():f}"
-    return f"{number} g" if unit == "Grams" else number
-
-
-def quantity_text(quantity, unit: str) -> str:
-    """A quantity before an item's name: "2 ×" or "500 g"."""
-    return amount(quantity, unit) + ("" if unit == "Grams" else " ×")
-
-
-def tag_end(tag: str) -> str:
-    """The end of a package tag, as a runner reads it off the label."""
-    return "…" + tag[-6:]
-
-
-def _moment(value) -> dt.datetime | None:
-    """A time column as the driver gives it: text on SQLite, a datetime on PostgreSQL."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
-
-
-_UNFINISHED_SQL = "('open', 'claimed', 'picked')"
-
-
-def queue_rows() -> tuple[list[Row], list[Row]]:
-    """Every unfinished request: (waiting, in hand), most urgent then oldest first.
-
-    Three plain queries whatever the queue's length, read without the ORM: every open queue
-    screen draws this when the queue changes, and with a thousand requests building a model
-    per row cost more than the queries."""
-    names = dict(database.execute_sql("SELECT id, name FROM employee").fetchall())
-    rows: dict[int, Row] = {}
-    for (rid, ext, kind, origin, priority, requested_at, status, note, queue_note, holder,
-         claimed_at, requested_by, station) in database.execute_sql(
-            "SELECT id, external_id, kind, origin, priority, requested_at, status, note, "
-            "queue_note, claimed_by_id, claimed_at, requested_by_id, station FROM pick_request "
-            f"WHERE status IN {_UNFINISHED_SQL} ORDER BY priority DESC, requested_at, id"):
-        title = KIND_TITLES.get(kind) or kind.replace("_", " ").capitalize()
-        where = ("POS" if origin == "pos" else f"{names.get(requested_by, '')} at {station}"
-                 if origin == "floor" else origin)
-        rows[rid] = Row(rid, f"{title} {ext}", where, priority > 0, _moment(requested_at),
-                        status, note, queue_note, holder=names.get(holder, ""),
-                        claimed_at=_moment(claimed_at))
-    for request_id, quantity, unit, name, item_id in database.execute_sql(
-            "SELECT l.request_id, l.quantity, l.unit, l.name, l.item_id FROM pick_line AS l "
-            "JOIN pick_request AS r ON r.id = l.request_id "
-            f"WHERE r.status IN {_UNFINISHED_SQL} ORDER BY l.request_id, l.number"):
-        row = rows.get(request_id)
-        if row is not None:
-            row.lines.append((quantity_text(quantity, unit), name,
-                              "" if item_id else "not in this store's catalogue"))
-    waiting = [r for r in rows.values() if r.status == "open"]
-    in_hand = sorted((r for r in rows.values() if r.status in IN_HAND),
-                     key=lambda r: r.claimed_at or r.requested_at)
-    return waiting, in_hand
-
-
-def items_in_vault() -> list[tuple[Item, Decimal]]:
-    """Items with stock on vault shelves (not on hold), with how much: what the floor can
-    ask for, and what the demo POS sells."""
-    rows = (Package.select(Package.item, fn.SUM(Package.quantity))
-            .join(Location, on=(Package.location == Location.id))
-            .where(Location.kind == "vault", Package.status == "active", Package.quantity > 0)
-            .group_by(Package.item).tuples())
-    have = {item_id: Decimal(str(total)) for item_id, total in rows}
-    items = Item.select().where(Item.id.in_(list(have) or [0])).order_by(Item.category, Item.name)
-    return [(item, have[item.id]) for item in items]

@@ -22,5 +22,5 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
-from kiosk.models.picks import PickEvent, PickedPackage, PickLine  # noqa: E402,F401

@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from kiosk import db, picks
+from kiosk import db, pick_queue
 from kiosk.sync.pos import SIGNATURE_HEADER, sign
 
 CUSTOMERS = ("Jo Peña", "Sam Kim", "Alex Rivera", "Maya Thompson", "Chris Dlamini", "Ana Liu")
@@ -44,7 +44,7 @@ class SimulatedPos:
         """The next order: one to three items the vault has, a few of each; None when the
         vault is empty."""
         with db.connection():
-            stock = [(item.name, have) for item, have in picks.items_in_vault()]
+            stock = [(item.name, have) for item, have in pick_queue.items_in_vault()]
         if not stock:
             return None
         self.number += 1

@@ -28,7 +28,7 @@ from flask import (
     url_for,
 )
 
-from kiosk import charts, clock, db, pick_times, picks, workflows
+from kiosk import charts, clock, db, pick_queue, pick_times, picks, workflows
 from kiosk.models import Item, Station
 from kiosk.models.picks import PickRequest
 from kiosk.views.home import feedback, go, login_required, station
@@ -96,7 +96,7 @@ def _queue(template: str, **extra) -> str:
     settings = current_app.config["KIOSK"]
     picks.release_stale(settings)
     version = picks.queue_version(settings)  # before the rows: a change after it shows next
-    waiting, in_hand = picks.queue_rows()
+    waiting, in_hand = pick_queue.queue_rows()
     now, target = clock.now(), settings["pick_target_minutes"]
     _aged(waiting, now, target)
     _aged(in_hand, now, target)
@@ -208,7 +208,7 @@ def _quantities(lines) -> tuple[list[tuple[Item, Decimal]], list[str]]:
 
 def _restock_page(lines, message: str = "", tone: str = "", sent=None):
     query = (request.values.get("q") or "").strip()[:40]
-    stock = [(item, have) for item, have in picks.items_in_vault()
+    stock = [(item, have) for item, have in pick_queue.items_in_vault()
              if not query or query.lower() in f"{item.name} {item.brand} {item.category}".lower()]
     mine = (PickRequest.select().where(PickRequest.origin == "floor",
                                        PickRequest.station == station())
@@ -218,7 +218,8 @@ def _restock_page(lines, message: str = "", tone: str = "", sent=None):
                            query=query, message=message, tone=tone, sent=sent, mine=list(mine),
                            urgent=not sent and request.values.get("urgent") == "1",
                            note="" if sent else (request.values.get("note") or "")[:MAX_NOTE],
-                           holder=picks.holder_name, title=picks.title, amount=picks.amount)
+                           holder=picks.holder_name, title=pick_queue.title,
+                           amount=pick_queue.amount)
 
 
 @bp.get("/new")

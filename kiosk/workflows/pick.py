@@ -20,10 +20,10 @@ moved) are told. The request keeps when it was asked for, claimed, picked and ha
 from __future__ import annotations
 
 from kiosk import clock, pick_stock, picks
-from kiosk.picks import tag_end
 from kiosk.engine import FINISH, Option, Refuse, Workflow, choose, print_step, scan
 from kiosk.models import Employee, Location, Package, StepEvent
 from kiosk.models.picks import IN_HAND, PickRequest
+from kiosk.pick_queue import amount, tag_end, title
 
 PICK_ROLES = ("runner", "vault", "manager")
 
@@ -96,7 +96,7 @@ def in_the_vault(run, scanned):
     if holder is not None:
         if holder.id == run.data["request"]:
             return f"Package {tag_end(package.tag)} is already taken for this request."
-        return (f"Package {tag_end(package.tag)} is taken for {picks.title(holder)} "
+        return (f"Package {tag_end(package.tag)} is taken for {title(holder)} "
                 f"{holder.external_id} by {picks.holder_name(holder)}.")
     if package.quantity <= 0:
         return f"Package {tag_end(package.tag)} is empty in the ledger."
@@ -136,7 +136,7 @@ def picking_screen(run):
     for state in states:
         choice = pick_stock.choice_for(state.line) if state.open else None
         if choice is not None and not facts:
-            facts = [("Take", f"{state.line.name} ({picks.amount(state.missing, state.line.unit)} "
+            facts = [("Take", f"{state.line.name} ({amount(state.missing, state.line.unit)} "
                               "more)"),
                      ("Shelf", choice.location.name), ("Tag ends", tag_end(choice.tag)),
                      ("Received", _day(choice.received_at))]
@@ -145,13 +145,13 @@ def picking_screen(run):
             facts.append(("In the package", f"{choice.quantity.normalize():f} {choice.unit}"))
         elif state.open and choice is None:
             warnings.append(f"No more {state.line.name} can be taken from the vault: "
-                            f"{picks.amount(state.missing, state.line.unit)} missing. "
+                            f"{amount(state.missing, state.line.unit)} missing. "
                             "Press Finish short to say why.")
     for pick in pick_stock.withdrawn_in_run(request.id, run.id):
         warnings.append(f"{pick.withdraw_reason} Set it aside; it was not counted.")
     if request.note:
         warnings.append(f"Note: {request.note}")
-    shown = {"progress": f"{picks.title(request)} {request.external_id}",
+    shown = {"progress": f"{title(request)} {request.external_id}",
              "facts": facts, "warnings": warnings, "table": _lines_table(states)}
     reasons = _reasons_for_last_refusal(run, states)
     if reasons:
@@ -178,7 +178,7 @@ def _reasons_for_last_refusal(run, states):
 
 def _lines_table(states):
     rows = [(s.line.name + ("" if s.line.item_id else " (not in this store's catalogue)"),
-             picks.amount(s.line.quantity, s.line.unit),
+             amount(s.line.quantity, s.line.unit),
              f"{s.taken.normalize():f}",
              "done" if s.complete else (f"short: {s.line.short_reason}" if s.line.short_reason
                                         else f"{s.missing.normalize():f} to take"))
@@ -221,7 +221,7 @@ def after_short(run, option):
 def missing_screen(run):
     """What is missing, line by line."""
     states = pick_stock.line_states(run.data["request"])
-    missing = [f"{s.line.name}: {picks.amount(s.missing, s.line.unit)} missing"
+    missing = [f"{s.line.name}: {amount(s.missing, s.line.unit)} missing"
                for s in states if s.open]
     return {"items": {"title": "Missing", "rows": missing}, "table": _lines_table(states)}
 
@@ -289,14 +289,14 @@ def hand_off_screen(run):
         facts.append(("Customer", request.customer))
     warnings = [f"{pick.withdraw_reason} Set it aside; it will not be handed off."
                 for pick in pick_stock.withdrawn_in_run(request.id, run.id)]
-    return {"progress": f"{picks.title(request)} {request.external_id}", "facts": facts,
+    return {"progress": f"{title(request)} {request.external_id}", "facts": facts,
             "warnings": warnings, "items": {"title": "Packages", "rows": rows}}
 
 
 def summary(run):
     """One line for lists of runs: which request."""
     request = PickRequest.get_or_none(PickRequest.id == run.data.get("request", 0))
-    return f"{picks.title(request)} {request.external_id}" if request else "Pick"
+    return f"{title(request)} {request.external_id}" if request else "Pick"
 
 
 WORKFLOW = Workflow(

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 from werkzeug.serving import make_server
 
-from kiosk import picks
+from kiosk import pick_queue
 from kiosk.models.picks import PickLine, PickRequest
 from kiosk.sync.pos_simulator import SimulatedPos
 
@@ -44,7 +44,7 @@ def test_the_simulated_pos_asks_for_what_the_vault_has_and_withdraws_some_online
     requests_sent = list(PickRequest.select())
     assert len(requests_sent) == 31
     assert {r.kind for r in requests_sent} == {"sale", "online"}
-    in_vault = dict((item.id, have) for item, have in picks.items_in_vault())
+    in_vault = dict((item.id, have) for item, have in pick_queue.items_in_vault())
     for line in PickLine.select():  # only what the vault has, never more than it has
         assert line.item_id in in_vault and line.quantity <= in_vault[line.item_id]
     online = [r for r in requests_sent if r.kind == "online"]

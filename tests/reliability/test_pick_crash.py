@@ -26,7 +26,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from liveserver import HttpKiosk, LiveServer, build_demo_database  # noqa: E402
 
-from kiosk import db, ledger, picks  # noqa: E402
+from kiosk import db, ledger, pick_queue  # noqa: E402
 from kiosk.demo import demo_tag  # noqa: E402
 from kiosk.models import Movement, OutboxMessage, Package, Run, Station, StepEvent  # noqa: E402
 from kiosk.models.picks import PickedPackage, PickEvent, PickRequest  # noqa: E402
@@ -65,7 +65,7 @@ def stocked_items(server: LiveServer, at_least: int) -> list[str]:
     with records(server.database_url):
         from kiosk import pick_stock
 
-        return [item.name for item, _ in picks.items_in_vault()
+        return [item.name for item, _ in pick_queue.items_in_vault()
                 if pick_stock.candidates(item.id).count() >= at_least]
 
 
@@ -92,12 +92,8 @@ def test_two_runners_claim_the_same_request_at_the_same_instant_and_one_gets_it(
         send_request(server, external, [(item, 1)])
         rid = request_id(server, external)
         barrier, answers = threading.Barrier(2), {}
-
-        def tap(kiosk):
-            barrier.wait()
-            answers[kiosk] = kiosk.post(f"/picks/{rid}/claim", {})
-
-        taps = [threading.Thread(target=tap, args=(k,)) for k in (first, second)]
+        taps = [threading.Thread(target=tap_claim, args=(barrier, answers, k, rid))
+                for k in (first, second)]
         for t in taps:
             t.start()
         for t in taps:
@@ -118,6 +114,11 @@ def test_two_runners_claim_the_same_request_at_the_same_instant_and_one_gets_it(
         # The winner hands it back, so both are free for the next round.
         run_id = int(answers[winner].headers["HX-Redirect"].rsplit("/", 1)[1])
         winner.post(f"/runs/{run_id}/cancel", {"reason": "Started by mistake"})
+
+
+def tap_claim(barrier, answers, kiosk, rid):
+    barrier.wait()
+    answers[kiosk] = kiosk.post(f"/picks/{rid}/claim", {})
 
 
 class Runner:
