@@ -24,11 +24,14 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from liveserver import HttpKiosk, LiveServer, build_demo_database  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from liveserver import HttpKiosk, LiveServer  # noqa: E402
+from test_crash import make_server as make_crash_server  # noqa: E402
+from test_crash import records  # noqa: E402
 
-from kiosk import db, ledger, pick_queue  # noqa: E402
+from kiosk import ledger, pick_queue  # noqa: E402
 from kiosk.demo import demo_tag  # noqa: E402
-from kiosk.models import Movement, OutboxMessage, Package, Run, Station, StepEvent  # noqa: E402
+from kiosk.models import Movement, OutboxMessage, Package, Run, StepEvent  # noqa: E402
 from kiosk.models.picks import PickedPackage, PickEvent, PickRequest  # noqa: E402
 from kiosk.sync import pos  # noqa: E402
 
@@ -38,17 +41,8 @@ CHOICE = re.compile(r"Tag ends</th><td>…(\d{6})")
 WAITING = re.compile(r'<li class="request[^"]*" data-request="(\d+)"')
 
 
-def records(url):
-    db.init(url)
-    return db.connection()
-
-
 def make_server(tmp_path, stations) -> LiveServer:
-    url = build_demo_database(tmp_path / "kiosk.db")
-    with records(url), db.write():
-        for name in stations:
-            Station.create(name=name, kind="vault")
-    return LiveServer(url, tmp_path, env={"KIOSK_POS_SECRET": SECRET}).start()
+    return make_crash_server(tmp_path, stations, env={"KIOSK_POS_SECRET": SECRET})
 
 
 def send_request(server: LiveServer, external_id: str, lines: list[tuple[str, int]]) -> None:
