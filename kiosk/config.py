@@ -56,11 +56,14 @@ DEFAULTS: dict[str, object] = {
     # ages against it), and how long a claim may sit idle before it goes back to the queue.
     "pick_target_minutes": 5,
     "pick_idle_minutes": 10,
+    # Where open queue screens hear that the queue changed (kiosk.pick_events); 0: the
+    # kiosk's port + 1.
+    "events_port": 0,
 }
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
          "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers",
-         "pick_target_minutes", "pick_idle_minutes"}
+         "pick_target_minutes", "pick_idle_minutes", "events_port"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {

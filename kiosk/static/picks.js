@@ -1,9 +1,13 @@
-// The pick queue screens. The server sends a new queue only when it changes, so ages tick
-// here between updates and turn amber past the store's target, with the words "over the
-// target" beside them (colour is never the only sign).
+// The pick queue screens. The kiosk's change stream (data-events) says the queue's version
+// the moment it changes; when it differs from the one on the screen, the queue asks the
+// kiosk for the new one ("pick-changed", see picks/_queue.html). Ages tick here between
+// updates and turn amber past the store's target, with words beside the colour.
 (function () {
   "use strict";
   var skew = 0;  // the server's clock minus this screen's, read from each new queue
+  var source = null;
+
+  function queue() { return document.getElementById("pick-queue"); }
 
   function words(ms) {
     var m = Math.floor(ms / 60000);
@@ -14,7 +18,7 @@
   }
 
   function tick() {
-    var box = document.getElementById("pick-queue");
+    var box = queue();
     if (!box) return;
     var target = Number(box.dataset.targetMinutes), now = Date.now() + skew;
     box.querySelectorAll("[data-since]").forEach(function (el) {
@@ -25,17 +29,34 @@
   }
 
   function fresh() {
-    var box = document.getElementById("pick-queue");
+    var box = queue();
     if (box && box.dataset.now) skew = Number(box.dataset.now) - Date.now();
+  }
+
+  function liveUpdates(on) {
+    var note = document.querySelector(".events-off");
+    if (note) note.hidden = on;
+  }
+
+  function listen() {
+    var box = queue();
+    if (source || !box || !box.dataset.events || !window.EventSource) return;
+    source = new EventSource(box.dataset.events);
+    source.onopen = function () { liveUpdates(true); };
+    source.onerror = function () { liveUpdates(false); };  // it tries again by itself
+    source.onmessage = function (e) {
+      var now = queue();
+      liveUpdates(true);
+      if (now && e.data && e.data !== now.dataset.version) htmx.trigger(now, "pick-changed");
+    };
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     fresh();
+    listen();
     // An idle lock on this screen comes back to the queue, which anyone may watch.
     document.body.dataset.afterLock = window.location.pathname;
   });
-  document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "pick-queue") { fresh(); tick(); }
-  });
+  document.addEventListener("htmx:afterSwap", function () { fresh(); tick(); });
   setInterval(tick, 5000);
 })();

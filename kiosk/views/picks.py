@@ -3,19 +3,20 @@ restock request, and the manager's live view.
 
 Keeping many screens current without a thread each. Waitress answers every server process
 with two threads, so a screen that held a request open until something changed would take a
-thread from the scanners for as long as it is open. Instead each queue screen asks, every
-``POLL_MS``, "has the queue changed since version V?" The question is answered before Flask
-is reached (``ChangesOnly``): one read of the newest queue event's id, then an empty answer
-when nothing changed, no session, no template. Only when the queue did change does the screen get
-the new fragment from the view, with the new version in it. The figures (latency on twenty
-screens, scan times with and without them) are in bench/bench_picks.py.
+thread from the scanners for as long as it is open. Instead a small server of its own tells
+every open queue screen the queue's new version the moment it changes (``kiosk.pick_events``),
+and the screen then asks here "changed since version V?" and gets the new fragment. That
+question is answered before Flask is reached (``ChangesOnly``): one read of the newest queue
+event's id, and an empty answer when nothing changed, with no session and no template. A
+screen that cannot hear the changes asks every few seconds instead. The figures (latency on
+twenty screens, scan times with and without them) are in bench/bench_picks.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
     Blueprint,
@@ -28,14 +29,16 @@ from flask import (
     url_for,
 )
 
-from kiosk import charts, clock, db, pick_queue, pick_times, picks, workflows
+from kiosk import charts, clock, db, pick_events, pick_queue, pick_times, picks, workflows
 from kiosk.models import Item, Station
 from kiosk.models.picks import PickRequest
-from kiosk.views.home import feedback, go, login_required, station
+from kiosk.views.home import SECURITY_HEADERS, feedback, go, login_required, station
 
 bp = Blueprint("picks", __name__, url_prefix="/picks")
 
-POLL_MS = 250  # how often an open queue screen asks whether the queue changed
+# How often an open queue screen asks whether the queue changed: besides being told (the
+# stream is out of reach, or a change slipped between two messages), or when nothing tells it.
+POLL_MS_TOLD, POLL_MS_ALONE = 5000, 250
 LIVE_PATHS = ("/picks/live", "/picks/manager/live")
 RUNNERS = ("runner", "vault", "manager")  # who may claim (the pick workflow's roles)
 MAX_NOTE = 200
@@ -100,17 +103,41 @@ def _queue(template: str, **extra) -> str:
     now, target = clock.now(), settings["pick_target_minutes"]
     _aged(waiting, now, target)
     _aged(in_hand, now, target)
+    events = _events_url()
     return render_template(
         template, version=version, waiting=waiting, in_hand=in_hand, now_ms=_ms(now),
-        target=target, poll_ms=POLL_MS, can_claim=_can_claim(), root=request.script_root,
-        **extra)
+        target=target, events=events, poll_ms=POLL_MS_TOLD if events else POLL_MS_ALONE,
+        can_claim=_can_claim(), root=request.script_root, **extra)
+
+
+def _events_url() -> str:
+    """Where this screen hears the queue's changes: the stream's port on the host the screen
+    reached the kiosk by; "" when the kiosk runs none."""
+    port = current_app.config["KIOSK"].get("events_port") or 0
+    if not port:
+        return ""
+    host = urlsplit("//" + request.host).hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"{request.scheme}://{host}:{port}{pick_events.PATH.decode()}"
+
+
+def _page(template: str, **extra):
+    """A whole queue page, allowed to open the change stream (another port, so another
+    origin: the page's content security policy names it)."""
+    response = make_response(_queue(template, **extra))
+    events = _events_url()
+    if events:
+        policy = dict(SECURITY_HEADERS)["Content-Security-Policy"]
+        origin = events.removesuffix(pick_events.PATH.decode())
+        response.headers["Content-Security-Policy"] = f"{policy}; connect-src 'self' {origin}"
+    return response
 
 
 @bp.get("")
 def queue():
     """The live queue: what is waiting (most urgent, then oldest first) and who is picking
     what. Anyone at a store screen sees it; claiming needs a login."""
-    return _queue("picks/queue.html")
+    return _page("picks/queue.html")
 
 
 @bp.get("/live")
@@ -154,7 +181,7 @@ def _refused(message: str):
 def manager():
     """The manager's live view: the queue with ages against the target, who picks what,
     today's request-to-hand-off times and a chart of them by hour."""
-    return _queue("picks/manager.html", **_day_figures())
+    return _page("picks/manager.html", **_day_figures())
 
 
 @bp.get("/manager/live")

@@ -60,8 +60,9 @@ def test_a_pos_request_reaches_every_open_screen_within_a_second_and_a_claim_lea
     femi.get_by_role("link", name=re.compile("Live picks")).tap()
     pages = {"dev": dev, "carla": carla, "manager": femi}
     for page in pages.values():
-        expect(page.locator("#pick-queue[data-version]")).to_have_count(1)
+        expect(page.locator("#pick-queue[data-version][data-events]")).to_have_count(1)
         page.wait_for_load_state("load")
+        expect(page.locator(".events-off")).to_be_hidden()  # the change stream is heard
     shoot(dev, "queue-before")
 
     answered = send_pick_request(live_server, {
