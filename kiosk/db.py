@@ -143,12 +143,43 @@ def _checkpoints(path: str) -> None:
                 _busy, frames, _copied = connection.execute(
                     "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames > RESTART_FRAMES:
-                    with _writers_locked():
-                        connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
-            except sqlite3.Error:
-                pass  # another process is checkpointing, or the file is gone: next time
+                    _restart_log(connection)
+            except (sqlite3.Error, peewee.OperationalError):
+                # Another process is checkpointing, the file is gone, or the writers' lock
+                # stayed busy: next time. The thread must outlive all of these.
+                pass
     finally:
         connection.close()
+
+
+# The writers' lock is not fair: a thread that writes again at once can take it back before
+# the checkpoint thread, waiting for its turn, ever gets it, and on a busy machine the log
+# then grew for as long as the writes kept coming. So while a restart waits, this process's
+# writers let it go first (at most ``RESTART_WAIT`` seconds).
+_restart_turn = threading.Condition()
+_restart_waiting = False
+RESTART_WAIT = 1.0
+
+
+def _restart_log(connection: sqlite3.Connection) -> None:
+    global _restart_waiting
+    with _restart_turn:
+        _restart_waiting = True
+    try:
+        with _writers_locked():
+            connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+    finally:
+        with _restart_turn:
+            _restart_waiting = False
+            _restart_turn.notify_all()
+
+
+def _let_restart_go_first() -> None:
+    # Read without the lock first: this runs before every write, and a restart is rare. A
+    # thread already inside a write holds the lock the restart needs, so it never waits.
+    if _restart_waiting and not database.in_transaction():
+        with _restart_turn:
+            _restart_turn.wait_for(lambda: not _restart_waiting, timeout=RESTART_WAIT)
 
 
 def _start_checkpoints() -> None:
@@ -184,6 +215,7 @@ def _writers_locked():
 @contextmanager
 def _sqlite_write():
     _start_checkpoints()
+    _let_restart_go_first()
     with _writers_locked(), database.atomic("IMMEDIATE") as transaction:
         yield transaction
 

@@ -342,10 +342,11 @@ def close(request: PickRequest, status: str, why: str, actor=None, station: str 
                  station=station)
 
 
-def release(request: PickRequest, why: str) -> None:
+def release(request: PickRequest, why: str, end_run: bool = True) -> None:
     """Back to the queue: the claim ends, what was taken is put back, and the queue row
-    says why it came back."""
-    _end_run(request.run_id, f"{why} {put_back_list(request.id)}")
+    says why it came back. ``end_run`` is False when the claim's run is being cancelled."""
+    if end_run:
+        _end_run(request.run_id, f"{why} {put_back_list(request.id)}")
     for pick in PickedPackage.select().where(PickedPackage.request == request.id,
                                              PickedPackage.withdrawn_at.is_null()):
         withdraw_pick(pick, why)

@@ -9,8 +9,9 @@ from kiosk.models.people import Employee
 
 # pickup: where bagged online orders wait for their customers.
 LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote", "pickup")
+# not_received: a delivery's package whose receiving was cancelled (its stock reversed).
 PACKAGE_STATUSES = ("active", "quarantined", "on_hold", "empty", "rejected", "returned",
-                    "destroyed")
+                    "destroyed", "not_received")
 
 
 class Location(BaseModel):

@@ -196,9 +196,15 @@ def cancel(run_id: int):
     """Cancel with a reason (the person who started it, or a manager)."""
     run, workflow = _load(run_id)
     try:
-        engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""))
+        cancelled = engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""),
+                                  workflow, current_app.config["KIOSK"])
     except (ValueError, PermissionError) as exc:
         response = make_response(render_template("_step.html", **step_context(
             run, workflow, engine.Outcome(False, str(exc), "error", run))))
         return feedback(response, "error", str(exc))
+    if cancelled.data.get("_cancel_note"):
+        # What the cancel undid, or what is left for a person to do: read it before going home.
+        response = make_response(render_template("_step.html",
+                                                 **step_context(cancelled, workflow)))
+        return feedback(response, "warn", cancelled.data["_cancel_note"])
     return go(url_for("home.index"))

@@ -293,6 +293,16 @@ def hand_off_screen(run):
             "warnings": warnings, "items": {"title": "Packages", "rows": rows}}
 
 
+def hand_back(run, ctx):
+    """The request goes back to the queue at once, and the screen says what to put back."""
+    request = the_request(run)
+    if request.status not in IN_HAND or request.run_id != run.id:
+        return
+    ctx.message = picks.put_back_list(request.id)
+    reason = (ctx.event.value or {}).get("reason", "")
+    picks.release(request, f"{ctx.actor.name} stopped picking it ({reason}).", end_run=False)
+
+
 def summary(run):
     """One line for lists of runs: which request."""
     request = PickRequest.get_or_none(PickRequest.id == run.data.get("request", 0))
@@ -307,6 +317,7 @@ WORKFLOW = Workflow(
     roles=PICK_ROLES,
     description="Take what a request asks for from the vault and hand it off.",
     summary=summary,
+    on_cancel=hand_back,
     menu=False,
     steps=(
         scan("take", "Scan each package you take.", expect=("package_tag",),

@@ -158,13 +158,17 @@ def test_an_idle_claim_goes_back_to_the_queue_visibly_and_its_run_stops(
     assert "Tag ends …000001" in second_runner.screen()
 
 
-def test_a_pick_cancelled_by_its_runner_goes_back_to_the_queue(store, order, runner):
-    request = order("S-7", [("Watermelon Gummies", 1)])
+def test_a_pick_cancelled_by_its_runner_goes_back_to_the_queue_at_once(store, order, runner):
+    request = order("S-7", [("Watermelon Gummies", 5)])
     runner.claim(request)
-    runner.kiosk.post(f"/runs/{runner.run_id}/cancel", {"reason": "Started by mistake"})
+    runner.send(store.packages.gummies_soon.tag)
+    answer = runner.kiosk.post(f"/runs/{runner.run_id}/cancel", {"reason": "Started by mistake"})
+    assert "Put back: …000001 to Vault shelf A1." in screen_text(answer.data.decode())
+    back = PickRequest.get_by_id(request.id)
+    assert (back.status, back.claimed_by_id) == ("open", None)
+    assert PickEvent.select().where(PickEvent.kind == "released").count() == 1
     screen = screen_text(runner.kiosk.get("/picks").data.decode())
     assert "Dev Patel stopped picking it (Started by mistake)." in screen
-    assert PickRequest.get_by_id(request.id).status == "open"
 
 
 def test_the_manager_view_shows_times_against_the_target_and_a_chart(

@@ -73,6 +73,7 @@ class FakePrinter:
         self.kind = kind
         self.paper_out = self.head_open = self.paused = self.ribbon_out = False
         self.silent = False
+        self.paper_out_after: int | None = None  # runs out once this many jobs have come
         self.paper_byte = 0x12  # DLE EOT 4: fixed bits only = paper present
         self.jobs: list[bytes] = []
         self.status_queries = 0
@@ -86,8 +87,9 @@ class FakePrinter:
         self.thread.start()
 
     def _hs(self) -> bytes:
-        parts = [_HS1.format(paper=int(self.paper_out), pause=int(self.paused or
-                                                                   self.paper_out)),
+        paper_out = self.paper_out or (self.paper_out_after is not None
+                                       and len(self.jobs) >= self.paper_out_after)
+        parts = [_HS1.format(paper=int(paper_out), pause=int(self.paused or paper_out)),
                  _HS2.format(head=int(self.head_open), ribbon=int(self.ribbon_out)), _HS3]
         return b"".join(b"\x02" + p.encode() + b"\x03\r\n" for p in parts)
 
