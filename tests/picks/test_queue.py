@@ -212,3 +212,21 @@ def test_a_thousand_open_requests_render_in_urgency_then_age_order(store, app, f
     urgent = [f"B-{n}" for n in range(1000) if n % 7 == 0]
     assert shown[:len(urgent)] == urgent
     assert len(shown) == 1000
+
+
+def test_another_procedure_adds_a_task_of_its_own_kind_that_starts_its_own_workflow(
+        store, runner):
+    """Quarantine's "pick back this recalled package from the floor", say: it shows in the
+    queue under its own name, and claiming it starts the workflow it names."""
+    with db.write():
+        task = picks.add_task("pick_back", "Pick back", [{"tag": store.packages.jar_floor.tag,
+                                                          "quantity": 1}],
+                              workflow="move_package", key="recall-1", priority=1,
+                              note="Recall R-7", actor=store.people.femi, station="office")
+        again = picks.add_task("pick_back", "Pick back", [], workflow="move_package",
+                               key="recall-1")
+    assert again.id == task.id  # asked twice: the first
+    screen = screen_text(runner.kiosk.get("/picks").data.decode())
+    assert "URGENT Pick back recall-1" in screen and "Recall R-7" in screen
+    runner.claim(task)
+    assert runner.run.workflow == "move_package" and runner.run.data["request"] == task.id
