@@ -29,6 +29,7 @@ from kiosk import db, picks
 CHECK_SECONDS = 0.1  # how often the version is read: the wait a change can have at most
 KEEPALIVE_SECONDS = 15  # a comment line, so idle connections are not dropped on the way
 REQUEST_LIMIT = 8192
+ASK_SECONDS = 10  # a connection that has not said what it wants by then is closed
 PATH = b"/picks/events"
 HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
         b"Access-Control-Allow-Origin: *\r\nConnection: keep-alive\r\n\r\nretry: 2000\n\n")
@@ -59,11 +60,13 @@ class Stream:
         listener.setblocking(False)
         self.selector.register(listener, selectors.EVENT_READ, None)
         self.asking: dict[socket.socket, bytes] = {}  # request still arriving
+        self.since: dict[socket.socket, float] = {}  # when each of those connected
         self.watching: set[socket.socket] = set()
         self.version = ""
 
     def _drop(self, sock: socket.socket) -> None:
         self.asking.pop(sock, None)
+        self.since.pop(sock, None)
         self.watching.discard(sock)
         try:
             self.selector.unregister(sock)
@@ -86,6 +89,7 @@ class Stream:
                 return
             client.setblocking(False)
             self.asking[client] = b""
+            self.since[client] = time.monotonic()
             self.selector.register(client, selectors.EVENT_READ, client)
             return
         try:
@@ -105,6 +109,7 @@ class Stream:
                 self.asking[sock] = request
             return
         del self.asking[sock]
+        del self.since[sock]
         parts = request.split(b" ", 2)
         if len(parts) < 3 or parts[0] != b"GET" or parts[1].split(b"?")[0] != PATH:
             self._send(sock, NOT_FOUND)
@@ -135,6 +140,9 @@ class Stream:
                 except Exception:  # noqa: BLE001 (the database busy or gone: next time)
                     traceback.print_exc()
                 next_check = now + CHECK_SECONDS
+                for sock, since in list(self.since.items()):
+                    if now - since > ASK_SECONDS:
+                        self._drop(sock)
             if now >= next_ping:
                 for sock in list(self.watching):
                     self._send(sock, b": still here\n\n")

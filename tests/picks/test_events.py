@@ -76,3 +76,10 @@ def test_a_taken_port_gives_way_to_any_free_one():
         given.close()
     finally:
         taken.close()
+
+
+def test_a_connection_that_never_says_what_it_wants_is_closed(stream, monkeypatch):
+    monkeypatch.setattr(pick_events, "ASK_SECONDS", 0.5)
+    silent = socket.create_connection(("127.0.0.1", stream), timeout=10)
+    silent.sendall(b"GET /picks/ev")  # and nothing more
+    assert silent.recv(4096) == b""  # closed by the stream, well before the socket's timeout
