@@ -28,6 +28,15 @@ def tag(serial: int) -> str:
     return f"1A4060300{serial:015d}"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
 def settings(settings):
     # The screen's own idle lock is not what these tests are about: an hour, so moving the
@@ -150,16 +159,19 @@ def screen_text(html: str) -> str:
 
 
 @pytest.fixture
-def runner(app, store):
-    """Dev Patel, logged in at the test station."""
-    from conftest import KioskClient
-
-    return Picker(KioskClient(app), "1004", "4567")
+def new_client(app, kiosk):
+    """Another browser of the app, with cookies of its own: new_client() (the same kind of
+    client as the ``kiosk`` fixture's)."""
+    return lambda: type(kiosk)(app)
 
 
 @pytest.fixture
-def second_runner(app, store):
-    """Carla Nguyen, logged in at another client of the same app."""
-    from conftest import KioskClient
+def runner(new_client, store):
+    """Dev Patel, logged in at vault-1."""
+    return Picker(new_client(), "1004", "4567")
 
-    return Picker(KioskClient(app), "1003", "3456", station="vault-2")
+
+@pytest.fixture
+def second_runner(new_client, store):
+    """Carla Nguyen, logged in at vault-2."""
+    return Picker(new_client(), "1003", "3456", station="vault-2")

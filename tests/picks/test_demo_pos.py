@@ -19,7 +19,7 @@ from kiosk import pick_queue
 from kiosk.models.picks import PickLine, PickRequest
 from kiosk.sync.pos_simulator import SimulatedPos
 
-from .conftest import SECRET
+from .conftest import SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,14 +53,6 @@ def test_the_simulated_pos_asks_for_what_the_vault_has_and_withdraws_some_online
     assert cancelled and all(r.kind == "online" for r in cancelled)
     assert all(r.close_reason == "The POS cancelled this order: The customer changed their "
                                  "mind." for r in cancelled)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_kiosk_demo_starts_a_simulated_pos_and_the_queue_is_alive_at_once(tmp_path):

@@ -11,11 +11,11 @@ import pytest
 
 from kiosk import pick_events
 
+from .conftest import free_port
+
 
 @pytest.fixture
 def stream(store, settings):
-    from conftest import free_port
-
     listener = pick_events.listen("127.0.0.1", 8080, free_port())
     stop = threading.Event()
     thread = threading.Thread(target=pick_events.Stream(listener, settings).run, args=(stop,))

@@ -117,16 +117,14 @@ def test_two_runners_one_request_one_claim_and_the_other_is_told_who(
     assert "You are still picking Sale S-3" in screen_text(busy.data.decode())
 
 
-def test_claiming_needs_a_runner_and_a_request_that_exists(store, order, app):
-    from conftest import KioskClient
-
+def test_claiming_needs_a_runner_and_a_request_that_exists(store, order, new_client):
     request = order("S-5", [("Blue Dream 3.5g Jar", 1)])
-    budtender = KioskClient(app)
+    budtender = new_client()
     budtender.login("1001", "1234")
     assert budtender.post(f"/picks/{request.id}/claim").status_code == 403
-    visitor = KioskClient(app)
+    visitor = new_client()
     assert "ended=1" in visitor.post(f"/picks/{request.id}/claim").headers["HX-Redirect"]
-    manager = KioskClient(app)
+    manager = new_client()
     manager.login("1006", "6789")
     assert manager.post("/picks/999/claim").status_code == 404
     assert PickRequest.get_by_id(request.id).status == "open"
@@ -172,9 +170,7 @@ def test_a_pick_cancelled_by_its_runner_goes_back_to_the_queue_at_once(store, or
 
 
 def test_the_manager_view_shows_times_against_the_target_and_a_chart(
-        store, order, runner, app, fixed_clock):
-    from conftest import KioskClient
-
+        store, order, runner, new_client, fixed_clock):
     done = (("Blue Dream 3.5g Jar", store.packages.jar_old, 3),
             ("Watermelon Gummies", store.packages.gummies_soon, 7),
             ("Bulk Wax", store.packages.wax, 4))
@@ -186,7 +182,7 @@ def test_the_manager_view_shows_times_against_the_target_and_a_chart(
     order("W-9", [("Watermelon Gummies", 1)], kind="online")
     fixed_clock.advance(minutes=6)
     assert runner.kiosk.get("/picks/manager").status_code == 403
-    manager = KioskClient(app)
+    manager = new_client()
     manager.login("1006", "6789")
     assert "/picks/manager" in manager.get("/manager").data.decode()  # a tile in the menu
     html = manager.get("/picks/manager").data.decode()

@@ -8,15 +8,13 @@ from kiosk.models.picks import PickLine, PickRequest
 from .conftest import Picker, screen_text
 
 
-def floor(app) -> Picker:
-    from conftest import KioskClient
-
-    return Picker(KioskClient(app), "1001", "1234", station="floor-1")  # Ana, a budtender
+def floor(new_client) -> Picker:
+    return Picker(new_client(), "1001", "1234", station="floor-1")  # Ana, a budtender
 
 
 def test_a_floor_screen_puts_the_restock_tile_first_and_a_vault_screen_the_queue(
-        store, app, runner):
-    ana = floor(app)
+        store, new_client, runner):
+    ana = floor(new_client)
     home = screen_text(ana.kiosk.get("/").data.decode())
     assert home.index("Ask the vault for stock") < home.index("Start")
     assert "Pick queue" not in home  # a budtender does not pick
@@ -24,8 +22,8 @@ def test_a_floor_screen_puts_the_restock_tile_first_and_a_vault_screen_the_queue
     assert vault_home.index("Pick queue") < vault_home.index("Ask the vault for stock")
 
 
-def test_items_are_added_counted_and_sent_as_one_request_with_a_priority(store, app):
-    ana = floor(app)
+def test_items_are_added_counted_and_sent_as_one_request_with_a_priority(store, new_client):
+    ana = floor(new_client)
     page = screen_text(ana.kiosk.get("/picks/new").data.decode())
     assert "+ Watermelon Gummies · Edible · 20 units in the vault" in page  # not the held one
     assert "Bulk Wax · Concentrate · 250 g in the vault" in page
@@ -51,8 +49,8 @@ def test_items_are_added_counted_and_sent_as_one_request_with_a_priority(store, 
     assert "From Ana Reyes at floor-1" in queue
 
 
-def test_the_form_refuses_what_cannot_be_asked_for_in_words(store, app):
-    ana = floor(app)
+def test_the_form_refuses_what_cannot_be_asked_for_in_words(store, new_client):
+    ana = floor(new_client)
     gummies = store.items.gummies.id
     for fields, words in (
             ({}, "Add at least one item first."),
@@ -73,9 +71,7 @@ def test_the_form_refuses_what_cannot_be_asked_for_in_words(store, app):
     assert not PickRequest.select().where(PickRequest.status != "open").exists()
 
 
-def test_asking_needs_a_login(store, app):
-    from conftest import KioskClient
-
-    visitor = KioskClient(app)
+def test_asking_needs_a_login(store, new_client):
+    visitor = new_client()
     assert "ended=1" in visitor.post("/picks/new", {"op": "send"}).headers["HX-Redirect"]
     assert not PickRequest.select().exists()
