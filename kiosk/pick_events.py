@@ -17,6 +17,7 @@ seconds, and says its live updates are off.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import selectors
 import socket
@@ -154,12 +155,20 @@ def serve(listener: socket.socket, settings: dict) -> None:
     Stream(listener, settings).run()
 
 
+PROCESS_NAME = b"kiosk-events"  # what ps and /proc/PID/comm call the stream's process
+PR_SET_NAME = 15
+
+
 def fork(listener: socket.socket, settings: dict, die_with) -> int:
     """Run the stream in a child process (``die_with`` ties it to the supervisor); its pid."""
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         die_with(parent)
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_NAME, PROCESS_NAME)
+        except (AttributeError, OSError):
+            pass  # not Linux: it keeps its parent's name
         try:
             serve(listener, settings)
         finally:

@@ -194,6 +194,7 @@ def cancel_from_pos(external_id, reason: str = "") -> str:
         request = PickRequest.one(external_id=str(external_id or "").strip())
         if request is None:
             raise LookupError(f"there is no pick request {external_id!r}")
+        request = _locked_with_its_run(request)
         if request.status not in UNFINISHED:
             return f"request {request.external_id} was already {request.status.replace('_', ' ')}"
         why = "The POS cancelled this order" + (f": {reason}" if reason else "") + "."
@@ -315,6 +316,19 @@ def put_back_list(request_id: int) -> str:
     return ("Put back: " + "; ".join(places) + ".") if places else "Nothing was taken yet."
 
 
+def _locked_with_its_run(request: PickRequest) -> PickRequest:
+    """The request read again with its claim's run and then itself locked (PostgreSQL; on
+    SQLite the write transaction already holds everything), in the order a step takes them,
+    so a withdrawal and a runner's scan queue instead of deadlocking."""
+    while True:
+        if request.run_id:
+            locked(Run.select().where(Run.id == request.run_id)).get_or_none()
+        fresh = locked(PickRequest.select().where(PickRequest.id == request.id)).get()
+        if fresh.run_id == request.run_id:
+            return fresh
+        request = fresh  # claimed or handed back meanwhile: lock that run too
+
+
 def _end_run(run_id: int | None, reason: str) -> None:
     """Stop a claim's run from outside it (the request was withdrawn or went back to the
     queue): the runner's next scan is refused and the screen says why."""
@@ -390,17 +404,22 @@ def release_stale(settings: dict) -> int:
     with write():
         for (request_id,) in database.execute_sql(
                 sql, (PickRequest.active_at.db_value(cutoff),)).fetchall():
-            request = PickRequest.get_by_id(request_id)
-            run = Run.one(id=request.run_id) if request.run_id else None
+            # Look again, locked: another screen may have handed it back, or the runner
+            # scanned meanwhile.
+            request = _locked_with_its_run(PickRequest.get_by_id(request_id))
+            if request.status not in IN_HAND:
+                continue
+            run = Run.one(id=request.run_id)
             who = holder_name(request)
             if run is not None and run.status == "cancelled":
                 why = (f"{who} stopped picking it"
                        + (f" ({run.cancel_reason})" if run.cancel_reason else "") + ".")
             elif run is None or run.status != "active":
                 why = f"{who}'s pick ended without a hand-off."
-            else:
+            elif request.active_at < cutoff:
                 why = f"{who}'s claim lapsed after {idle} idle minutes."
+            else:
+                continue
             release(request, why)
             released += 1
     return released
-

@@ -29,7 +29,17 @@ from flask import (
     url_for,
 )
 
-from kiosk import charts, clock, db, pick_events, pick_queue, pick_times, picks, workflows
+from kiosk import (
+    charts,
+    clock,
+    db,
+    engine,
+    pick_events,
+    pick_queue,
+    pick_times,
+    picks,
+    workflows,
+)
 from kiosk.models import Item, Station
 from kiosk.models.picks import PickRequest
 from kiosk.views.home import SECURITY_HEADERS, feedback, go, login_required, station
@@ -162,8 +172,6 @@ def claim(request_id: int):
         return _refused(f"{g.employee.name} can't do {workflow.title}: it needs a "
                         f"{' or '.join(workflow.roles)}.")
     picks.release_stale(settings)
-    from kiosk import engine
-
     outcome = picks.claim(request_id, g.employee, station(),
                           lambda: engine.start(workflow, g.employee, station(), settings))
     if not outcome.won:
@@ -187,6 +195,7 @@ def manager():
 @bp.get("/manager/live")
 @login_required(roles=("manager",))
 def manager_live():
+    """The manager's view's fragment, when the queue changed (as ``live``)."""
     return _queue("picks/_manager.html", **_day_figures())
 
 
