@@ -7,7 +7,9 @@ step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements
 messages, print jobs: plain records) and moves the run on. Everything commits together or
 not at all, so a crash leaves either the whole step or none of it. In a server of several
 processes on SQLite that transaction runs in the step writer (``step_writer``), shared with
-the steps other screens sent at the same moment, each in a savepoint of its own.
+the steps other screens sent at the same moment, each in a savepoint of its own. A
+signature's badge and PIN are judged just before, in a transaction of their own
+(``auth.attempt``), so that refusing the step cannot undo the record of the attempt.
 """
 
 from __future__ import annotations
@@ -189,7 +191,9 @@ class Context:
     # A scan sent again with the reason the screen asked for (taking a package other than
     # the kiosk's choice); kept in the step's event with the rest of the answer.
     reason: str = ""
-    pin_check: auth.PinCheck | None = None  # a signature's PIN, hashed before the lock
+    # A signature's badge + PIN, already judged and recorded by ``auth.attempt`` in a
+    # transaction of its own before this step's (None when the answer carried no PIN).
+    signer: auth.AuthResult | None = None
 
     def supersede(self, old_event_id: int) -> None:
         """Mark this step's event as a correction of an earlier one (kept, never edited)."""
@@ -377,23 +381,15 @@ def _parse_text(step: Step, text: str) -> str:
     return text
 
 
-def _signer_badge(raw: dict) -> str:
-    """The badge number a signer scanned or typed ("" if none); raises scans.ScanError."""
-    badge = str(raw.get("badge", "")).strip()
-    return scans.parse(badge, ("badge",)).value if badge else ""
-
-
 def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     signers = pending_signers(run, step)
     if not signers:
         raise ValueError("This step is already signed.")
-    try:
-        badge = _signer_badge(raw)
-    except scans.ScanError:
-        raise ValueError("Scan a badge or type a badge number.") from None
-    result = auth.authenticate(badge, str(raw.get("pin", "")), station=ctx.station,
-                               purpose="signature", policy=_policy(settings),
-                               ahead=ctx.pin_check)
+    result = ctx.signer
+    if not str(raw.get("badge", "")).strip():
+        raise ValueError("Scan a badge or type a badge number.")
+    if result is None or result.needs_pin:
+        raise ValueError("Type the PIN on the keypad, then press Sign.")
     if not result.ok:
         raise ValueError(result.message)
     employee, wanted = result.employee, signers[0]
@@ -410,12 +406,17 @@ def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: di
 
 def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
            settings: dict, workflows) -> Outcome:
-    """Take one answer for one step. See the module docstring for what happens, in order."""
-    ahead = _check_pin_ahead(raw)
+    """Take one answer for one step. See the module docstring for what happens, in order.
+
+    An answer carrying a PIN is first judged as a signature attempt (``auth.attempt``), in
+    a write transaction of its own: the attempt is kept and counts towards the badge's
+    lockout whatever becomes of the step, since a refused step undoes everything it wrote.
+    """
+    signer = _signature_attempt(raw, station, settings) if raw.get("pin") else None
     if step_writer.in_use():  # a multi-process server: its writer runs the step
-        return step_writer.send((run_id, step_id, rev, raw, actor, station, ahead))
+        return step_writer.send((run_id, step_id, rev, raw, actor, station, signer))
     return grouped(lambda: _submit(run_id, step_id, rev, raw, actor, station, settings,
-                                   workflows, ahead))
+                                   workflows, signer))
 
 
 def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]:
@@ -427,11 +428,11 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
     """
 
     def step(request):
-        run_id, step_id, rev, raw, actor, station, ahead = request
+        run_id, step_id, rev, raw, actor, station, signer = request
 
         def work():
             outcome = _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
-                              ahead)
+                              signer)
             return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run)
 
         return work
@@ -440,19 +441,18 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
     return together([step(request) for request in requests])
 
 
-def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:
-    """A signature's PIN, hashed before the transaction (see ``auth.check_ahead``)."""
-    if not raw.get("pin") or not raw.get("badge"):
+def _signature_attempt(raw: dict, station: str, settings: dict) -> auth.AuthResult | None:
+    """A signature's badge + PIN, judged and recorded (see ``submit``); None without a
+    badge, which is no attempt."""
+    badge = str(raw.get("badge", ""))
+    if not badge.strip():
         return None
-    try:
-        badge = _signer_badge(raw)
-    except scans.ScanError:
-        return None
-    return auth.check_ahead(badge, str(raw["pin"]))
+    return auth.attempt(badge, str(raw.get("pin", "")), station=station, purpose="signature",
+                        policy=_policy(settings))
 
 
 def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
-            ahead: auth.PinCheck | None) -> Outcome:
+            signer: auth.AuthResult | None) -> Outcome:
     """The step's transaction (``grouped`` opens it)."""
     run = _locked_run(run_id)
     workflow = workflows.get(run.workflow)
@@ -464,7 +464,7 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
     run.rev = rev + 1
     step = workflow.step(step_id)
     ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                  training=bool(settings.get("training")), pin_check=ahead,
+                  training=bool(settings.get("training")), signer=signer,
                   reason=" ".join(str(raw.get("reason", "")).split())[:200])
     try:
         with savepoint():

@@ -79,8 +79,13 @@ class KioskClient:
     """A Flask test client that behaves like the kiosk page: htmx headers and CSRF token."""
 
     def __init__(self, app):
+        from kiosk.models import Station
+
         self.app = app
         self.http = app.test_client()
+        # The screen is a registered station, as `kiosk stations add` leaves it.
+        with db.write():
+            Station.get_or_create(name=app.config["KIOSK"]["station"])
         self.http.get("/")
 
     def headers(self):

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk import db, engine, ledger
+from kiosk import auth, db, engine, ledger
 from kiosk.engine import Option, Refuse, Signer
 from kiosk.models import (
+    AuditEntry,
     Item,
     Location,
+    LoginAttempt,
     Movement,
     OutboxMessage,
     Package,
@@ -223,9 +225,12 @@ def test_signatures_need_fresh_badge_and_pin_two_people_and_the_right_roles(stor
     # The same person cannot fill the second signature, whatever roles they hold.
     twice = submit(store, run, "sign", {"badge": "2001", "pin": "1111"})
     assert "already signed" in twice.message
-    # The logged-in session is never a signature: the PIN is always asked.
-    assert "Wrong PIN" in submit(store, run, "sign", {"badge": "2002", "pin": ""},
-                                 who="manager").message
+    # The logged-in session is never a signature: the PIN is always asked, and asking is
+    # not a wrong PIN.
+    tried = LoginAttempt.select().count()
+    assert submit(store, run, "sign", {"badge": "2002", "pin": ""}, who="manager").message == \
+        "Type the PIN on the keypad, then press Sign."
+    assert LoginAttempt.select().count() == tried
     assert submit(store, run, "sign", {"badge": "2002", "pin": "2222"}).tone == "done"
     signatures = list(Signature.select().order_by(Signature.id))
     assert [(s.printed_name, s.role, s.meaning) for s in signatures] == \
@@ -234,6 +239,28 @@ def test_signatures_need_fresh_badge_and_pin_two_people_and_the_right_roles(stor
     assert signatures[0].record_hash != signatures[1].record_hash  # each signs what it saw
     # The PIN never reaches the record.
     assert all("pin" not in (e.value or {}) for e in StepEvent.select())
+
+
+def test_wrong_pins_at_a_signature_are_kept_and_lock_the_badge_everywhere(store):
+    run = start(store)
+    walk_to(store, run, "sign")
+    for guess in ("0000", "0001", "0002", "0003", "0004"):
+        outcome = submit(store, run, "sign", {"badge": "2002", "pin": guess})
+        assert not outcome.accepted
+    assert outcome.message == ("Wrong PIN. Badge 2002 is locked after 5 wrong PINs. Try again "
+                               "in 5 minutes, or ask a manager to unlock it.")
+    # Each refused step undid what it wrote, but not the attempts: they were kept apart,
+    # each with an audit entry naming it.
+    attempts = list(LoginAttempt.select().where(LoginAttempt.badge == "2002"))
+    assert [(a.purpose, a.reason) for a in attempts] == [("signature", "wrong pin")] * 5
+    audited = [e.detail["attempt"] for e in AuditEntry.select()
+               .where(AuditEntry.action == "signature.wrong_pin").order_by(AuditEntry.seq)]
+    assert audited == [a.id for a in attempts]
+    # The right PIN is refused unheard now, at a signature and at login alike.
+    assert "is locked" in submit(store, run, "sign", {"badge": "2002", "pin": "2222"}).message
+    with db.write():
+        assert auth.authenticate("2002", "2222", station="test-1").locked
+    assert Signature.select().count() == 0
 
 
 def test_record_hash_changes_when_the_signed_record_changes(store):
