@@ -84,8 +84,8 @@ def unchanged(answer) -> bool:
 
 
 def test_an_unchanged_queue_answers_before_the_app_with_nothing_and_a_change_sends_the_queue(
-        store, order, app):
-    client = app.test_client()
+        store, order, new_client):
+    client = new_client()
     version = version_of(client.get("/picks").data.decode())
     answer = client.get(f"/picks/live?since={version}")
     assert unchanged(answer)
@@ -195,7 +195,8 @@ def test_the_manager_view_shows_times_against_the_target_and_a_chart(
     assert "09:00: 4.0 min" in html and "3 done" in html
 
 
-def test_a_thousand_open_requests_render_in_urgency_then_age_order(store, app, fixed_clock):
+def test_a_thousand_open_requests_render_in_urgency_then_age_order(store, new_client,
+                                                                   fixed_clock):
     with db.write():
         for n in range(1000):
             picks._new_request(f"B-{n}", [picks.Line(store.items.jar, "Blue Dream 3.5g Jar", "",
@@ -203,7 +204,7 @@ def test_a_thousand_open_requests_render_in_urgency_then_age_order(store, app, f
                                kind="sale", raw_lines=[], priority=n % 7 == 0, origin="pos",
                                requested_at=fixed_clock.now())
             fixed_clock.advance(seconds=1)
-    html = app.test_client().get("/picks/live").data.decode()
+    html = new_client().get("/picks/live").data.decode()
     shown = re.findall(r"(?:Sale) (B-\d+)", screen_text(html))
     urgent = [f"B-{n}" for n in range(1000) if n % 7 == 0]
     assert shown[:len(urgent)] == urgent
