@@ -19,7 +19,7 @@ import pkgutil
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -77,8 +77,19 @@ def connect_url(url: str) -> peewee.Database:
     raise ValueError(f"unsupported database URL {url!r}")
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names, or None (in memory, or another database)."""
+    parsed = urlparse(url)
+    path = unquote(parsed.path)
+    if parsed.scheme != "sqlite" or path in ("", "/:memory:"):
+        return None
+    return Path("/" + path.lstrip("/"))  # sqlite:////abs/path and sqlite:///abs/path alike
+
+
 def init(url: str) -> peewee.Database:
     """Bind the shared proxy to the database at ``url``."""
+    global _checkpointer
+    _checkpointer = None  # the checkpoint thread of the database bound before ends
     previous = database.obj
     if previous is not None and hasattr(previous, "close_idle"):
         previous.close_idle()  # pooled connections to the database bound before
@@ -355,6 +366,28 @@ def _migrations() -> list[tuple[int, str, object]]:
     return sorted(found, key=lambda m: m[0])
 
 
+def migrations() -> list[tuple[int, str]]:
+    """Every migration this kiosk has (number, name), oldest first."""
+    return [(number, name) for number, name, _ in _migrations()]
+
+
+def up_to_date_at_rest() -> bool:
+    """True when the bound SQLite database lies closed (no write-ahead log beside it) with
+    every migration applied: told by reading it as an unchanging file, which creates and
+    removes nothing in its folder. Opening it the usual way makes its log and shared-memory
+    files and removes them again, so an install run twice, or a start that finds nothing to
+    upgrade, would change the folder for nothing."""
+    path = _sqlite_file()
+    if path is None or not os.path.exists(path) or os.path.exists(path + "-wal"):
+        return False
+    try:
+        with closing(sqlite3.connect(f"{Path(path).as_uri()}?immutable=1", uri=True)) as conn:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+    except sqlite3.DatabaseError:
+        return False
+    return {number for number, _ in migrations()} <= done
+
+
 def pending() -> list[tuple[int, str]]:
     """Migrations not yet applied, oldest first."""
     database.create_tables([SchemaMigration], safe=True)
@@ -362,8 +395,9 @@ def pending() -> list[tuple[int, str]]:
     return [(n, name) for n, name, _ in _migrations() if n not in done]
 
 
-def upgrade() -> list[str]:
-    """Apply every pending migration in order, each in its own transaction."""
+def upgrade(until: int | None = None) -> list[str]:
+    """Apply every pending migration in order (those numbered up to ``until``, if given),
+    each in its own transaction."""
     import datetime as dt
 
     applied = []
@@ -371,7 +405,7 @@ def upgrade() -> list[str]:
         database.create_tables([SchemaMigration], safe=True)
         done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
         for number, name, module in _migrations():
-            if number in done:
+            if number in done or (until is not None and number > until):
                 continue
             with database.atomic():
                 module.up(database)

@@ -159,13 +159,23 @@ def postgres_server():
 
 
 @pytest.fixture
-def postgres_url(postgres_server):
-    """A fresh, empty PostgreSQL database for one test."""
+def new_postgres_database(postgres_server):
+    """Makes fresh, empty PostgreSQL databases for one test (each call another); returns
+    each one's URL."""
     import psycopg2
 
-    name = f"t{time.monotonic_ns()}"
-    conn = psycopg2.connect(postgres_server + "/postgres")
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    conn.close()
-    return f"{postgres_server}/{name}"
+    def make() -> str:
+        name = f"t{time.monotonic_ns()}"
+        conn = psycopg2.connect(postgres_server + "/postgres")
+        conn.autocommit = True
+        conn.cursor().execute(f"CREATE DATABASE {name}")
+        conn.close()
+        return f"{postgres_server}/{name}"
+
+    return make
+
+
+@pytest.fixture
+def postgres_url(new_postgres_database):
+    """A fresh, empty PostgreSQL database for one test."""
+    return new_postgres_database()

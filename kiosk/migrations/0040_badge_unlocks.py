@@ -4,10 +4,24 @@ Every PIN attempt asks "this badge's attempts since then": by badge and time tog
 badge that an attacker has hammered thousands of times is still answered from a few rows.
 """
 
-from kiosk.models import BadgeUnlock
+from peewee import CharField, DateTimeField
+
+from kiosk.migrations.frozen import Table, create, existing, fk
+
+Employee = existing("Employee")
+LoginAttempt = existing("LoginAttempt")
+
+
+class BadgeUnlock(Table):
+    badge = CharField(index=True)
+    employee = fk(Employee)
+    unlocked_by = fk(Employee)
+    attempt = fk(LoginAttempt)
+    station = CharField()
+    at = DateTimeField()
 
 
 def up(database):
-    database.create_tables([BadgeUnlock], safe=True)
+    create(database, [BadgeUnlock])
     database.execute_sql("CREATE INDEX IF NOT EXISTS login_attempt_badge_at "
                          "ON login_attempt (badge, at)")

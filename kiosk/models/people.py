@@ -59,6 +59,10 @@ class LoginAttempt(BaseModel):
     station = peewee.CharField()
     at = peewee.DateTimeField(index=True)
 
+    class Meta:
+        # The lockout asks for "this badge's attempts since then" (migration 0040).
+        indexes = ((("badge", "at"), False),)
+
 
 class BadgeUnlock(BaseModel):
     """A manager lifted a badge's lockout: the wrong PINs judged before it no longer count.
