@@ -8,7 +8,7 @@ from __future__ import annotations
 import peewee
 
 from kiosk.models.base import BaseModel, JSONField, QuantityField
-from kiosk.models.picks import PickRequest  # noqa: F401  (migration 0020 creates it from here)
+from kiosk.models.picks import PickRequest  # noqa: F401  (still importable where it was)
 
 
 class SyncState(BaseModel):
