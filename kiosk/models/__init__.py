@@ -23,5 +23,12 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
+from kiosk.models.counts import (  # noqa: E402,F401
+    Count,
+    CountLine,
+    MetrcPackage,
+    PosInventory,
+    Variance,
+)
 from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import move_package, paper_manifest, pick, receiving, vault_entry
+from kiosk.workflows import (
+    cycle_count,
+    move_package,
+    paper_manifest,
+    pick,
+    receiving,
+    variance_investigation,
+    vault_entry,
+)
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW, pick.WORKFLOW)
+             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
+             pick.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
