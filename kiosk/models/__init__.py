@@ -22,4 +22,10 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.sync import (  # noqa: E402,F401
+    Discrepancy,
+    PickRequest,
+    PosSale,
+    SyncState,
+    SyncWorker,
+)
