@@ -1,8 +1,8 @@
 """Benchmark: sync under faults. The training sandbox fails a third of all calls at random
 (evenly as 500, 429 with Retry-After, a dropped answer, and an answer slower than the
 client's timeout), while steps commit outbox messages at a steady rate and ``kiosk sync``
-delivers them. With ``--kill`` the sync process is killed with SIGKILL halfway through and
-started again after systemd's RestartSec.
+delivers them. In the last run (``--kill``: none, last or every run) the sync process is
+killed with SIGKILL halfway through and started again after systemd's RestartSec.
 
 Prints, per run and over all runs: commit -> delivered p50, p95 and max (goal: p95 <= 60 s),
 HTTP requests per message (probes and look-ups included), the faults the sandbox served, and
@@ -11,7 +11,7 @@ checks that every message arrived exactly once (adjustments counted in Metrc's h
 The sync worker is a separate process (as systemd runs it) on SQLite in WAL mode with
 synchronous=FULL; the sandbox answers over HTTP from this process. Usage:
 python bench/bench_sync_faults.py [--runs 2] [--messages 300] [--rate 10] [--timeout 15]
-[--kill] [--seed 1]
+[--kill none|last|every] [--seed 1]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _message(run: int, serial: int, tags: list[str]) -> None:
                              next_attempt_at=now, created_at=now)
 
 
-def one_run(run: int, args) -> dict:
+def one_run(run: int, args, kill: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         db.init(url)
@@ -87,7 +87,7 @@ def one_run(run: int, args) -> dict:
                 began = time.monotonic()
                 for serial in range(args.messages):
                     _message(run, serial, tags)
-                    if args.kill and not killed and serial == args.messages // 2:
+                    if kill and not killed and serial == args.messages // 2:
                         process.send_signal(signal.SIGKILL)
                         process.wait()
                         killed = True
@@ -140,15 +140,17 @@ def main() -> int:
                         help="the client's timeout (KIOSK_METRC_TIMEOUT); slow answers take "
                              "one second more")
     parser.add_argument("--retry-after", type=int, default=2, help="seconds, with each 429")
-    parser.add_argument("--kill", action="store_true",
-                        help="SIGKILL the sync process halfway, restart it after 5 s")
+    parser.add_argument("--kill", choices=("none", "last", "every"), default="last",
+                        help="in which runs to SIGKILL the sync process halfway and restart "
+                             "it after 5 s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--give-up", type=float, default=600.0)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     everything, per_message, ok = [], [], True
     for run in range(args.runs):
-        result = one_run(run, args)
+        kill = args.kill == "every" or (args.kill == "last" and run == args.runs - 1)
+        result = one_run(run, args, kill)
         values = result["latencies"]
         everything += values
         per_message.append(result["requests"] / args.messages)
@@ -156,7 +158,7 @@ def main() -> int:
         exact = not result["undelivered"] and landed == ours and not result["refusals"]
         ok = ok and exact
         print(f"run {run + 1}: {args.messages} messages at {args.rate:g}/s, "
-              f"{'killed and restarted, ' if args.kill else ''}"
+              f"{'killed and restarted, ' if kill else ''}"
               f"all delivered in {result['elapsed']:.0f} s: p50 {_pct(values, 50):.1f} s, "
               f"p95 {_pct(values, 95):.1f} s, max {max(values):.1f} s; "
               f"{per_message[-1]:.2f} requests/message; faults served {result['faults']}; "

@@ -21,8 +21,10 @@ import time
 import requests
 
 PAGE_SIZE = 20  # Metrc's maximum
-PROBE_TIMEOUT = 5.0  # seconds: a probe of a Metrc that is down must not hang the worker
-PAGE_TRIES, PAGE_PAUSE, PAGE_WAIT_MAX = 3, 0.5, 5.0  # a patient read's tries and waits (s)
+# Seconds to wait for a probe, or for one page of a patient read: a small read that Metrc
+# has not answered by then is asked again rather than waited on for the full timeout.
+SHORT_TIMEOUT = 5.0
+PAGE_TRIES, PAGE_PAUSE, PAGE_WAIT_MAX = 5, 0.25, 5.0  # a patient read's tries and waits (s)
 WRITE_BATCH = 10  # objects per write request (Metrc answers 413 above this)
 
 
@@ -170,7 +172,8 @@ class MetrcClient:
     def _patiently(self, path: str, query: dict, licensed: bool):
         for attempt in range(PAGE_TRIES):
             try:
-                return self.request("GET", path, query, licensed=licensed)
+                return self.request("GET", path, query, licensed=licensed,
+                                    timeout=min(self.timeout, SHORT_TIMEOUT))
             except (NotSent, Ambiguous, RateLimited) as exc:
                 wait = getattr(exc, "retry_after", 0) or PAGE_PAUSE * 2 ** attempt
                 if attempt == PAGE_TRIES - 1 or wait > PAGE_WAIT_MAX:
@@ -237,7 +240,7 @@ class MetrcClient:
         """Whether Metrc answers again: its smallest read (the units of measure, a few rows
         and no licence), with a short timeout. Raises a MetrcError when it does not."""
         self.request("GET", "/unitsofmeasure/v2/active", licensed=False,
-                     timeout=min(self.timeout, PROBE_TIMEOUT))
+                     timeout=min(self.timeout, SHORT_TIMEOUT))
 
     def employees(self):
         return self.pages("/employees/v2")
