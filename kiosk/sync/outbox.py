@@ -264,14 +264,12 @@ def summary(deadline_hours: int = 24, now: dt.datetime | None = None,
     ``warning`` is None, "near" (past three quarters of the deadline) or "past".
     """
     now = now or clock.now()
-    live = OutboxMessage.target.not_in(off) if off else True
+    live = [OutboxMessage.status.in_(OPEN)] + ([OutboxMessage.target.not_in(off)] if off else [])
     with connection():
         counts = dict(OutboxMessage.select(OutboxMessage.status, fn.COUNT(OutboxMessage.id))
-                      .where(OutboxMessage.status.in_(OPEN), live)
-                      .group_by(OutboxMessage.status).tuples())
+                      .where(*live).group_by(OutboxMessage.status).tuples())
         oldest = (OutboxMessage.select(fn.MIN(OutboxMessage.created_at))
-                  .where(OutboxMessage.status.in_(OPEN), OutboxMessage.target != "pos", live)
-                  .scalar())
+                  .where(*live, OutboxMessage.target != "pos").scalar())
         waiting = dict(OutboxMessage.select(OutboxMessage.target, fn.COUNT(OutboxMessage.id))
                        .where(OutboxMessage.status.in_(OPEN))
                        .group_by(OutboxMessage.target).tuples())

@@ -124,33 +124,33 @@ class Worker:
         return state if until is not None and until > now else None
 
     def _ready(self, target: str, now: dt.datetime, probe: bool) -> bool:
-        if self._paused(target, now):
-            return False
+        """Not paused, and not down, or (``probe``) answering a probe again. A target with
+        no probe of its own (the POS) is sent its next message instead."""
         state = outbox.health(target).get("pause")
-        if not pauses.probing(state):
+        until = pauses.until(state)
+        if until is not None and until > now:
+            return False
+        if not pauses.probing(state) or target != "metrc":
             return True
         if not probe or not self._probing.acquire(blocking=False):
             return False  # another thread of ours is probing right now
         try:
             if self._paused(target, clock.now()):  # it failed again while we looked
                 return False
-            return self._probe(target)
+            return self._probe()
         finally:
             self._probing.release()
 
-    def _probe(self, target: str) -> bool:
-        """Ask a target that was down whether it answers again. The POS has no cheap read;
-        its webhooks are safe to repeat, so its next message is the probe."""
-        if target != "metrc":
-            return True
+    def _probe(self) -> bool:
+        """Ask Metrc, taken as down, whether it answers again."""
         try:
             self.metrc.probe()
         except MetrcError as exc:
             if pauses.kind_of(exc) is not None:
-                self._failed(target, TargetUnavailable.of(exc), clock.now())
+                self._failed("metrc", TargetUnavailable.of(exc), clock.now())
                 return False
         log.info("Metrc answers again; sending resumes")
-        self._healthy(target)
+        self._healthy("metrc")
         return True
 
     # -- claiming and sending ------------------------------------------------------------
