@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections import defaultdict
 
 import pytest
 
@@ -17,7 +16,7 @@ from kiosk.models import OutboxMessage
 from kiosk.models.sync import SyncWorker
 from kiosk.sync import liveness, outbox, pauses, pulls, waiting
 from kiosk.sync import worker as sync_worker
-from kiosk.sync.delivery import WRITES, deliver_metrc
+from kiosk.sync.delivery import deliver_metrc
 from kiosk.sync.sandbox_data import tag
 from kiosk.sync.worker import Worker
 
@@ -185,7 +184,8 @@ class _RealPace(clock.FixedClock):
 
 
 def test_under_random_faults_everything_arrives_once_and_in_order(sync_settings, sandbox,
-                                                                  message, reload, fixed_clock):
+                                                                  message, reload, fixed_clock,
+                                                                  by_package):
     """A third of all calls fail at random (500, 429, a dropped answer, an answer slower than
     the timeout), as in the attack on the syncer, while ``kiosk sync`` runs with its
     requests in flight side by side. The clock runs at the real pace, because slow answers
@@ -223,15 +223,7 @@ def test_under_random_faults_everything_arrives_once_and_in_order(sync_settings,
         clock.install(previous)
     assert sum(sandbox.faults_served.values()) >= 20 and all(sandbox.faults_served.values())
     time.sleep(1.8)  # any slow write still on its way lands before the count
-    applied = defaultdict(list)
-    for path, obj, _ in sandbox.world.applied:
-        applied[obj.get("Label") or obj.get("PackageLabel")].append((path, obj))
-    expected = defaultdict(list)
-    for m in msgs:
-        build, method, _ = WRITES[m.kind]
-        path = {"adjust_packages": "/packages/v2/adjust", "move_packages":
-                "/packages/v2/location", "set_notes": "/packages/v2/note"}[method]
-        expected[m.payload["tag"]].append((path, build(reload(m))))
+    applied, expected = by_package([reload(m) for m in msgs])
     for t in packages:
         # A PUT may be repeated after a lost answer (safe), but never reordered; a POST
         # never lands twice.
