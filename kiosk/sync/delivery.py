@@ -170,8 +170,9 @@ def _send(client: MetrcClient, kind: str, chunk: list) -> None:
     except (NotSent, RateLimited) as exc:
         _unavailable(chunk, exc, outbox.not_sent)
     except Ambiguous as exc:
-        # An answer lost on the way may still be followed by the write landing; a 5xx is
-        # Metrc done with it (applied or not). Either way it is looked up before a re-send.
+        # An answer lost on the way may still be followed by the write landing: wait the
+        # grace. A 5xx is Metrc done with it, applied or not. Either way a POST is looked up
+        # before it is sent again.
         _unavailable(chunk, exc, outbox.ambiguous, wait=0.0 if exc.status else client.timeout)
     except Refused as exc:
         _refused(client, kind, chunk, exc)
