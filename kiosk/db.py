@@ -88,6 +88,8 @@ def sqlite_path(url: str) -> Path | None:
 
 def init(url: str) -> peewee.Database:
     """Bind the shared proxy to the database at ``url``."""
+    global _checkpointer
+    _checkpointer = None  # the checkpoint thread of the database bound before ends
     previous = database.obj
     if previous is not None and hasattr(previous, "close_idle"):
         previous.close_idle()  # pooled connections to the database bound before

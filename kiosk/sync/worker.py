@@ -25,7 +25,7 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from kiosk import clock, db
-from kiosk.sync import liveness, outbox, pauses, pos, pulls
+from kiosk.sync import liveness, outbox, pauses, pos, pulls, stock_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import (
     WRITE_BATCH,
@@ -238,15 +238,17 @@ class Worker:
         if not force and self.last_pull and now - self.last_pull < self.pull_every:
             return
         self.last_pull = now
+        client = self._clients()[0]
         try:
-            new = pulls.pull_transfers(self._clients()[0], now)
+            new = pulls.pull_transfers(client, now)
+            stock_pulls.pull(client, now)  # packages' figures (counts), adjust reasons
         except MetrcError as exc:
             if pauses.kind_of(exc) is None:  # this pull was refused; sending is not at fault
-                outbox.set_health("metrc", False, f"Pulling manifests: {exc}")
+                outbox.set_health("metrc", False, f"Pulling from Metrc: {exc}")
                 self._health_written.pop("metrc", None)
                 return
             failure = TargetUnavailable.of(exc)
-            failure.args = (f"Pulling manifests: {exc}",)
+            failure.args = (f"Pulling from Metrc: {exc}",)
             self._failed("metrc", failure, clock.now())
             return
         if new:
