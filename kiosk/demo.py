@@ -161,7 +161,7 @@ def deliveries(settings: dict | None = None) -> list[dict]:
                 serial += 1
                 packages.append({"tag": f"{prefix}{serial:015d}", "item": name, "batch": batch,
                                  "quantity": per_case, "unit": unit, "thc_pct": label_thc,
-                                 "cbd_pct": cbd})
+                                 "cbd_pct": cbd, "package_id": 770000 + serial})
             if options.get("no_coa"):
                 continue
             tested = now - dt.timedelta(days=12)
@@ -194,7 +194,10 @@ def deliveries(settings: dict | None = None) -> list[dict]:
     ])
     license = (settings or {}).get("license") or config.DEFAULTS["license"]
     return [
-        {"manifest_number": "0000205101", "source": "demo",
+        # Metrc's ids, as a pull from Metrc would give them: the training sandbox serves
+        # these deliveries too, so they can be read back after receiving.
+        {"manifest_number": "0000205101", "source": "demo", "transfer_id": 205101,
+         "delivery_id": 9205101,
          "shipper_name": "Golden Coast Distribution", "shipper_license": "C11-0000222-LIC",
          "receiver_license": license, "driver_name": "Dana Reyes", "driver_license": "D7712345",
          "vehicle": "Ford Transit 8ABC123", "est_departure": now - dt.timedelta(hours=2),
@@ -209,7 +212,8 @@ def deliveries(settings: dict | None = None) -> list[dict]:
                  {"item": "Gelato 3.5g Jar", "quantity": 96, "unit_cost": "13.00"},
                  {"item": "Bulk Blue Dream (grams)", "quantity": 907.2, "unit": "Grams",
                   "unit_cost": "2.40"}]}},
-        {"manifest_number": "0000205102", "source": "demo",
+        {"manifest_number": "0000205102", "source": "demo", "transfer_id": 205102,
+         "delivery_id": 9205102,
          "shipper_name": "Cloud Nine Wholesale", "shipper_license": "C11-0000333-LIC",
          "receiver_license": license, "driver_name": "Sam Okafor", "driver_license": "D8823456",
          "vehicle": "Mercedes-Benz Sprinter 7XYZ987", "est_departure": now - dt.timedelta(hours=1),

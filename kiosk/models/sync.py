@@ -1,4 +1,4 @@
-"""The syncer's own records: target health, read-back differences and POS sales.
+"""The syncer's own records: target health, live workers, read-back differences and POS sales.
 
 Pick requests from the POS live with the pick queue (``kiosk.models.picks``).
 """
@@ -21,6 +21,21 @@ class SyncState(BaseModel):
     key = peewee.CharField(unique=True)
     value = JSONField(default=dict)
     updated_at = peewee.DateTimeField()
+
+
+class SyncWorker(BaseModel):
+    """A running sync worker, so the others know at once when it has died (``liveness``).
+
+    ``process_mark`` tells this process from a later one that reuses its pid (on Linux, the
+    process's start time in clock ticks).
+    """
+
+    worker_id = peewee.CharField(unique=True)
+    host = peewee.CharField()
+    pid = peewee.IntegerField()
+    process_mark = peewee.CharField(default="")
+    started_at = peewee.DateTimeField()
+    beat_at = peewee.DateTimeField()
 
 
 class Discrepancy(BaseModel):

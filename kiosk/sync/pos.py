@@ -117,7 +117,7 @@ class WebhookPos(_StoredPulls):
         if status == 429:
             raise RateLimited("The POS asked us to slow down.", retry_after(response))
         if status >= 500 or status == 408:
-            raise Ambiguous(f"The POS had a server error ({status}).")
+            raise Ambiguous(f"The POS had a server error ({status}).", status)
         raise Refused(f"The POS refused this ({status}): {response.text.strip()[:200]}", status)
 
 

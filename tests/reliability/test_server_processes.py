@@ -251,8 +251,10 @@ def test_the_log_starts_again_while_screens_keep_reading_and_writing(tmp_path, m
         done.set()
         [t.join() for t in readers]
     # Without a restart the log keeps every page written: 16 to 22 MB here. With it, about
-    # 1 MB, even with the machine busy.
-    assert wal.stat().st_size < 3_000_000, f"the log grew to {wal.stat().st_size} bytes"
+    # 1 MB on a quiet machine; the file keeps its largest size, so one restart that had to
+    # wait on a busy machine leaves it at 3 or 4 MB. Half the smallest unrestarted log is
+    # the line.
+    assert wal.stat().st_size < 8_000_000, f"the log grew to {wal.stat().st_size} bytes"
     with db.connection():
         assert ledger.verify_chain() == []
 
