@@ -9,6 +9,7 @@ if the screens a store cannot do without were not reached, so it cannot pass by 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from crawler import Crawler, demo_people
 from liveserver import HttpKiosk
@@ -17,7 +18,8 @@ from kiosk import auth, clock, workflows
 from kiosk.demo import demo_tag
 from kiosk.models import Employee, Transfer
 
-from conftest import ARTIFACTS, ROOT
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"  # as tests/conftest.py names it
 
 LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "900"}  # a person's crawl is long; no idle lock
 # Endpoints that are not screens of their own, and why nothing links to them.
