@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, JSONField, QuantityField
+from kiosk.models.base import BaseModel, DecimalField, JSONField, QuantityField
 
 
 class SyncState(BaseModel):
@@ -62,7 +62,7 @@ class PosSale(BaseModel):
     tag = peewee.CharField(index=True)
     quantity = QuantityField()
     unit = peewee.CharField(default="Each")
-    amount = peewee.DecimalField(max_digits=12, decimal_places=2, null=True)
+    amount = DecimalField(max_digits=12, decimal_places=2, null=True)
     sold_at = peewee.DateTimeField(index=True)
     received_at = peewee.DateTimeField()
 
