@@ -82,6 +82,30 @@ def database(request, tmp_path):
     _unbind()
 
 
+@pytest.fixture(params=DATABASES)
+def empty_database(request, tmp_path):
+    """Where a test's own server keeps its records, once on each kind of database: the URL
+    of a SQLite file not yet made in the test's folder, or of a new, empty PostgreSQL
+    database. For tests that start ``kiosk serve`` or the ``kiosk`` command on it."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kiosk.db'}"
+    return request.getfixturevalue("new_postgres_database")()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_empty_database(request, tmp_path_factory):
+    """As ``empty_database``, for a server that a whole test module shares."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('records') / 'kiosk.db'}"
+        return
+    base = request.getfixturevalue("postgres_server")
+    name = f"m{time.monotonic_ns()}"
+    with closing(_admin(base)) as conn:
+        conn.cursor().execute(f"CREATE DATABASE {name}")
+    yield f"{base}/{name}"
+    _drop(base, [name])
+
+
 @pytest.fixture
 def sqlite_database(tmp_path):
     """A fresh migrated SQLite database, for the tests of what only SQLite has: its file
