@@ -35,6 +35,7 @@ LOCATIONS = (
     ("LOC-DOCK", "Receiving dock", "receiving"),
     ("LOC-TOTE-1", "Delivery tote 1", "tote"),
     ("LOC-TOTE-2", "Delivery tote 2", "tote"),
+    ("LOC-PICKUP", "Online order pickup", "pickup"),
 )
 
 # (category, brand, name, unit, thc %, cbd %, shelf life in days or None)
@@ -98,7 +99,8 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
     now = clock.now()
     counts = {}
     with db.write():
-        for name, kind in (("receiving-1", "receiving"), ("vault-1", "vault")):
+        for name, kind in (("receiving-1", "receiving"), ("vault-1", "vault"),
+                           ("floor-1", "floor")):
             Station.get_or_create(name=name, defaults={"kind": kind})
         for name, badge, pin, roles, active in EMPLOYEES:
             Employee.create(name=name, badge=badge, pin_hash=auth.hash_pin(pin), roles=roles,

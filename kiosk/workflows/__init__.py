@@ -6,6 +6,7 @@ from kiosk.workflows import (
     cycle_count,
     move_package,
     paper_manifest,
+    pick,
     receiving,
     variance_investigation,
     vault_entry,
@@ -14,7 +15,7 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW)
+             visitor.WORKFLOW, pick.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

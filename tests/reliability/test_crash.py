@@ -45,12 +45,12 @@ def records(url):
     return db.connection()
 
 
-def make_server(tmp_path, stations, database_url) -> LiveServer:
+def make_server(tmp_path, stations, database_url, env: dict | None = None) -> LiveServer:
     url = build_demo_database(database_url)
     with records(url), db.write():
         for name in stations:
             Station.create(name=name, kind="vault")
-    return LiveServer(url, tmp_path).start()
+    return LiveServer(url, tmp_path, env=env).start()
 
 
 class MovingKiosk:

@@ -28,7 +28,12 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from liveserver import LiveServer, build_demo_database, child_pids  # noqa: E402
+from liveserver import (  # noqa: E402
+    LiveServer,
+    build_demo_database,
+    child_pids,
+    worker_pids,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,13 +67,15 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path, empty_data
     url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        workers = child_pids(server.proc.pid)
+        workers = worker_pids(server.proc.pid)
         assert len(workers) == 2
+        children = child_pids(server.proc.pid)  # the workers and the queue's change stream
+        assert len(children) == 3
         answers = [requests.get(server.url + "/healthz", timeout=5).status_code
                    for _ in range(20)]
         assert answers == [200] * 20
         server.kill()  # SIGKILL: no handler runs in the supervisor
-        assert wait_until(lambda: not any(alive(w) for w in workers)), "orphaned workers"
+        assert wait_until(lambda: not any(alive(c) for c in children)), "orphaned processes"
         assert wait_until(lambda: port_free(server.port), 5), "the port is still held"
     finally:
         server.stop()
@@ -99,7 +106,7 @@ def test_screens_connections_are_shared_evenly_between_workers(tmp_path, empty_d
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     screens = []
     try:
-        workers = child_pids(server.proc.pid)
+        workers = worker_pids(server.proc.pid)
         for _ in range(10):  # screens come up one after another, each asking for a page
             screen = requests.Session()
             assert screen.get(server.url + "/healthz", timeout=5).status_code == 200
@@ -126,7 +133,7 @@ def test_a_dead_worker_stops_the_service_for_a_clean_restart(tmp_path, empty_dat
     url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        first, second = child_pids(server.proc.pid)
+        first, second = worker_pids(server.proc.pid)
         os.kill(first, signal.SIGKILL)
         assert server.proc.wait(timeout=15) != 0
         assert wait_until(lambda: not alive(second))
