@@ -12,7 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from kiosk import clock, ledger
+from kiosk import clock, ledger, limits
 from kiosk.models import Employee, LoginAttempt, LoginSession
 
 # scrypt at n=2**14 costs ~16 MB and tens of milliseconds per try: cheap for a person,
@@ -88,7 +88,8 @@ def find_badge(badge: str) -> tuple[Employee | None, str]:
         return None, "Scan your badge or type your badge number."
     employee = Employee.get_or_none(Employee.badge == badge)
     if employee is None:
-        return None, f"Badge {badge} is not known here. Check the number or ask a manager."
+        return None, (f"Badge {limits.excerpt(badge, limits.BADGE)} is not known here. Check "
+                      "the number or ask a manager.")
     if not employee.active:
         return None, f"Badge {badge} ({employee.name}) is no longer active. Ask a manager."
     return employee, ""
@@ -121,9 +122,11 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
     badge = badge.strip()
     employee, message = find_badge(badge)
     if employee is None:
-        LoginAttempt.create(badge=badge, ok=False, reason="unknown or inactive",
+        # Anyone can type here: the records keep a short, escaped excerpt, never the input.
+        shown = limits.excerpt(badge, limits.BADGE)
+        LoginAttempt.create(badge=shown, ok=False, reason="unknown or inactive",
                             purpose=purpose, station=station, at=clock.now())
-        ledger.audit(f"{purpose}.refused", f"badge:{badge}", {"reason": message},
+        ledger.audit(f"{purpose}.refused", f"badge:{shown}", {"reason": message},
                      station=station)
         return AuthResult(None, message)
     until = locked_until(badge, policy)
@@ -168,7 +171,7 @@ def start_session(employee: Employee, station: str) -> LoginSession:
 
 def current_session(token: str | None, policy: Policy = Policy()) -> LoginSession | None:
     """The live session for ``token``; None if unknown, ended, or idle past the lock time."""
-    if not token:
+    if not token or len(token) > limits.SESSION_TOKEN or limits.has_hidden(token):
         return None
     session = LoginSession.one_with("employee", token=token, ended_at=None)
     if session is None:

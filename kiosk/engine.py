@@ -16,9 +16,9 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from kiosk import auth, clock, ledger, scans, step_writer
+from kiosk import auth, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
@@ -69,6 +69,9 @@ class Step:
     show: Callable | None = None  # show(run) -> dict for the screen (progress, lists)
     expect: tuple[str, ...] = ()  # scan: accepted scan kinds
     unit: str = ""  # count
+    # count: unit_for(run) -> the unit of measure when it depends on the run (an item's
+    # "Each" or "Grams"); it sets the count's range and decimals (``limits.MEASURES``).
+    unit_for: Callable | None = None
     minimum: Decimal | None = Decimal(0)
     maximum: Decimal | None = None
     whole: bool = False
@@ -266,6 +269,7 @@ def pending_signers(run: Run, step: Step) -> list[Signer]:
 
 def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     """Turn the screen's answer into the step's typed value; ValueError carries the message."""
+    limits.answer(raw)
     text = str(raw.get("value", "")).strip()
     if step.kind == "instruct":
         return None
@@ -277,19 +281,9 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
         except scans.ScanError as exc:
             raise ValueError(str(exc)) from None
     if step.kind == "count":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"Enter a number{' of ' + step.unit if step.unit else ''}.") from None
-        if not number.is_finite():
-            raise ValueError("Enter a number.")
-        if step.whole and number != number.to_integral_value():
-            raise ValueError(f"Enter a whole number of {step.unit or 'units'}.")
-        if step.minimum is not None and number < step.minimum:
-            raise ValueError(f"The count can't be less than {step.minimum}.")
-        if step.maximum is not None and number > step.maximum:
-            raise ValueError(f"The count can't be more than {step.maximum}.")
-        return number
+        unit = step.unit_for(run) if step.unit_for is not None else step.unit
+        return limits.quantity(text, unit, minimum=step.minimum, maximum=step.maximum,
+                               whole=step.whole)
     if step.kind == "choose":
         for option in step.choices(run):
             if option.value == text:
@@ -471,7 +465,7 @@ def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor)
 
 def _storable(raw: dict, value) -> dict:
     """What goes into StepEvent.value: the input without secrets, plus the typed reading."""
-    kept = {k: v for k, v in raw.items() if k not in ("pin",)}
+    kept = {k: limits.storable(k, v) for k, v in raw.items() if k not in ("pin",)}
     if isinstance(value, scans.Scan):
         kept["scan"] = {"kind": value.kind, "value": value.value, "fields": value.fields}
     elif isinstance(value, Decimal):
@@ -552,7 +546,7 @@ def _save(run: Run) -> None:
 
 def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:
     """Stop a run for good, with who and why (the operator or a manager)."""
-    reason = reason.strip()
+    reason = limits.text(reason, limits.REASON, "The reason")
     with write():
         run = Run.get_by_id(run_id)
         if run.status != "active":
@@ -596,7 +590,8 @@ def check(workflow: Workflow) -> list[str]:
             problems.append(f"{step.id}: a choose step needs options")
         if step.kind == "print" and step.jobs is None:
             problems.append(f"{step.id}: a print step needs jobs")
-        for fn in (*step.guards, step.effect, step.skip_if, step.jobs, step.options_for):
+        for fn in (*step.guards, step.effect, step.skip_if, step.jobs, step.options_for,
+                   step.unit_for):
             if fn is not None and (not fn.__doc__ or fn.__name__ == "<lambda>"):
                 problems.append(f"{step.id}: {getattr(fn, '__name__', fn)} needs a name and a "
                                 "docstring")

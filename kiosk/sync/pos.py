@@ -19,13 +19,13 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import time
-from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 import requests
 
-from kiosk import clock
+from kiosk import clock, limits
 from kiosk.db import write
 from kiosk.models.sync import PickRequest, PosSale
 from kiosk.sync.metrc import Ambiguous, RateLimited, Refused, retry_after, send
@@ -48,11 +48,12 @@ def verify(secret: str, header: str | None, body: bytes, now: float | None = Non
         return "the kiosk has no POS secret configured (KIOSK_POS_SECRET)"
     if not header:
         return "the request is not signed"
+    if len(header) > limits.SIGNATURE_HEADER:
+        return "the signature header is too long"
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+    if not re.fullmatch(r"[0-9]{1,12}", parts.get("t", "")):  # seconds, not 400 digits
         return "the signature has no timestamp"
+    timestamp = int(parts["t"])
     now = time.time() if now is None else now
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         return "the signature is stale (more than five minutes old or ahead)"
@@ -128,20 +129,27 @@ def adapter(settings: dict) -> PosAdapter | None:
 
 
 # -- inbound -------------------------------------------------------------------------------
-def _decimal(value, what: str) -> Decimal:
+def _amount(value, unit, what: str, **kw):
+    """A quantity or amount in ``unit`` (a name or a ``limits.Measure``) by the kiosk's rule
+    for it, as the reason for the POS when it does not fit."""
     try:
-        return Decimal(str(value).strip())
-    except (InvalidOperation, AttributeError):
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        return limits.quantity(value, unit, **kw)
+    except limits.QuantityError as exc:
+        raise ValueError(f"{what} {exc.shown!r} is not possible: it must be {exc.wanted}"
+                         ) from None
 
 
 def _when(value) -> dt.datetime:
     """A POS time as naive UTC. A time without an offset is on the store's clock, as a
-    sales report prints it."""
+    sales report prints it. Only years the kiosk can hold are taken (year 1 at +23:59 has no
+    UTC to convert to)."""
     try:
         parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"sale time {value!r} is not a date and time") from None
+        raise ValueError(f"sale time {limits.excerpt(value)!r} is not a date and time") from None
+    if not limits.plausible_day(parsed.date()):
+        raise ValueError(f"sale time {limits.excerpt(value)!r} is not between "
+                         f"{limits.FIRST_DAY.year} and {limits.LAST_DAY.year}")
     return clock.to_utc(parsed)
 
 
@@ -149,18 +157,22 @@ def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: st
                 amount=None) -> bool:
     """Store one sold line (idempotent by receipt and tag); True if it was new."""
     tag = str(tag).strip().upper()
-    if len(tag) != 24 or not tag.isalnum():
-        raise ValueError(f"{tag!r} is not a 24-character package tag")
-    if not str(receipt).strip():
+    if len(tag) != 24 or not (tag.isascii() and tag.isalnum()):
+        raise ValueError(f"{limits.excerpt(tag)!r} is not a 24-character package tag")
+    receipt = limits.text(receipt, limits.RECEIPT, "the receipt number")
+    if not receipt:
         raise ValueError("the receipt number is missing")
-    values = dict(source=source, quantity=_decimal(quantity, "quantity"), unit=unit or "Each",
-                  amount=None if amount in (None, "") else _decimal(amount, "amount"),
+    unit = limits.unit_name(unit or "Each")
+    values = dict(source=source, unit=unit,
+                  quantity=_amount(quantity, unit, "quantity", above_zero=True),
+                  amount=None if amount in (None, "") else _amount(amount, limits.MONEY,
+                                                                   "amount"),
                   sold_at=_when(sold_at), received_at=clock.now())
     with write():
         updated = (PosSale.update(**values)
-                   .where(PosSale.receipt == str(receipt).strip(), PosSale.tag == tag).execute())
+                   .where(PosSale.receipt == receipt, PosSale.tag == tag).execute())
         if not updated:
-            PosSale.create(receipt=str(receipt).strip(), tag=tag, **values)
+            PosSale.create(receipt=receipt, tag=tag, **values)
     return not updated
 
 
@@ -168,6 +180,13 @@ def record_pick(external_id: str, lines: list, note: str = "", requested_at=None
     """Store a pick request from the POS (idempotent by its id); True if it was new."""
     if not str(external_id).strip() or not isinstance(lines, list) or not lines:
         raise ValueError("a pick request needs an id and at least one line")
+    kept = []
+    for number, line in enumerate(lines, 1):  # quantities kept as text, never as a float
+        unit = limits.unit_name(line.get("unit") or "Each")
+        quantity = _amount(line.get("quantity"), unit, f"line {number}: quantity",
+                           above_zero=True)
+        kept.append({**line, "quantity": str(quantity), "unit": unit})
+    lines = kept
     with write():
         if PickRequest.get_or_none(PickRequest.external_id == external_id):
             return False

@@ -3,64 +3,76 @@
 These are machine requests, not browser ones: instead of the CSRF token they must carry an
 HMAC signature (``X-Kiosk-Signature``, see ``kiosk.sync.pos``) made with the shared POS
 secret and no older than five minutes. Anything unsigned, wrongly signed or stale is refused
-with 401 and nothing is stored.
+with 401 and nothing is stored. Anyone on the store's network can post here, so the
+signature header's size and the body's are checked before the body is read, and a signed
+body must still have the shape ``pos_schema`` gives it (400 with the reason otherwise).
 """
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 
-from kiosk.sync import pos
+from kiosk import db, limits
+from kiosk.sync import pos, pos_schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _verified():
-    """The decoded JSON body, or a refusal response."""
+@bp.before_request
+def _room_for_a_sale():
+    """A sale of a few hundred lines is larger than any form (``limits.WEBHOOK_BODY``)."""
+    request.max_content_length = limits.WEBHOOK_BODY
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    return jsonify(error=f"Refused: the body is larger than {limits.WEBHOOK_BODY} bytes."), 413
+
+
+def _verified(schema: dict):
+    """The body as ``schema`` allows it, or a refusal response."""
+    header = request.headers.get(pos.SIGNATURE_HEADER) or ""
+    if not header or len(header) > limits.SIGNATURE_HEADER:
+        return None, (jsonify(error="Refused: the request is not signed."), 401)
+    if request.content_length is None or request.content_length > limits.WEBHOOK_BODY:
+        return None, _too_large(None)  # before a byte of it is read
     body = request.get_data()
-    problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""),
-                         request.headers.get(pos.SIGNATURE_HEADER), body)
+    problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""), header,
+                         body)
     if problem:
         return None, (jsonify(error=f"Refused: {problem}."), 401)
     try:
-        data = json.loads(body)
-    except ValueError:
-        return None, (jsonify(error="The body is not JSON."), 400)
-    if not isinstance(data, dict):
-        return None, (jsonify(error="The body must be a JSON object."), 400)
-    return data, None
+        return pos_schema.read(body, schema), None
+    except ValueError as exc:
+        return None, (jsonify(error=f"Not stored: {exc}."), 400)
 
 
 @bp.post("/pos/sales")
 def sales():
     """``{"receipt", "sold_at", "lines": [{"tag", "quantity", "unit", "amount"}]}``"""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.SALE)
     if refusal:
         return refusal
     try:
-        lines = data.get("lines") or []
-        if not lines:
-            raise ValueError("a sale needs at least one line")
-        new = sum(pos.record_sale("webhook", data.get("receipt", ""), line.get("tag", ""),
-                                  line.get("quantity"), data.get("sold_at"),
-                                  unit=line.get("unit") or "Each", amount=line.get("amount"))
-                  for line in lines)
-    except (ValueError, AttributeError, TypeError) as exc:
+        with db.write():  # every line or none: a refused line undoes the ones before it
+            new = sum(pos.record_sale("webhook", data["receipt"], line["tag"],
+                                      line["quantity"], data["sold_at"],
+                                      unit=line.get("unit") or "Each",
+                                      amount=line.get("amount"))
+                      for line in data["lines"])
+    except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, new=new)
 
 
 @bp.post("/pos/pick-requests")
 def pick_requests():
-    """``{"id", "lines": [{"tag" or "item", "quantity"}], "note", "requested_at"}``"""
-    data, refusal = _verified()
+    """``{"id", "lines": [{"tag" or "item", "quantity", "unit"}], "note", "requested_at"}``"""
+    data, refusal = _verified(pos_schema.PICK)
     if refusal:
         return refusal
     try:
-        new = pos.record_pick(str(data.get("id") or ""), data.get("lines"),
-                              note=str(data.get("note") or ""),
+        new = pos.record_pick(data["id"], data["lines"], note=data.get("note", ""),
                               requested_at=data.get("requested_at"))
     except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400

@@ -27,7 +27,7 @@ from flask import (
 )
 from flask.sessions import SessionInterface
 
-from kiosk import auth, clock, db, scans, workflows
+from kiosk import auth, clock, db, limits, scans, workflows
 from kiosk.models import Employee, LoginSession, Run, Station
 
 bp = Blueprint("home", __name__)
@@ -139,8 +139,9 @@ def init_app(app: Flask) -> None:
         g.employee = g.session.employee if g.session else None
         g.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         if request.method == "POST" and request.blueprint not in CSRF_EXEMPT_BLUEPRINTS:
-            if not secrets.compare_digest(request.headers.get("X-CSRF-Token", ""),
-                                          request.cookies.get(CSRF_COOKIE, "")):
+            # As bytes: compare_digest refuses str with characters beyond ASCII (a 500).
+            if not secrets.compare_digest(request.headers.get("X-CSRF-Token", "").encode(),
+                                          request.cookies.get(CSRF_COOKIE, "").encode()):
                 return render_template("message.html", title="Screen out of date",
                                        message="This screen was out of date. Press Home "
                                                "and try again; nothing was saved."), 400
@@ -173,6 +174,12 @@ def init_app(app: Flask) -> None:
                                message="The kiosk hit an error and saved nothing from that "
                                        "action. Try again; if it happens again, get a "
                                        "manager."), 500
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return render_template("message.html", title="Too much to take",
+                               message="That was far more than a screen sends, so nothing "
+                                       "was saved. Press Home and try again."), 413
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -240,7 +247,18 @@ def login_badge():
 @bp.post("/login/pin")
 def login_pin():
     """Second half of login: the PIN. A new session token every time."""
-    badge, pin = request.form.get("badge", ""), request.form.get("pin", "")
+    # Both are checked before anything is looked up or recorded: anyone can post here.
+    try:
+        badge = scans.parse(request.form.get("badge", ""), ("badge",)).value
+    except scans.ScanError:
+        return feedback(make_response(render_template(
+            "_login.html", stage="badge", message="Scan your badge again, then type your "
+                                                  "PIN.")), "error")
+    try:
+        pin = limits.text(request.form.get("pin", ""), limits.PIN, "The PIN")
+    except ValueError as exc:
+        return feedback(make_response(render_template(
+            "_login.html", stage="pin", badge=badge, name="", message=str(exc))), "error")
     ahead = auth.check_ahead(badge, pin)
     with db.write():
         result = auth.authenticate(badge, pin, station=station(), policy=policy(),
@@ -253,9 +271,9 @@ def login_pin():
             return feedback(response, "error")
         session = auth.start_session(result.employee, station())
     target = url_for("home.index")
-    resume = request.cookies.get(RESUME_COOKIE, "")
-    if resume.isdigit():
-        run = Run.get_or_none(Run.id == int(resume), Run.status == "active")
+    resume = limits.record_id(request.cookies.get(RESUME_COOKIE, ""))
+    if resume is not None:
+        run = Run.get_or_none(Run.id == resume, Run.status == "active")
         workflow = workflows.get(run.workflow) if run else None
         if workflow and result.employee.has_any(workflow.roles):
             target = url_for("runs.show", run_id=run.id)
@@ -279,9 +297,9 @@ def logout():
             auth.end_session(session, "idle" if reason == "idle" else "logout")
     response = go(url_for("home.index"))
     response.delete_cookie(SESSION_COOKIE)
-    resume = request.form.get("resume", "")
-    if reason == "idle" and resume.isdigit():
-        response.set_cookie(RESUME_COOKIE, resume, httponly=True, samesite="Strict")
+    resume = limits.record_id(request.form.get("resume", ""))
+    if reason == "idle" and resume is not None:
+        response.set_cookie(RESUME_COOKIE, str(resume), httponly=True, samesite="Strict")
     return response
 
 

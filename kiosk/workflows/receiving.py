@@ -376,11 +376,9 @@ def record_condition(run, option, ctx):
         f"{option.label} recorded. Count what is there, then reject it."
 
 
-def count_fits_unit(run, number):
-    """A count in 'Each' is a whole number."""
-    if run.data["held"]["unit"] == "Each" and number != number.to_integral_value():
-        return "This package is counted in whole units (Each). Enter a whole number."
-    return None
+def held_unit(run):
+    """The unit the package in hand is counted in (its manifest's: Each, Grams ...)."""
+    return run.data["held"]["unit"]
 
 
 def record_count(run, number, ctx):
@@ -869,7 +867,7 @@ WORKFLOW = Workflow(
         choose("condition", "Look at the package. What condition is it in?", CONDITIONS,
                effect=record_condition, show=package_facts),
         count("units", "Count the units in the package (grams for bulk).",
-              guards=(count_fits_unit,), effect=record_count, show=package_facts),
+              unit_for=held_unit, effect=record_count, show=package_facts),
         choose("decide", "Accept or reject this package?", (), options_for=decision_options,
                effect=decide, next=after_decision, show=package_facts),
         choose("reason", "Why is it rejected?",
