@@ -9,7 +9,7 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import SECRET, feedback, signed, to_step
+from attacks import SECRET, feedback, signed, to_step
 
 from kiosk import auth, clock, db, demo, limits, scans
 from kiosk.models import AuditEntry, LoginAttempt, OutboxMessage, Run, StepEvent
