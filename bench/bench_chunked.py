@@ -123,7 +123,6 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller sizes only")
     args = parser.parse_args()
-    import waitress  # noqa: F401  (its version is printed)
     from importlib.metadata import version
 
     stock_sizes = (1, 2) if args.quick else (1, 2, 4)

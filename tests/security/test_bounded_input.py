@@ -8,8 +8,8 @@ import io
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 from attacks import SECRET, feedback, signed, to_step
+from bs4 import BeautifulSoup
 
 from kiosk import auth, clock, db, demo, limits, scans
 from kiosk.models import AuditEntry, LoginAttempt, OutboxMessage, Run, StepEvent

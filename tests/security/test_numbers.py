@@ -14,6 +14,7 @@ from kiosk import db, limits
 from kiosk.models import PosSale, StepEvent, TransferPackage
 from kiosk.models.sync import PickRequest
 
+
 def _stored(sql: str) -> list[str]:
     """The first column of every row as the database holds it (JSON as text)."""
     return [row[0] for row in db.database.execute_sql(sql).fetchall()]
