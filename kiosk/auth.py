@@ -171,7 +171,7 @@ def start_session(employee: Employee, station: str) -> LoginSession:
 
 def current_session(token: str | None, policy: Policy = Policy()) -> LoginSession | None:
     """The live session for ``token``; None if unknown, ended, or idle past the lock time."""
-    if not token or len(token) > limits.SESSION_TOKEN or limits.has_hidden(token):
+    if not token or len(token) > limits.SESSION_TOKEN or not token.isprintable():
         return None
     session = LoginSession.one_with("employee", token=token, ended_at=None)
     if session is None:

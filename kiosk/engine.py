@@ -426,8 +426,10 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
         run = _locked_run(run.id)  # the effect's in-memory changes were rolled back
         run.rev = rev + 1
         _save(run)
+        # A refused answer may be anything anyone typed: kept, but never whole if too big.
+        kept = {name: limits.storable(name, value) for name, value in raw.items()}
         event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
-                                 value=_storable(raw, None), accepted=False,
+                                 value=_storable(kept, None), accepted=False,
                                  message=str(exc), actor=actor, station=station,
                                  at=clock.now())
         ledger.audit("step.refused", f"run:{run.id}",
@@ -465,7 +467,7 @@ def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor)
 
 def _storable(raw: dict, value) -> dict:
     """What goes into StepEvent.value: the input without secrets, plus the typed reading."""
-    kept = {k: limits.storable(k, v) for k, v in raw.items() if k not in ("pin",)}
+    kept = {k: v for k, v in raw.items() if k not in ("pin",)}
     if isinstance(value, scans.Scan):
         kept["scan"] = {"kind": value.kind, "value": value.value, "fields": value.fields}
     elif isinstance(value, Decimal):

@@ -53,6 +53,8 @@ _HIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udff
 
 def has_hidden(value: str, allowed: str = "") -> bool:
     """True if ``value`` holds a control character (other than those in ``allowed``)."""
+    if value.isprintable():  # the usual answer, found in C: every one of them is unprintable
+        return False
     found = _HIDDEN.search(value)
     if found is None or not allowed:
         return found is not None
@@ -75,8 +77,8 @@ def answer(raw: dict) -> None:
     """Check every field a step's form sent against ``FIELDS``; ValueError in words."""
     for name, value in raw.items():
         cap, what = FIELDS.get(name, (ANSWER, "An answer"))
-        if not isinstance(value, str):
-            continue
+        if not isinstance(value, str) or (len(value) <= cap and value.isprintable()):
+            continue  # the usual answer: a few printable characters
         if len(value) > cap:
             raise ValueError(f"{what} is too long: at most {cap} characters, please.")
         if has_hidden(value, GS if name == "value" else ""):
@@ -100,7 +102,8 @@ def storable(name: str, value):
     if not isinstance(value, str):
         return value
     cap = FIELDS.get(name, (ANSWER, ""))[0]
-    if len(value) <= cap and not has_hidden(value, GS if name == "value" else ""):
+    if len(value) <= cap and (value.isprintable()
+                              or not has_hidden(value, GS if name == "value" else "")):
         return value
     return excerpt(value, cap)
 

@@ -166,7 +166,7 @@ def parse(raw: str, expect: tuple[str, ...] | list[str] = tuple(NAMES)) -> Scan:
     if len(raw) > limits.SCAN:
         raise ScanError(f"That is too long for a code here ({len(raw)} characters). Scan "
                         "the barcode again.")
-    if limits.has_hidden(raw.strip("\r\n\t "), GS):
+    if not raw.isprintable() and limits.has_hidden(raw.strip("\r\n\t "), GS):
         raise ScanError("That has a character no barcode here carries. Scan the barcode "
                         "again.")
     options = readings(raw)
