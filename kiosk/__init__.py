@@ -65,7 +65,6 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     app.config["MAX_FORM_MEMORY_SIZE"] = limits.FORM_BODY
     app.config["MAX_FORM_PARTS"] = limits.FORM_PARTS
     app.url_map.converters["int"] = RecordNumber
-    app.jinja_env.globals["limits"] = limits  # maxlength of the typing fields
     Htmx(app)
     app.jinja_env.filters["store_time"] = _store_time
     db.init(settings["database"])

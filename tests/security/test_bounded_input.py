@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from attacks import SECRET, feedback, signed, to_step
@@ -16,6 +17,7 @@ from kiosk.models import AuditEntry, LoginAttempt, OutboxMessage, Run, StepEvent
 from kiosk.sync import pos
 
 FIFTY_MB = 50 * 1024 * 1024
+TEMPLATES = Path(__file__).resolve().parents[2] / "kiosk" / "templates"
 
 
 class CountingStream(io.RawIOBase):
@@ -168,12 +170,23 @@ def test_the_sync_screens_reason_is_capped(kiosk, store):
 
 
 def test_typing_fields_stop_where_the_server_does(screen):
-    """The in-page keyboard stops at a field's maxlength: each one matches its server cap."""
+    """The in-page keyboard stops at a field's maxlength: in every template, each typing
+    field's matches the server's cap for it (written out, so a scan's page looks nothing
+    up for it)."""
+    caps = {"reason": str(limits.REASON), "why": str(limits.REASON),
+            "value": str(limits.SCAN)}
+    fields = []
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        page = BeautifulSoup(template.read_text(), "html.parser")
+        fields += [(template.name, i["name"], i.get("maxlength"))
+                   for i in page.select("input[data-typing]")]
+    assert len(fields) == 7
+    for name, field, maxlength in fields:
+        wanted = "{{ step.max_length }}" if name == "_step_text.html" else caps[field]
+        assert maxlength == wanted, (name, field)
     to_step(screen, "receiving", "transport")
     page = BeautifulSoup(screen.kiosk.get(f"/runs/{screen.run_id}").data, "html.parser")
-    typing = page.select("input[data-typing]")
-    assert {i["name"] for i in typing} == {"reason"}
-    assert all(i.get("maxlength") == str(limits.REASON) for i in typing)
+    assert [i.get("maxlength") for i in page.select("input[data-typing]")] == ["200", "200"]
 
 
 def test_an_unsigned_200_mb_webhook_body_is_refused_unread(app, store):
