@@ -88,11 +88,11 @@ def answer(raw: dict) -> None:
 
 def excerpt(value, cap: int = 40) -> str:
     """A short copy of input that may be anything, safe to keep in a record or show in a
-    message: hidden characters written as escapes (``\\x00``), cut to ``cap`` characters
-    with the full length said."""
+    message: hidden characters written as escapes (``\\x00``; a backslash typed is doubled,
+    so the two never look alike), cut to ``cap`` characters with the full length said."""
     value = str(value)
     shown = _HIDDEN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                        else f"\\u{ord(m.group()):04x}", value[:cap])
+                        else f"\\u{ord(m.group()):04x}", value[:cap].replace("\\", "\\\\"))
     return shown if len(value) <= cap else f"{shown}… ({len(value)} characters)"
 
 

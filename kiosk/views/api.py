@@ -34,7 +34,9 @@ def _verified(schema: dict):
     header = request.headers.get(pos.SIGNATURE_HEADER) or ""
     if not header or len(header) > limits.SIGNATURE_HEADER:
         return None, (jsonify(error="Refused: the request is not signed."), 401)
-    if request.content_length is None or request.content_length > limits.WEBHOOK_BODY:
+    if request.content_length is None:
+        return None, (jsonify(error="Refused: send the body with a Content-Length."), 411)
+    if request.content_length > limits.WEBHOOK_BODY:
         return None, _too_large(None)  # before a byte of it is read
     body = request.get_data()
     problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""), header,

@@ -76,13 +76,14 @@ def test_a_login_badge_that_is_not_a_badge_is_never_looked_up_or_recorded(kiosk,
 
 
 def test_an_unknown_badge_is_recorded_as_a_short_escaped_excerpt(database, fixed_clock):
-    typed = "\x00\x1b[31m" + "A" * 100_000
+    typed = "\x00\x1b[31m\\x07" + "A" * 100_000
     with db.write():
         result = auth.authenticate(typed, "1234", station="receiving-1")
     assert not result.ok
     attempt = LoginAttempt.get()
     entry = AuditEntry.select().order_by(AuditEntry.seq.desc()).get()
-    assert attempt.badge.startswith("\\x00\\x1b[31mAAA") and "100006 characters" in attempt.badge
+    assert attempt.badge.startswith("\\x00\\x1b[31m\\\\x07AAA")
+    assert attempt.badge.endswith("… (100010 characters)")
     assert len(attempt.badge) <= limits.BADGE + 30
     assert entry.subject == f"badge:{attempt.badge}"
     stored = json.dumps(entry.detail) + entry.subject + result.message
@@ -217,3 +218,12 @@ def test_a_signed_body_just_over_the_webhook_cap_is_refused(app, store):
     sale = {"receipt": "R-1", "sold_at": "2026-11-23T12:00:00Z", "pad": "x" * limits.WEBHOOK_BODY,
             "lines": [{"tag": "1A4050100000000000005001", "quantity": 1}]}
     assert signed(app.test_client(), "/api/pos/sales", sale).status_code == 413
+
+
+def test_a_webhook_body_without_a_length_is_refused_unread(app, store):
+    body = CountingStream(1000)
+    response = app.test_client().post(
+        "/api/pos/sales", input_stream=body, content_type="application/json",
+        headers={pos.SIGNATURE_HEADER: pos.sign(SECRET, b"{}"), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 411 and body.read_bytes == 0
