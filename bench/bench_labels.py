@@ -4,7 +4,9 @@
    print worker does per label), for each stock and density. Target: 1,000 labels/s or more.
 2. Spooling a 500-label job: 500 print-job rows written in one transaction (as a receiving
    step would), then the print worker sends every one to a ``file://`` spool folder on a
-   fresh SQLite database (WAL, synchronous=FULL, as in production).
+   fresh SQLite database (WAL, synchronous=FULL, as in production). Target: under 1 s.
+   The worker claims and marks jobs 25 at a time and makes a batch's files durable with
+   one flush of the file system, so what is left is making the labels and writing them.
 
 Run: .venv/bin/python bench/bench_labels.py [--runs 7] [--labels 3000] [--spool 500]
 """
@@ -25,6 +27,8 @@ from kiosk import clock, db  # noqa: E402
 from kiosk.hardware import labels, queue, samples  # noqa: E402
 from kiosk.hardware.zpl import to_zpl  # noqa: E402
 from kiosk.models import PrintJob  # noqa: E402
+
+SPOOL_TARGET_S = 1.0
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -96,6 +100,9 @@ def main() -> int:
     print(f"  worker sends all {args.spool}: median {statistics.median(spools):.2f}  "
           f"p10 {percentile(spools, 10):.2f}  p90 {percentile(spools, 90):.2f}  "
           f"max {max(spools):.2f}  ({args.spool / statistics.median(spools):,.0f} labels/s)")
+    verdict = "met" if max(spools) < SPOOL_TARGET_S else "MISSED"
+    print(f"  target: a {args.spool}-label job spooled in under {SPOOL_TARGET_S:.0f} s in every "
+          f"run: {verdict} (slowest {max(spools):.2f} s)")
     return 0
 
 

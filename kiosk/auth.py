@@ -1,23 +1,34 @@
-"""Badge + PIN: PIN hashing, authentication with lockout, server-side sessions, roles.
+"""Badge + PIN: PIN hashing, attempts and the lockout, server-side sessions, roles.
 
-Used both for logging in and for signatures; a signature always checks badge and PIN at
-that moment and never trusts whoever is logged in.
+Used for logging in, for signatures, and whenever a manager approves something on a screen;
+a signature always checks badge and PIN at that moment and never trusts whoever is logged in.
+
+Every attempt goes through ``attempt``. The slow hash runs first, outside any write
+transaction (``check_ahead``); then one write transaction of its own decides the lockout,
+records the attempt and audits it (``authenticate``), and only then is the answer known. So
+an attempt is never part of a step that a refusal undoes, and no answer is given for an
+attempt that was not kept. Two attempts at one badge are never judged against the same
+count: the badge's row is locked first (SQLite's BEGIN IMMEDIATE already holds the whole
+database), so the sixth guess always sees the first five.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
-from kiosk import clock, ledger, limits
+from kiosk import clock, ledger, limits, scans
+from kiosk.db import locked, write
+from kiosk.lockout import WRONG, locked_message, locked_until
 from kiosk.models import Employee, LoginAttempt, LoginSession
 
 # scrypt at n=2**14 costs ~16 MB and tens of milliseconds per try: cheap for a person,
 # ruinous for anyone trying all 10,000 four-digit PINs against a stolen database.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+NOT_A_BADGE = "That is not a badge. Scan a badge or type a badge number."
+NOT_A_PIN = "That is not a PIN: a PIN is a few digits. Clear it and type it again."
 
 
 def hash_pin(pin: str) -> str:
@@ -39,29 +50,6 @@ def check_pin(pin: str, stored: str) -> bool:
 
 
 @dataclass(frozen=True)
-class PinCheck:
-    """A PIN already checked against a stored hash, outside any write transaction."""
-
-    badge: str
-    pin_hash: str
-    matches: bool
-
-
-def check_ahead(badge: str, pin: str) -> PinCheck | None:
-    """Run the slow PIN hash before the write transaction that records the attempt.
-
-    The hash takes tens of milliseconds on purpose; inside the transaction it would hold the
-    writers' lock, and every other screen's scan, for all that time. ``authenticate`` uses
-    this answer only if the badge's stored hash is still the one checked here; the lockout
-    and the record of the attempt stay inside the transaction, exactly as before.
-    """
-    employee = Employee.one(badge=badge.strip()) if badge.strip() and pin else None
-    if employee is None or not employee.active:
-        return None
-    return PinCheck(employee.badge, employee.pin_hash, check_pin(pin, employee.pin_hash))
-
-
-@dataclass(frozen=True)
 class Policy:
     """The knobs that come from settings."""
 
@@ -72,13 +60,51 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class PinCheck:
+    """A PIN already checked against a stored hash, outside any write transaction."""
+
+    badge: str
+    pin_hash: str
+    matches: bool
+
+
+def check_ahead(badge: str, pin: str, policy: Policy = Policy()) -> PinCheck | None:
+    """Run the slow PIN hash before the write transaction that records the attempt.
+
+    The hash takes tens of milliseconds on purpose; inside the transaction it would hold the
+    writers' lock, and every other screen's scan, for all that time. ``authenticate`` uses
+    this answer only if the badge's stored hash is still the one checked here; the lockout
+    and the record of the attempt stay inside the transaction. A badge locked already is
+    not hashed at all: the transaction will refuse it unheard, and a guesser hammering a
+    locked badge costs the server no hashing.
+    """
+    employee = Employee.one(badge=badge) if badge and pin else None
+    if employee is None or not employee.active or locked_until(badge, policy) is not None:
+        return None
+    return PinCheck(employee.badge, employee.pin_hash, check_pin(pin, employee.pin_hash))
+
+
+@dataclass(frozen=True)
 class AuthResult:
+    """The answer to one attempt. ``name`` is the badge holder's, whenever the badge is
+    known, so a screen can keep greeting them after a refusal."""
+
     employee: Employee | None
     message: str = ""
+    name: str = ""
+    locked: bool = False  # refused because the badge is locked, now or by this attempt
+    needs_pin: bool = False  # a known badge and no PIN: ask for it; nothing was recorded
+    attempt_id: int | None = None  # the LoginAttempt that recorded it
 
     @property
     def ok(self) -> bool:
         return self.employee is not None
+
+
+def badge_number(raw: str) -> str | None:
+    """The badge number in what was scanned or typed (``EMP-1002`` or ``1002``), or None."""
+    match = scans.BADGE_RE.match(raw.strip().upper())
+    return match.group(1) if match and raw.isascii() else None
 
 
 def find_badge(badge: str) -> tuple[Employee | None, str]:
@@ -95,67 +121,85 @@ def find_badge(badge: str) -> tuple[Employee | None, str]:
     return employee, ""
 
 
-def locked_until(badge: str, policy: Policy) -> dt.datetime | None:
-    """When this badge's lockout ends, if it is locked now."""
-    now = clock.now()
-    window_start = now - dt.timedelta(seconds=policy.lock_seconds)
-    last_ok = (LoginAttempt.select(LoginAttempt.at)
-               .where(LoginAttempt.badge == badge, LoginAttempt.ok == True)  # noqa: E712
-               .order_by(LoginAttempt.at.desc()).limit(1).scalar())
-    since = max(window_start, last_ok) if last_ok else window_start
-    failures = list(LoginAttempt.select(LoginAttempt.at)
-                    .where(LoginAttempt.badge == badge, LoginAttempt.ok == False,  # noqa: E712
-                           LoginAttempt.reason != "locked", LoginAttempt.at > since)
-                    .order_by(LoginAttempt.at.desc()).limit(policy.failures))
-    if len(failures) < policy.failures:
-        return None
-    return failures[0].at + dt.timedelta(seconds=policy.lock_seconds)
+def attempt(badge: str, pin: str, *, station: str, purpose: str = "login",
+            policy: Policy = Policy()) -> AuthResult:
+    """Check badge + PIN as one recorded attempt, in a write transaction of its own (see the
+    module docstring). ``purpose``: login, signature, unlock, station.
+
+    What is not an attempt is answered without a record: something that is not a badge
+    number at all, something that is not a PIN (too long for one, or hidden characters),
+    and a known badge with no PIN (``needs_pin``: ask for it).
+    """
+    number = badge_number(badge)
+    if number is None:
+        return AuthResult(None, NOT_A_BADGE)
+    if len(pin) > limits.PIN or not pin.isprintable():
+        return AuthResult(None, NOT_A_PIN)
+    if not pin.strip():
+        holder = Employee.one(badge=number)
+        if holder is not None and holder.active:
+            return AuthResult(None, "", name=holder.name, needs_pin=True)
+    ahead = check_ahead(number, pin, policy)
+    with write():
+        return authenticate(number, pin, station=station, purpose=purpose, policy=policy,
+                            ahead=ahead)
 
 
 def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
                  policy: Policy = Policy(), ahead: PinCheck | None = None) -> AuthResult:
     """Check badge + PIN, record the attempt, lock the badge after repeated failures.
 
-    Must run inside a write transaction (it records the attempt and audits it). ``ahead`` is
+    Must run inside a write transaction that nothing undoes after it (``attempt`` opens
+    one). Every attempt is recorded and gets an audit entry naming its record. ``ahead`` is
     the PIN checked beforehand by ``check_ahead`` (see there).
     """
     badge = badge.strip()
-    employee, message = find_badge(badge)
-    if employee is None:
-        # Anyone can type here: the records keep a short, escaped excerpt, never the input.
+    employee = locked(Employee.select().where(Employee.badge == badge)).first()
+    now = clock.now()
+    if employee is None or not employee.active:
+        _, message = find_badge(badge)
+        # Anyone can type here: the records keep a short, escaped excerpt, never the input
+        # (``attempt`` lets only a badge number through; this holds for any other caller).
         shown = limits.excerpt(badge, limits.BADGE)
-        LoginAttempt.create(badge=shown, ok=False, reason="unknown or inactive",
-                            purpose=purpose, station=station, at=clock.now())
-        ledger.audit(f"{purpose}.refused", f"badge:{shown}", {"reason": message},
-                     station=station)
-        return AuthResult(None, message)
+        row = LoginAttempt.create(badge=shown, employee=employee, ok=False,
+                                  reason="unknown or inactive", purpose=purpose,
+                                  station=station, at=now)
+        ledger.audit(f"{purpose}.refused", f"badge:{shown}",
+                     {"attempt": row.id, "reason": message}, station=station)
+        return AuthResult(None, message, attempt_id=row.id)
+    subject, name = f"employee:{employee.id}", employee.name
     until = locked_until(badge, policy)
     if until is not None:
-        LoginAttempt.create(badge=badge, employee=employee, ok=False, reason="locked",
-                            purpose=purpose, station=station, at=clock.now())
-        minutes = max(1, round((until - clock.now()).total_seconds() / 60))
-        return AuthResult(None, f"Badge {badge} is locked after {policy.failures} wrong PINs. "
-                                f"Try again in {minutes} minute{'s' if minutes != 1 else ''} "
-                                "or ask a manager.")
+        row = _record(badge, employee, False, "locked", purpose, station, now)
+        ledger.audit(f"{purpose}.locked", subject, {"attempt": row.id, "badge": badge},
+                     actor=employee, station=station)
+        return AuthResult(None, locked_message(badge, until, policy), name=name, locked=True,
+                          attempt_id=row.id)
     if ahead is not None and (ahead.badge, ahead.pin_hash) == (badge, employee.pin_hash):
         matches = ahead.matches
     else:
         matches = check_pin(pin, employee.pin_hash)
     if not matches:
-        LoginAttempt.create(badge=badge, employee=employee, ok=False, reason="wrong pin",
-                            purpose=purpose, station=station, at=clock.now())
-        ledger.audit(f"{purpose}.wrong_pin", f"employee:{employee.id}", {"badge": badge},
+        row = _record(badge, employee, False, WRONG, purpose, station, now)
+        ledger.audit(f"{purpose}.wrong_pin", subject, {"attempt": row.id, "badge": badge},
                      actor=employee, station=station)
-        if locked_until(badge, policy) is not None:
-            ledger.audit("badge.locked", f"employee:{employee.id}",
-                         {"badge": badge, "minutes": policy.lock_seconds // 60},
+        until = locked_until(badge, policy)
+        if until is not None:
+            ledger.audit("badge.locked", subject,
+                         {"badge": badge, "attempt": row.id, "minutes": policy.lock_seconds // 60},
                          actor=employee, station=station)
-            return AuthResult(None, f"Wrong PIN. Badge {badge} is now locked for "
-                                    f"{policy.lock_seconds // 60} minutes.")
-        return AuthResult(None, "Wrong PIN. Try again.")
-    LoginAttempt.create(badge=badge, employee=employee, ok=True, purpose=purpose,
-                        station=station, at=clock.now())
-    return AuthResult(employee)
+            return AuthResult(None, "Wrong PIN. " + locked_message(badge, until, policy),
+                              name=name, locked=True, attempt_id=row.id)
+        return AuthResult(None, "Wrong PIN. Try again.", name=name, attempt_id=row.id)
+    row = _record(badge, employee, True, "", purpose, station, now)
+    ledger.audit(f"{purpose}.pin_ok", subject, {"attempt": row.id, "badge": badge},
+                 actor=employee, station=station)
+    return AuthResult(employee, name=name, attempt_id=row.id)
+
+
+def _record(badge, employee, ok, reason, purpose, station, at) -> LoginAttempt:
+    return LoginAttempt.create(badge=badge, employee=employee, ok=ok, reason=reason,
+                               purpose=purpose, station=station, at=at)
 
 
 def start_session(employee: Employee, station: str) -> LoginSession:

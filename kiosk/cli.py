@@ -1,5 +1,5 @@
 """The ``kiosk`` command: demo, serve, sync, db upgrade, users, verify, workflows show,
-print-test, sandbox, backup."""
+print-test, sandbox, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
-from kiosk import clock, config, db
+from kiosk import backups, clock, config, db
 
 
 def _settings(args) -> dict:
@@ -28,17 +29,25 @@ def _bind(settings: dict) -> None:
 def cmd_db_upgrade(args) -> int:
     settings = _settings(args)
     _bind(settings)
+    if db.up_to_date_at_rest():
+        print("The database is up to date.")
+        return 0
     applied = db.upgrade()
     print("Applied: " + ", ".join(applied) if applied else "The database is up to date.")
     return 0
 
 
-def cmd_verify(args) -> int:
+def _problems() -> list[str]:
+    """What ``kiosk verify`` finds wrong in the bound database, in words."""
     from kiosk import ledger
 
+    return ledger.verify_chain() + ledger.verify_quantities()
+
+
+def cmd_verify(args) -> int:
     _bind(_settings(args))
     with db.connection():
-        problems = ledger.verify_chain() + ledger.verify_quantities()
+        problems = _problems()
     if problems:
         print(f"{len(problems)} problem(s) found:")
         for problem in problems:
@@ -134,7 +143,8 @@ def cmd_serve(args) -> int:
     if db.pending():
         print("The database needs upgrading: run `kiosk db upgrade` first.", file=sys.stderr)
         return 2
-    return _serve(settings, args.host, args.port)
+    with backups.in_use(settings):
+        return _serve(settings, args.host, args.port)
 
 
 def cmd_demo(args) -> int:
@@ -150,8 +160,9 @@ def cmd_demo(args) -> int:
     if empty:
         counts = demo.build(license=settings["license"])
         print(f"Built the demo store: {counts}")
-    return _serve(settings, args.host, args.port,
-                  alongside=lambda: _start_demo_services(settings))
+    with backups.in_use(settings):
+        return _serve(settings, args.host, args.port,
+                      alongside=lambda: _start_demo_services(settings))
 
 
 def _start_demo_services(settings: dict) -> None:
@@ -181,7 +192,8 @@ def cmd_sync(args) -> int:
 
     settings = _settings(args)
     _bind(settings)
-    worker.run(settings, once=args.once)
+    with backups.in_use(settings):
+        worker.run(settings, once=args.once)
     return 0
 
 
@@ -209,15 +221,28 @@ def cmd_backup(args) -> int:
     settings = _settings(args)
     _bind(settings)
     if not db.is_sqlite():
-        print("Back up PostgreSQL with pg_dump.", file=sys.stderr)
+        print("Back up PostgreSQL with pg_dump (see 'Backup and restore' in the README).",
+              file=sys.stderr)
         return 2
-    import sqlite3
+    try:
+        written = backups.backup(Path(args.target), keep=args.keep)
+    except backups.Refused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"Backup written to {written}: integrity ok.")
+    return 0
 
-    with db.connection():
-        db.database.execute_sql("VACUUM INTO ?", (args.target,))
-    check = sqlite3.connect(args.target).execute("PRAGMA integrity_check").fetchone()[0]
-    print(f"Backup written to {args.target}: integrity {check}.")
-    return 0 if check == "ok" else 1
+
+def cmd_restore(args) -> int:
+    """Put a backup in place of the database, once it is checked; the old one is kept."""
+    settings = _settings(args)
+    try:
+        done = backups.restore(Path(args.backup), settings, verify=_problems)
+    except backups.Refused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print("\n".join(done))
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -260,8 +285,13 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("print-test")
     s.set_defaults(fn=cmd_print_test)
     s = sub.add_parser("backup")
-    s.add_argument("target")
+    s.add_argument("target", help="a new file, or a folder to put a dated backup in")
+    s.add_argument("--keep", type=int, default=0,
+                   help="in a folder, keep only the newest N backups")
     s.set_defaults(fn=cmd_backup)
+    s = sub.add_parser("restore")
+    s.add_argument("backup", help="a file written by kiosk backup")
+    s.set_defaults(fn=cmd_restore)
     return p
 
 

@@ -19,7 +19,7 @@ import pkgutil
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -77,8 +77,19 @@ def connect_url(url: str) -> peewee.Database:
     raise ValueError(f"unsupported database URL {url!r}")
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names, or None (in memory, or another database)."""
+    parsed = urlparse(url)
+    path = unquote(parsed.path)
+    if parsed.scheme != "sqlite" or path in ("", "/:memory:"):
+        return None
+    return Path("/" + path.lstrip("/"))  # sqlite:////abs/path and sqlite:///abs/path alike
+
+
 def init(url: str) -> peewee.Database:
     """Bind the shared proxy to the database at ``url``."""
+    global _checkpointer
+    _checkpointer = None  # the checkpoint thread of the database bound before ends
     previous = database.obj
     if previous is not None and hasattr(previous, "close_idle"):
         previous.close_idle()  # pooled connections to the database bound before
@@ -143,12 +154,43 @@ def _checkpoints(path: str) -> None:
                 _busy, frames, _copied = connection.execute(
                     "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames > RESTART_FRAMES:
-                    with _writers_locked():
-                        connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
-            except sqlite3.Error:
-                pass  # another process is checkpointing, or the file is gone: next time
+                    _restart_log(connection)
+            except (sqlite3.Error, peewee.OperationalError):
+                # Another process is checkpointing, the file is gone, or the writers' lock
+                # stayed busy: next time. The thread must outlive all of these.
+                pass
     finally:
         connection.close()
+
+
+# The writers' lock is not fair: a thread that writes again at once can take it back before
+# the checkpoint thread, waiting for its turn, ever gets it, and on a busy machine the log
+# then grew for as long as the writes kept coming. So while a restart waits, this process's
+# writers let it go first (at most ``RESTART_WAIT`` seconds).
+_restart_turn = threading.Condition()
+_restart_waiting = False
+RESTART_WAIT = 1.0
+
+
+def _restart_log(connection: sqlite3.Connection) -> None:
+    global _restart_waiting
+    with _restart_turn:
+        _restart_waiting = True
+    try:
+        with _writers_locked():
+            connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+    finally:
+        with _restart_turn:
+            _restart_waiting = False
+            _restart_turn.notify_all()
+
+
+def _let_restart_go_first() -> None:
+    # Read without the lock first: this runs before every write, and a restart is rare. A
+    # thread already inside a write holds the lock the restart needs, so it never waits.
+    if _restart_waiting and not database.in_transaction():
+        with _restart_turn:
+            _restart_turn.wait_for(lambda: not _restart_waiting, timeout=RESTART_WAIT)
 
 
 def _start_checkpoints() -> None:
@@ -184,6 +226,7 @@ def _writers_locked():
 @contextmanager
 def _sqlite_write():
     _start_checkpoints()
+    _let_restart_go_first()
     with _writers_locked(), database.atomic("IMMEDIATE") as transaction:
         yield transaction
 
@@ -323,6 +366,28 @@ def _migrations() -> list[tuple[int, str, object]]:
     return sorted(found, key=lambda m: m[0])
 
 
+def migrations() -> list[tuple[int, str]]:
+    """Every migration this kiosk has (number, name), oldest first."""
+    return [(number, name) for number, name, _ in _migrations()]
+
+
+def up_to_date_at_rest() -> bool:
+    """True when the bound SQLite database lies closed (no write-ahead log beside it) with
+    every migration applied: told by reading it as an unchanging file, which creates and
+    removes nothing in its folder. Opening it the usual way makes its log and shared-memory
+    files and removes them again, so an install run twice, or a start that finds nothing to
+    upgrade, would change the folder for nothing."""
+    path = _sqlite_file()
+    if path is None or not os.path.exists(path) or os.path.exists(path + "-wal"):
+        return False
+    try:
+        with closing(sqlite3.connect(f"{Path(path).as_uri()}?immutable=1", uri=True)) as conn:
+            done = {v for (v,) in conn.execute("SELECT version FROM schema_migration")}
+    except sqlite3.DatabaseError:
+        return False
+    return {number for number, _ in migrations()} <= done
+
+
 def pending() -> list[tuple[int, str]]:
     """Migrations not yet applied, oldest first."""
     database.create_tables([SchemaMigration], safe=True)
@@ -330,8 +395,9 @@ def pending() -> list[tuple[int, str]]:
     return [(n, name) for n, name, _ in _migrations() if n not in done]
 
 
-def upgrade() -> list[str]:
-    """Apply every pending migration in order, each in its own transaction."""
+def upgrade(until: int | None = None) -> list[str]:
+    """Apply every pending migration in order (those numbered up to ``until``, if given),
+    each in its own transaction."""
     import datetime as dt
 
     applied = []
@@ -339,7 +405,7 @@ def upgrade() -> list[str]:
         database.create_tables([SchemaMigration], safe=True)
         done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
         for number, name, module in _migrations():
-            if number in done:
+            if number in done or (until is not None and number > until):
                 continue
             with database.atomic():
                 module.up(database)

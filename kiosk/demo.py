@@ -1,6 +1,8 @@
-"""The demo store: people, places, products and stock that look like a real dispensary.
+"""The demo store: people, places, products and stock that look like a real dispensary,
+and two deliveries expected today.
 
-Deterministic (a fixed random seed) so the README's badges and PINs and the tests agree.
+Deterministic (a fixed random seed) so the README's badges, PINs and tags and the tests
+agree. The store's own modules never import this one: the demo is built from them.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from kiosk import auth, clock, db, ledger
+from kiosk import auth, clock, config, db, ledger, manifests
 from kiosk.models import Employee, Item, Location, Package, Station
 from kiosk.scans import gs1_check_digit
 
@@ -92,8 +94,6 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
     purchase orders) so receiving can be tried at once; the training sandbox serves two
     more that the syncer pulls, as Metrc would.
     """
-    from kiosk import manifests
-
     rng = random.Random(seed)
     now = clock.now()
     counts = {}
@@ -126,11 +126,100 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
                 cbd_pct=Decimal(str(cbd)), created_at=received)
             ledger.receive(package, quantity, to_location=place, reason="opening stock",
                            station="demo")
-        deliveries = manifests.demo_deliveries({"license": license})
-        for delivery in deliveries:
+        expected = deliveries({"license": license})
+        for delivery in expected:
             manifests.load_transfer(delivery)
         ledger.audit("demo.build", "store", {"packages": packages,
-                                             "deliveries": len(deliveries)})
+                                             "deliveries": len(expected)})
     counts.update(employees=len(EMPLOYEES), locations=len(LOCATIONS), items=len(ITEMS),
-                  packages=packages, deliveries=len(deliveries))
+                  packages=packages, deliveries=len(expected))
     return counts
+
+
+def deliveries(settings: dict | None = None) -> list[dict]:
+    """Two realistic incoming manifests for the demo store, as ``load_transfer`` dicts.
+
+    ``settings`` gives our licence (``settings["license"]``; the default licence when None).
+
+    Items come from the demo catalogue by name. Our licence is the receiver. Among them: one
+    batch whose microbials test failed, one package with no COA at all, one label whose THC
+    is far from the lab's, and a purchase order with a short, an over and an unordered item.
+    Times are relative to now, so the deliveries are always "arriving today".
+    """
+    catalogue = {name: (unit, thc, cbd) for _cat, _brand, name, unit, thc, cbd, _life in ITEMS}
+    now = clock.now().replace(microsecond=0)
+
+    def lines(prefix: str, serial: int, batches: list[tuple]) -> tuple[list, list, int]:
+        packages, labs = [], []
+        for code, name, count, per_case, options in batches:
+            unit, thc, cbd = catalogue[name]
+            label_thc = options.get("label_thc", thc)
+            batch = f"{code}-{now:%y%m}"
+            for _ in range(count):
+                serial += 1
+                packages.append({"tag": f"{prefix}{serial:015d}", "item": name, "batch": batch,
+                                 "quantity": per_case, "unit": unit, "thc_pct": label_thc,
+                                 "cbd_pct": cbd})
+            if options.get("no_coa"):
+                continue
+            tested = now - dt.timedelta(days=12)
+            coa = f"COA-{batch}"
+            labs += [{"batch": batch, "test_type": "THC", "passed": True, "thc_pct": thc,
+                      "coa_ref": coa, "tested_at": tested},
+                     {"batch": batch, "test_type": "CBD", "passed": True, "cbd_pct": cbd,
+                      "coa_ref": coa, "tested_at": tested}]
+            for test in ("Pesticides", "Microbials", "Heavy Metals", "Residual Solvents"):
+                passed = not (test == "Microbials" and options.get("fail_micro"))
+                labs.append({"batch": batch, "test_type": test, "passed": passed,
+                             "coa_ref": coa, "tested_at": tested})
+        return packages, labs, serial
+
+    first_packages, first_labs, _ = lines("1A4050100", 5000, [
+        ("GC-BD", "Blue Dream 3.5g Jar", 6, 48, {}),
+        ("GC-OG", "OG Kush 3.5g Jar", 5, 48, {}),
+        ("GC-PR", "Blue Dream Pre-Roll 1g", 6, 100, {}),
+        ("VV-GE", "Gelato 3.5g Jar", 4, 24, {"fail_micro": True}),
+        ("VV-WC", "Wedding Cake 14g", 3, 12, {"label_thc": 31.0}),
+        ("GC-BK", "Bulk Blue Dream (grams)", 2, 453.6, {}),
+    ])
+    second_packages, second_labs, _ = lines("1A4070200", 7000, [
+        ("CN-PE", "Pineapple Express Cart 0.5g", 6, 50, {}),
+        ("CN-SC", "Strawberry Cough Cart 1g", 5, 50, {}),
+        ("CL-LR", "Live Resin Cart 1g", 4, 25, {}),
+        ("CL-DP", "Disposable Pen 0.3g", 4, 40, {}),
+        ("SL-WM", "Watermelon Gummies 100mg", 5, 60, {}),
+        ("CN-CB", "CBD 1:1 Cart 0.5g", 2, 25, {"no_coa": True}),
+    ])
+    license = (settings or {}).get("license") or config.DEFAULTS["license"]
+    return [
+        {"manifest_number": "0000205101", "source": "demo",
+         "shipper_name": "Golden Coast Distribution", "shipper_license": "C11-0000222-LIC",
+         "receiver_license": license, "driver_name": "Dana Reyes", "driver_license": "D7712345",
+         "vehicle": "Ford Transit 8ABC123", "est_departure": now - dt.timedelta(hours=2),
+         "est_arrival": now + dt.timedelta(minutes=30), "case_count": 6,
+         "packages": first_packages, "lab_results": first_labs,
+         "purchase_order": {
+             "number": "PO-24017", "vendor_name": "Golden Coast Distribution",
+             "vendor_license": "C11-0000222-LIC", "lines": [
+                 {"item": "Blue Dream 3.5g Jar", "quantity": 288, "unit_cost": "11.50"},
+                 {"item": "OG Kush 3.5g Jar", "quantity": 288, "unit_cost": "12.25"},
+                 {"item": "Blue Dream Pre-Roll 1g", "quantity": 500, "unit_cost": "3.10"},
+                 {"item": "Gelato 3.5g Jar", "quantity": 96, "unit_cost": "13.00"},
+                 {"item": "Bulk Blue Dream (grams)", "quantity": 907.2, "unit": "Grams",
+                  "unit_cost": "2.40"}]}},
+        {"manifest_number": "0000205102", "source": "demo",
+         "shipper_name": "Cloud Nine Wholesale", "shipper_license": "C11-0000333-LIC",
+         "receiver_license": license, "driver_name": "Sam Okafor", "driver_license": "D8823456",
+         "vehicle": "Mercedes-Benz Sprinter 7XYZ987", "est_departure": now - dt.timedelta(hours=1),
+         "est_arrival": now + dt.timedelta(hours=2), "case_count": 4,
+         "packages": second_packages, "lab_results": second_labs,
+         "purchase_order": {
+             "number": "PO-24018", "vendor_name": "Cloud Nine Wholesale",
+             "vendor_license": "C11-0000333-LIC", "lines": [
+                 {"item": "Pineapple Express Cart 0.5g", "quantity": 300, "unit_cost": "14.00"},
+                 {"item": "Strawberry Cough Cart 1g", "quantity": 250, "unit_cost": "19.00"},
+                 {"item": "Live Resin Cart 1g", "quantity": 100, "unit_cost": "22.00"},
+                 {"item": "Disposable Pen 0.3g", "quantity": 160, "unit_cost": "9.00"},
+                 {"item": "Watermelon Gummies 100mg", "quantity": 300, "unit_cost": "6.50"},
+                 {"item": "CBD 1:1 Cart 0.5g", "quantity": 50, "unit_cost": "15.00"}]}},
+    ]

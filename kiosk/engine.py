@@ -7,7 +7,9 @@ step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements
 messages, print jobs: plain records) and moves the run on. Everything commits together or
 not at all, so a crash leaves either the whole step or none of it. In a server of several
 processes on SQLite that transaction runs in the step writer (``step_writer``), shared with
-the steps other screens sent at the same moment, each in a savepoint of its own.
+the steps other screens sent at the same moment, each in a savepoint of its own. A
+signature's badge and PIN are judged just before, in a transaction of their own
+(``auth.attempt``), so that refusing the step cannot undo the record of the attempt.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, 
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
+BACK = "__back__"  # what a step's Back button submits
+SCANS_TAKEN = ("scan", "text")  # step kinds a scanner's code may answer
+# What to do instead, said to someone whose scan arrived at a step that takes no scan.
+INSTEAD = {"instruct": "press the button to go on", "count": "enter the count on the keypad",
+           "choose": "choose one of the buttons", "confirm": "press Yes or No",
+           "sign_off": "sign with your badge and PIN", "print": "press Print"}
 KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print", "text")
 MEANINGS = ("performed", "witnessed", "approved")
 
@@ -52,6 +60,20 @@ class Signer:
     roles: tuple[str, ...]
     meaning: str
     label: str = ""
+
+
+@dataclass(frozen=True)
+class Back:
+    """A step's Back button: return to an earlier step to change what was chosen there.
+
+    ``step`` is a step id, or ``step(run)`` returning one. Going back is an event of its
+    own that supersedes the event being changed (the latest taken at ``step``), and drops
+    the ``forget`` keys from the run's data, so the earlier screen asks afresh.
+    """
+
+    step: str | Callable
+    label: str = "Back"
+    forget: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,7 @@ class Step:
     pattern: str = ""  # text: a regular expression the whole answer must match
     example: str = ""  # text: shown under the box and in the message when it does not match
     max_length: int = 80  # text
+    back: Back | None = None  # a Back button to an earlier step (see Back)
 
     def choices(self, run) -> tuple[Option, ...]:
         """The buttons of a ``choose`` step for this run."""
@@ -138,6 +161,12 @@ class Workflow:
     steps: tuple[Step, ...]
     description: str = ""
     summary: Callable | None = None  # summary(run) -> one line for lists of runs
+    # in_hand(run, step) -> what to finish first (e.g. "finish package …000122 first: choose
+    # its condition"), said when a scan arrives at a step that takes none; None: the default.
+    in_hand: Callable | None = None
+    # on_cancel(run, ctx): undo what the run did, in the cancel's transaction; words it puts
+    # in ctx.message are kept with the cancelled run and shown on its screen.
+    on_cancel: Callable | None = None
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -160,7 +189,9 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
-    pin_check: auth.PinCheck | None = None  # a signature's PIN, hashed before the lock
+    # A signature's badge + PIN, already judged and recorded by ``auth.attempt`` in a
+    # transaction of its own before this step's (None when the answer carried no PIN).
+    signer: auth.AuthResult | None = None
 
     def supersede(self, old_event_id: int) -> None:
         """Mark this step's event as a correction of an earlier one (kept, never edited)."""
@@ -267,10 +298,23 @@ def pending_signers(run: Run, step: Step) -> list[Signer]:
     return list(step.signers[len(done):])
 
 
-def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
+def _scan_not_taken(code: str, step: Step, run: Run, workflow: Workflow | None) -> str:
+    """The refusal of a scan that came to a step that takes none (a second scan that came
+    fast behind the first, say): it was not recorded, and what to finish first."""
+    instead = workflow.in_hand(run, step) if workflow and workflow.in_hand else None
+    return (f"That scan ({scans.short(code)}) was not recorded: "
+            f"{instead or 'this step takes no scan; ' + INSTEAD.get(step.kind, 'go on here')}.")
+
+
+def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
+           workflow: Workflow | None = None):
     """Turn the screen's answer into the step's typed value; ValueError carries the message."""
     limits.answer(raw)
     text = str(raw.get("value", "")).strip()
+    if text == BACK and step.back is not None:
+        return BACK
+    if raw.get("source") == "scanner" and step.kind not in SCANS_TAKEN:
+        raise ValueError(_scan_not_taken(text, step, run, workflow))
     if step.kind == "instruct":
         return None
     if step.kind == "scan":
@@ -326,23 +370,15 @@ def _parse_text(step: Step, text: str) -> str:
     return text
 
 
-def _signer_badge(raw: dict) -> str:
-    """The badge number a signer scanned or typed ("" if none); raises scans.ScanError."""
-    badge = str(raw.get("badge", "")).strip()
-    return scans.parse(badge, ("badge",)).value if badge else ""
-
-
 def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     signers = pending_signers(run, step)
     if not signers:
         raise ValueError("This step is already signed.")
-    try:
-        badge = _signer_badge(raw)
-    except scans.ScanError:
-        raise ValueError("Scan a badge or type a badge number.") from None
-    result = auth.authenticate(badge, str(raw.get("pin", "")), station=ctx.station,
-                               purpose="signature", policy=_policy(settings),
-                               ahead=ctx.pin_check)
+    result = ctx.signer
+    if not str(raw.get("badge", "")).strip():
+        raise ValueError("Scan a badge or type a badge number.")
+    if result is None or result.needs_pin:
+        raise ValueError("Type the PIN on the keypad, then press Sign.")
     if not result.ok:
         raise ValueError(result.message)
     employee, wanted = result.employee, signers[0]
@@ -359,12 +395,17 @@ def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: di
 
 def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
            settings: dict, workflows) -> Outcome:
-    """Take one answer for one step. See the module docstring for what happens, in order."""
-    ahead = _check_pin_ahead(raw)
+    """Take one answer for one step. See the module docstring for what happens, in order.
+
+    An answer carrying a PIN is first judged as a signature attempt (``auth.attempt``), in
+    a write transaction of its own: the attempt is kept and counts towards the badge's
+    lockout whatever becomes of the step, since a refused step undoes everything it wrote.
+    """
+    signer = _signature_attempt(raw, station, settings) if raw.get("pin") else None
     if step_writer.in_use():  # a multi-process server: its writer runs the step
-        return step_writer.send((run_id, step_id, rev, raw, actor, station, ahead))
+        return step_writer.send((run_id, step_id, rev, raw, actor, station, signer))
     return grouped(lambda: _submit(run_id, step_id, rev, raw, actor, station, settings,
-                                   workflows, ahead))
+                                   workflows, signer))
 
 
 def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]:
@@ -376,11 +417,11 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
     """
 
     def step(request):
-        run_id, step_id, rev, raw, actor, station, ahead = request
+        run_id, step_id, rev, raw, actor, station, signer = request
 
         def work():
             outcome = _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
-                              ahead)
+                              signer)
             return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run)
 
         return work
@@ -389,19 +430,18 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
     return together([step(request) for request in requests])
 
 
-def _check_pin_ahead(raw: dict) -> auth.PinCheck | None:
-    """A signature's PIN, hashed before the transaction (see ``auth.check_ahead``)."""
-    if not raw.get("pin") or not raw.get("badge"):
+def _signature_attempt(raw: dict, station: str, settings: dict) -> auth.AuthResult | None:
+    """A signature's badge + PIN, judged and recorded (see ``submit``); None without a
+    badge, which is no attempt."""
+    badge = str(raw.get("badge", ""))
+    if not badge.strip():
         return None
-    try:
-        badge = _signer_badge(raw)
-    except scans.ScanError:
-        return None
-    return auth.check_ahead(badge, str(raw["pin"]))
+    return auth.attempt(badge, str(raw.get("pin", "")), station=station, purpose="signature",
+                        policy=_policy(settings))
 
 
 def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
-            ahead: auth.PinCheck | None) -> Outcome:
+            signer: auth.AuthResult | None) -> Outcome:
     """The step's transaction (``grouped`` opens it)."""
     run = _locked_run(run_id)
     workflow = workflows.get(run.workflow)
@@ -413,11 +453,11 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
     run.rev = rev + 1
     step = workflow.step(step_id)
     ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                  training=bool(settings.get("training")), pin_check=ahead)
+                  training=bool(settings.get("training")), signer=signer)
     try:
         with savepoint():
-            value = _parse(step, raw, run, ctx, settings)
-            for guard in step.guards:
+            value = _parse(step, raw, run, ctx, settings, workflow)
+            for guard in () if value == BACK else step.guards:
                 message = guard(run, value)
                 if message:
                     raise ValueError(message)
@@ -478,7 +518,7 @@ def _storable(raw: dict, value) -> dict:
         kept["signer"] = value["employee"].id
     elif isinstance(value, dict):
         kept.update(value)
-    elif isinstance(value, str) and value != FINISH:
+    elif isinstance(value, str) and value not in (FINISH, BACK):
         kept["text"] = value
     return kept
 
@@ -489,6 +529,8 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
                              value=_storable(raw, value), accepted=True, actor=ctx.actor,
                              station=ctx.station, at=now)
     ctx.event = event
+    if value == BACK:
+        return _go_back(workflow, step, run, event, ctx, now)
     if step.kind == "sign_off":
         signature = Signature.create(
             run=run, step_event=event, step_id=step.id, employee=value["employee"],
@@ -521,6 +563,25 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
     return _move_on(workflow, run, step, following, event, value, ctx, now)
 
 
+def _go_back(workflow: Workflow, step: Step, run: Run, event: StepEvent, ctx: Context,
+             now) -> Outcome:
+    """Back to an earlier step: this event supersedes the one that is being changed."""
+    target = step.back.step(run) if callable(step.back.step) else step.back.step
+    changed = (StepEvent.select(StepEvent.id)
+               .where(StepEvent.run == run.id, StepEvent.step_id == target,
+                      StepEvent.accepted == True)  # noqa: E712
+               .order_by(StepEvent.id.desc()).first())
+    if changed is not None:
+        ctx.supersede(changed.id)
+    for key in step.back.forget:
+        run.data.pop(key, None)
+    ctx.audit("step.back", f"run:{run.id}", {"step": step.id, "to": target, "event": event.id,
+                                             "changes": changed.id if changed else None})
+    following = _next_applicable(workflow, run, workflow.index(target))
+    ctx.message = "Back one step: answer it again (the earlier answer stays on the record)."
+    return _move_on(workflow, run, step, following, event, BACK, ctx, now)
+
+
 def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
     if following is None:
         run.status, run.finished_at = "completed", now
@@ -546,11 +607,17 @@ def _save(run: Run) -> None:
          Run.data.db_value(run.data), run.rev, Run.updated_at.db_value(run.updated_at), run.id))
 
 
-def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:
-    """Stop a run for good, with who and why (the operator or a manager)."""
+def cancel(run_id: int, actor: Employee, station: str, reason: str,
+           workflow: Workflow | None = None, settings: dict | None = None) -> Run:
+    """Stop a run for good, with who and why (the operator or a manager).
+
+    The cancel is an event of its own; the workflow's ``on_cancel`` runs in the same
+    transaction, so what it undoes (its corrections point at this event) is undone with the
+    cancel or not at all. Its words, if any, are kept with the run (``_cancel_note``).
+    """
     reason = limits.text(reason, limits.REASON, "The reason")
     with write():
-        run = Run.get_by_id(run_id)
+        run = _locked_run(run_id)
         if run.status != "active":
             raise ValueError(f"This run is already {run.status}.")
         if actor.id != run.operator_id and not actor.has_any(("manager",)):
@@ -558,10 +625,22 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str) -> Run:
                                   "cancel it.")
         if not reason:
             raise ValueError("Say why the run is cancelled.")
-        (Run.update(status="cancelled", cancel_reason=reason, cancelled_by=actor,
-                    finished_at=clock.now(), rev=Run.rev + 1).where(Run.id == run.id).execute())
-        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason}, actor=actor,
-                     station=station)
+        now = clock.now()
+        run.status, run.finished_at, run.rev = "cancelled", now, run.rev + 1
+        event = StepEvent.create(run=run, rev=run.rev, step_id=run.current_step, kind="cancel",
+                                 value={"reason": reason}, accepted=True, actor=actor,
+                                 station=station, at=now)
+        if workflow is not None and workflow.on_cancel is not None:
+            settings = settings or {}
+            ctx = Context(actor=actor, station=station, settings=settings, run=run, event=event,
+                          training=bool(settings.get("training")))
+            workflow.on_cancel(run, ctx)
+            if ctx.message:
+                run.data["_cancel_note"] = ctx.message
+        _save(run)
+        Run.update(cancel_reason=reason, cancelled_by=actor).where(Run.id == run.id).execute()
+        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id},
+                     actor=actor, station=station)
     return Run.get_by_id(run_id)
 
 
@@ -577,6 +656,10 @@ def check(workflow: Workflow) -> list[str]:
         if step.kind not in KINDS:
             problems.append(f"{step.id}: unknown kind {step.kind}")
         targets = [step.next, step.finish] + [o.next for o in step.options]
+        if step.back is not None:
+            targets.append(step.back.step)
+            if callable(step.back.step) and not step.back.step.__doc__:
+                problems.append(f"{step.id}: its Back needs a docstring")
         for target in targets:
             if isinstance(target, str) and target != "__end__" and target not in ids:
                 problems.append(f"{step.id}: next step {target} does not exist")
@@ -603,9 +686,12 @@ def check(workflow: Workflow) -> list[str]:
 def describe(workflow: Workflow) -> str:
     """The workflow as a Markdown table a store manager can check against the paper SOP."""
     lines = [f"# {workflow.title} ({workflow.key}, {workflow.sop}, version {workflow.version})",
-             "", f"Who: {', '.join(workflow.roles)}", "",
-             "| # | Step | Kind | What the person does | Checks | Then | Sign-off |",
-             "|---|---|---|---|---|---|---|"]
+             "", f"Who: {', '.join(workflow.roles)}", ""]
+    if workflow.on_cancel is not None:
+        undo = " ".join((workflow.on_cancel.__doc__ or workflow.on_cancel.__name__).split())
+        lines += [f"If it is cancelled: {undo}", ""]
+    lines += ["| # | Step | Kind | What the person does | Checks | Then | Sign-off |",
+              "|---|---|---|---|---|---|---|"]
     for number, step in enumerate(workflow.steps, 1):
         checks = "; ".join((g.__doc__ or g.__name__).strip().splitlines()[0] for g in step.guards)
         if step.kind == "scan":
@@ -622,6 +708,10 @@ def describe(workflow: Workflow) -> str:
             then = (step.options_for.__doc__ or step.options_for.__name__).strip().splitlines()[0]
         if step.finish:
             then += f"; {step.finish_label} → {'end' if step.finish == '__end__' else step.finish}"
+        if step.back is not None:
+            back = step.back.step
+            then += f"; {step.back.label} → " + (back if isinstance(back, str) else
+                                                  (back.__doc__ or "").strip().splitlines()[0])
         if step.skip_if is not None:
             then += f" (skipped when: {(step.skip_if.__doc__ or '').strip().splitlines()[0]})"
         signoff = "; ".join(f"{s.meaning} by {'/'.join(s.roles)}" for s in step.signers)

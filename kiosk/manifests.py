@@ -4,7 +4,8 @@ The receiving and paper-manifest workflows ask their questions here, so the work
 read like the SOP and the queries live in one place: open deliveries, which other open
 manifest lists a tag, the purchase-order match, the COA verdict for a package, the
 acceptance sheet, and ``load_transfer``, which turns one plain dict into a manifest (the
-demo data and tests use it; the syncer writes the same records from Metrc).
+demo data and tests use it; the syncer writes the same records from Metrc). ``release``
+hands a manifest back to the expected deliveries when its receiving is cancelled.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock, config
+from kiosk import clock
 from kiosk.models import (
     Item,
     LabResult,
@@ -124,6 +125,15 @@ def load_transfer(data: dict) -> Transfer:
     return transfer
 
 
+def release(transfer_id: int) -> None:
+    """The manifest is expected again and its packages undecided (a cancelled receiving:
+    the verdicts stay in the run's events and the ledger)."""
+    (TransferPackage.update(state="shipped", received_quantity=None, reason="")
+     .where(TransferPackage.transfer == transfer_id).execute())
+    (Transfer.update(status="incoming", run_id=None, received_at=None)
+     .where(Transfer.id == transfer_id).execute())
+
+
 def open_deliveries() -> list[Transfer]:
     """Manifests we expect or are receiving, soonest arrival first."""
     return list(Transfer.select().where(Transfer.status.in_(OPEN))
@@ -142,12 +152,25 @@ def package_counts(transfer_id: int) -> dict:
     return counts
 
 
+def any_discrepancy(transfer_id: int) -> bool:
+    """Was any package rejected, or accepted with a difference (short, over, held)?"""
+    return TransferPackage.select().where(
+        TransferPackage.transfer == transfer_id,
+        (TransferPackage.state == "rejected") | (TransferPackage.reason != "")).exists()
+
+
 def unchecked(transfer_id: int, limit: int | None = None) -> list[TransferPackage]:
     """Packages on the manifest not yet checked, in manifest order."""
     query = (TransferPackage.select().where(TransferPackage.transfer == transfer_id,
                                             TransferPackage.state == "shipped")
              .order_by(TransferPackage.id))
     return list(query.limit(limit) if limit else query)
+
+
+def tags(transfer_id: int) -> list[str]:
+    """Every package tag on the manifest."""
+    return [tag for (tag,) in TransferPackage.select(TransferPackage.tag)
+            .where(TransferPackage.transfer == transfer_id).tuples()]
 
 
 def on_manifest(transfer_id: int, tag: str) -> TransferPackage | None:
@@ -316,16 +339,24 @@ def to_put_away(transfer_id: int):
         (TransferPackage.state == "accepted") & (TransferPackage.reason == ""))
 
 
-def vault_shelves_for(item_ids, transfer_id: int) -> dict[int, str]:
-    """Where older stock of each item sits in the vault (first shelf by name): for FIFO."""
+def oldest_stock(item_ids, transfer_id: int) -> dict[int, tuple]:
+    """For each item, the vault shelf holding its oldest package in stock, with that
+    package's received date and expiry: (shelf, received_at, expires_on). Oldest is the one
+    FIFO sells first: the soonest expiry, else the earliest received."""
     this_delivery = TransferPackage.select(TransferPackage.tag).where(
         TransferPackage.transfer == transfer_id)
-    rows = (Package.select(Package.item, fn.MIN(Location.name)).join(Location)
+    rows = (Package.select(Package.item, Location.name, Package.received_at, Package.expires_on)
+            .join(Location)
             .where(Package.item.in_(list(item_ids)), Location.kind == "vault",
                    Package.status == "active", Package.quantity > 0,
                    Package.tag.not_in(this_delivery))
-            .group_by(Package.item).tuples())
-    return dict(rows)
+            .order_by(Package.item, Package.expires_on.is_null(), Package.expires_on,
+                      Package.received_at.is_null(), Package.received_at, Package.id)
+            .tuples())
+    oldest: dict[int, tuple] = {}
+    for item_id, shelf, received, expires in rows:
+        oldest.setdefault(item_id, (shelf, received, expires))
+    return oldest
 
 
 def accepted(transfer_id: int) -> list[TransferPackage]:
@@ -335,94 +366,3 @@ def accepted(transfer_id: int) -> list[TransferPackage]:
                 .join(Item)
                 .where(TransferPackage.transfer == transfer_id,
                        TransferPackage.state == "accepted").order_by(TransferPackage.id))
-
-
-def demo_deliveries(settings: dict | None = None) -> list[dict]:
-    """Two realistic incoming manifests for the demo store, as ``load_transfer`` dicts.
-
-    ``settings`` gives our licence (``settings["license"]``; the default licence when None).
-
-    Items come from the demo catalogue by name. Our licence is the receiver. Among them: one
-    batch whose microbials test failed, one package with no COA at all, one label whose THC
-    is far from the lab's, and a purchase order with a short, an over and an unordered item.
-    Times are relative to now, so the deliveries are always "arriving today".
-    """
-    from kiosk.demo import ITEMS
-
-    catalogue = {name: (unit, thc, cbd) for _cat, _brand, name, unit, thc, cbd, _life in ITEMS}
-    now = clock.now().replace(microsecond=0)
-
-    def lines(prefix: str, serial: int, batches: list[tuple]) -> tuple[list, list, int]:
-        packages, labs = [], []
-        for code, name, count, per_case, options in batches:
-            unit, thc, cbd = catalogue[name]
-            label_thc = options.get("label_thc", thc)
-            batch = f"{code}-{now:%y%m}"
-            for _ in range(count):
-                serial += 1
-                packages.append({"tag": f"{prefix}{serial:015d}", "item": name, "batch": batch,
-                                 "quantity": per_case, "unit": unit, "thc_pct": label_thc,
-                                 "cbd_pct": cbd})
-            if options.get("no_coa"):
-                continue
-            tested = now - dt.timedelta(days=12)
-            coa = f"COA-{batch}"
-            labs += [{"batch": batch, "test_type": "THC", "passed": True, "thc_pct": thc,
-                      "coa_ref": coa, "tested_at": tested},
-                     {"batch": batch, "test_type": "CBD", "passed": True, "cbd_pct": cbd,
-                      "coa_ref": coa, "tested_at": tested}]
-            for test in ("Pesticides", "Microbials", "Heavy Metals", "Residual Solvents"):
-                passed = not (test == "Microbials" and options.get("fail_micro"))
-                labs.append({"batch": batch, "test_type": test, "passed": passed,
-                             "coa_ref": coa, "tested_at": tested})
-        return packages, labs, serial
-
-    first_packages, first_labs, _ = lines("1A4050100", 5000, [
-        ("GC-BD", "Blue Dream 3.5g Jar", 6, 48, {}),
-        ("GC-OG", "OG Kush 3.5g Jar", 5, 48, {}),
-        ("GC-PR", "Blue Dream Pre-Roll 1g", 6, 100, {}),
-        ("VV-GE", "Gelato 3.5g Jar", 4, 24, {"fail_micro": True}),
-        ("VV-WC", "Wedding Cake 14g", 3, 12, {"label_thc": 31.0}),
-        ("GC-BK", "Bulk Blue Dream (grams)", 2, 453.6, {}),
-    ])
-    second_packages, second_labs, _ = lines("1A4070200", 7000, [
-        ("CN-PE", "Pineapple Express Cart 0.5g", 6, 50, {}),
-        ("CN-SC", "Strawberry Cough Cart 1g", 5, 50, {}),
-        ("CL-LR", "Live Resin Cart 1g", 4, 25, {}),
-        ("CL-DP", "Disposable Pen 0.3g", 4, 40, {}),
-        ("SL-WM", "Watermelon Gummies 100mg", 5, 60, {}),
-        ("CN-CB", "CBD 1:1 Cart 0.5g", 2, 25, {"no_coa": True}),
-    ])
-    license = (settings or {}).get("license") or config.DEFAULTS["license"]
-    return [
-        {"manifest_number": "0000205101", "source": "demo",
-         "shipper_name": "Golden Coast Distribution", "shipper_license": "C11-0000222-LIC",
-         "receiver_license": license, "driver_name": "Dana Reyes", "driver_license": "D7712345",
-         "vehicle": "Ford Transit 8ABC123", "est_departure": now - dt.timedelta(hours=2),
-         "est_arrival": now + dt.timedelta(minutes=30), "case_count": 6,
-         "packages": first_packages, "lab_results": first_labs,
-         "purchase_order": {
-             "number": "PO-24017", "vendor_name": "Golden Coast Distribution",
-             "vendor_license": "C11-0000222-LIC", "lines": [
-                 {"item": "Blue Dream 3.5g Jar", "quantity": 288, "unit_cost": "11.50"},
-                 {"item": "OG Kush 3.5g Jar", "quantity": 288, "unit_cost": "12.25"},
-                 {"item": "Blue Dream Pre-Roll 1g", "quantity": 500, "unit_cost": "3.10"},
-                 {"item": "Gelato 3.5g Jar", "quantity": 96, "unit_cost": "13.00"},
-                 {"item": "Bulk Blue Dream (grams)", "quantity": 907.2, "unit": "Grams",
-                  "unit_cost": "2.40"}]}},
-        {"manifest_number": "0000205102", "source": "demo",
-         "shipper_name": "Cloud Nine Wholesale", "shipper_license": "C11-0000333-LIC",
-         "receiver_license": license, "driver_name": "Sam Okafor", "driver_license": "D8823456",
-         "vehicle": "Mercedes-Benz Sprinter 7XYZ987", "est_departure": now - dt.timedelta(hours=1),
-         "est_arrival": now + dt.timedelta(hours=2), "case_count": 4,
-         "packages": second_packages, "lab_results": second_labs,
-         "purchase_order": {
-             "number": "PO-24018", "vendor_name": "Cloud Nine Wholesale",
-             "vendor_license": "C11-0000333-LIC", "lines": [
-                 {"item": "Pineapple Express Cart 0.5g", "quantity": 300, "unit_cost": "14.00"},
-                 {"item": "Strawberry Cough Cart 1g", "quantity": 250, "unit_cost": "19.00"},
-                 {"item": "Live Resin Cart 1g", "quantity": 100, "unit_cost": "22.00"},
-                 {"item": "Disposable Pen 0.3g", "quantity": 160, "unit_cost": "9.00"},
-                 {"item": "Watermelon Gummies 100mg", "quantity": 300, "unit_cost": "6.50"},
-                 {"item": "CBD 1:1 Cart 0.5g", "quantity": 50, "unit_cost": "15.00"}]}},
-    ]

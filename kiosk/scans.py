@@ -64,6 +64,11 @@ class Scan:
         return self.fields.get("01")
 
 
+def short(code: str) -> str:
+    """A long code as people compare them by eye: its last six characters (…000122)."""
+    return code if len(code) <= 8 else f"…{code[-6:]}"
+
+
 def gs1_check_digit(digits: str) -> int:
     """The GS1 mod-10 check digit for ``digits`` (the number without its check digit)."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))

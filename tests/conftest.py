@@ -79,8 +79,13 @@ class KioskClient:
     """A Flask test client that behaves like the kiosk page: htmx headers and CSRF token."""
 
     def __init__(self, app):
+        from kiosk.models import Station
+
         self.app = app
         self.http = app.test_client()
+        # The screen is a registered station, as `kiosk stations add` leaves it.
+        with db.write():
+            Station.get_or_create(name=app.config["KIOSK"]["station"])
         self.http.get("/")
 
     def headers(self):
@@ -154,13 +159,23 @@ def postgres_server():
 
 
 @pytest.fixture
-def postgres_url(postgres_server):
-    """A fresh, empty PostgreSQL database for one test."""
+def new_postgres_database(postgres_server):
+    """Makes fresh, empty PostgreSQL databases for one test (each call another); returns
+    each one's URL."""
     import psycopg2
 
-    name = f"t{time.monotonic_ns()}"
-    conn = psycopg2.connect(postgres_server + "/postgres")
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    conn.close()
-    return f"{postgres_server}/{name}"
+    def make() -> str:
+        name = f"t{time.monotonic_ns()}"
+        conn = psycopg2.connect(postgres_server + "/postgres")
+        conn.autocommit = True
+        conn.cursor().execute(f"CREATE DATABASE {name}")
+        conn.close()
+        return f"{postgres_server}/{name}"
+
+    return make
+
+
+@pytest.fixture
+def postgres_url(new_postgres_database):
+    """A fresh, empty PostgreSQL database for one test."""
+    return new_postgres_database()

@@ -32,6 +32,10 @@ from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label 
 )
 
 TRAINING_BANNER = "TRAINING ONLY"  # big labels also carry a banner; every label has the mark
+# The smallest text a layout shrinks to so that something is printed whole (a quarantine
+# reason): 10 dots at 203 dpi, font 0's least legible height; 15 dots at 300 dpi.
+SMALLEST_TEXT = 1.25
+READABLE_TEXT = 1.6  # below this a layout would rather drop a lesser row (13 dots at 203 dpi)
 
 
 class Flow:
@@ -78,10 +82,34 @@ class Flow:
         if not value:
             return
         h = self.stock.sizes[size]
-        for line in wrap(value, self._width(self.y), h, lines):
+        self._rows(wrap(value, self._width(self.y), h, lines), h)
+
+    def _rows(self, lines: list[str], h: float) -> None:
+        for line in lines:
             self.label.items.append(Text(self.left, self.y, self._width(self.y), h, line))
             self.y += h + self.stock.gap * 0.6
         self.y += self.stock.gap * 0.4
+
+    def rows_height(self, h: float, lines: int) -> float:
+        """How far ``lines`` rows of text ``h`` mm high move the flow down (as ``text``)."""
+        return lines * (h + self.stock.gap * 0.6) + self.stock.gap * 0.4 if lines else 0.0
+
+    def barcode_height(self) -> float:
+        """How far a ``barcode`` row moves the flow down."""
+        return self.stock.bar_height + self.stock.gap * 1.6 + self.stock.sizes["s"]
+
+    def fit(self, value, room: float, size: str = "m") -> tuple[float, list[str]] | None:
+        """The largest text height, from ``size`` down to SMALLEST_TEXT, at which all of
+        ``value`` wraps into ``room`` mm, with its lines; None when even that is too tall."""
+        value = _clean(value)
+        h, width = self.stock.sizes[size], self._width(self.y)
+        while True:
+            lines = wrap(value, width, h, len(value))  # as many lines as it takes: never cut
+            if self.rows_height(h, len(lines)) <= room + 1e-9:
+                return h, lines
+            if h <= SMALLEST_TEXT:
+                return None
+            h = max(SMALLEST_TEXT, h * 0.92)
 
     def barcode(self, data) -> None:
         """A full-width Code 128 with its text below, and the training mark beside that."""
@@ -190,14 +218,39 @@ def location_label(data: dict, flow: Flow) -> None:
 
 
 def quarantine_label(data: dict, flow: Flow) -> None:
-    """Quarantine: a QUARANTINE heading that cannot be missed, tag, item, reason, date, who."""
-    small = flow.stock.small
+    """Quarantine: a QUARANTINE heading that cannot be missed, item, the reason (always
+    whole: wrapped, and smaller type when it is long), date, who, tag."""
+    small, stock = flow.stock.small, flow.stock
     flow.banner("QUARANTINE")
-    flow.text(data.get("item"), "m" if small else "l", lines=1 if small else 2)
     reason = _clean(data.get("reason"))
-    flow.text(reason and f"Reason: {reason}", "m", lines=1 if small else 4)
-    flow.text(_join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}"), "s"
-              if small else "m")
+    reason = reason and f"Reason: {reason}"
+    when = _join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}")
+    when_size = "s" if small else "m"
+    below = flow.rows_height(stock.sizes[when_size], 1 if when else 0)
+    if _clean(data.get("tag")):
+        below += flow.barcode_height()
+    elif flow.label.training:
+        below += stock.sizes["m"] * 1.4 + stock.gap
+    item = _clean(data.get("item"))
+    # The reason is never cut: the item row gets smaller, then goes (the tag names the
+    # package), before the reason would be too small to read or cut.
+    best = None
+    for size, lines in (("m" if small else "l", 1 if small else 2), ("s", 1), (None, 0)):
+        item_h = stock.sizes[size] if size and item else 0.0
+        item_lines = wrap(item, flow._width(flow.y), item_h, lines) if item_h else []
+        room = stock.height - flow.y - below - flow.rows_height(item_h, len(item_lines))
+        fitted = flow.fit(reason, room) if reason else (READABLE_TEXT, [])
+        if fitted is not None and (best is None or fitted[0] > best[2][0]):
+            best = (item_h, item_lines, fitted)
+        if fitted is not None and fitted[0] >= READABLE_TEXT:
+            break
+    if best is None:
+        raise LayoutError(f"The reason is too long to print whole on a {stock.name} label "
+                          f"({len(reason)} characters). Print it on 4x6 labels, or shorten it.")
+    item_h, item_lines, (reason_h, reason_lines) = best
+    flow._rows(item_lines, item_h)
+    flow._rows(reason_lines, reason_h)
+    flow.text(when, when_size)
     flow.barcode(data.get("tag"))
 
 

@@ -17,6 +17,8 @@ STX, ETX = b"\x02", b"\x03"
 class PrinterError(Exception):
     """A printer problem as one plain sentence: what is wrong and what to do."""
 
+    sent = 0  # of several jobs sent together, how many the printer took before this
+
 
 @dataclass(frozen=True)
 class ZebraStatus:

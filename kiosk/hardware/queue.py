@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (10, 30, 60, 120, 300)
 CLAIM_SECONDS = 120
+# Jobs claimed and marked together: few enough that a slow printer takes them well inside
+# the claim, enough that a 500-label job costs a handful of commits.
+BATCH = 25
 POLL_SECONDS = 1.0
 DEVICES = ("label", "receipt")
 SETTING = {"label": "label_printer", "receipt": "receipt_printer"}
@@ -82,16 +85,36 @@ def _due(devices, now):
 
 def claim_next(devices) -> PrintJob | None:
     """Take the oldest due job for ``devices`` (marks it sending), or None."""
+    jobs = claim_batch(devices, 1)
+    return jobs[0] if jobs else None
+
+
+def claim_batch(devices, limit: int) -> list[PrintJob]:
+    """Take up to ``limit`` due jobs, oldest first and all for the oldest one's device
+    (marks them sending), in one transaction: a 500-label job is claimed in a few commits
+    instead of 500."""
     with db.write():
         now = clock.now()
-        query = PrintJob.select().where(_due(devices, now)).order_by(PrintJob.id).limit(1)
-        job = db.locked(query).first()
-        if job is None:
-            return None
-        taken = (PrintJob.update(status="sending", attempts=PrintJob.attempts + 1,
-                                 next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
-                 .where(PrintJob.id == job.id, PrintJob.status == job.status).execute())
-        return PrintJob.get_by_id(job.id) if taken else None
+        query = (PrintJob.select().where(_due(devices, now)).order_by(PrintJob.id)
+                 .limit(limit))
+        found = list(db.locked(query))
+        if not found:
+            return []
+        # Stop at the first job of another device: jobs leave in the order they came.
+        batch = []
+        for job in found:
+            if job.device != found[0].device:
+                break
+            batch.append(job)
+        ids = [job.id for job in batch]
+        # The rows are locked (or the whole database is, on SQLite): the status is re-checked
+        # all the same, so a job another worker took is never taken twice.
+        (PrintJob.update(status="sending", attempts=PrintJob.attempts + 1,
+                         next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
+         .where(PrintJob.id.in_(ids), PrintJob.status.in_(["queued", "failed"])).execute())
+        return list(PrintJob.select().where(PrintJob.id.in_(ids), PrintJob.status == "sending",
+                                            PrintJob.next_attempt_at > now)
+                    .order_by(PrintJob.id))
 
 
 def recover_interrupted(devices=DEVICES) -> int:
@@ -110,37 +133,70 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def _finish(job: PrintJob, **fields) -> None:
+    _finish_all([job], **fields)
+
+
+def _finish_all(jobs: list[PrintJob], **fields) -> None:
+    if not jobs:
+        return
     with db.write():
-        PrintJob.update(**fields).where(PrintJob.id == job.id,
+        PrintJob.update(**fields).where(PrintJob.id.in_([j.id for j in jobs]),
                                         PrintJob.status == "sending").execute()
 
 
 def send(job: PrintJob, settings: dict) -> str:
     """Send one claimed job; returns its new status (printed or failed)."""
-    url = str(settings.get(SETTING.get(job.device, ""), "none"))
-    try:
-        data = payload(job, settings)
-    except (LayoutError, slips.SlipError, ValueError) as exc:
-        # Bad data will not get better by itself: keep the job for a person to see.
-        _finish(job, status="failed", next_attempt_at=None,
-                last_error=f"This {describe(job.layout)} could not be made: {exc}")
-        return "failed"
-    try:
-        transport = open_transport(url, job.device)
-        with device_lock(url):
-            transport.send(data, spool_name(job))
-    except PrinterError as exc:
-        _finish(job, status="failed", last_error=str(exc),
-                next_attempt_at=clock.now() + _backoff(job.attempts))
-        return "failed"
-    except Exception as exc:  # an unforeseen fault must not kill the worker or lose the job
-        log.exception("print job %s failed", job.id)
-        _finish(job, status="failed", next_attempt_at=clock.now() + _backoff(job.attempts),
-                last_error=f"The {job.device} printer failed in an unexpected way ({exc}). "
-                           "Press Retry; if it keeps failing, call support.")
-        return "failed"
-    _finish(job, status="printed", printed_at=clock.now(), last_error="", next_attempt_at=None)
-    return "printed"
+    return send_batch([job], settings)[0]
+
+
+def send_batch(jobs: list[PrintJob], settings: dict) -> list[str]:
+    """Send claimed jobs of one device, in order; returns each one's new status.
+
+    The jobs the printer took are marked printed together once it has taken them. At the
+    first printer problem that job fails with the printer's sentence and the ones after it
+    wait for the same retry time without being tried (their attempt is not counted).
+    """
+    url = str(settings.get(SETTING.get(jobs[0].device, ""), "none"))
+    status: dict[int, str] = {}
+    ready = []
+    for job in jobs:
+        try:
+            ready.append((job, payload(job, settings)))
+        except (LayoutError, slips.SlipError, ValueError) as exc:
+            # Bad data will not get better by itself: keep the job for a person to see.
+            _finish(job, status="failed", next_attempt_at=None,
+                    last_error=f"This {describe(job.layout)} could not be made: {exc}")
+            status[job.id] = "failed"
+    sent, problem = len(ready), None
+    if ready:
+        try:
+            transport = open_transport(url, jobs[0].device)
+            with device_lock(url):
+                transport.send_many([(data, spool_name(job)) for job, data in ready])
+        except PrinterError as exc:
+            sent, problem = exc.sent, str(exc)
+        except Exception as exc:  # an unforeseen fault must not kill the worker or lose a job
+            log.exception("print jobs %s failed", ", ".join(str(j.id) for j, _ in ready))
+            sent = 0
+            problem = (f"The {jobs[0].device} printer failed in an unexpected way ({exc}). "
+                       "Press Retry; if it keeps failing, call support.")
+    taken = [job for job, _ in ready[:sent]]
+    _finish_all(taken, status="printed", printed_at=clock.now(), last_error="",
+                next_attempt_at=None)
+    status.update((job.id, "printed") for job in taken)
+    if problem is not None:
+        failed, waiting = ready[sent][0], [job for job, _ in ready[sent + 1:]]
+        retry_at = clock.now() + _backoff(failed.attempts)
+        _finish(failed, status="failed", last_error=problem, next_attempt_at=retry_at)
+        status[failed.id] = "failed"
+        if waiting:
+            with db.write():
+                (PrintJob.update(status="queued", next_attempt_at=retry_at,
+                                 attempts=PrintJob.attempts - 1)
+                 .where(PrintJob.id.in_([j.id for j in waiting]),
+                        PrintJob.status == "sending").execute())
+            status.update((job.id, "queued") for job in waiting)
+    return [status[job.id] for job in jobs]
 
 
 @contextmanager
@@ -174,11 +230,11 @@ def drain(devices, settings: dict) -> int:
     handled = 0
     with db.connection():
         while True:
-            job = claim_next(devices)
-            if job is None:
+            jobs = claim_batch(devices, BATCH)
+            if not jobs:
                 return handled
-            send(job, settings)
-            handled += 1
+            send_batch(jobs, settings)
+            handled += len(jobs)
 
 
 def _loop(devices, settings: dict, stop: threading.Event, counts: list) -> None:

@@ -8,12 +8,13 @@
 ``none``                  no printer here
 
 Every failure becomes ``PrinterError`` with one sentence for the person at the kiosk.
-``send`` returns only after the transport accepted all the bytes; the queue marks a job
-printed only then.
+``send`` (one job) and ``send_many`` (several, in order) return only after the transport
+accepted all the bytes; the queue marks a job printed only then.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import subprocess
@@ -53,6 +54,16 @@ class Transport:
         """Deliver ``payload`` (one job, called ``name``) or raise PrinterError."""
         raise NotImplementedError
 
+    def send_many(self, jobs: list[tuple[bytes, str]]) -> None:
+        """Deliver several jobs in order, or raise PrinterError with ``sent``: how many of
+        them were delivered whole before it failed. A printer takes them one by one."""
+        for sent, (payload, name) in enumerate(jobs):
+            try:
+                self.send(payload, name)
+            except PrinterError as exc:
+                exc.sent = sent
+                raise
+
 
 @dataclass
 class NoPrinter(Transport):
@@ -71,20 +82,51 @@ class SpoolFolder(Transport):
     folder: Path = Path(".")
 
     def send(self, payload: bytes, name: str) -> None:
+        self.send_many([(payload, name)])
+
+    def send_many(self, jobs: list[tuple[bytes, str]]) -> None:
+        """Every file written whole, made durable with one flush of the file system for the
+        lot, then renamed into place: a file appears complete or not at all for whoever
+        reads it, and survives a power cut once the job is marked printed. One flush instead
+        of one fsync per file: a 500-label job spent two of its three seconds in fsyncs."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            final = self.folder / name
-            partial = self.folder / f".{name}.part"
-            with open(partial, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            # The rename makes the file appear complete or not at all for whoever reads it.
-            os.replace(partial, final)
+            partials = []
+            for payload, name in jobs:
+                partial = self.folder / f".{name}.part"
+                with open(partial, "wb") as handle:
+                    handle.write(payload)
+                partials.append((partial, self.folder / name))
+            _flush_file_system(self.folder)
+            for partial, final in partials:
+                os.replace(partial, final)
+            _flush_file_system(self.folder)  # the new names, too
         except OSError as exc:
-            raise PrinterError(f"{self.who}'s spool folder {self.folder} cannot be written "
-                               f"({exc.strerror or exc}). Check the disk, then press Retry.") \
-                from None
+            error = PrinterError(f"{self.who}'s spool folder {self.folder} cannot be written "
+                                 f"({exc.strerror or exc}). Check the disk, then press Retry.")
+            error.sent = 0  # none was marked printed, and a retry writes each one again whole
+            raise error from None
+
+
+def _flush_file_system(folder: Path) -> None:
+    """Write everything waiting for the file system that holds ``folder`` to its disk
+    (Linux ``syncfs``; ``sync`` where the C library lacks it)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _SYNCFS is None or _SYNCFS(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+def _syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from kiosk.models.audit import AuditEntry, ChainHead
 from kiosk.models.base import BaseModel, JSONField, QuantityField, dumps
 from kiosk.models.outbox import OutboxMessage
-from kiosk.models.people import ROLES, Employee, LoginAttempt, LoginSession, Station
+from kiosk.models.people import ROLES, BadgeUnlock, Employee, LoginAttempt, LoginSession, Station
 from kiosk.models.printing import PrintJob
 from kiosk.models.receiving import (
     LabResult,
@@ -17,6 +17,7 @@ from kiosk.models.stock import Item, Location, Movement, Package
 from kiosk.models.vault import VaultVisit
 
 __all__ = [
+    "BadgeUnlock",
     "AuditEntry", "BaseModel", "ChainHead", "Employee", "Item", "JSONField", "LabResult",
     "Location", "LoginAttempt", "LoginSession", "Movement", "OutboxMessage", "Package",
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",

@@ -1,4 +1,4 @@
-"""People and screens: employees, stations, login sessions and login attempts."""
+"""People and screens: employees, stations, login sessions, login attempts and unlocks."""
 
 from __future__ import annotations
 
@@ -55,6 +55,25 @@ class LoginAttempt(BaseModel):
     employee = ForeignKey(Employee, null=True, backref="attempts")
     ok = peewee.BooleanField()
     reason = peewee.CharField(default="")
-    purpose = peewee.CharField(default="login")  # login | signature
+    purpose = peewee.CharField(default="login")  # login | signature | unlock | station
     station = peewee.CharField()
     at = peewee.DateTimeField(index=True)
+
+    class Meta:
+        # The lockout asks for "this badge's attempts since then" (migration 0040).
+        indexes = ((("badge", "at"), False),)
+
+
+class BadgeUnlock(BaseModel):
+    """A manager lifted a badge's lockout: the wrong PINs judged before it no longer count.
+
+    ``attempt`` is the manager's own badge + PIN, checked at that moment (a signature); its
+    id tells which attempts came before.
+    """
+
+    badge = peewee.CharField(index=True)
+    employee = ForeignKey(Employee, backref="unlocks")  # whose badge was locked
+    unlocked_by = ForeignKey(Employee, backref="unlocks_given")
+    attempt = ForeignKey(LoginAttempt)
+    station = peewee.CharField()
+    at = peewee.DateTimeField()

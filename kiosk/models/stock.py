@@ -8,8 +8,9 @@ from kiosk.models.base import BaseModel, ForeignKey, QuantityField
 from kiosk.models.people import Employee
 
 LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote")
+# not_received: a delivery's package whose receiving was cancelled (its stock reversed).
 PACKAGE_STATUSES = ("active", "quarantined", "on_hold", "empty", "rejected", "returned",
-                    "destroyed")
+                    "destroyed", "not_received")
 
 
 class Location(BaseModel):

@@ -108,7 +108,8 @@
         lastScan(item.code + " (waiting for the server…)");
         setTimeout(pump, 2000);
       } else {
-        lastScan(item.code);
+        // A refusal is on the step in words; the footer must not look as if this code counted.
+        lastScan(item.code + (document.querySelector("#step [role=alert]") ? " (not recorded)" : ""));
         pump();
       }
     });

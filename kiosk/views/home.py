@@ -5,12 +5,15 @@ HttpOnly cookie. Every POST also carries a CSRF token that base.html puts on htm
 
 One server serves every screen in the store, so each screen says which station it is: its
 browser opens ``/?station=vault-1`` once (the browser unit's start URL) and keeps the name in
-a cookie. A screen that never said falls back to the ``station`` setting.
+a cookie. A screen that never said falls back to the ``station`` setting. Only registered
+stations are served (``Station``: ``kiosk stations add``, or a manager on the screen itself,
+``views/stations``), and a session works only at the station where it was made.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 import secrets
 
@@ -27,7 +30,7 @@ from flask import (
 )
 from flask.sessions import SessionInterface
 
-from kiosk import auth, clock, db, limits, scans, workflows
+from kiosk import auth, clock, db, limits, lockout, scans, workflows
 from kiosk.models import Employee, LoginSession, Run, Station
 
 bp = Blueprint("home", __name__)
@@ -37,7 +40,9 @@ CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen"}
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
+NO_STATION = {"static", "home.healthz"}  # served to anything, outside any station
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
@@ -54,23 +59,63 @@ def settings() -> dict:
 
 
 def station() -> str:
-    """The station (screen) this request comes from."""
-    return g.get("station") or settings()["station"]
+    """The station (screen) this request comes from ("" on a screen not registered)."""
+    name = g.get("station")
+    return settings()["station"] if name is None else name
 
 
-def _station_of_request() -> tuple[str, bool]:
-    """This screen's station name, and whether it was just set by ``?station=``.
+def _registered(name: str, known: set[str]) -> bool:
+    """True if ``name`` is one of the store's stations. Stations are never removed, so a
+    name once found is remembered in ``known`` (the app's): no query per request."""
+    if name in known:
+        return True
+    if not STATION_RE.fullmatch(name) or Station.one(name=name) is None:
+        return False
+    known.add(name)
+    return True
 
-    A name from the URL must be a station the store knows, so a typo cannot invent one; the
-    cookie it leaves is trusted as it stands, which costs no query per request.
+
+def _station_of_request(req, known: set[str]) -> tuple[str, bool, str]:
+    """This screen's station, whether ``?station=`` just set it, and the name it gave that
+    the store does not know ("" when it is known).
+
+    The name comes from ``?station=`` (then kept in a cookie), else that cookie, else the
+    ``station`` setting; whichever it is must be a registered station.
     """
     # A scan's POST has no query string: skip parsing an empty one on every request.
-    wanted = request.args.get("station", "") if request.query_string else ""
-    if wanted and STATION_RE.fullmatch(wanted) and request.endpoint != "static":
-        if Station.get_or_none(Station.name == wanted) is not None:
-            return wanted, True
-    kept = request.cookies.get(STATION_COOKIE, "")
-    return (kept if STATION_RE.fullmatch(kept) else settings()["station"]), False
+    wanted = req.args.get("station", "") if req.query_string else ""
+    if wanted:
+        return (wanted, True, "") if _registered(wanted, known) else ("", False, wanted)
+    kept = req.cookies.get(STATION_COOKIE) or settings()["station"]
+    return (kept, False, "") if _registered(kept, known) else ("", False, kept)
+
+
+def _csrf_ok(req) -> bool:
+    """The header carries this screen's CSRF cookie. A request without the cookie is
+    refused too: a form posted from another site carries neither, and they must not pass
+    as equal."""
+    kept = req.cookies.get(CSRF_COOKIE, "")
+    sent = req.headers.get("X-CSRF-Token", "")
+    return bool(kept) and hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                                              kept.encode("utf-8", "surrogatepass"))
+
+
+def _unregistered():
+    """Any screen of a station the store does not know: ask a manager to register it."""
+    if request.method == "POST":
+        if request.htmx:  # refused, and the screen goes to the page that asks for a manager
+            response = go(url_for("home.index"))
+            response.status_code = 403
+            return response
+        return render_template("message.html", title="Screen not registered",
+                               message="This screen is not one of the store's stations; "
+                                       "nothing was saved."), 403
+    # A name that is no station name is shown cut and printable only, and cannot be
+    # registered (views/stations).
+    name = g.unknown_station
+    return render_template("stations/register.html", kinds=STATION_KINDS, message="",
+                           name="".join(c for c in name[:40] if c.isprintable()),
+                           valid=bool(STATION_RE.fullmatch(name)))
 
 
 def policy() -> auth.Policy:
@@ -132,25 +177,37 @@ def init_app(app: Flask) -> None:
     """Session loading, CSRF, security headers and friendly errors for every request."""
     app.session_interface = _NoCookieSession()
 
+    known_stations: set[str] = app.extensions.setdefault("kiosk_stations", set())
+
     @app.before_request
     def load_session():
-        g.station, g.new_station = _station_of_request()
-        g.session = auth.current_session(request.cookies.get(SESSION_COOKIE), policy())
-        g.employee = g.session.employee if g.session else None
-        g.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-        if request.method == "POST" and request.blueprint not in CSRF_EXEMPT_BLUEPRINTS:
-            # As bytes: compare_digest refuses str with characters beyond ASCII (a 500).
-            if not secrets.compare_digest(request.headers.get("X-CSRF-Token", "").encode(),
-                                          request.cookies.get(CSRF_COOKIE, "").encode()):
-                return render_template("message.html", title="Screen out of date",
-                                       message="This screen was out of date. Press Home "
-                                               "and try again; nothing was saved."), 400
+        # The request and g themselves, read once: each use of Flask's proxies looks the
+        # context up again, and this runs before every scan.
+        req, here = request._get_current_object(), g._get_current_object()
+        here.csrf = req.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if req.blueprint in CSRF_EXEMPT_BLUEPRINTS or req.endpoint in NO_STATION:
+            here.session = here.employee = None
+            return None
+        if req.method == "POST" and not _csrf_ok(req):
+            here.session = here.employee = None
+            return render_template("message.html", title="Screen out of date",
+                                   message="This screen was out of date. Press Home "
+                                           "and try again; nothing was saved."), 400
+        here.station, here.new_station, here.unknown_station = _station_of_request(
+            req, known_stations)
+        if here.unknown_station:
+            here.session = here.employee = None
+            return None if req.endpoint == "stations.register" else _unregistered()
+        session = auth.current_session(req.cookies.get(SESSION_COOKIE), policy())
+        # A session belongs to the screen it was made at: its cookie is no login elsewhere.
+        if session is not None and session.station != here.station:
+            session = None
+        here.session, here.employee = session, session.employee if session else None
         # Only when there is something to write: an empty write transaction still queues
         # behind every other writer, and this runs before every request.
-        if (g.session is not None and request.endpoint not in ("static", "home.healthz")
-                and auth.touch_due(g.session)):
+        if session is not None and auth.touch_due(session):
             with db.write():
-                auth.touch(g.session)
+                auth.touch(session)
 
     @app.after_request
     def headers(response):
@@ -188,8 +245,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"kiosk": settings(), "station": station(), "employee": g.get("employee"),
-                "csrf_token": g.get("csrf", "")}
+        return {"kiosk": settings(), "station": station() or "unregistered screen",
+                "employee": g.get("employee"), "csrf_token": g.get("csrf", "")}
 
 
 @bp.get("/healthz")
@@ -230,16 +287,14 @@ def login_badge():
             "error")
     employee, message = auth.find_badge(badge)
     if employee is None:
-        with db.write():
-            auth.authenticate(badge, "", station=station(), policy=policy())
+        auth.attempt(badge, "", station=station(), policy=policy())  # recorded, not counted
         return feedback(make_response(render_template("_login.html", stage="badge",
                                                       message=message)), "error")
     until = auth.locked_until(badge, policy())
     if until is not None:
         return feedback(make_response(render_template(
             "_login.html", stage="badge",
-            message=f"Badge {badge} is locked after too many wrong PINs. Try again later or "
-                    "ask a manager.")), "error")
+            message=lockout.locked_message(badge, until, policy()))), "error")
     return feedback(make_response(render_template("_login.html", stage="pin", badge=badge,
                                                   name=employee.name)), "ok")
 
@@ -247,28 +302,18 @@ def login_badge():
 @bp.post("/login/pin")
 def login_pin():
     """Second half of login: the PIN. A new session token every time."""
-    # Both are checked before anything is looked up or recorded: anyone can post here.
-    try:
-        badge = scans.parse(request.form.get("badge", ""), ("badge",)).value
-    except scans.ScanError:
-        return feedback(make_response(render_template(
-            "_login.html", stage="badge", message="Scan your badge again, then type your "
-                                                  "PIN.")), "error")
-    try:
-        pin = limits.text(request.form.get("pin", ""), limits.PIN, "The PIN")
-    except ValueError as exc:
-        return feedback(make_response(render_template(
-            "_login.html", stage="pin", badge=badge, name="", message=str(exc))), "error")
-    ahead = auth.check_ahead(badge, pin)
+    badge, pin = request.form.get("badge", ""), request.form.get("pin", "")
+    result = auth.attempt(badge, pin, station=station(), policy=policy())
+    if not result.ok:
+        # A known badge stays at the PIN stage, greeted by name, unless it is locked.
+        stage = "pin" if result.name and not result.locked else "badge"
+        message = ("Type your PIN on the keypad, then press Log in." if result.needs_pin
+                   else result.message)
+        response = make_response(render_template(
+            "_login.html", stage=stage, badge=auth.badge_number(badge) or "", name=result.name,
+            message=message, tone="warn" if result.needs_pin else "error"))
+        return feedback(response, "warn" if result.needs_pin else "error")
     with db.write():
-        result = auth.authenticate(badge, pin, station=station(), policy=policy(),
-                                   ahead=ahead)
-        if not result.ok:
-            locked = "locked" in result.message
-            response = make_response(render_template(
-                "_login.html", stage="badge" if locked else "pin", badge=badge,
-                name="", message=result.message))
-            return feedback(response, "error")
         session = auth.start_session(result.employee, station())
     target = url_for("home.index")
     resume = limits.record_id(request.cookies.get(RESUME_COOKIE, ""))
@@ -291,7 +336,7 @@ def logout():
     # still ended here, so the record says when and why this person was logged out.
     session = g.session or (LoginSession.select(LoginSession, Employee).join(Employee).where(
         LoginSession.token == request.cookies.get(SESSION_COOKIE, ""),
-        LoginSession.ended_at.is_null()).first())
+        LoginSession.station == station(), LoginSession.ended_at.is_null()).first())
     if session is not None:
         with db.write():
             auth.end_session(session, "idle" if reason == "idle" else "logout")

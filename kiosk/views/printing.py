@@ -16,8 +16,9 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from kiosk import clock, db, ledger, scans
 from kiosk.hardware import preview, queue
 from kiosk.hardware.labels import package_label_data
-from kiosk.models import Employee, Package, PrintJob
+from kiosk.models import Employee, Package, PrintJob, Run
 from kiosk.views.home import login_required, station
+from kiosk.views.runs import may_see
 
 bp = Blueprint("printing", __name__)
 
@@ -79,10 +80,24 @@ def jobs():
                            counts=counts, settings=_settings())
 
 
+def _run_or_404(run_id: int) -> None:
+    """404 unless this person may see the run (``runs.may_see``). A manager sees every
+    run's jobs, as the print jobs screen lists them all."""
+    if g.employee.has_any(MANAGERS):
+        return
+    run = Run.get_or_none(Run.id == run_id)
+    if run is None or not may_see(g.employee, run):
+        abort(404)
+
+
 def _job_or_404(job_id: int) -> PrintJob:
+    """The job, or 404 if it is missing or made by a run this person may not see. A job of
+    no run (a package's label) shows what the package's label page shows anyone."""
     job = PrintJob.get_or_none(PrintJob.id == job_id)
     if job is None:
         abort(404)
+    if job.run_id is not None:
+        _run_or_404(job.run_id)
     return job
 
 
@@ -146,6 +161,7 @@ def row(job_id: int):
 @login_required()
 def run_jobs(run_id: int):
     """A run's print jobs with previews; refreshes itself while any is still on its way."""
+    _run_or_404(run_id)
     items = list(PrintJob.select().where(PrintJob.run_id == run_id).order_by(PrintJob.id))
     pending = any(j.status in ("queued", "sending") for j in items)
     return render_template("printing/_run_jobs.html", run_id=run_id, jobs=items,

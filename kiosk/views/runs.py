@@ -42,12 +42,22 @@ def _answer() -> dict:
     return answer
 
 
+def may_see(employee, run: Run) -> bool:
+    """Whether this person may see the run: its page, and all made from it (its print
+    jobs and their previews). Those who may work on its procedure may (every procedure
+    lets a manager); a run whose procedure is gone, only a manager."""
+    workflow = workflows.get(run.workflow)
+    return employee.has_any(workflow.roles if workflow is not None else ("manager",))
+
+
 def _load(run_id: int):
+    """The run and its procedure, or 404, also for someone who may not see it: the same
+    answer as for a run that does not exist, so nobody learns which runs do."""
     run = Run.get_or_none(Run.id == run_id)
     if run is None:
         abort(404)
     workflow = workflows.get(run.workflow)
-    if workflow is None:
+    if workflow is None or not may_see(g.employee, run):
         abort(404)
     return run, workflow
 
@@ -157,8 +167,6 @@ def start():
 def show(run_id: int):
     """The run's page: its current step (the same fragment htmx swaps in)."""
     run, workflow = _load(run_id)
-    if not g.employee.has_any(workflow.roles):
-        abort(404)
     context = step_context(run, workflow)
     if request.htmx:
         return render_template("_step.html", **context)
@@ -182,6 +190,10 @@ def submit_step(run_id: int, step_id: str):
     except engine.NoSuchRun:
         abort(404)
     workflow = workflows.get(outcome.run.workflow)
+    # The engine takes no step from someone who may not work on the run; nor is its
+    # screen theirs to see.
+    if not outcome.accepted and workflow is not None and not g.employee.has_any(workflow.roles):
+        abort(404)
     if workflow is None:
         return feedback(make_response(render_template(
             "message.html", title="Procedure removed", message=outcome.message)), "error")
@@ -197,9 +209,15 @@ def cancel(run_id: int):
     """Cancel with a reason (the person who started it, or a manager)."""
     run, workflow = _load(run_id)
     try:
-        engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""))
+        cancelled = engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""),
+                                  workflow, current_app.config["KIOSK"])
     except (ValueError, PermissionError) as exc:
         response = make_response(render_template("_step.html", **step_context(
             run, workflow, engine.Outcome(False, str(exc), "error", run))))
         return feedback(response, "error", str(exc))
+    if cancelled.data.get("_cancel_note"):
+        # What the cancel undid, or what is left for a person to do: read it before going home.
+        response = make_response(render_template("_step.html",
+                                                 **step_context(cancelled, workflow)))
+        return feedback(response, "warn", cancelled.data["_cancel_note"])
     return go(url_for("home.index"))

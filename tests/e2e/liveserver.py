@@ -154,7 +154,11 @@ class HttpKiosk:
 
         self.base, self.timeout = base_url, timeout
         self.http = requests.Session()
-        self.http.get(f"{base_url}/?station={station}", timeout=timeout).raise_for_status()
+        opened = self.http.get(f"{base_url}/?station={station}", timeout=timeout)
+        opened.raise_for_status()
+        if 'id="register"' in opened.text:
+            raise AssertionError(f"{station} is not a registered station: register it first "
+                                 "(Station.create, as `kiosk stations add` does)")
         self.station = station
 
     def post(self, path: str, data: dict):

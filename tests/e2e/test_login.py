@@ -55,11 +55,29 @@ def test_wrong_pin_then_right_pin(page, shoot, keypad):
     expect(alert).to_contain_text("Wrong PIN. Try again.")
     expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
     shoot(page, "wrong-pin")
-    # Still at the PIN stage for the same badge, with an empty PIN field.
+    # Still at the PIN stage for the same badge, greeted by name, with an empty PIN field.
+    expect(page.locator("#login h1")).to_have_text("Hi Hana Sato. Enter your PIN.")
     expect(page.locator("[data-keypad-input=pin]")).to_have_value("")
     keypad(page, "8901")
     page.get_by_role("button", name="Log in").tap()
     expect(page.locator(".topbar .who")).to_have_text("Hana Sato")
+
+
+def test_an_empty_pin_is_asked_for_not_counted(page, shoot, keypad, records):
+    with records():
+        before = LoginAttempt.select().where(LoginAttempt.badge == "1001").count()
+    keypad(page, "1001")
+    page.get_by_role("button", name="Next").tap()
+    page.get_by_role("button", name="Log in").tap()
+    asked = page.locator("#login .feedback.warn[role=status]")
+    expect(asked).to_have_text("! Type your PIN on the keypad, then press Log in.")
+    expect(page.locator("#login h1")).to_have_text("Hi Ana Reyes. Enter your PIN.")
+    shoot(page, "pin-asked")
+    with records():
+        assert LoginAttempt.select().where(LoginAttempt.badge == "1001").count() == before
+    keypad(page, "1234")
+    page.get_by_role("button", name="Log in").tap()
+    expect(page.locator(".topbar .who")).to_have_text("Ana Reyes")
 
 
 def test_unknown_badge(page, shoot, keypad):
@@ -87,17 +105,20 @@ def test_five_wrong_pins_lock_the_badge(page, shoot, keypad, records):
         keypad(page, "1111")
         page.get_by_role("button", name="Log in").tap()
         expect(alert).to_contain_text("Wrong PIN. Try again.")
+        expect(page.locator("#login h1")).to_have_text("Hi Dev Patel. Enter your PIN.")
         expect(page.locator("[data-keypad-input=pin]")).to_have_value("")
         with records():
             assert LoginAttempt.select().where(LoginAttempt.badge == "1004").count() == attempt
     keypad(page, "1111")
     page.get_by_role("button", name="Log in").tap()
-    expect(alert).to_contain_text("Wrong PIN. Badge 1004 is now locked for 5 minutes.")
+    locked = ("Badge 1004 is locked after 5 wrong PINs. Try again in 5 minutes, or ask a "
+              "manager to unlock it.")
+    expect(alert).to_have_text("✖ Wrong PIN. " + locked)
     shoot(page, "locked")
-    # Even the right PIN is refused now, at the badge stage.
+    # Even the right PIN is refused now, at the badge stage, in the same words.
     keypad(page, "1004")
     page.get_by_role("button", name="Next").tap()
-    expect(alert).to_contain_text("Badge 1004 is locked after too many wrong PINs.")
+    expect(alert).to_have_text("✖ " + locked)
     expect(page.locator("#login h1")).to_have_text("Scan your badge, or type your badge number.")
     shoot(page, "locked-at-badge")
     expect(page.locator("body")).to_have_attribute("data-logged-in", "no")
@@ -132,8 +153,12 @@ def test_each_screen_is_its_own_station(browser, live_server, login, records):
         screens[0].reload()
         expect(screens[0].locator(".topbar .who")).to_have_text("Ana Reyes")
 
-        # A name the store does not know is ignored; the screen keeps its station.
+        # A name the store does not know is not taken: the screen asks for a manager to
+        # register it, and meanwhile keeps its own station.
         screens[0].goto("/?station=made-up-9")
+        expect(screens[0].locator("#register h1")).to_have_text(
+            "This screen calls itself made-up-9, which is not one of this store's stations yet.")
+        screens[0].goto("/")
         expect(screens[0].locator(".topbar .where")).to_contain_text("· receiving-1")
     finally:
         for page in screens:

@@ -1,6 +1,7 @@
 """A whole delivery received in a real browser with a simulated scanner (SOP §2): choose the
 delivery, check transport and order, count cases, check every package (one short, one
-damaged, one wrong scan), quarantine, put away, sign with a witness, print, enter in Metrc."""
+damaged, one wrong scan), quarantine, put away, sign with a witness, print, enter in Metrc.
+Then the mistakes a quick receiver makes: a second scan too fast, a count keyed wrong."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 from test_touch_ux import check_screen
 
 from kiosk import clock, db, ledger, manifests
-from kiosk.models import Movement, OutboxMessage, Package, PrintJob, Run, Transfer
+from kiosk.models import Movement, OutboxMessage, Package, PrintJob, Run, StepEvent, Transfer
 
 LIVE_SERVER_ENV = {"KIOSK_STATION": "receiving-1"}
 TAG = "1A4050800{:015d}"
@@ -140,3 +141,99 @@ def test_receive_a_delivery_at_the_touchscreen(page, shoot, login, keypad, scan,
         assert Movement.select().where(Movement.run_id == run.id,
                                        Movement.kind == "receipt").count() == 3
         assert ledger.verify_quantities() == [] and ledger.verify_chain() == []
+
+
+def test_a_fast_second_scan_and_a_miskeyed_count(page, shoot, login, keypad, scan, records):
+    """The receiver scans the next box 50 ms behind the first: the screen says that scan was
+    not recorded and which package is being checked. Then 8 is keyed for 48 and changed."""
+    first, second = (f"1A4050801{n:015d}" for n in (1, 2))
+    data = delivery()
+    data.update(manifest_number="0000300102", purchase_order=None,
+                packages=[{**data["packages"][0], "tag": tag} for tag in (first, second)])
+    with records():
+        with db.write():
+            manifests.load_transfer(data)
+    step = page.locator("#step")
+    prompt = step.locator("h1.prompt")
+    login(page, "1001", "1234")
+    page.get_by_role("button", name=re.compile("Receive a delivery")).tap()
+    expect(prompt).to_contain_text("Which delivery?")
+    scan(page, "MAN-0000300102")
+    step.get_by_role("button", name="Yes, it is right").tap()
+    step.get_by_role("button", name="Done, next").tap()
+    count(page, keypad, "1")
+    expect(step.locator("[data-progress]")).to_have_text("0 of 2 checked, 0 rejected")
+
+    scan(page, first)
+    page.wait_for_timeout(50)
+    scan(page, second)
+    expect(step.locator("[role=alert]")).to_contain_text(
+        "That scan (…000002) was not recorded: finish package …000001 first — choose its "
+        "condition.")
+    expect(prompt).to_have_text("Look at the package. What condition is it in?")
+    expect(step.locator("table.facts tr").first).to_contain_text(first)
+    expect(page.locator("#last-scan")).to_have_text(f"{second} (not recorded)")
+    shoot(page, "second-scan-not-recorded")
+
+    step.get_by_role("button", name="Intact, seal unbroken").tap()
+    count(page, keypad, "8")
+    expect(step.get_by_role("button", name="Accept short: 8 of 48 Each")).to_be_visible()
+    problems = check_screen(page, shoot, "miskeyed-count")
+    step.get_by_role("button", name="← Change count").tap()
+    expect(prompt).to_contain_text("Count the units")
+    expect(step.locator("table.facts")).not_to_contain_text("Counted")
+    count(page, keypad, "48")
+    step.get_by_role("button", name="Accept 48 Each").tap()
+    expect(step.locator("[data-progress]")).to_have_text("1 of 2 checked, 0 rejected")
+    assert not problems, "\n".join(problems)
+
+    with records():
+        run = Run.select().where(Run.workflow == "receiving").order_by(Run.id.desc()).get()
+        assert Package.get(Package.tag == first).quantity == 48
+        assert not Package.select().where(Package.tag == second).exists()
+        refused = StepEvent.get(StepEvent.run == run.id, StepEvent.accepted == False)  # noqa: E712
+        assert (refused.step_id, refused.value["value"], refused.value["source"]) == \
+            ("condition", second, "scanner")
+        (eight,) = [e for e in StepEvent.select().where(StepEvent.run == run.id,
+                                                        StepEvent.step_id == "units")
+                    if e.value.get("number") == "8"]
+        back = StepEvent.get(StepEvent.run == run.id, StepEvent.supersedes == eight.id)
+        assert (back.step_id, back.value["value"]) == ("decide", "__back__")
+
+
+def test_a_cancelled_delivery_says_what_was_undone(page, shoot, login, keypad, scan, records,
+                                                   start_run):
+    tag = "1A4050802000000000000001"
+    data = delivery()
+    data.update(manifest_number="0000300103", purchase_order=None,
+                packages=[{**data["packages"][0], "tag": tag}])
+    with records():
+        with db.write():
+            manifests.load_transfer(data)
+    step = page.locator("#step")
+    login(page, "1001", "1234")
+    start_run(page, "Receive a delivery")
+    scan(page, "MAN-0000300103")
+    step.get_by_role("button", name="Yes, it is right").tap()
+    step.get_by_role("button", name="Done, next").tap()
+    count(page, keypad, "1")
+    scan(page, tag)
+    step.get_by_role("button", name="Intact, seal unbroken").tap()
+    count(page, keypad, "48")
+    step.get_by_role("button", name="Accept 48 Each").tap()
+    expect(step.locator("h1.prompt")).to_have_text("Put away: scan an accepted package.")
+    step.locator("details.cancel summary").tap()
+    step.get_by_role("button", name="Started by mistake").tap()
+    step.get_by_role("button", name="Cancel run").tap()
+    note = step.locator("[data-cancel-note]")
+    expect(note).to_contain_text("Manifest 0000300103 is back among the expected deliveries.")
+    expect(note).to_contain_text("(1 on the receiving dock)")
+    problems = check_screen(page, shoot, "cancelled-delivery")
+    assert not problems, "\n".join(problems)
+    step.get_by_role("link", name="Home").tap()
+    page.get_by_role("button", name=re.compile("Receive a delivery")).tap()
+    expect(step.get_by_role("button", name=re.compile("0000300103"))).to_contain_text("due")
+    with records():
+        assert Transfer.get(Transfer.manifest_number == "0000300103").status == "incoming"
+        assert Package.get(Package.tag == tag).quantity == 0
+        assert ledger.verify_quantities() == []

@@ -73,6 +73,8 @@ class FakePrinter:
         self.kind = kind
         self.paper_out = self.head_open = self.paused = self.ribbon_out = False
         self.silent = False
+        self.paper_out_after: int | None = None  # runs out once this many jobs have come
+        self.arrived = 0  # jobs whole: a ~HS came after them (before their connection closed)
         self.paper_byte = 0x12  # DLE EOT 4: fixed bits only = paper present
         self.jobs: list[bytes] = []
         self.status_queries = 0
@@ -86,8 +88,9 @@ class FakePrinter:
         self.thread.start()
 
     def _hs(self) -> bytes:
-        parts = [_HS1.format(paper=int(self.paper_out), pause=int(self.paused or
-                                                                   self.paper_out)),
+        paper_out = self.paper_out or (self.paper_out_after is not None
+                                       and self.arrived >= self.paper_out_after)
+        parts = [_HS1.format(paper=int(paper_out), pause=int(self.paused or paper_out)),
                  _HS2.format(head=int(self.head_open), ribbon=int(self.ribbon_out)), _HS3]
         return b"".join(b"\x02" + p.encode() + b"\x03\r\n" for p in parts)
 
@@ -110,6 +113,10 @@ class FakePrinter:
                 data += chunk
                 if not self.silent:
                     while b"~HS" in data and self.kind == "zebra":
+                        # A ~HS after a label's bytes: the kiosk waits for this answer, so
+                        # the next connection's first ~HS already counts this job.
+                        if data.index(b"~HS") > 0:
+                            self.arrived += 1
                         data = data.replace(b"~HS", b"", 1)
                         self.status_queries += 1
                         conn.sendall(self._hs())

@@ -131,6 +131,58 @@ def test_user_text_cannot_inject_zpl_commands(renderer):
     assert ("Code128", data["tag"]) in decoded(image)
 
 
+# What receiving writes as a reason (its own findings are the longest), and wide letters.
+QUARANTINE_REASONS = (
+    "Short: 46 of 48 received",
+    "Label says THC 31% but the lab found 23.4% (more than 10% apart).",
+    "Lab test failed: THC, CBD, Pesticides, Microbials, Heavy Metals, Residual Solvents, "
+    "Mycotoxins, Water Activity.",
+    "Seal broken on arrival; WWW MMM @@@ %%% mmm www: the widest letters font 0 has, twice "
+    "over: WWW MMM @@@ %%% mmm www",
+)
+
+
+def ink_columns(image, top: float, height: float, d: float) -> list[int]:
+    """The columns (in dots) where the band from ``top`` mm, ``height`` mm high, has ink."""
+    pixels = image.load()
+    rows = range(int(top * d), min(image.height, int((top + height) * d) + 1))
+    return [x for x in range(image.width) if any(pixels[x, y] < 128 for y in rows)]
+
+
+@pytest.mark.parametrize("dpi", DPIS)
+@pytest.mark.parametrize("stock", STOCKS)
+@pytest.mark.parametrize("reason", QUARANTINE_REASONS, ids=lambda r: f"{len(r)}-chars")
+def test_a_quarantine_reason_is_printed_whole(renderer, reason, stock, dpi):
+    """Wrapped and, when long, smaller: never cut, and every line inside the label."""
+    data = {**samples.LABELS["quarantine_label"], "reason": reason}
+    label, zpl, image = render_label(renderer, "quarantine_label", data, stock, dpi)
+    texts = [i for i in label.items if isinstance(i, labels.Text)]
+    rest = texts[next(n for n, t in enumerate(texts) if t.text.startswith("Reason: ")):]
+    lines = rest[:next(n for n, t in enumerate(rest) if t.text.startswith(data["date"]))]
+    assert " ".join(t.text for t in lines) == f"Reason: {reason}"
+    d = dots_per_mm(dpi)
+    for line in lines:
+        assert line.size >= labels.SMALLEST_TEXT
+        assert f"^FD{line.text}^FS" in zpl
+        # The printed line (the renderer's font, not our estimate) stays inside its row.
+        ink = ink_columns(image, line.y, line.size, d)
+        assert ink and min(ink) >= line.x * d - 1
+        assert max(ink) <= (line.x + line.w) * d + 1 < image.width - 1
+    last = max(i.y + (i.h if hasattr(i, "h") else i.size) for i in label.items)
+    assert last <= label.stock.height
+    assert ("Code128", data["tag"]) in decoded(image)
+
+
+def test_a_reason_too_long_for_a_small_label_is_refused_not_cut():
+    reason = " ".join(["Seal broken on arrival, bag torn along the top seam"] * 8)
+    with pytest.raises(labels.LayoutError, match="too long to print whole on a 2x1 label"):
+        labels.build("quarantine_label", {**samples.LABELS["quarantine_label"],
+                                          "reason": reason}, "2x1")
+    label = labels.build("quarantine_label", {**samples.LABELS["quarantine_label"],
+                                              "reason": reason}, "4x6")
+    assert reason in " ".join(i.text for i in label.items if isinstance(i, labels.Text))
+
+
 def test_quarantine_label_leads_with_a_large_heading():
     label = labels.build("quarantine_label", samples.LABELS["quarantine_label"], "2x1")
     first_text = next(i for i in label.items if isinstance(i, labels.Text))

@@ -3,6 +3,7 @@ with a sentence a person can act on, and retries happen by themselves and by but
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -177,6 +178,41 @@ def test_spool_folder_gets_one_whole_file_per_job(settings, tmp_path):
     files = sorted(p.name for p in spool.iterdir())
     assert files == [f"{job.id:08d}-package_label.zpl", f"{slip.id:08d}-count_sheet.escpos"]
     assert (spool / files[0]).read_bytes().startswith(b"^XA\n^CI28")
+
+
+def test_a_long_job_is_spooled_whole_each_label_in_its_own_file(settings, tmp_path):
+    jobs = [new_job(data={**samples.LABELS["location_label"], "code": f"LOC-{n}"},
+                    layout="location_label") for n in range(queue.BATCH * 2 + 3)]
+    assert queue.run_worker(settings, once=True) == len(jobs)
+    spool = Path(settings["label_printer"].removeprefix("file://"))
+    assert sorted(p.name for p in spool.iterdir()) == [
+        f"{j.id:08d}-location_label.zpl" for j in jobs]  # no partial file left behind
+    for n, job in enumerate(jobs):
+        assert f"LOC-{n}".encode() in (spool / f"{job.id:08d}-location_label.zpl").read_bytes()
+        assert fresh(job).status == "printed" and fresh(job).attempts == 1
+
+
+def test_paper_running_out_mid_job_stops_there_and_the_rest_wait(tcp_settings, zebra_printer,
+                                                                  fixed_clock):
+    jobs = [new_job(data={**samples.LABELS["location_label"], "code": f"LOC-{n}"},
+                    layout="location_label") for n in range(6)]
+    zebra_printer.paper_out_after = 2
+    queue.run_worker(tcp_settings, once=True)
+    states = [fresh(j) for j in jobs]
+    assert [j.status for j in states] == ["printed", "printed", "failed", "queued", "queued",
+                                          "queued"]
+    assert states[2].last_error == PAPER_OUT
+    # The ones behind it were not tried: no attempt counted, and they wait as long as it.
+    assert [j.attempts for j in states[3:]] == [0, 0, 0]
+    assert {j.next_attempt_at for j in states[2:]} == {states[2].next_attempt_at}
+    zebra_printer.paper_out_after = None  # labels loaded
+    fixed_clock.advance(seconds=queue.BACKOFF_SECONDS[0] + 1)
+    assert queue.run_worker(tcp_settings, once=True) == 4
+    got = zebra_printer.wait_for_jobs(6)
+    # Each label reached the printer once, in the order they were asked for.
+    assert [set(re.findall(rb"LOC-(\d)", job)) for job in got] == [
+        {str(n).encode()} for n in range(6)]
+    assert all(fresh(j).status == "printed" for j in jobs)
 
 
 def test_bad_layout_is_kept_with_a_reason_and_not_retried(settings):

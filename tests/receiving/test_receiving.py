@@ -99,3 +99,47 @@ def test_a_clean_delivery_from_manifest_to_metrc(receive, load, store, fixed_clo
         assert [m.kind for m in package.movements.order_by(Movement.id)] == ["receipt", "move"]
     assert ledger.verify_quantities() == [] and ledger.verify_chain() == []
     assert AuditEntry.select().where(AuditEntry.action == "receiving.metrc_entered").count() == 1
+
+
+def test_putaway_names_the_shelf_holding_the_oldest_package(receive, load, store, fixed_clock):
+    """FIFO: the hint points where the oldest package of the item sits (soonest expiry, then
+    earliest received), not the first shelf by name."""
+    import datetime as dt
+
+    from kiosk import db
+    from kiosk.models import Item, Location
+
+    now = fixed_clock.now()
+    gummies = Item.get(Item.name == "Watermelon Gummies 100mg")
+    flower = Item.get(Item.name == "Blue Dream 3.5g Jar")
+
+    def stock(serial, item, shelf, days_ago, expires=None, quantity=24):
+        package = Package.create(tag=f"1A4060300{serial:015d}", item=item, created_at=now,
+                                 received_at=now - dt.timedelta(days=days_ago),
+                                 expires_on=expires)
+        ledger.receive(package, quantity, to_location=Location.get(Location.code == shelf))
+
+    with db.write():
+        stock(1, flower, "LOC-V-A1", 5)
+        stock(2, flower, "LOC-V-B3", 60)  # the oldest Blue Dream
+        stock(3, flower, "LOC-V-A2", 90, quantity=0)  # older, but sold out
+        stock(4, gummies, "LOC-V-A3", 80, expires=dt.date(2027, 3, 1))
+        stock(5, gummies, "LOC-V-B4", 10, expires=dt.date(2027, 1, 15))  # expires first
+    po = {"number": "PO-7", "vendor_name": "Golden Coast Distribution",
+          "vendor_license": "C11-0000222-LIC",
+          "lines": [{"item": "Blue Dream 3.5g Jar", "quantity": 48},
+                    {"item": "Watermelon Gummies 100mg", "quantity": 48}]}
+    data = manifest(packages=2, po=po)
+    data["packages"][1]["item"] = "Watermelon Gummies 100mg"
+    (transfer,) = load(data)
+    first, second = tags(transfer)
+    r = receive()
+    r.open("0000300001")
+    r.check(first, 48)
+    r.check(second, 48)
+    assert r.at == "putaway"
+    rows = [li.text for li in r.page().select("ul.items li")]
+    assert rows == [
+        f"{first} · Blue Dream 3.5g Jar (oldest stock on Vault shelf B3, received 2026-09-24)",
+        f"{second} · Watermelon Gummies 100mg (oldest stock on Vault shelf B4, received "
+        "2026-11-13, expires 2027-01-15)"]

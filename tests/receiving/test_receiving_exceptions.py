@@ -231,8 +231,8 @@ def test_licence_mismatch_stops_the_delivery_for_a_manager(receive, load, kiosk)
     warning = r.page().select_one(".feedback.warn").text
     assert "addressed to licence C10-0009999-LIC, not ours (C10-0000001-LIC)" in warning
     assert r.refused("transport", value="pass") == (
-        "This manifest is for licence C10-0009999-LIC, not ours (C10-0000001-LIC). Press 'No, "
-        "something is wrong' and call a manager.")
+        "This manifest is addressed to licence C10-0009999-LIC, not ours (C10-0000001-LIC). "
+        "Press 'No, something is wrong' and call a manager.")
     r.ok("transport", value="fail", reason="Manifest is for another store's licence")
     assert r.at == "stopped"
     assert "it needs a manager" in r.refused("stopped", badge="1002", pin="2345")
@@ -253,6 +253,10 @@ def test_packages_never_scanned_are_rejected_as_not_delivered(receive, load):
     assert r.at == "missing"
     assert [li.text.split(" · ")[0] for li in r.page().select("ul.items li")] == \
         [TAG.format(1), TAG.format(3)]
+    # One turns up after all: scanning it here is not taken for an answer, and says how.
+    assert r.refused("missing", value=TAG.format(3), source="scanner") == (
+        "That scan (…000003) was not recorded: to check a package that turned up, tap 'Go back "
+        "and scan them' first.")
     r.ok("missing", value="back")
     assert r.at == "package"
     r.ok("package", value="__finish__")
@@ -338,7 +342,7 @@ def test_a_manifest_in_another_run_or_already_received(receive, load, kiosk):
 
 
 def test_demo_deliveries_have_every_exception(store, load, settings):
-    first, second = load(*manifests.demo_deliveries())
+    first, second = load(*demo.deliveries())
     # Every item is one of the demo catalogue's (none had to be made up).
     assert not Item.select().where(Item.category == "Unknown").exists()
     assert 20 <= first.packages.count() <= 40 and 20 <= second.packages.count() <= 40
@@ -351,7 +355,7 @@ def test_demo_deliveries_have_every_exception(store, load, settings):
     assert verdicts == {"ok", "failed", "missing", "potency"}
     assert first.receiver_license == "C10-0000001-LIC" and first.case_count == 6
     # Loading twice adds nothing.
-    load(*manifests.demo_deliveries({"license": "C10-0000001-LIC"}))
+    load(*demo.deliveries({"license": "C10-0000001-LIC"}))
     assert Transfer.select().count() == 2
 
 
@@ -389,25 +393,8 @@ def test_witness_rule_always_and_never(receive, load, app):
     assert r.at == "slip"  # short, but this store never asks for a witness
 
 
-def test_a_cancelled_delivery_is_taken_over_by_a_new_run(receive, load, kiosk):
-    load(manifest(packages=2))
-    first = receive()
-    first.open("0000300001")
-    first.check(TAG.format(1), 48)
-    kiosk.post(f"/runs/{first.run_id}/cancel", {"reason": "Started on the wrong screen"})
-    assert first.at == "cancelled"
-    second = receive("1002", "2345")
-    assert any("being received" in b for b in second.buttons())
-    second.open("0000300001")
-    # What the first run recorded stands (its events and receipts are kept).
-    assert second.page().select_one("[data-progress]").text == "1 of 2 checked, 0 rejected"
-    second.check(TAG.format(2), 48)
-    assert second.at == "putaway"
-    assert Transfer.get().run_id == second.run_id
-
-
 def test_receive_the_first_demo_delivery_end_to_end(receive, load):
-    (transfer, _) = load(*manifests.demo_deliveries())
+    (transfer, _) = load(*demo.deliveries())
     lines = list(transfer.packages.order_by(TransferPackage.id))
     r = receive()
     r.ok("delivery", value="MAN-0000205101")

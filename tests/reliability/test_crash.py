@@ -139,19 +139,7 @@ def check_records_after_crash(kiosks: list[MovingKiosk]) -> None:
     answered = sum(len(k.accepted) for k in kiosks)
     assert answered <= len(taken) <= answered + sum(len(k.unanswered) for k in kiosks)
 
-    # No half-steps: each accepted move has its one movement, its two outbox messages and
-    # its audit entry; nothing exists without its accepted step.
-    moves = Counter(m.step_event_id for m in Movement.select().where(
-        Movement.run_id.in_(run_ids)))
-    messages = Counter((o.step_event_id, o.target) for o in OutboxMessage.select().where(
-        OutboxMessage.run_id.in_(run_ids)))
-    audited = Counter(a.detail.get("event") for a in AuditEntry.select().where(
-        AuditEntry.action == "step"))
-    destination_ids = {e.id for e in taken if e.step_id == "destination"}
-    assert set(moves) == destination_ids and set(moves.values()) == {1}
-    assert set(messages) == {(i, t) for i in destination_ids for t in ("metrc", "pos")}
-    assert set(messages.values()) == {1}
-    assert all(audited[e.id] == 1 for e in taken)
+    check_whole_steps(run_ids, taken)
     assert ledger.verify_chain() == []
     assert ledger.verify_quantities() == []
 
@@ -172,6 +160,22 @@ def check_records_after_crash(kiosks: list[MovingKiosk]) -> None:
             last_move = (Movement.select().join(Package).where(Package.tag == tag)
                          .order_by(Movement.id.desc()).first())
             assert Package.get(Package.tag == tag).location_id == last_move.to_location_id
+
+
+def check_whole_steps(run_ids: list[int], taken: list[StepEvent]) -> None:
+    """No half-steps: each accepted move has its one movement, its two outbox messages and
+    its audit entry; nothing exists without its accepted step."""
+    moves = Counter(m.step_event_id for m in Movement.select().where(
+        Movement.run_id.in_(run_ids)))
+    messages = Counter((o.step_event_id, o.target) for o in OutboxMessage.select().where(
+        OutboxMessage.run_id.in_(run_ids)))
+    audited = Counter(a.detail.get("event") for a in AuditEntry.select().where(
+        AuditEntry.action == "step"))
+    destination_ids = {e.id for e in taken if e.step_id == "destination"}
+    assert set(moves) == destination_ids and set(moves.values()) == {1}
+    assert set(messages) == {(i, t) for i in destination_ids for t in ("metrc", "pos")}
+    assert set(messages.values()) == {1}
+    assert all(audited[e.id] == 1 for e in taken)
 
 
 def resume_after_restart(kiosk: MovingKiosk, server: LiveServer) -> None:

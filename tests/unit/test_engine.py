@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk import db, engine, ledger
+from kiosk import auth, db, engine, ledger
 from kiosk.engine import Option, Refuse, Signer
 from kiosk.models import (
+    AuditEntry,
     Item,
     Location,
+    LoginAttempt,
     Movement,
     OutboxMessage,
     Package,
@@ -61,7 +63,8 @@ def make_workflow(version=1):
         steps=(
             engine.scan("tag", "Scan a tag", ("package_tag",), guards=(tag_is_known,),
                         effect=keep_tag),
-            engine.count("qty", "How many?", unit="units", whole=True, effect=adjust),
+            engine.count("qty", "How many?", unit="units", whole=True, effect=adjust,
+                         back=engine.Back("tag", "Other tag", forget=("tag",))),
             engine.choose("cond", "Condition?", (Option("ok", "Fine"),
                                                  Option("bad", "Damaged", next="tag"))),
             engine.confirm("seal", "Seal intact?"),
@@ -227,9 +230,12 @@ def test_signatures_need_fresh_badge_and_pin_two_people_and_the_right_roles(stor
     # The same person cannot fill the second signature, whatever roles they hold.
     twice = submit(store, run, "sign", {"badge": "2001", "pin": "1111"})
     assert "already signed" in twice.message
-    # The logged-in session is never a signature: the PIN is always asked.
-    assert "Wrong PIN" in submit(store, run, "sign", {"badge": "2002", "pin": ""},
-                                 who="manager").message
+    # The logged-in session is never a signature: the PIN is always asked, and asking is
+    # not a wrong PIN.
+    tried = LoginAttempt.select().count()
+    assert submit(store, run, "sign", {"badge": "2002", "pin": ""}, who="manager").message == \
+        "Type the PIN on the keypad, then press Sign."
+    assert LoginAttempt.select().count() == tried
     assert submit(store, run, "sign", {"badge": "2002", "pin": "2222"}).tone == "done"
     signatures = list(Signature.select().order_by(Signature.id))
     assert [(s.printed_name, s.role, s.meaning) for s in signatures] == \
@@ -238,6 +244,28 @@ def test_signatures_need_fresh_badge_and_pin_two_people_and_the_right_roles(stor
     assert signatures[0].record_hash != signatures[1].record_hash  # each signs what it saw
     # The PIN never reaches the record.
     assert all("pin" not in (e.value or {}) for e in StepEvent.select())
+
+
+def test_wrong_pins_at_a_signature_are_kept_and_lock_the_badge_everywhere(store):
+    run = start(store)
+    walk_to(store, run, "sign")
+    for guess in ("0000", "0001", "0002", "0003", "0004"):
+        outcome = submit(store, run, "sign", {"badge": "2002", "pin": guess})
+        assert not outcome.accepted
+    assert outcome.message == ("Wrong PIN. Badge 2002 is locked after 5 wrong PINs. Try again "
+                               "in 5 minutes, or ask a manager to unlock it.")
+    # Each refused step undid what it wrote, but not the attempts: they were kept apart,
+    # each with an audit entry naming it.
+    attempts = list(LoginAttempt.select().where(LoginAttempt.badge == "2002"))
+    assert [(a.purpose, a.reason) for a in attempts] == [("signature", "wrong pin")] * 5
+    audited = [e.detail["attempt"] for e in AuditEntry.select()
+               .where(AuditEntry.action == "signature.wrong_pin").order_by(AuditEntry.seq)]
+    assert audited == [a.id for a in attempts]
+    # The right PIN is refused unheard now, at a signature and at login alike.
+    assert "is locked" in submit(store, run, "sign", {"badge": "2002", "pin": "2222"}).message
+    with db.write():
+        assert auth.authenticate("2002", "2222", station="test-1").locked
+    assert Signature.select().count() == 0
 
 
 def test_record_hash_changes_when_the_signed_record_changes(store):
@@ -286,3 +314,71 @@ def test_cancel_needs_a_reason_and_the_right_person(store):
     cancelled = engine.cancel(run.id, store["manager"], "test-1", "wrong delivery")
     assert cancelled.status == "cancelled" and cancelled.cancel_reason == "wrong delivery"
     assert submit(store, run, "tag", {"value": TAG}).tone == "stale"
+
+
+def test_a_scan_at_a_step_that_takes_none_is_refused_not_read_as_an_answer(store):
+    run = start(store)
+    submit(store, run, "tag", {"value": TAG})
+    # A UPC is digits: typed it would be a count, but from the scanner it is a stray scan.
+    outcome = submit(store, run, "qty", {"value": "012345678905", "source": "scanner"})
+    assert (outcome.accepted, outcome.message) == (False, (
+        "That scan (…678905) was not recorded: this step takes no scan; enter the count on "
+        "the keypad."))
+    assert Package.get(Package.tag == TAG).quantity == 10
+    assert submit(store, run, "qty", {"value": "9", "source": "keyboard"}).accepted
+    outcome = submit(store, run, "cond", {"value": TAG, "source": "scanner"})
+    assert outcome.message.endswith("this step takes no scan; choose one of the buttons.")
+
+
+def test_back_supersedes_the_answer_it_changes_and_forgets_it(store):
+    run = start(store)
+    submit(store, run, "tag", {"value": TAG})
+    outcome = submit(store, run, "qty", {"value": engine.BACK})
+    run = Run.get_by_id(run.id)
+    assert outcome.accepted and run.current_step == "tag" and "tag" not in run.data
+    tag_event = StepEvent.get(StepEvent.step_id == "tag")
+    back = StepEvent.get(StepEvent.step_id == "qty")
+    assert back.supersedes_id == tag_event.id and back.value == {"value": engine.BACK}
+    # Back where a step has none is an ordinary (refused) answer.
+    assert submit(store, run, "tag", {"value": engine.BACK}).accepted is False
+    assert "Other tag → tag" in engine.describe(store["workflow"])
+
+
+def undo_the_count(run, ctx):
+    """Reverse the counted adjustment."""
+    for movement in Movement.select().where(Movement.run_id == run.id, Movement.kind == "adjust"):
+        ledger.correct(movement, reason="run cancelled", actor=ctx.actor, run_id=run.id,
+                       step_event_id=ctx.event.id)
+    if run.data.get("fail_undo"):
+        raise RuntimeError("the disk is full")
+    ctx.message = "The count is undone."
+
+
+def test_on_cancel_runs_in_the_cancels_transaction(store):
+    import dataclasses
+
+    workflow = dataclasses.replace(store["workflow"], on_cancel=undo_the_count)
+    run = start(store)
+    walk_to(store, run, "cond")
+    assert Package.get(Package.tag == TAG).quantity == 9
+    with db.write():
+        Run.update(data={**Run.get_by_id(run.id).data, "fail_undo": True}).where(
+            Run.id == run.id).execute()
+    with pytest.raises(RuntimeError):
+        engine.cancel(run.id, store["counter"], "test-1", "wrong shelf", workflow)
+    # Nothing of a cancel that failed half-way is kept.
+    assert Run.get_by_id(run.id).status == "active"
+    assert Package.get(Package.tag == TAG).quantity == 9
+    with db.write():
+        Run.update(data={**Run.get_by_id(run.id).data, "fail_undo": False}).where(
+            Run.id == run.id).execute()
+    cancelled = engine.cancel(run.id, store["counter"], "test-1", "wrong shelf", workflow)
+    assert cancelled.data["_cancel_note"] == "The count is undone."
+    assert Package.get(Package.tag == TAG).quantity == 10
+    event = StepEvent.get(StepEvent.kind == "cancel")
+    assert (event.step_id, event.value, event.actor.name) == ("cond", {"reason": "wrong shelf"},
+                                                              "Cora")
+    fix = Movement.get(Movement.kind == "correction")
+    assert (fix.step_event_id, fix.corrects.kind) == (event.id, "adjust")
+    assert "If it is cancelled: Reverse the counted adjustment." in engine.describe(workflow)
+    assert ledger.verify_quantities() == [] and ledger.verify_chain() == []

@@ -35,3 +35,19 @@ def test_an_older_database_loses_the_unused_indexes_and_keeps_the_rest(tmp_path)
     assert not set(DROPPED) & left
     assert {"step_event_run_id_rev", "movement_package_id", "outbox_message_status"} <= left
     assert db.upgrade() == []
+
+
+def test_an_older_database_gains_badge_unlocks_and_the_attempts_index(tmp_path):
+    path = tmp_path / "kiosk.db"
+    db.init(f"sqlite:///{path}")
+    db.upgrade()
+    assert "login_attempt_badge_at" in indexes(path)
+    with db.connection():  # as a database made before 0040 was
+        db.database.execute_sql("DROP TABLE badge_unlock")
+        db.database.execute_sql("DROP INDEX login_attempt_badge_at")
+        SchemaMigration.delete().where(SchemaMigration.version == 40).execute()
+    assert db.upgrade() == ["0040_badge_unlocks"]
+    assert "login_attempt_badge_at" in indexes(path)
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(badge_unlock)")}
+    assert {"badge", "employee_id", "unlocked_by_id", "attempt_id", "station", "at"} <= columns

@@ -4,7 +4,7 @@ import json
 
 from bs4 import BeautifulSoup
 
-from kiosk.models import LoginSession, Run
+from kiosk.models import LoginAttempt, LoginSession, Run
 
 
 def _text(response):
@@ -32,10 +32,31 @@ def test_login_refusals_are_one_clear_sentence(kiosk, make_employee, fixed_clock
     wrong = kiosk.post("/login/pin", {"badge": "1001", "pin": "9999"})
     assert "Wrong PIN. Try again." in _text(wrong)
     assert json.loads(wrong.headers["HX-Trigger"])["kiosk:feedback"]["tone"] == "error"
+    # The greeting keeps the name, and the PIN is asked again for the same badge.
+    assert "Hi Ana Reyes. Enter your PIN." in _text(wrong)
+    assert BeautifulSoup(wrong.data, "html.parser").find("input", {"name": "badge"})["value"] \
+        == "1001"
     for _ in range(4):
         last = kiosk.post("/login/pin", {"badge": "1001", "pin": "9999"})
-    assert "locked for 5 minutes" in _text(last)
-    assert "locked" in _text(kiosk.post("/login/badge", {"value": "1001"}))
+    locked = ("Badge 1001 is locked after 5 wrong PINs. Try again in 5 minutes, or ask a "
+              "manager to unlock it.")
+    assert "Wrong PIN. " + locked in _text(last)
+    # One wording wherever the locked badge is refused, with the time left.
+    fixed_clock.advance(seconds=90)
+    later = locked.replace("5 minutes", "4 minutes")
+    assert later in _text(kiosk.post("/login/badge", {"value": "1001"}))
+    assert later in _text(kiosk.post("/login/pin", {"badge": "1001", "pin": "1234"}))
+
+
+def test_an_empty_pin_is_asked_for_not_counted(kiosk, make_employee, fixed_clock):
+    make_employee("Ana Reyes", "1001", "1234", "receiver")
+    for _ in range(6):
+        asked = kiosk.post("/login/pin", {"badge": "1001", "pin": ""})
+        assert "Type your PIN on the keypad, then press Log in." in _text(asked)
+        assert "Hi Ana Reyes. Enter your PIN." in _text(asked)
+        assert json.loads(asked.headers["HX-Trigger"])["kiosk:feedback"]["tone"] == "warn"
+    assert LoginAttempt.select().count() == 0
+    assert kiosk.login("1001", "1234").headers["HX-Redirect"] == "/"
 
 
 def test_post_without_csrf_token_is_refused(kiosk, make_employee):

@@ -68,3 +68,41 @@ def test_a_double_tap_records_one_step_on_postgres(postgres_url):
         assert StepEvent.select().where(StepEvent.run == run.id).count() == 1
         assert Run.get_by_id(run.id).rev == run.rev + 1
     db.database.close_all()
+
+
+def test_a_delivery_changed_and_cancelled_on_postgres(postgres_url):
+    """Back, a stray scan, the FIFO hint's query and a cancel that undoes the run, on
+    PostgreSQL."""
+    from kiosk import manifests
+    from kiosk.models import Transfer, TransferPackage
+
+    db.init(postgres_url)
+    db.upgrade()
+    with db.connection():
+        demo.build(packages=40)
+        ana = Employee.get(Employee.badge == "1001")
+        flow = workflows.get("receiving")
+        run = engine.start(flow, ana, "pg-dock", {"license": "C10-0000001-LIC"})
+        first, second = (f"1A4050100000000000{n:06d}" for n in (5001, 5002))
+
+        def answer(step, value, **more):
+            fresh = Run.get_by_id(run.id)
+            return engine.submit(run.id, step, fresh.rev, {"value": value, **more}, ana,
+                                 "pg-dock", {"license": "C10-0000001-LIC"}, workflows)
+
+        for step, value in (("delivery", "MAN-0000205101"), ("transport", "pass"),
+                            ("order", ""), ("cases", "6"), ("package", first),
+                            ("condition", "intact"), ("units", "8"),
+                            ("decide", engine.BACK), ("units", "48"), ("decide", "accept")):
+            assert answer(step, value).accepted, step
+        assert answer("package", second).accepted
+        refused = answer("condition", first, source="scanner")
+        assert refused.message.startswith("That scan (…005001) was not recorded: finish package")
+        transfer = Transfer.get(Transfer.manifest_number == "0000205101")
+        item = TransferPackage.get(TransferPackage.tag == first).item_id
+        assert item in manifests.oldest_stock({item}, transfer.id)
+        engine.cancel(run.id, ana, "pg-dock", "wrong delivery", flow, {})
+        assert Transfer.get_by_id(transfer.id).status == "incoming"
+        assert Package.get(Package.tag == first).quantity == 0
+        assert ledger.verify_quantities() == [] and ledger.verify_chain() == []
+    db.database.close_all()
