@@ -40,7 +40,7 @@ NUMBER = st.one_of(st.from_regex(r"-?[0-9]{1,30}(\.[0-9]{0,6})?([eE][+-]?[0-9]{1
                    st.integers().map(str))
 VALUE = st.one_of(NASTY, TEXT, NUMBER)
 FIELDS = ["value", "reason", "badge", "pin", "source", "note", "rev", "why", "resume",
-          "workflow", "fragment"]
+          "workflow", "fragment", "name", "kind"]
 FORM = st.dictionaries(st.sampled_from(FIELDS), VALUE, max_size=7)
 LATIN1 = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"), max_size=80)
 
@@ -63,7 +63,17 @@ def no_500(response):
 @given(path=st.sampled_from(["/login/badge", "/login/pin", "/logout", "/session/ping"]),
        form=FORM)
 def test_login_forms(kiosk, store, path, form):
-    no_500(kiosk.post(path, form))
+    with undone():
+        no_500(kiosk.post(path, form))
+
+
+@FUZZ
+@given(form=FORM, station=st.one_of(NASTY, TEXT))
+def test_registering_a_screen(kiosk, store, form, station):
+    """The one form an unregistered screen is served (a manager signs to register it)."""
+    with undone():
+        no_500(kiosk.get("/", query_string={"station": station}))
+        no_500(kiosk.post("/stations/register", form))
 
 
 @pytest.fixture
@@ -134,21 +144,22 @@ NUMBER_IN_PATH = st.one_of(st.integers(0, 2**70).map(str), st.integers(1, 8).map
 
 @FUZZ
 @given(target=st.sampled_from(["start", "cancel", "retry", "resolve", "difference", "pull",
-                               "print"]),
+                               "print", "unlock"]),
        form=FORM, number=NUMBER_IN_PATH)
 def test_manager_and_run_forms(manager, target, form, number):
     path = {"start": "/runs", "cancel": f"/runs/{number}/cancel",
             "retry": f"/manager/sync/messages/{number}/retry",
             "resolve": f"/manager/sync/messages/{number}/resolve",
             "difference": f"/manager/sync/differences/{number}/resolve",
-            "pull": "/sync/pull", "print": f"/packages/{number}/label"}[target]
+            "pull": "/sync/pull", "print": f"/packages/{number}/label",
+            "unlock": f"/manager/badges/{number}/unlock"}[target]
     with undone():
         no_500(manager.post(path, form))
 
 
 @FUZZ
 @given(page=st.sampled_from(["/", "/manager/vault-log", "/manager/printing", "/manager/runs",
-                             "/manager/sync", "/manager/verify"]),
+                             "/manager/sync", "/manager/verify", "/manager/badges"]),
        query=st.dictionaries(st.sampled_from(["from", "to", "show", "station", "ended"]), VALUE,
                              max_size=3),
        number=NUMBER_IN_PATH)
@@ -156,7 +167,8 @@ def test_pages_paths_and_query_strings(manager, page, query, number):
     with undone():
         no_500(manager.get(page, query_string=query))
         for path in (f"/runs/{number}", f"/manager/printing/{number}",
-                     f"/packages/{number}/label", f"/manager/printing/runs/{number}"):
+                     f"/packages/{number}/label", f"/manager/printing/runs/{number}",
+                     f"/manager/badges/{number}/unlock"):
             no_500(manager.get(path))
         no_500(manager.post(f"/manager/printing/{number}/reprint"))
 
