@@ -17,12 +17,16 @@ from decimal import Decimal
 # -- request bodies, in bytes ---------------------------------------------------------------
 # A screen's answer is a few dozen bytes; its longest (a note of NOTE characters, each at most
 # nine bytes once percent-encoded) stays under FORM_BODY. A POS sale or pick request of a few
-# hundred lines stays under WEBHOOK_BODY. The web server itself refuses anything larger than
-# the largest of them before the app is called, and headers larger than SERVER_HEADERS.
+# hundred lines stays under WEBHOOK_BODY; the POS's inventory of a whole store (20,000
+# packages at about 100 bytes each) under INVENTORY_BODY. The web server itself refuses
+# anything larger than the largest of them before the app is called, and headers larger
+# than SERVER_HEADERS.
 FORM_BODY = 16 * 1024
 FORM_PARTS = 20  # fields of a multipart form; a screen sends at most seven
 WEBHOOK_BODY = 256 * 1024
-SERVER_BODY = WEBHOOK_BODY
+INVENTORY_BODY = 4 * 1024 * 1024
+INVENTORY_LINES = 20_000
+SERVER_BODY = INVENTORY_BODY
 SERVER_HEADERS = 32 * 1024
 SIGNATURE_HEADER = 200  # "t=<10 digits>,v1=<64 hex digits>" is 80 characters
 
@@ -111,11 +115,13 @@ def storable(name: str, value):
 # -- quantities -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measure:
-    """How a unit is counted: what people call it, its decimals, its largest sane amount."""
+    """How a unit is counted: what people call it, its decimals, its largest sane amount,
+    and what a figure in it is (a count, a weight ...)."""
 
     words: str
     decimals: int
     maximum: Decimal
+    noun: str = "count"
 
 
 # Stock quantities are kept as Decimal(14, 4) (``QuantityField``); each unit's maximum is far
@@ -123,17 +129,17 @@ class Measure:
 MEASURES = {
     "cases": Measure("cases", 0, Decimal(999)),
     "Each": Measure("units", 0, Decimal(99_999)),
-    "Grams": Measure("grams", 3, Decimal(100_000)),
-    "Kilograms": Measure("kilograms", 3, Decimal(100)),
-    "Milligrams": Measure("milligrams", 0, Decimal(100_000_000)),
-    "Ounces": Measure("ounces", 3, Decimal(3_500)),
-    "Pounds": Measure("pounds", 3, Decimal(220)),
-    "Milliliters": Measure("millilitres", 1, Decimal(100_000)),
-    "Liters": Measure("litres", 3, Decimal(100)),
-    "Fluid Ounces": Measure("fluid ounces", 2, Decimal(3_400)),
+    "Grams": Measure("grams", 3, Decimal(100_000), "weight"),
+    "Kilograms": Measure("kilograms", 3, Decimal(100), "weight"),
+    "Milligrams": Measure("milligrams", 0, Decimal(100_000_000), "weight"),
+    "Ounces": Measure("ounces", 3, Decimal(3_500), "weight"),
+    "Pounds": Measure("pounds", 3, Decimal(220), "weight"),
+    "Milliliters": Measure("millilitres", 1, Decimal(100_000), "volume"),
+    "Liters": Measure("litres", 3, Decimal(100), "volume"),
+    "Fluid Ounces": Measure("fluid ounces", 2, Decimal(3_400), "volume"),
 }
 ANY = Measure("", 4, Decimal(1_000_000))  # a count step that names no unit
-MONEY = Measure("dollars", 2, Decimal(1_000_000))
+MONEY = Measure("dollars", 2, Decimal(1_000_000), "amount")
 _ALIASES = {"ea": "Each", "each": "Each", "unit": "Each", "units": "Each", "g": "Grams",
             "kg": "Kilograms", "mg": "Milligrams", "oz": "Ounces", "lb": "Pounds",
             "lbs": "Pounds", "ml": "Milliliters", "l": "Liters", "fl oz": "Fluid Ounces"}
@@ -155,9 +161,9 @@ class QuantityError(ValueError):
     """A quantity out of its unit's range or precision: ``shown`` is what was given (cut),
     ``wanted`` says what would do."""
 
-    def __init__(self, shown: str, wanted: str):
+    def __init__(self, shown: str, wanted: str, noun: str = "count"):
         self.shown, self.wanted = shown, wanted
-        super().__init__(f"A count of {shown} is not possible here: enter {wanted}." if shown
+        super().__init__(f"A {noun} of {shown} is not possible here: enter {wanted}." if shown
                          else f"Enter {wanted}.")
 
 
@@ -182,25 +188,25 @@ def quantity(value, unit: str | Measure = "", *, minimum: Decimal | None = Decim
     else:
         measure = MEASURES.get(unit) or MEASURES.get(_BY_LOWER.get(unit.lower(), "")) or ANY
     if whole:
-        measure = Measure(measure.words, 0, measure.maximum)
+        measure = Measure(measure.words, 0, measure.maximum, measure.noun)
     low = max(Decimal(0), minimum if minimum is not None else Decimal(0))
     high = min(measure.maximum, maximum) if maximum is not None else measure.maximum
     wanted = _wanted(measure, low, high, above_zero)
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise QuantityError(excerpt(value, 20), wanted)
+        raise QuantityError(excerpt(value, 20), wanted, measure.noun)
     if isinstance(value, str):
         typed = value.strip()
         if not _PLAIN.fullmatch(typed):
-            raise QuantityError(excerpt(typed, 20), wanted)
+            raise QuantityError(excerpt(typed, 20), wanted, measure.noun)
         value = Decimal(typed)
     number = Decimal(value)
     shown = excerpt(value, 20)
     if (not number.is_finite() or number < low or number > high
             or (above_zero and number == 0)):
-        raise QuantityError(shown, wanted)
+        raise QuantityError(shown, wanted, measure.noun)
     step = Decimal(1).scaleb(-measure.decimals)
     if number.quantize(step) != number:
-        raise QuantityError(shown, wanted)
+        raise QuantityError(shown, wanted, measure.noun)
     return number.quantize(Decimal(1)) if measure.decimals == 0 else number
 
 

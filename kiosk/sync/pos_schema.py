@@ -72,7 +72,32 @@ PICK = {
     },
 }
 
-_VALIDATORS = {id(schema): Draft202012Validator(schema) for schema in (SALE, PICK)}
+INVENTORY = {
+    "type": "object",
+    "description": "an inventory report: an object with lines",
+    "required": ["lines"],
+    "additionalProperties": False,
+    "properties": {
+        "as_of": {**_TIME, "type": ["string", "null"]},
+        "lines": {"type": "array", "minItems": 1, "maxItems": limits.INVENTORY_LINES,
+                  "description": f"a list of 1 to {limits.INVENTORY_LINES:,} lines",
+                  "items": {"type": "object", "required": ["tag", "quantity"],
+                            "additionalProperties": False,
+                            "description": "a line with a tag and a quantity",
+                            "properties": {"tag": _TAG, "quantity": _QUANTITY, "unit": _UNIT,
+                                           "room": _text(limits.NAME, required=False)}}},
+    },
+}
+
+_VALIDATORS = {id(schema): Draft202012Validator(schema) for schema in (SALE, PICK, INVENTORY)}
+
+
+def _where(path: list) -> str:
+    """A place in the body as the POS's people would say it: "line 2: tag", "receipt"."""
+    if len(path) >= 2 and path[0] == "lines" and isinstance(path[1], int):
+        rest = ".".join(str(p) for p in path[2:])
+        return f"line {path[1] + 1}" + (f": {rest}" if rest else "")
+    return ".".join(str(p) for p in path) or "the body"
 
 
 def _no_constant(name: str):
@@ -91,8 +116,7 @@ def read(body: bytes, schema: dict) -> dict:
                          ) from None
     error = best_match(_VALIDATORS[id(schema)].iter_errors(data))
     if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-        where = f"body{where}" if where else "the body"
+        where = _where(list(error.path))
         description = error.schema.get("description") if isinstance(error.schema, dict) else ""
         if description and error.validator not in ("required", "additionalProperties"):
             raise ValueError(f"{where} must be {description}, not "

@@ -1,4 +1,5 @@
-"""Inbound webhooks from the POS: sales (for reconciliation) and pick requests.
+"""Inbound webhooks from the POS: sales (for reconciliation), its inventory figures (for
+cycle counts) and pick requests.
 
 These are machine requests, not browser ones: instead of the CSRF token they must carry an
 HMAC signature (``X-Kiosk-Signature``, see ``kiosk.sync.pos``) made with the shared POS
@@ -18,15 +19,19 @@ from kiosk.sync import pos, pos_schema
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+# A body larger than any form, and a whole store's inventory larger still.
+BODY_CAPS = {"api.inventory": limits.INVENTORY_BODY}
+
+
 @bp.before_request
-def _room_for_a_sale():
-    """A sale of a few hundred lines is larger than any form (``limits.WEBHOOK_BODY``)."""
-    request.max_content_length = limits.WEBHOOK_BODY
+def _room_for_a_report():
+    request.max_content_length = BODY_CAPS.get(request.endpoint, limits.WEBHOOK_BODY)
 
 
 @bp.errorhandler(413)
 def _too_large(exc):
-    return jsonify(error=f"Refused: the body is larger than {limits.WEBHOOK_BODY} bytes."), 413
+    return jsonify(error=f"Refused: the body is larger than {request.max_content_length} "
+                         "bytes."), 413
 
 
 def _verified(schema: dict):
@@ -36,7 +41,7 @@ def _verified(schema: dict):
         return None, (jsonify(error="Refused: the request is not signed."), 401)
     if request.content_length is None:
         return None, (jsonify(error="Refused: send the body with a Content-Length."), 411)
-    if request.content_length > limits.WEBHOOK_BODY:
+    if request.content_length > request.max_content_length:
         return None, _too_large(None)  # before a byte of it is read
     body = request.get_data()
     problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""), header,
@@ -65,6 +70,19 @@ def sales():
     except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, new=new)
+
+
+@bp.post("/pos/inventory")
+def inventory():
+    """``{"as_of", "lines": [{"tag", "quantity", "unit", "room"}]}``: what the POS holds."""
+    data, refusal = _verified(pos_schema.INVENTORY)
+    if refusal:
+        return refusal
+    try:
+        kept, older = pos.record_inventory("webhook", data["lines"], data.get("as_of"))
+    except ValueError as exc:
+        return jsonify(error=f"Not stored: {exc}."), 400
+    return jsonify(ok=True, kept=kept, older=older)
 
 
 @bp.post("/pos/pick-requests")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import move_package, paper_manifest, receiving, vault_entry
+from kiosk.workflows import (
+    cycle_count,
+    move_package,
+    paper_manifest,
+    receiving,
+    variance_investigation,
+    vault_entry,
+)
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW)
+             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

@@ -60,8 +60,8 @@ def test_grams_take_three_decimals_and_stay_decimal_strings(screen):
     to_step(screen, "receiving", "package")
     screen.ok(value=BULK_TAG)
     screen.ok(value="intact")
-    assert screen.refused(value="453.6001") == f"A count of 453.6001 is not possible here: {GRAMS}"
-    assert screen.refused(value="100000.5") == f"A count of 100000.5 is not possible here: {GRAMS}"
+    assert screen.refused(value="453.6001") == f"A weight of 453.6001 is not possible here: {GRAMS}"
+    assert screen.refused(value="100000.5") == f"A weight of 100000.5 is not possible here: {GRAMS}"
     screen.ok(value="453.125")
     assert screen.run.data["counted"] == "453.125"
     assert '"counted":"453.125"' in _stored("SELECT data FROM run")[0]
@@ -133,14 +133,14 @@ def _sale(**line) -> dict:
     (_sale(quantity="1e20"), "quantity '1e20' is not possible"),
     (_sale(quantity=1e20), "quantity '1E+20' is not possible"),
     (_sale(quantity=2.5), "quantity '2.5' is not possible"),
-    (_sale(quantity=[2]), "body.lines[0].quantity must be a number (or one in quotes)"),
+    (_sale(quantity=[2]), "line 1: quantity must be a number (or one in quotes)"),
     (_sale(unit="bushels"), "the unit 'bushels' is not one this kiosk knows"),
     (_sale(amount="12.345"), "amount '12.345' is not possible"),
-    (_sale(tag=12345), "body.lines[0].tag must be a 24-character package tag"),
-    ({**SALE, "receipt": {"a": 1}}, "body.receipt must be text of 1 to 64 characters"),
-    ({**SALE, "receipt": "R\x00"}, "body.receipt must be text of 1 to 64 characters"),
-    ({**SALE, "lines": {"tag": JAR_TAG}}, "body.lines must be a list of 1 to 500 lines"),
-    ({**SALE, "lines": []}, "body.lines must be a list of 1 to 500 lines"),
+    (_sale(tag=12345), "line 1: tag must be a 24-character package tag"),
+    ({**SALE, "receipt": {"a": 1}}, "receipt must be text of 1 to 64 characters"),
+    ({**SALE, "receipt": "R\x00"}, "receipt must be text of 1 to 64 characters"),
+    ({**SALE, "lines": {"tag": JAR_TAG}}, "lines must be a list of 1 to 500 lines"),
+    ({**SALE, "lines": []}, "lines must be a list of 1 to 500 lines"),
     ({**SALE, "store": "X"}, "Additional properties are not allowed ('store' was unexpected)"),
     ({k: v for k, v in SALE.items() if k != "lines"}, "'lines' is a required property"),
     ([SALE], "the body must be a sale"),
@@ -178,10 +178,10 @@ def test_pick_requests_keep_quantities_as_text_and_refuse_the_rest(app, store):
 '[{"quantity":"2","tag":"1A4050100000000000005001","unit":"Each"},'
                    '{"item":"Bulk Wax (grams)","quantity":"0.5","unit":"Grams"}]')]
     for bad, reason in (
-            ({**pick, "id": "PICK-2", "lines": [{"quantity": 1}]}, "body.lines[0] must be a line"),
+            ({**pick, "id": "PICK-2", "lines": [{"quantity": 1}]}, "line 1 must be a line"),
             ({**pick, "id": "PICK-2", "lines": [{"tag": JAR_TAG, "quantity": -1}]},
              "line 1: quantity '-1' is not possible"),
-            ({**pick, "id": "PICK-2", "note": "n" * 501}, "body.note must be text of at most 500"),
+            ({**pick, "id": "PICK-2", "note": "n" * 501}, "note must be text of at most 500"),
             ({**pick, "id": "PICK-2", "lines": [{"tag": JAR_TAG, "quantity": 1, "x": 1}]},
              "'x' was unexpected")):
         response = signed(client, "/api/pos/pick-requests", bad)

@@ -41,8 +41,8 @@ def exchange(port: int, head: bytes, body_parts=(), total: int = 0) -> tuple[byt
                 conn.sendall(part)
                 sent += len(part)
             conn.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # answered early: the rest was never read
+        except OSError:  # a broken pipe, a reset, not connected: answered early and gone
+            pass
         answer = b""
         try:
             while chunk := conn.recv(65536):
