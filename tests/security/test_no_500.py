@@ -86,7 +86,7 @@ def test_extreme_time_zone_offsets_are_refused(app, store, moment):
             "lines": [{"tag": "1A4050100000000000005001", "quantity": 1}]}
     response = signed(app.test_client(), "/api/pos/sales", sale)
     assert response.status_code == 400
-    assert "sale time" in response.get_json()["error"]
+    assert "the time" in response.get_json()["error"]
     pick = {"id": "P-1", "requested_at": moment,
             "lines": [{"tag": "1A4050100000000000005001", "quantity": 1}]}
     assert signed(app.test_client(), "/api/pos/pick-requests", pick).status_code == 400
