@@ -38,6 +38,7 @@ TAG = 24  # a Metrc package tag
 NAME = 80  # a person's or a company's name, a vehicle, a licence number
 REASON = 200  # why: a rejection, a cancellation, a skipped print, a resolved message
 NOTE = 500
+SEARCH = 40  # a filter typed over a list
 RECEIPT = 64  # a POS receipt or pick-request number
 UNIT = 20  # a unit of measure's name
 TIME = 40  # an ISO date and time with its offset

@@ -60,9 +60,14 @@ PICK = {
     "properties": {
         "id": _text(limits.RECEIPT),
         "note": _text(limits.NOTE, required=False),
-        "requested_at": _TIME,
-        "lines": {"type": "array", "minItems": 1, "maxItems": 200,
-                  "description": "a list of 1 to 200 lines",
+        "customer": _text(limits.NAME, required=False),
+        "kind": {"enum": ["sale", "online", "restock", None],
+                 "description": "sale, online or restock"},
+        "priority": {"enum": ["normal", "urgent", "", None],
+                     "description": "normal or urgent"},
+        "requested_at": {**_TIME, "type": ["string", "null"]},
+        "lines": {"type": "array", "minItems": 1, "maxItems": 50,
+                  "description": "a list of 1 to 50 lines",
                   "items": {"type": "object", "required": ["quantity"],
                             "additionalProperties": False,
                             "description": "a line with a tag or an item, and a quantity",
@@ -70,6 +75,14 @@ PICK = {
                             "properties": {"tag": _TAG, "item": _text(limits.NAME),
                                            "quantity": _QUANTITY, "unit": _UNIT}}},
     },
+}
+
+WITHDRAW = {
+    "type": "object",
+    "description": "a withdrawal: an object with the request's id and why",
+    "required": ["id"],
+    "additionalProperties": False,
+    "properties": {"id": _text(limits.RECEIPT), "reason": _text(limits.REASON, required=False)},
 }
 
 INVENTORY = {
@@ -89,7 +102,8 @@ INVENTORY = {
     },
 }
 
-_VALIDATORS = {id(schema): Draft202012Validator(schema) for schema in (SALE, PICK, INVENTORY)}
+_VALIDATORS = {id(schema): Draft202012Validator(schema) for schema in (SALE, PICK, WITHDRAW,
+                                                                       INVENTORY)}
 
 
 def _where(path: list) -> str:

@@ -108,7 +108,7 @@ def pick_requests():
 @bp.post("/pos/pick-requests/cancel")
 def cancel_pick_request():
     """``{"id", "reason"}``: the POS withdrew an order; its request leaves the queue."""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.WITHDRAW)
     if refusal:
         return refusal
     try:

@@ -177,7 +177,8 @@ def test_typing_fields_stop_where_the_server_does(screen):
     field's matches the server's cap for it (written out, so a scan's page looks nothing
     up for it)."""
     caps = {"reason": str(limits.REASON), "why": str(limits.REASON),
-            "value": str(limits.SCAN)}
+            "value": str(limits.SCAN), "note": str(limits.REASON), "q": str(limits.SEARCH),
+            "name": str(limits.NAME)}
     fields = []
     for template in sorted(TEMPLATES.rglob("*.html")):
         page = BeautifulSoup(template.read_text(), "html.parser")

@@ -12,7 +12,7 @@ from attacks import BULK_TAG, JAR_TAG, signed, to_step
 
 from kiosk import db, limits
 from kiosk.models import PosSale, StepEvent, TransferPackage
-from kiosk.models.sync import PickRequest
+from kiosk.models.picks import PickLine, PickRequest
 
 
 def _stored(sql: str) -> list[str]:
@@ -174,13 +174,17 @@ def test_pick_requests_keep_quantities_as_text_and_refuse_the_rest(app, store):
             "lines": [{"tag": JAR_TAG, "quantity": 2}, {"item": "Bulk Wax (grams)",
                                                         "quantity": 0.5, "unit": "Grams"}]}
     assert signed(client, "/api/pos/pick-requests", pick).get_json() == {"ok": True, "new": True}
-    assert _stored("SELECT lines FROM pick_request") == [(
-'[{"quantity":"2","tag":"1A4050100000000000005001","unit":"Each"},'
-                   '{"item":"Bulk Wax (grams)","quantity":"0.5","unit":"Grams"}]')]
+    # The queue's lines are decimals in the item's unit; the sender's own lines are kept as
+    # sent, their fractions as text (never a float).
+    lines = PickLine.select().order_by(PickLine.number)
+    assert [(line.quantity, line.unit) for line in lines] == [
+        (Decimal(2), "Each"), (Decimal("0.5"), "Grams")]
+    assert all(isinstance(line.quantity, Decimal) for line in lines)
+    assert '"quantity":"0.5"' in _stored("SELECT lines FROM pick_request")[0]
     for bad, reason in (
             ({**pick, "id": "PICK-2", "lines": [{"quantity": 1}]}, "line 1 must be a line"),
             ({**pick, "id": "PICK-2", "lines": [{"tag": JAR_TAG, "quantity": -1}]},
-             "line 1: quantity '-1' is not possible"),
+             "line 1: the quantity '-1' is not possible"),
             ({**pick, "id": "PICK-2", "note": "n" * 501}, "note must be text of at most 500"),
             ({**pick, "id": "PICK-2", "lines": [{"tag": JAR_TAG, "quantity": 1, "x": 1}]},
              "'x' was unexpected")):
