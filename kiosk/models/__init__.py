@@ -41,4 +41,12 @@ from kiosk.models.counts import (  # noqa: E402,F401
     PosInventory,
     Variance,
 )
+from kiosk.models.holds import (  # noqa: E402,F401
+    Destruction,
+    PackageHold,
+    Recall,
+    RecallPackage,
+    ReturnLine,
+    VendorReturn,
+)
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
