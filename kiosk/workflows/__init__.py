@@ -6,7 +6,9 @@ from kiosk.workflows import (
     cycle_count,
     move_package,
     paper_manifest,
+    quarantine,
     receiving,
+    release,
     variance_investigation,
     vault_entry,
     visitor,
@@ -14,7 +16,7 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW)
+             visitor.WORKFLOW, quarantine.WORKFLOW, release.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
