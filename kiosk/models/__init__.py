@@ -49,4 +49,11 @@ from kiosk.models.holds import (  # noqa: E402,F401
     ReturnLine,
     VendorReturn,
 )
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
+from kiosk.models.sync import (  # noqa: E402,F401
+    Discrepancy,
+    PickRequest,
+    PosSale,
+    SyncState,
+    SyncWorker,
+)

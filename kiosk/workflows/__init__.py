@@ -6,6 +6,7 @@ from kiosk.workflows import (
     cycle_count,
     move_package,
     paper_manifest,
+    pick,
     quarantine,
     receiving,
     release,
@@ -16,7 +17,8 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW, quarantine.WORKFLOW, release.WORKFLOW)
+             visitor.WORKFLOW, pick.WORKFLOW, quarantine.WORKFLOW,
+             release.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
