@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from peewee import JOIN
 
-from kiosk import clock
+from kiosk import clock, picks
 from kiosk.manifests import quantity_text
 from kiosk.models import Employee, Item, Location, Movement, Package, PackageHold
 
@@ -164,6 +164,9 @@ def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal 
         reason=reason, reason_text=reason_text, sale_ref=sale_ref,
         next_step=REASONS.get(reason, ("", "manager"))[1], held_at=ctx.event.at,
         held_by=ctx.actor, held_from=held_from, run_id=ctx.run.id, recall=recall)
+    if whole:  # a runner who took it for a pick is told to set it aside
+        picks.withdraw_package(package.tag, f"on hold: {reason_text[:120]}", ctx.actor,
+                               ctx.station)
     if label:
         ctx.print_job("label", "quarantine_label", label_data(made, package, who, day))
     ctx.outbox("pos", "stock.hold", {"tag": package.tag, "reason": reason_text,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
-from kiosk import db, engine, holds, ledger, workflows
-from kiosk.models import Package, PackageHold
+from kiosk import db, engine, holds, ledger, recalls, workflows
+from kiosk.models import Package, PackageHold, Recall
 from kiosk.timeline import package_timeline
 from kiosk.views.home import feedback, login_required, station
 from kiosk.views.runs import step_context
@@ -31,7 +31,20 @@ def _count_for_home(state):
 @login_required(roles=CAGE_ROLES)
 def cage():
     """Everything on hold, oldest first: what, why, since when, by whom, what next, age."""
-    return render_template("holds/cage.html", rows=holds.cage_rows())
+    return render_template("holds/cage.html", rows=holds.cage_rows(),
+                           recalls=recalls.open_recalls())
+
+
+@bp.get("/recall/<int:recall_id>")
+@login_required(roles=CAGE_ROLES)
+def recall(recall_id: int):
+    """A recall's progress: each package, where it was found, where it is now."""
+    found = Recall.get_or_none(Recall.id == recall_id)
+    if found is None:
+        abort(404)
+    rows = recalls.progress(found)
+    return render_template("holds/recall.html", recall=found, rows=rows,
+                           inside=sum(1 for r in rows if r["in_cage"]))
 
 
 def _package_page(package: Package, notice: str = "", tone: str = "ok", status: int = 200):

@@ -8,6 +8,7 @@ from kiosk.workflows import (
     paper_manifest,
     pick,
     quarantine,
+    recall,
     receiving,
     release,
     variance_investigation,
@@ -18,7 +19,7 @@ from kiosk.workflows import (
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
              visitor.WORKFLOW, pick.WORKFLOW, quarantine.WORKFLOW,
-             release.WORKFLOW)
+             release.WORKFLOW, recall.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

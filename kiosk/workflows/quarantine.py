@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kiosk import holds, scans
+from kiosk import holds, recalls, scans
 from kiosk.engine import Back, Option, Refuse, Workflow, choose, count, scan, text
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package
@@ -179,6 +179,7 @@ def put_in_cage(run, scanned, ctx):
             raise Refuse(f"Package {scans.short(package.tag)} was taken off hold meanwhile; "
                          "scan it again to hold it.")
         holds.bring_in(ctx, package, cage)
+        recalls.brought_in(ctx, package)
         ctx.message = f"{package.tag} is in {cage.name}. Scan the next package, or Done."
     else:
         if package.status != "active":
