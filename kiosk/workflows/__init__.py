@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk.workflows import (
     cycle_count,
+    destroy,
     move_package,
     paper_manifest,
     pick,
@@ -19,7 +20,8 @@ from kiosk.workflows import (
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
              visitor.WORKFLOW, pick.WORKFLOW, quarantine.WORKFLOW,
-             release.WORKFLOW, recall.WORKFLOW)
+             release.WORKFLOW, recall.WORKFLOW,
+             destroy.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

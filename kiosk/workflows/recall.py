@@ -21,6 +21,7 @@ KIND_OPTIONS = (Option("batch", "A batch or lot number", next="value"),
 
 
 def record_kind(run, option, ctx):
+    """Keep what the recall names: a batch or an item."""
     run.data.update(kind=option.value, value="")
 
 
@@ -31,6 +32,7 @@ def item_choices(run):
 
 
 def record_item(run, option, ctx):
+    """Keep the item recalled."""
     run.data["value"] = option.value.split(":", 1)[1]
 
 
@@ -43,10 +45,12 @@ def batch_is_here(run, value):
 
 
 def record_batch(run, value, ctx):
+    """Keep the batch as the notice prints it."""
     run.data["value"] = value.strip()
 
 
 def record_notice(run, notice, ctx):
+    """Keep who issued the recall and why: it goes on every hold and label."""
     run.data["notice"] = notice
 
 
@@ -90,6 +94,7 @@ def hold_them(run, option, ctx):
 
 
 def summary(run):
+    """One line for lists of runs."""
     return f"Recall {run.data.get('value', '')}".strip()
 
 
