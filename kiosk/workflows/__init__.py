@@ -12,6 +12,7 @@ from kiosk.workflows import (
     recall,
     receiving,
     release,
+    return_to_vendor,
     variance_investigation,
     vault_entry,
     visitor,
@@ -21,7 +22,7 @@ WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
              visitor.WORKFLOW, pick.WORKFLOW, quarantine.WORKFLOW,
              release.WORKFLOW, recall.WORKFLOW,
-             destroy.WORKFLOW)
+             destroy.WORKFLOW, return_to_vendor.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

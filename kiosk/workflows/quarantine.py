@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import holds, recalls, scans
-from kiosk.engine import Back, Option, Refuse, Workflow, choose, count, scan, text
+from kiosk.engine import FINISH, Back, Option, Refuse, Workflow, choose, count, scan, text
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package
 from kiosk.models.sync import PosSale
@@ -41,6 +41,8 @@ def _package(run) -> Package:
 
 def package_can_be_held(run, scanned):
     """The tag is one of our packages, in stock, and not already in the cage."""
+    if scanned == FINISH:
+        return None
     package = Package.one(tag=scanned.value)
     if package is None:
         return f"Package {scanned.value} is not in this store's stock. Check the tag."

@@ -36,6 +36,7 @@ class HoldDriver:
             return self.run_id
         response = self.kiosk.post("/runs", {"workflow": workflow})
         self.run_id = int(response.headers["HX-Redirect"].rsplit("/", 1)[1])
+        self.last = self.kiosk.get(f"/runs/{self.run_id}")  # the screen it opens
         return self.run_id
 
     @property

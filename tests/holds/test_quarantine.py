@@ -45,6 +45,8 @@ def test_a_runner_holds_a_package_in_one_step(driver):
     note = OutboxMessage.get(OutboxMessage.kind == "package.note").payload["note"]
     assert "Damaged" in note and "Dev Patel" in note
     assert driver.at() == "package"  # ready for the next package
+    assert driver.answer("__finish__")["tone"] == "ok"  # Done
+    assert driver.run.status == "completed"
 
 
 def test_other_reason_is_printed_whole_and_a_return_keeps_its_sale(driver):
