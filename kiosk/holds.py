@@ -138,14 +138,16 @@ def note_for(hold: PackageHold, package_quantity, who: str, day: str) -> str:
 
 
 def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal | None = None,
-         cage: Location | None = None, sale_ref: str = "", recall=None, label: bool = True
-         ) -> PackageHold:
+         cage: Location | None = None, sale_ref: str = "", recall=None, label: bool = True,
+         withdraw: bool = True, audit: bool = True) -> PackageHold:
     """Put the package (or ``part`` units of it) on hold, in the step's transaction: the
     ledger, the hold, the quarantine label, and the POS's and Metrc's messages.
 
     A whole package moves into ``cage`` when given (a recall holds packages where they are
     until someone brings them in); a part stays where it is, its held units out of its
-    sellable quantity.
+    sellable quantity. A recall holds hundreds at once: it prints their labels as one job,
+    withdraws from picks only those it found in one (``withdraw``), and audits the recall
+    with every tag in one entry (``audit``).
     """
     day, who = today(ctx), ctx.actor.name
     whole = part is None
@@ -164,7 +166,7 @@ def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal 
         reason=reason, reason_text=reason_text, sale_ref=sale_ref,
         next_step=REASONS.get(reason, ("", "manager"))[1], held_at=ctx.event.at,
         held_by=ctx.actor, held_from=held_from, run_id=ctx.run.id, recall=recall)
-    if whole:  # a runner who took it for a pick is told to set it aside
+    if whole and withdraw:  # a runner who took it for a pick is told to set it aside
         picks.withdraw_package(package.tag, f"on hold: {reason_text[:120]}", ctx.actor,
                                ctx.station)
     if label:
@@ -178,9 +180,10 @@ def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal 
     ctx.outbox("metrc", "package.note", {"tag": package.tag,
                                          "note": note_for(made, before, who, day)},
                ordering_key=package.tag)
-    ctx.audit("hold", f"package:{package.tag}",
-              {"hold": made.id, "reason": reason, "whole": whole, "quantity": str(amount),
-               "recall": recall.id if recall is not None else None, "sale": sale_ref})
+    if audit:
+        ctx.audit("hold", f"package:{package.tag}",
+                  {"hold": made.id, "reason": reason, "whole": whole, "quantity": str(amount),
+                   "recall": recall.id if recall is not None else None, "sale": sale_ref})
     return made
 
 

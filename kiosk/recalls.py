@@ -94,8 +94,10 @@ def _units(package: Package) -> str:
 
 def hold_all(ctx, recall: Recall, found: list[Found], words: str) -> dict:
     """Put every package of the recall on hold where it is, in this step's transaction;
-    withdraw those taken for a pick; ask for the floor's back. Returns what was done."""
+    withdraw those taken for a pick; ask for the floor's back; queue their quarantine labels
+    as one print job, and audit the recall with every tag. Returns what was done."""
     done = {"held": 0, "already": 0, "picks": 0, "tasks": 0}
+    day, labels, tags = holds.today(ctx), [], []
     for f in found:
         package = f.package
         existing = holds.whole_hold(package) if f.held else None
@@ -103,7 +105,10 @@ def hold_all(ctx, recall: Recall, found: list[Found], words: str) -> dict:
             made = holds.kept(existing)
             done["already"] += 1
         else:
-            made = holds.hold(ctx, package, "recalled", words, recall=recall)
+            made = holds.hold(ctx, package, "recalled", words, recall=recall, label=False,
+                              withdraw=f.place == "pick", audit=False)
+            labels.append(holds.label_data(made, package, ctx.actor.name, day))
+            tags.append(package.tag)
             done["held"] += 1
         RecallPackage.create(recall=recall, package=package, found_in=f.place,
                              found_at=holds.where(package), hold=made)
@@ -116,6 +121,9 @@ def hold_all(ctx, recall: Recall, found: list[Found], words: str) -> dict:
                            priority=1, note=f"{recall.description}: put it in the cage",
                            actor=ctx.actor, station=ctx.station)
             done["tasks"] += 1
+    if labels:
+        ctx.print_job("label", "quarantine_label", {"labels": labels})
+    ctx.audit("hold.recall", f"recall:{recall.id}", {"reason": words, "tags": tags})
     return done
 
 
