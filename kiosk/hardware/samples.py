@@ -19,7 +19,7 @@ LABELS: dict[str, dict] = {
     "quarantine_label": {
         "tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
         "reason": "Seal broken on arrival; bag torn at the top", "date": "2026-11-23",
-        "who": "Ana Peña",
+        "who": "Ana Peña", "batch": "B-2026-11-0042",
     },
     "pick_label": {
         "order": "10042", "tag": "1A4FF0100000022000000125", "item": "Sour Gummies 10 pack",
