@@ -170,3 +170,23 @@ def test_the_cage_lists_what_is_held_and_opens_a_timeline(driver):
     page = driver.kiosk.get(f"/cage/package/{TAGS[1]}").get_data(as_text=True)
     assert "Quarantined" in page and "Vault shelf A1" in page
     assert Movement.select().where(Movement.kind == "quarantine").count() == 1
+
+
+def test_a_held_package_is_never_picked_and_a_hold_stops_a_pick_in_hand(driver):
+    from kiosk import picks
+    from kiosk.models.picks import PickedPackage
+
+    driver.as_("dev")
+    quarantine(driver, TAGS[2])  # the other jar of the batch stays on shelf A1
+    request, _ = picks.intake("S-88", [{"item": "Blue Dream 3.5g Jar", "quantity": "1"}])
+    driver.as_("carla")
+    response = driver.kiosk.post(f"/picks/{request.id}/claim")
+    driver.run_id = int(response.headers["HX-Redirect"].rsplit("/", 1)[1])
+    said = driver.scan(TAGS[2])
+    assert said["tone"] == "error" and "quarantined" in said["message"]
+    assert driver.scan(TAGS[1])["tone"] == "ok"  # the kiosk's choice is the one not held
+    # Dev quarantines the package Carla has just taken: her pick is stopped.
+    driver.as_("dev")
+    quarantine(driver, TAGS[1], "tampering")
+    pick = PickedPackage.get()
+    assert pick.withdrawn_at is not None and "on hold" in pick.withdraw_reason
