@@ -4,8 +4,9 @@ record and slip.
 
 Metrc's California collection gives a retailer no call to create an outgoing transfer
 (``/transfers/v2`` has external incoming transfers and outgoing templates only), so, as with
-receiving, the kiosk prints the exact sheet to enter in Metrc (the RTV slip) and records who
-entered it and the manifest number Metrc gave it.
+receiving, the kiosk prints the exact sheet to enter in Metrc (the RTV slip), records who
+entered it and the manifest number Metrc gave it, and the syncer reads the outgoing transfer
+back (``sync/return_readback.py``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the packages and a witness. The signatures are the step in which the packages le
 stock: the ledger, the holds ended as returned, the POS told, and Metrc a note on each
 package. Metrc has no call for a retailer's outgoing transfer, so the RTV slip (the
 driver signs it) is also the exact sheet to enter in Metrc; whoever enters it types the
-manifest number Metrc gave it.
+manifest number Metrc gave it, and the syncer reads that transfer back.
 """
 
 from __future__ import annotations
@@ -108,13 +108,20 @@ def rtv_slip(run):
 
 
 def record_manifest(run, number, ctx):
-    """Who entered the return in Metrc, and the manifest number Metrc gave it."""
+    """Who entered the return in Metrc, and the manifest number Metrc gave it; the syncer
+    reads that outgoing transfer back."""
     made = VendorReturn.get_by_id(run.data["vendor_return"])
     (VendorReturn.update(metrc_manifest=number, metrc_entered_by=ctx.actor,
                          metrc_entered_at=ctx.event.at)
      .where(VendorReturn.id == made.id).execute())
+    ctx.outbox("metrc", "transfer.returned", {
+        "manifest_number": number, "return": returns.number(made),
+        "recipient_license": made.vendor_license,
+        "packages": [{"tag": line["tag"], "quantity": line["quantity"], "unit": line["unit"]}
+                     for line in run.data["lines"]]}, ordering_key=f"rtv-{made.id}")
     ctx.audit("return_to_vendor.metrc", f"return:{made.id}", {"manifest": number})
-    ctx.message = f"Manifest {number} recorded for {returns.number(made)}."
+    ctx.message = (f"Manifest {number} recorded for {returns.number(made)}; the syncer reads it "
+                   "back from Metrc and flags anything that differs.")
 
 
 def facts(run):

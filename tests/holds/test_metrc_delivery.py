@@ -17,6 +17,7 @@ from test_quarantine import quarantine
 
 from kiosk import clock
 from kiosk.models import OutboxMessage
+from kiosk.models.sync import Discrepancy
 from kiosk.sync import contract, stock_pulls
 from kiosk.sync.metrc import MetrcClient
 from kiosk.sync.sandbox import Sandbox, adopt_store_stock
@@ -57,6 +58,10 @@ def test_hold_destroy_and_return_reach_metrc_and_the_pos_once(driver, outside, f
     driver.answer("Vendor recall 2611-R", source="typed")
     driver.sign("carla")
     assert driver.sign("femi")["tone"] == "ok"
+    driver.answer("print")
+    # Carla enters the return in Metrc's own screen from the slip and types its number.
+    number = sandbox.world.enter_outgoing(VENDOR[1], [{"tag": TAGS[5], "quantity": "453.6"}])
+    assert driver.answer(number, source="typed")["tone"] == "ok"
 
     sandbox.faults.drop_writes = 1  # the first write lands, its answer is lost
     Worker(sync).drain()
@@ -91,6 +96,32 @@ def test_hold_destroy_and_return_reach_metrc_and_the_pos_once(driver, outside, f
                for tag, note in notes)
     finished = sandbox.world.packages[TAGS[1]]
     assert finished["Quantity"] == 0 and finished["IsFinished"]
+    # The return was read back from Metrc's outgoing transfers: it matches.
+    assert not Discrepancy.select().exists()
+    assert OutboxMessage.get(OutboxMessage.kind == "transfer.returned").status == "delivered"
     events = [(e["event"], e["data"]["tag"]) for e in receiver.events]
     assert sorted(events) == sorted([("stock.hold", TAGS[1]), ("stock.hold", TAGS[5]),
                                      ("stock.adjusted", TAGS[1]), ("stock.adjusted", TAGS[5])])
+
+
+def test_a_return_entered_in_metrc_with_another_quantity_is_flagged(driver, outside):
+    sandbox, _, sync = outside
+    driver.as_("dev")
+    quarantine(driver, TAGS[5], "recalled")
+    driver.as_("carla")
+    driver.start("return_to_vendor")
+    driver.answer(VENDOR[1])
+    driver.scan(TAGS[5])
+    driver.answer("__finish__")
+    driver.answer("Vendor recall 2611-R", source="typed")
+    driver.sign("carla")
+    driver.sign("femi")
+    driver.answer("print")
+    # Entered in Metrc with the slip misread: 450 in place of 453.6.
+    number = sandbox.world.enter_outgoing(VENDOR[1], [{"tag": TAGS[5], "quantity": "450"}])
+    driver.answer(number, source="typed")
+    Worker(sync).drain()
+    flagged = Discrepancy.get()
+    assert (flagged.manifest_number, flagged.tag, flagged.field, flagged.ours,
+            flagged.theirs) == (number, TAGS[5], "quantity", "453.6", "450.0")
+    assert sandbox.refusals == []
