@@ -40,6 +40,17 @@ class Refuse(Exception):
     """Raised by an effect to refuse the step with a message; nothing it wrote is kept."""
 
 
+class Offer(str):
+    """A refusal's words with the procedure that is the way out, one tap away: a guard may
+    return one (an effect may raise ``Refuse`` with one), and the screen shows a button that
+    starts ``workflow`` with the package ``tag`` already scanned."""
+
+    def __new__(cls, text: str, workflow: str, label: str, tag: str = ""):
+        made = super().__new__(cls, text)
+        made.offer = {"workflow": workflow, "label": label, "tag": tag}
+        return made
+
+
 class NoSuchRun(LookupError):
     """The step names a run that does not exist."""
 
@@ -460,7 +471,8 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
         def work():
             outcome = _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
                               signer)
-            return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run)
+            return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run,
+                           extra=outcome.extra)
 
         return work
 
@@ -514,7 +526,9 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
         ledger.audit("step.refused", f"run:{run.id}",
                      {"step": step.id, "message": str(exc), "event": event.id},
                      actor=actor, station=station)
-        return Outcome(False, str(exc), "error", run, event)
+        offer = getattr(exc.args[0], "offer", None) if exc.args else None
+        return Outcome(False, str(exc), "error", run, event,
+                       extra={"offer": offer} if offer else {})
 
 
 def _locked_run(run_id: int) -> Run:

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from kiosk import clock
 from kiosk.models import OutboxMessage
-from kiosk.sync import outbox, pauses, readback
+from kiosk.sync import outbox, pauses, readback, return_readback
 from kiosk.sync.metrc import (
     WRITE_BATCH,
     Ambiguous,
@@ -105,7 +105,8 @@ WRITES = {
     "package.unfinish": (_unfinish, "unfinish_packages", False),
     "sale.receipt": (_receipt, "create_receipts", True),
 }
-METRC_KINDS = tuple(WRITES) + ("transfer.received",)
+READS = {"transfer.received": readback.check, "transfer.returned": return_readback.check}
+METRC_KINDS = tuple(WRITES) + tuple(READS)
 
 
 def deliver_metrc(client: MetrcClient, messages: list,
@@ -122,9 +123,9 @@ def deliver_metrc(client: MetrcClient, messages: list,
             if may_send is not None and not may_send():
                 outbox.release([m for m in pending if m.status == "sending"])
                 return
-            if kind == "transfer.received":
+            if kind in READS:
                 for message in group:
-                    _readback(client, message)
+                    _readback(client, message, READS[kind])
                     pending.remove(message)
                 continue
             if kind not in WRITES:
@@ -271,9 +272,9 @@ def _adjustments_found(client: MetrcClient, suspects: list) -> set[int]:
     return found
 
 
-def _readback(client: MetrcClient, message) -> None:
+def _readback(client: MetrcClient, message, check=readback.check) -> None:
     try:
-        finished, text = readback.check(client, message)
+        finished, text = check(client, message)
     except (NotSent, Ambiguous, RateLimited) as exc:  # a read: nothing to look up afterwards
         _unavailable([message], exc, outbox.not_sent)
     except Refused as exc:

@@ -190,6 +190,9 @@ class MetrcClient:
     def incoming_transfers(self, start: dt.datetime, end: dt.datetime):
         return self.windowed("/transfers/v2/incoming", start, end)
 
+    def outgoing_transfers(self, start: dt.datetime, end: dt.datetime):
+        return self.windowed("/transfers/v2/outgoing", start, end)
+
     def transfer_deliveries(self, transfer_id: int):
         return self.pages(f"/transfers/v2/{transfer_id}/deliveries", licensed=False)
 

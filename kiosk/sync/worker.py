@@ -57,7 +57,7 @@ def requests_of(messages: list) -> list[list]:
     for (target, kind), group in groups.items():
         if target != "metrc":
             cut.append(group)
-        elif kind == "transfer.received":
+        elif kind in ("transfer.received", "transfer.returned"):
             cut += [[m] for m in group]
         else:
             cut += [group[i:i + WRITE_BATCH] for i in range(0, len(group), WRITE_BATCH)]

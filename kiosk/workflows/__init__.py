@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from kiosk.workflows import (
     cycle_count,
+    destroy,
     move_package,
     paper_manifest,
     pick,
+    quarantine,
+    recall,
     receiving,
+    release,
+    return_to_vendor,
     variance_investigation,
     vault_entry,
     visitor,
@@ -15,7 +20,9 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW, pick.WORKFLOW)
+             visitor.WORKFLOW, pick.WORKFLOW, quarantine.WORKFLOW,
+             release.WORKFLOW, recall.WORKFLOW,
+             destroy.WORKFLOW, return_to_vendor.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

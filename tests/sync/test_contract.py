@@ -68,7 +68,8 @@ SAMPLE_PAYLOADS = {
 def _every_call(client):
     start, end = dt.datetime(2026, 11, 22, 9), dt.datetime(2026, 11, 23, 9)
     calls = {
-        "incoming_transfers": (start, end), "transfer_deliveries": (4501,),
+        "incoming_transfers": (start, end), "outgoing_transfers": (start, end),
+        "transfer_deliveries": (4501,),
         "delivery_packages": (94501,), "lab_results": (880101,),
         "packages": ("active", start, end), "package": ("1A4060300003779000000011",),
         "adjust_reasons": (), "adjustments": (), "receipts": ("active", start, end),
