@@ -24,3 +24,10 @@ __all__ = [
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.reconciliation import (  # noqa: E402,F401
+    DayCheck,
+    DayCount,
+    DayDifference,
+    MetrcReceipt,
+    WaitingNote,
+)

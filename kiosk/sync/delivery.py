@@ -84,6 +84,21 @@ def _receipt(m):
                              for line in m.payload["lines"]]}
 
 
+def _receipt_update(m):
+    """A receipt Metrc holds, with its transactions as they should stand."""
+    return {"Id": int(m.payload["receipt_id"]), "SalesDateTime": m.payload["sold_at"],
+            "ExternalReceiptNumber": m.payload.get("external_number") or None,
+            "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
+            "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
+                              "UnitOfMeasure": line.get("unit") or "Each",
+                              "TotalAmount": float(line.get("amount") or 0)}
+                             for line in m.payload["lines"]]}
+
+
+def _receipt_void(m):
+    return {"Id": int(m.payload["receipt_id"])}
+
+
 # kind -> (build one object, client method name, is a POST that must be looked up)
 WRITES = {
     "package.location": (_location, "move_packages", False),
@@ -92,6 +107,8 @@ WRITES = {
     "package.finish": (_finish, "finish_packages", False),
     "package.unfinish": (_unfinish, "unfinish_packages", False),
     "sale.receipt": (_receipt, "create_receipts", True),
+    "sale.receipt.update": (_receipt_update, "update_receipts", False),
+    "sale.receipt.void": (_receipt_void, "void_receipts", False),
 }
 METRC_KINDS = tuple(WRITES) + ("transfer.received",)
 

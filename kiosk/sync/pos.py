@@ -124,6 +124,10 @@ def adapter(settings: dict) -> PosAdapter | None:
     value = str(settings.get("pos") or "none")
     if value.startswith("webhook+"):
         return WebhookPos(value.removeprefix("webhook+"), str(settings.get("pos_secret") or ""))
+    if value.startswith("dutchie+"):
+        from kiosk.sync.dutchie import DutchiePos
+
+        return DutchiePos.from_settings(settings)
     return None
 
 
@@ -145,15 +149,22 @@ def _when(value) -> dt.datetime:
     return clock.to_utc(parsed)
 
 
+SALE_KINDS = ("sale", "return", "void")
+
+
 def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",
-                amount=None) -> bool:
-    """Store one sold line (idempotent by receipt and tag); True if it was new."""
+                amount=None, kind: str = "sale") -> bool:
+    """Store one sold line (idempotent by receipt and tag); True if it was new. ``kind``
+    says a return (units brought back, on a receipt of its own) or a voided sale."""
     tag = str(tag).strip().upper()
     if len(tag) != 24 or not tag.isalnum():
         raise ValueError(f"{tag!r} is not a 24-character package tag")
     if not str(receipt).strip():
         raise ValueError("the receipt number is missing")
-    values = dict(source=source, quantity=_decimal(quantity, "quantity"), unit=unit or "Each",
+    if kind not in SALE_KINDS:
+        raise ValueError(f"a sale line is a {', '.join(SALE_KINDS)}, not {kind!r}")
+    values = dict(source=source, kind=kind, quantity=_decimal(quantity, "quantity"),
+                  unit=unit or "Each",
                   amount=None if amount in (None, "") else _decimal(amount, "amount"),
                   sold_at=_when(sold_at), received_at=clock.now())
     with write():
