@@ -2,8 +2,15 @@
 differences and counts, and the closing manager's word on messages still waiting, as first
 released (``frozen``)."""
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, DecimalField, IntegerField
-from peewee import TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    IntegerField,
+    TextField,
+)
 
 from kiosk.migrations.frozen import Table, create, existing, fk
 

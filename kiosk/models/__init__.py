@@ -23,7 +23,6 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
 from kiosk.models.reconciliation import (  # noqa: E402,F401
     DayCheck,
     DayCount,
@@ -31,3 +30,4 @@ from kiosk.models.reconciliation import (  # noqa: E402,F401
     MetrcReceipt,
     WaitingNote,
 )
+from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401

@@ -17,7 +17,7 @@ import threading
 import uuid
 
 from kiosk import clock, db
-from kiosk.sync import outbox, pos, pulls
+from kiosk.sync import outbox, pos, pulls, sales_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import Ambiguous, MetrcClient, MetrcError, NotSent, RateLimited, Refused
 
@@ -39,6 +39,7 @@ class Worker:
         if settings.get("state_system") == "metrc":
             self.metrc = client or MetrcClient.from_settings(settings)
         self.pos = pos_adapter or pos.adapter(settings)
+        self.sales = sales_pulls.SalesPuller(settings, self.metrc, self.pos)
         self.paused: dict[str, dt.datetime] = {}
         self.pull_every = dt.timedelta(minutes=float(settings.get("sync_pull_minutes", 5)))
         self.last_pull: dt.datetime | None = None
@@ -47,7 +48,8 @@ class Worker:
     def targets(self, now: dt.datetime) -> tuple[str, ...]:
         """The targets to send to now: configured, and not paused by this worker or by
         another one (a pause is shared through the target's recorded health)."""
-        wanted = [t for t, on in (("metrc", self.metrc), ("pos", self.pos)) if on]
+        sends_pos = self.pos is not None and getattr(self.pos, "sends", True)
+        wanted = [t for t, on in (("metrc", self.metrc), ("pos", sends_pos)) if on]
         ready = []
         for target in wanted:
             until = self.paused.get(target)
@@ -152,6 +154,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
     if once:
         with db.connection():
             worker.pull_if_due(force=True)
+            worker.sales.pull_if_due(force=True)
             worker.drain()
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
@@ -178,6 +181,10 @@ def _pull_loop(worker: Worker, stop: threading.Event) -> None:
                 worker.pull_if_due()
             except Exception:  # a bad manifest must not end pulling for good; it is logged
                 log.exception("pulling manifests failed")
+            try:
+                worker.sales.pull_if_due()
+            except Exception:  # nor a bad receipt pulling sales
+                log.exception("pulling sales failed")
             stop.wait(5)
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from kiosk.workflows import move_package, paper_manifest, receiving, vault_entry
+from kiosk.workflows import (
+    close_store,
+    move_package,
+    open_store,
+    paper_manifest,
+    receiving,
+    vault_entry,
+)
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW)
+             paper_manifest.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

@@ -13,8 +13,9 @@ from kiosk import clock
 from kiosk.models import PosSale
 from kiosk.sync import pos, sandbox_sales
 from kiosk.sync.dutchie import DutchiePos, Limiter
-from kiosk.sync.dutchie_sandbox import INTEGRATOR_KEY, LOCATION_KEY, DutchieSandbox, make_store
+from kiosk.sync.dutchie_sandbox import INTEGRATOR_KEY, LOCATION_KEY, DutchieSandbox
 from kiosk.sync.metrc import Ambiguous, Refused
+from kiosk.sync.sandbox_store import make_store
 
 
 def shop(count: int = 60) -> dict:

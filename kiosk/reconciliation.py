@@ -1,0 +1,381 @@
+"""The questions opening reconciliation asks, so ``workflows/open_store.py`` reads as SOP §7.
+
+A store day's sales on both sides, package tag by package tag: what the POS sold (its lines
+in ``PosSale``, returns taken off, voids left out) against what Metrc's receipts say was
+sold (``MetrcReceipt``, as the syncer last pulled them). Every tag whose figures differ is a
+``DayDifference`` of one kind: sold in the POS but not reported, reported but not sold,
+quantities that differ, a void or a return Metrc never heard of. Each is settled by a
+manager: explained (a reason and a note), corrected (the receipts Metrc should hold, sent
+through the outbox: a new receipt, a receipt fixed, or one voided), or escalated to an
+investigation. Also: how fresh each side's figures are, and the day's best sellers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from kiosk import clock
+from kiosk.models import Item, MetrcReceipt, Package
+from kiosk.models.reconciliation import DayCheck, DayDifference
+from kiosk.models.sync import PosSale, SyncState
+
+# SyncState rows the syncer keeps (``kiosk/sync/sales_pulls.py``) and this module reads.
+RECEIPTS_KEY = "pull:receipts"
+POS_SALES_KEY = "pull:pos_sales"
+ASKED_KEY = "pull:sales:asked"
+STALE = dt.timedelta(minutes=30)
+KIND_WORDS = {"unreported": "Sold in the POS, not reported to Metrc",
+              "unsold": "Reported to Metrc, not sold in the POS",
+              "quantity": "Quantities differ", "void": "Voided in the POS, still in Metrc",
+              "return": "Returned in the POS, not in Metrc",
+              "count": "Counted differs from the books"}
+CHUNK = 500
+
+
+def q(value) -> Decimal:
+    return Decimal(str(value or 0))
+
+
+def amount_text(value: Decimal, unit: str = "Each") -> str:
+    text = f"{q(value).normalize():f}"
+    return text if unit == "Each" else f"{text} {'g' if unit == 'Grams' else unit}"
+
+
+# -- what each side says ----------------------------------------------------------------------
+def _stamp(key: str) -> dict:
+    row = SyncState.get_or_none(SyncState.key == key)
+    return dict(row.value) if row else {}
+
+
+def _at(text) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def freshness(day: dt.date, now: dt.datetime | None = None) -> dict:
+    """How far each side's figures for ``day`` can be trusted: ``metrc`` and ``pos`` each
+    ``{"covered", "at", "error", "stale"}`` (covered: a pull read the whole day), ``asked``
+    (a pull a person asked for and the syncer has not yet made)."""
+    now = now or clock.now()
+    start, end = clock.store_day_bounds(day, day)
+    found = {}
+    for side, key in (("metrc", RECEIPTS_KEY), ("pos", POS_SALES_KEY)):
+        stamp = _stamp(key)
+        since, upto, at = _at(stamp.get("since")), _at(stamp.get("end")), _at(stamp.get("at"))
+        covered = bool(since and upto and since <= start and upto >= min(end, now))
+        found[side] = {"covered": covered, "at": at, "error": stamp.get("error") or "",
+                       "stale": at is None or now - at > STALE, "pulled": bool(stamp)}
+    asked = _stamp(ASKED_KEY)
+    asked_at = _at(asked.get("at"))
+    pulled = [s["at"] for s in found.values() if s["at"]]
+    found["asked"] = asked_at if asked_at and (not pulled or max(pulled) < asked_at) else None
+    return found
+
+
+def ask_for_pull(day: dt.date, actor_name: str, now: dt.datetime) -> None:
+    """Ask the syncer to pull both sides now, from ``day``'s start (call inside a write):
+    a workflow cannot call out itself; the syncer looks for this every few seconds."""
+    value = {"at": now.isoformat(), "day": day.isoformat(), "by": actor_name}
+    if not SyncState.update(value=value, updated_at=now).where(
+            SyncState.key == ASKED_KEY).execute():
+        SyncState.create(key=ASKED_KEY, value=value, updated_at=now)
+
+
+def pos_lines(day: dt.date) -> list[PosSale]:
+    start, end = clock.store_day_bounds(day, day)
+    return list(PosSale.select().where(PosSale.sold_at >= start, PosSale.sold_at < end)
+                .order_by(PosSale.sold_at))
+
+
+def receipts(day: dt.date) -> list[MetrcReceipt]:
+    """Metrc's receipts of ``day`` (voided ones included: they sell nothing)."""
+    return list(MetrcReceipt.select().where(MetrcReceipt.sold_on == day)
+                .order_by(MetrcReceipt.sold_at))
+
+
+def standing(receipt: MetrcReceipt) -> list[dict]:
+    """The receipt's lines once the fixes we sent land (as pulled, when none was sent)."""
+    if receipt.archived:
+        return []
+    return receipt.corrected if receipt.corrected is not None else receipt.lines
+
+
+def _sold(receipt_lines: list[dict], tag: str) -> Decimal:
+    return sum((q(line["quantity"]) for line in receipt_lines if line["tag"] == tag),
+               Decimal(0))
+
+
+def _kind(pos: Decimal, metrc: Decimal, voided: bool, returned: bool) -> str:
+    if metrc == 0:
+        return "unreported"
+    if pos < metrc and voided:
+        return "void"
+    if pos < metrc and returned:
+        return "return"
+    return "unsold" if pos <= 0 else "quantity"
+
+
+def compare(day: dt.date) -> list[dict]:
+    """Every package whose POS and Metrc figures for ``day`` differ, by tag: ``tag, kind,
+    pos, metrc, unit, detail`` (the POS lines and Metrc receipts behind the figures)."""
+    pos, metrc = defaultdict(Decimal), defaultdict(Decimal)
+    detail = defaultdict(lambda: {"pos": [], "metrc": []})
+    flags = defaultdict(set)
+    units = {}
+    for line in pos_lines(day):
+        quantity = q(line.quantity)
+        if line.kind == "sale":
+            pos[line.tag] += quantity
+        elif line.kind == "return":
+            pos[line.tag] -= quantity
+        flags[line.tag].add(line.kind)
+        units.setdefault(line.tag, line.unit)
+        detail[line.tag]["pos"].append([line.receipt, line.kind, str(quantity),
+                                        f"{clock.local(line.sold_at):%H:%M}"])
+    for receipt in receipts(day):
+        for line in standing(receipt):
+            metrc[line["tag"]] += q(line["quantity"])
+            units.setdefault(line["tag"], line.get("unit") or "Each")
+        for line in receipt.lines:
+            detail[line["tag"]]["metrc"].append([receipt.metrc_id, receipt.external_number,
+                                                 line["quantity"], receipt.archived])
+    found = []
+    for tag in sorted(set(pos) | set(metrc)):
+        if pos[tag] == metrc[tag]:
+            continue
+        found.append({"tag": tag, "pos": pos[tag], "metrc": metrc[tag],
+                      "unit": units.get(tag, "Each"), "detail": detail[tag],
+                      "kind": _kind(pos[tag], metrc[tag], "void" in flags[tag],
+                                    "return" in flags[tag])})
+    return found
+
+
+def item_names(tags) -> dict[str, str]:
+    tags, names = sorted(set(tags)), {}
+    for start in range(0, len(tags), CHUNK):
+        names.update(Package.select(Package.tag, Item.name).join(Item)
+                     .where(Package.tag.in_(tags[start:start + CHUNK])).tuples())
+    return names
+
+
+def figures(day: dt.date) -> dict:
+    """What the comparison stands on, for the screen and the record."""
+    lines = pos_lines(day)
+    held = receipts(day)
+    return {"pos_lines": len(lines), "pos_voids": sum(1 for x in lines if x.kind == "void"),
+            "pos_returns": sum(1 for x in lines if x.kind == "return"),
+            "metrc_receipts": sum(1 for r in held if not r.archived),
+            "metrc_voided": sum(1 for r in held if r.archived)}
+
+
+# -- a check and its differences ------------------------------------------------------------
+def begin(run_id: int, kind: str, day: dt.date, actor, now: dt.datetime) -> DayCheck:
+    """This run reconciles ``day`` (call inside a write)."""
+    return DayCheck.create(day=day, kind=kind, run_id=run_id, started_by=actor,
+                           started_at=now, figures={})
+
+
+def check_of(run) -> DayCheck:
+    return DayCheck.get(DayCheck.run_id == run.id)
+
+
+def keep_differences(check: DayCheck, found: list[dict], now: dt.datetime) -> int:
+    """Record the comparison's differences on the check (call inside a write)."""
+    names = item_names(d["tag"] for d in found)
+    for start in range(0, len(found), 100):
+        DayDifference.insert_many([
+            {"check": check.id, "day": check.day, "tag": d["tag"], "kind": d["kind"],
+             "item_name": names.get(d["tag"], "not in our records"), "unit": d["unit"],
+             "pos": d["pos"], "metrc": d["metrc"], "detail": d["detail"], "found_at": now,
+             "messages": []}
+            for d in found[start:start + 100]]).execute()
+    return len(found)
+
+
+def unsettled(check_id: int) -> DayDifference | None:
+    """The next difference no one has settled yet, in the order they were found."""
+    return (DayDifference.select().where(DayDifference.check == check_id,
+                                         DayDifference.settled == "")
+            .order_by(DayDifference.id).first())
+
+
+def tally(check_id: int) -> tuple[int, int]:
+    """(settled, found) for the check."""
+    rows = list(DayDifference.select(DayDifference.settled)
+                .where(DayDifference.check == check_id).tuples())
+    return sum(1 for (s,) in rows if s), len(rows)
+
+
+def settle(difference: DayDifference, how: str, actor, now: dt.datetime, reason: str = "",
+           note: str = "", messages: list[str] | None = None) -> None:
+    """Write down how a difference was settled (call inside a write)."""
+    DayDifference.update(settled=how, reason=reason, note=note, settled_by=actor,
+                         settled_at=now, messages=messages or []).where(
+        DayDifference.id == difference.id).execute()
+
+
+def close_escalation(difference_id: int, actor, note: str, now: dt.datetime) -> DayDifference:
+    """The investigation of an escalated difference is done (call inside a write)."""
+    difference = DayDifference.get_by_id(difference_id)
+    if difference.settled != "escalated" or difference.closed_at is not None:
+        raise ValueError("Only an open investigation can be closed.")
+    if not note.strip():
+        raise ValueError("Say what the investigation found.")
+    DayDifference.update(closed_at=now, closed_by=actor, closed_note=note.strip()).where(
+        DayDifference.id == difference_id).execute()
+    return DayDifference.get_by_id(difference_id)
+
+
+def open_escalations() -> list[DayDifference]:
+    """Differences sent to investigation and not closed yet, oldest first."""
+    return list(DayDifference.select().where(DayDifference.settled == "escalated",
+                                             DayDifference.closed_at.is_null())
+                .order_by(DayDifference.found_at, DayDifference.id))
+
+
+# -- correcting Metrc --------------------------------------------------------------------------
+def metrc_time(at: dt.datetime) -> str:
+    """A naive-UTC time as Metrc's ``SalesDateTime``: the facility's clock, no offset."""
+    return clock.local(at.replace(microsecond=0)).isoformat(timespec="milliseconds")
+
+
+def _changed(lines: list[dict], tag: str, by: Decimal, unit: str, amount: Decimal
+             ) -> list[dict]:
+    """``lines`` with ``tag``'s quantity changed by ``by`` (a line added or dropped)."""
+    out, done = [], False
+    for line in lines:
+        if line["tag"] == tag and not done:
+            done = True
+            quantity = q(line["quantity"]) + by
+            if quantity > 0:
+                share = q(line["amount"]) * quantity / q(line["quantity"]) if q(
+                    line["quantity"]) else amount
+                out.append({**line, "quantity": str(quantity),
+                            "amount": str(share.quantize(Decimal("0.01")))})
+            continue
+        out.append(line)
+    if not done and by > 0:
+        out.append({"tag": tag, "quantity": str(by), "unit": unit, "amount": str(amount)})
+    return out
+
+
+def plan(difference: DayDifference) -> list[dict]:
+    """The receipts Metrc should hold so that it agrees with the POS on this package, as
+    operations: ``{"op": "create"|"update"|"void", "receipt", "lines", "sold_at", ...}``;
+    empty when nothing can be worked out from the receipts (explain or escalate it then).
+
+    Worked out from the receipts as they will stand once fixes already sent land, so two
+    fixes of one receipt (two packages of one voided cart) build on each other."""
+    tag, unit = difference.tag, difference.unit
+    held = [r for r in receipts(difference.day) if not r.archived]
+    now_metrc = sum((_sold(standing(r), tag) for r in held), Decimal(0))
+    delta = q(difference.pos) - now_metrc
+    if delta == 0:
+        return []
+    sales = [p for p in difference.detail.get("pos", []) if p[1] == "sale"]
+    voided = {p[0] for p in difference.detail.get("pos", []) if p[1] == "void"}
+    per_unit = _unit_price(difference)
+    if delta > 0:
+        mine = [r for r in held if r.external_number in {p[0] for p in sales}]
+        if mine:
+            receipt = mine[-1]
+            return [_update(receipt, _changed(standing(receipt), tag, delta, unit,
+                                              per_unit * delta))]
+        last = (PosSale.select(PosSale.sold_at)
+                .where(PosSale.tag == tag, PosSale.kind == "sale",
+                       PosSale.receipt.in_([p[0] for p in sales] or [""]))
+                .order_by(PosSale.sold_at.desc()).first())
+        at = last.sold_at if last else clock.store_day_bounds(difference.day,
+                                                              difference.day)[0]
+        return [{"op": "create", "sold_at": metrc_time(at),
+                 "lines": [{"tag": tag, "quantity": str(delta), "unit": unit,
+                            "amount": str((per_unit * delta).quantize(Decimal("0.01")))}]}]
+    need, ops = -delta, []
+    order = sorted((r for r in held if _sold(standing(r), tag) > 0),
+                   key=lambda r: (r.external_number not in voided, r.external_number in
+                                  {p[0] for p in sales}, -r.sold_at.timestamp()))
+    for receipt in order:
+        take = min(need, _sold(standing(receipt), tag))
+        left = _changed(standing(receipt), tag, -take, unit, Decimal(0))
+        ops.append(_update(receipt, left) if left else {"op": "void",
+                                                        "receipt": receipt.metrc_id})
+        need -= take
+        if need == 0:
+            return ops
+    return []
+
+
+def _unit_price(difference: DayDifference) -> Decimal:
+    sold = PosSale.select().where(PosSale.tag == difference.tag, PosSale.kind == "sale",
+                                  PosSale.amount.is_null(False)).order_by(PosSale.id.desc())
+    for sale in sold.limit(1):
+        if q(sale.quantity):
+            return q(sale.amount) / q(sale.quantity)
+    return Decimal(0)
+
+
+def _update(receipt: MetrcReceipt, lines: list[dict]) -> dict:
+    return {"op": "update", "receipt": receipt.metrc_id, "lines": lines,
+            "sold_at": receipt.sold_local, "external_number": receipt.external_number,
+            "customer_type": receipt.customer_type}
+
+
+def plan_words(difference: DayDifference, ops: list[dict]) -> str:
+    """One button's words for a plan: what Metrc will be sent."""
+    parts = []
+    for op in ops:
+        if op["op"] == "create":
+            parts.append(f"send Metrc a receipt for "
+                         f"{amount_text(q(op['lines'][0]['quantity']), difference.unit)}")
+        elif op["op"] == "void":
+            parts.append(f"void Metrc receipt {op['receipt']}")
+        else:
+            now = _sold(op["lines"], difference.tag)
+            parts.append(f"fix Metrc receipt {op['receipt']} to "
+                         f"{amount_text(now, difference.unit)}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def send_plan(difference: DayDifference, ops: list[dict], ctx) -> list[str]:
+    """Queue the plan's messages for Metrc (in the step's transaction) and remember what
+    each fixed receipt will hold; returns the messages' keys."""
+    keys = []
+    for number, op in enumerate(ops, 1):
+        key = f"run{ctx.run.id}-ev{ctx.event.id}-{number}"
+        if op["op"] == "create":
+            ctx.outbox("metrc", "sale.receipt", {"sold_at": op["sold_at"], "lines": op["lines"],
+                                                 "customer_type": "Consumer",
+                                                 "tag": difference.tag},
+                       ordering_key="", key=key)
+        else:
+            payload = {"receipt_id": op["receipt"], "tag": difference.tag}
+            if op["op"] == "update":
+                payload.update(sold_at=op["sold_at"], lines=op["lines"],
+                               external_number=op["external_number"],
+                               customer_type=op["customer_type"])
+            ctx.outbox("metrc", f"sale.receipt.{op['op']}", payload,
+                       ordering_key=f"receipt-{op['receipt']}", key=key)
+            MetrcReceipt.update(corrected=op.get("lines", [])).where(
+                MetrcReceipt.metrc_id == op["receipt"]).execute()
+        keys.append(key)
+    return keys
+
+
+# -- what sold --------------------------------------------------------------------------------
+def best_sellers(day: dt.date, size: int) -> list[str]:
+    """The tags that sold the most units on ``day`` (net of returns), most first, among the
+    packages the store holds in stock."""
+    net = defaultdict(Decimal)
+    for line in pos_lines(day):
+        if line.kind != "void":
+            net[line.tag] += q(line.quantity) * (-1 if line.kind == "return" else 1)
+    stocked = set()
+    tags = sorted(net)
+    for start in range(0, len(tags), CHUNK):
+        stocked.update(t for (t,) in Package.select(Package.tag).where(
+            Package.tag.in_(tags[start:start + CHUNK]), Package.status == "active").tuples())
+    ranked = sorted((t for t in net if t in stocked and net[t] > 0),
+                    key=lambda t: (-net[t], t))
+    return ranked[:size]
