@@ -41,6 +41,7 @@ DEFAULTS: dict[str, object] = {
     "label_stock": "2x1",
     "label_dpi": 203,
     "station": "receiving-1",
+    "scale": "none",  # the bench scale: none, sics+serial:///dev/ttyUSB0?baudrate=9600, stream+serial://…
     # The store's clock: the dates Metrc gets and the times people read. The demo store is in
     # California (licence C10-…, Metrc CA); every other store must set its own.
     "timezone": clock.DEFAULT_ZONE,
@@ -135,6 +136,11 @@ def _validate(settings: dict) -> dict:
             raise ConfigError(
                 f"{env_name(key)}: {settings[key]!r} is not a printer address; use one of "
                 + ", ".join(f"{s}://…" for s in sorted(schemes)) + ".")
+    from kiosk.hardware.scale import problem as scale_problem
+
+    wrong = scale_problem(settings["scale"])
+    if wrong:
+        raise ConfigError(f"KIOSK_SCALE: {wrong}.")
     db_scheme = urlparse(str(settings["database"])).scheme
     if db_scheme not in {"sqlite", "postgresql", "postgres"}:
         raise ConfigError(

@@ -1,8 +1,8 @@
 """The workflow interpreter. Sans-IO: no Flask, no devices, no network.
 
-A workflow is data: a tuple of steps of a fixed set of kinds (instruct, scan, count, choose,
-confirm, sign_off, print, text). ``submit`` takes one screen's answer for one step and, in one
-write transaction, checks that the screen is current (``rev``), parses the answer, runs the
+A workflow is data: a tuple of steps of a fixed set of kinds (instruct, scan, count, weigh,
+choose, confirm, sign_off, print, text). ``submit`` takes one screen's answer for one step and,
+in one write transaction, checks that the screen is current (``rev``), parses the answer, runs the
 step's guards, appends a ``StepEvent``, runs the step's effect (ledger movements, outbox
 messages, print jobs: plain records) and moves the run on. Everything commits together or
 not at all, so a crash leaves either the whole step or none of it. In a server of several
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from kiosk import auth, clock, ledger, scans, step_writer
@@ -29,9 +29,10 @@ BACK = "__back__"  # what a step's Back button submits
 SCANS_TAKEN = ("scan", "text")  # step kinds a scanner's code may answer
 # What to do instead, said to someone whose scan arrived at a step that takes no scan.
 INSTEAD = {"instruct": "press the button to go on", "count": "enter the count on the keypad",
+           "weigh": "put it on the scale and press Take reading",
            "choose": "choose one of the buttons", "confirm": "press Yes or No",
            "sign_off": "sign with your badge and PIN", "print": "press Print"}
-KINDS = ("instruct", "scan", "count", "choose", "confirm", "sign_off", "print", "text")
+KINDS = ("instruct", "scan", "count", "weigh", "choose", "confirm", "sign_off", "print", "text")
 MEANINGS = ("performed", "witnessed", "approved")
 
 
@@ -90,7 +91,7 @@ class Step:
     skip_if: Callable | None = None
     show: Callable | None = None  # show(run) -> dict for the screen (progress, lists)
     expect: tuple[str, ...] = ()  # scan: accepted scan kinds
-    unit: str = ""  # count
+    unit: str = ""  # count, weigh (the unit a typed weight is in)
     minimum: Decimal | None = Decimal(0)
     maximum: Decimal | None = None
     whole: bool = False
@@ -123,6 +124,11 @@ def scan(id, prompt, expect, **kw) -> Step:
 
 def count(id, prompt, unit="", **kw) -> Step:
     return Step(id, "count", prompt, unit=unit, **kw)
+
+
+def weigh(id, prompt, unit="g", **kw) -> Step:
+    """A weight from the scale, or typed with a reason (then marked as keyed)."""
+    return Step(id, "weigh", prompt, unit=unit, **kw)
 
 
 def choose(id, prompt, options, **kw) -> Step:
@@ -186,6 +192,7 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
+    tone: str = ""  # "warn": taken, and something out of the ordinary is recorded with it
     # A signature's badge + PIN, already judged and recorded by ``auth.attempt`` in a
     # transaction of its own before this step's (None when the answer carried no PIN).
     signer: auth.AuthResult | None = None
@@ -334,6 +341,8 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         if step.maximum is not None and number > step.maximum:
             raise ValueError(f"The count can't be more than {step.maximum}.")
         return number
+    if step.kind == "weigh":
+        return _parse_weight(step, raw, run, ctx, settings)
     if step.kind == "choose":
         for option in step.choices(run):
             if option.value == text:
@@ -362,6 +371,30 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
             return {"printed": False, "reason": reason}
         raise ValueError("Press Print.")
     raise ValueError(f"Unknown step kind {step.kind}")
+
+
+def _parse_weight(step: Step, raw: dict, run: Run, ctx: Context, settings: dict) -> dict:
+    """A weight the view read from the scale (``raw["scale"]``: a screen cannot send one),
+    or one typed by hand, which needs a reason and is kept marked as keyed."""
+    reading = raw.get("scale")
+    if reading:
+        if reading.get("status") != "stable" or reading.get("value") is None:
+            raise ValueError(reading.get("words") or "The scale gave no stable weight. Take "
+                                                      "the reading again.")
+        weight = Decimal(reading["value"])
+        if step.minimum is not None and weight < step.minimum:
+            raise ValueError(f"The scale reads {weight:f} {reading['unit']}: zero the empty "
+                             "scale, then take the reading again.")
+        return {"weight": weight, "unit": reading["unit"], "keyed": False}
+    if not str(raw.get("value", "")).strip():
+        raise ValueError("Put it on the scale and press Take reading, or type the weight and "
+                         "say why.")
+    weight = _parse(replace(step, kind="count", whole=False), raw, run, ctx, settings)
+    reason = str(raw.get("reason", "")).strip()
+    if not reason:
+        raise ValueError("A weight typed by hand needs a reason: say why the scale was not "
+                         "used.")
+    return {"weight": weight, "unit": step.unit, "keyed": True, "reason": reason}
 
 
 def _parse_text(step: Step, text: str) -> str:
@@ -597,7 +630,7 @@ def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
         run.data.get("_sign", {}).pop(following.id, None)
     run.current_step = following.id
     _save(run)
-    return Outcome(True, ctx.message or "Done.", "ok", run, event, value)
+    return Outcome(True, ctx.message or "Done.", ctx.tone or "ok", run, event, value)
 
 
 def _save(run: Run) -> None:

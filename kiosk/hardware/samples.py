@@ -52,6 +52,16 @@ SLIPS: dict[str, dict] = {
         "lines": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Cartridge", "expected": "12",
                    "counted": "11", "variance": "-1"}],
     },
+    "count_slip": {
+        "title": "Vault shelf A1", "count": 42, "started_at": "2026-11-23T09:00:00",
+        "closed_at": "2026-11-23T10:15:00", "counters": ["Ana Peña"],
+        "recounters": ["Bob Lee"], "signers": ["Ana Peña", "Bob Lee"], "expected": 60,
+        "counted": 58, "extra": 1,
+        "variances": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Cartridge",
+                       "what": "quantity differs", "counted": "11 Each"},
+                      {"tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
+                       "what": "not found", "counted": "not found"}],
+    },
     "shift_summary": {
         "date": "2026-11-23", "station": "receiving-1",
         "lines": [["Deliveries received", "3"], ["Packages accepted", "41"],

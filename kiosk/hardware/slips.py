@@ -183,6 +183,35 @@ def count_sheet(data: dict, settings: dict) -> list:
     return lines + _sign("Counter")
 
 
+def count_slip(data: dict, settings: dict) -> list:
+    """A closed cycle count: the area, who counted, recounted and signed, when, how many
+    packages were counted, and the variances left for investigation. No expected figures:
+    the slip is printed at the counter's screen."""
+    lines = [Line(_s(data.get("title")), bold=True)]
+    if data.get("count") not in (None, ""):
+        lines.append(Pair("Count", f"no. {_s(data['count'])}"))
+    lines += [Pair("Started", when(data.get("started_at"))),
+              Pair("Closed", when(data.get("closed_at")))]
+    for label, key in (("Counted by", "counters"), ("Recounted by", "recounters"),
+                       ("Signed by", "signers")):
+        for number, name in enumerate(data.get(key) or []):
+            lines.append(Pair(label if number == 0 else "", _s(name)))
+    lines += [Rule(), Pair("Packages expected", _s(data.get("expected"))),
+              Pair("Packages counted", _s(data.get("counted"))),
+              Pair("Found, not expected", _s(data.get("extra")))]
+    variances = data.get("variances") or []
+    lines += [Rule(), Pair("Variances to investigate", str(len(variances)), bold=True)]
+    for row in variances:
+        row = row or {}
+        lines.append(Line(_s(row.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(row.get("tag"))))
+        lines.append(Pair(_s(row.get("what")), f"counted {_s(row.get('counted'))}"))
+        lines.append(Rule("."))
+    if data.get("count") not in (None, ""):
+        lines.append(Code(f"COUNT-{_s(data['count'])}"))
+    return lines + _sign("Counter") + _sign("Recounter or manager")
+
+
 def shift_summary(data: dict, settings: dict) -> list:
     """End of shift: a list of label/value lines for the station and date."""
     lines = [Pair("Date", day(data.get("date")) or _s(data.get("date")), bold=True),
@@ -199,6 +228,7 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": ("RECEIVING", receiving_slip),
     "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
     "count_sheet": ("COUNT SHEET", count_sheet),
+    "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
 }
 

@@ -23,6 +23,13 @@ __all__ = [
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
 ]
+from kiosk.models.counts import (  # noqa: E402,F401
+    Count,
+    CountLine,
+    MetrcPackage,
+    PosInventory,
+    Variance,
+)
 from kiosk.models.reconciliation import (  # noqa: E402,F401
     DayCheck,
     DayCount,

@@ -27,6 +27,7 @@ import requests
 
 from kiosk import clock
 from kiosk.db import write
+from kiosk.models.counts import PosInventory
 from kiosk.models.sync import PickRequest, PosSale
 from kiosk.sync.metrc import Ambiguous, RateLimited, Refused, retry_after, send
 
@@ -186,6 +187,82 @@ def record_pick(external_id: str, lines: list, note: str = "", requested_at=None
                            requested_at=_when(requested_at) if requested_at else clock.now(),
                            received_at=clock.now())
     return True
+
+
+def _tag(value) -> str:
+    tag = str(value).strip().upper()
+    if len(tag) != 24 or not tag.isalnum():
+        raise ValueError(f"{tag!r} is not a 24-character package tag")
+    return tag
+
+
+QUANTITY_LIMIT = Decimal(10) ** 9  # a stock figure is kept to 14 digits, 4 after the point
+
+
+def record_inventory(source: str, lines: list, as_of=None) -> tuple[int, int]:
+    """Keep the POS's inventory figures (what it believes is on hand), one per package tag,
+    for the count's comparison. A figure older than the one already kept is ignored, so a
+    late or repeated report never overwrites a newer one. Returns (kept, ignored as older);
+    raises ValueError, storing nothing, when any line cannot be read."""
+    when = _when(as_of) if as_of not in (None, "") else clock.now()
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            raise ValueError(f"line {number} is not an object")
+        try:
+            quantity = _decimal(line.get("quantity"), "quantity")
+            if not quantity.is_finite() or abs(quantity) >= QUANTITY_LIMIT:
+                raise ValueError(f"quantity {line.get('quantity')!r} is not a stock figure")
+            rows.append((_tag(line.get("tag", "")), quantity, str(line.get("unit") or "Each"),
+                         str(line.get("room") or "")[:60]))
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+    kept = older = 0
+    with write():
+        for tag, quantity, unit, room in rows:
+            known = PosInventory.one(tag=tag)
+            if known is not None and known.as_of > when:
+                older += 1
+                continue
+            values = dict(quantity=quantity, unit=unit, room=room, as_of=when,
+                          received_at=clock.now(), source=source)
+            if known is None:
+                PosInventory.create(tag=tag, **values)
+            else:
+                PosInventory.update(**values).where(PosInventory.id == known.id).execute()
+            kept += 1
+    return kept, older
+
+
+_INVENTORY_COLUMNS = {
+    "tag": ("tag", "package tag", "package label", "package", "packageid", "metrc tag", "uid"),
+    "quantity": ("quantity", "qty", "on hand", "quantityavailable", "quantity available"),
+    "unit": ("unit", "uom", "unit of measure", "quantityunits"),
+    "room": ("room", "location", "room name"),
+}
+
+
+def import_inventory_csv(text: str, as_of=None) -> tuple[int, int, list[str]]:
+    """Import a POS inventory report (one row per package); returns (kept, older, problems).
+    Column names are matched loosely, as for sales; unreadable rows are reported, not kept."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    columns = {ours: next((headers[n] for n in names if n in headers), None)
+               for ours, names in _INVENTORY_COLUMNS.items()}
+    if columns["tag"] is None or columns["quantity"] is None:
+        return 0, 0, ["The report needs a package tag column and a quantity column."]
+    lines, problems = [], []
+    for number, row in enumerate(reader, start=2):
+        line = {key: row.get(column) for key, column in columns.items() if column}
+        try:
+            _tag(line["tag"])
+            _decimal(line["quantity"], "quantity")
+        except ValueError as exc:
+            problems.append(f"Row {number}: {exc}.")
+            continue
+        lines.append(line)
+    kept, older = record_inventory("csv", lines, as_of) if lines else (0, 0)
+    return kept, older, problems
 
 
 _COLUMNS = {

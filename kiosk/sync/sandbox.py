@@ -203,15 +203,20 @@ def _our_license() -> str:
 def adopt_store_stock(world: MetrcWorld) -> int:
     """Load the local store's locations and packages into the sandbox, when a store database
     is bound in this process (``make demo``), so the demo's moves and adjustments are of
-    packages Metrc knows. Returns how many packages were added."""
+    packages Metrc knows. Returns how many packages were added.
+
+    Where the store already holds a figure pulled from Metrc (``MetrcPackage``: the demo
+    seeds a few that differ from the shelves), the sandbox starts from that figure, so it
+    goes on saying what Metrc said."""
     from kiosk import db
-    from kiosk.models import Location, Package
+    from kiosk.models import Location, MetrcPackage, Package
 
     if db.database.obj is None:
         return 0
     with db.connection():
         locations = [name for (name,) in Location.select(Location.name).tuples()]
-        packages = [{"tag": p.tag, "quantity": p.quantity, "unit": p.unit,
+        metrc = dict(MetrcPackage.select(MetrcPackage.tag, MetrcPackage.quantity).tuples())
+        packages = [{"tag": p.tag, "quantity": metrc.get(p.tag, p.quantity), "unit": p.unit,
                      "location": p.location.name if p.location_id else None,
                      "item_name": p.item.name, "batch": p.batch}
                     for p in Package.select().where(Package.status != "destroyed")]

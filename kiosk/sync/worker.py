@@ -17,7 +17,7 @@ import threading
 import uuid
 
 from kiosk import clock, db
-from kiosk.sync import outbox, pos, pulls, sales_pulls
+from kiosk.sync import outbox, pos, pulls, sales_pulls, stock_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import Ambiguous, MetrcClient, MetrcError, NotSent, RateLimited, Refused
 
@@ -105,8 +105,9 @@ class Worker:
         self.last_pull = now
         try:
             new = pulls.pull_transfers(self.metrc, now)
+            stock_pulls.pull(self.metrc, now)  # packages' figures (counts), adjust reasons
         except MetrcError as exc:
-            outbox.set_health("metrc", False, f"Pulling manifests: {exc}")
+            outbox.set_health("metrc", False, f"Pulling from Metrc: {exc}")
             self._health_written.pop("metrc", None)
             return
         if new:

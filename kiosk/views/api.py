@@ -1,4 +1,5 @@
-"""Inbound webhooks from the POS: sales (for reconciliation) and pick requests.
+"""Inbound webhooks from the POS: sales (for reconciliation), its inventory figures (for
+cycle counts) and pick requests.
 
 These are machine requests, not browser ones: instead of the CSRF token they must carry an
 HMAC signature (``X-Kiosk-Signature``, see ``kiosk.sync.pos``) made with the shared POS
@@ -50,6 +51,22 @@ def sales():
     except (ValueError, AttributeError, TypeError) as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, new=new)
+
+
+@bp.post("/pos/inventory")
+def inventory():
+    """``{"as_of", "lines": [{"tag", "quantity", "unit", "room"}]}``: what the POS holds."""
+    data, refusal = _verified()
+    if refusal:
+        return refusal
+    lines = data.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return jsonify(error="Not stored: an inventory report needs at least one line."), 400
+    try:
+        kept, older = pos.record_inventory("webhook", lines, data.get("as_of"))
+    except ValueError as exc:
+        return jsonify(error=f"Not stored: {exc}."), 400
+    return jsonify(ok=True, kept=kept, older=older)
 
 
 @bp.post("/pos/pick-requests")

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, g, make_response, render_templa
 from kiosk import engine, workflows
 from kiosk.models import Run, Signature
 from kiosk.views.home import feedback, go, login_required, station
+from kiosk.views.scale import reading_for
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
@@ -70,6 +71,7 @@ class Cue(NamedTuple):
 
 
 CUES = {"ok": Cue("ok", "✔", "Accepted.", "status"), "done": Cue("ok", "✔", "Done.", "status"),
+        "warn": Cue("warn", "!", "Recorded.", "status"),
         "error": Cue("error", "✖", "Not accepted.", "alert"),
         "stale": Cue("warn", "!", "Nothing saved.", "status")}
 
@@ -176,6 +178,7 @@ def show(run_id: int):
 def submit_step(run_id: int, step_id: str):
     """Take one answer for one step; return the next step fragment and the feedback cue."""
     raw = _answer()
+    reading_for(raw)  # "Take reading": the scale is read here, never sent by the screen
     try:
         rev = int(raw.pop("rev", "-1"))
     except ValueError:

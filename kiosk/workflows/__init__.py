@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from kiosk.workflows import (
     close_store,
+    cycle_count,
     move_package,
     open_store,
     paper_manifest,
     receiving,
+    variance_investigation,
     vault_entry,
 )
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW)
+             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
+             open_store.WORKFLOW, close_store.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

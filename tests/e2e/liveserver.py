@@ -35,15 +35,16 @@ def free_port() -> int:
 
 
 def build_demo_database(path: Path) -> str:
-    """Create the demo store in a new SQLite file at ``path``; return its URL.
+    """Create the demo store in a new SQLite file at ``path``, as ``kiosk demo`` builds it
+    (its counts included); return its URL.
 
     Runs in a child process so the caller's database binding and PIN-hash settings are left
     exactly as they were.
     """
     url = f"sqlite:///{path}"
-    code = ("import sys\nfrom kiosk import db, demo\n"
+    code = ("import sys\nfrom kiosk import db, demo, demo_counts\n"
             "db.init(sys.argv[1])\ndb.upgrade()\n"
-            "with db.connection():\n    demo.build()\n")
+            "with db.connection():\n    demo.build()\n    demo_counts.seed()\n")
     subprocess.run([sys.executable, "-c", code, url], check=True, cwd=ROOT,
                    capture_output=True, timeout=120)
     return url

@@ -1,0 +1,231 @@
+"""Cycle counts and variances on screen, besides the workflows' own steps.
+
+The counter's home screen shows the counts due as tiles (one tap starts or resumes one). The
+manager's screen schedules counts (a place, a category, or a spot count the kiosk picks) and
+lists counts scheduled, in progress and closed, open variances with their age, size and
+state, variances flagged for incident follow-up, and the packages whose ledger, POS and Metrc
+figures disagree; one tap opens any of them. Expected quantities appear only on manager
+screens, never on a counter's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+
+from kiosk import clock, counts, db, engine, figures, ledger, variances, workflows
+from kiosk.models import Count, CountLine, Employee, Location, Run, Signature, Variance
+from kiosk.views.home import go, login_required, station
+from kiosk.workflows import cycle_count, variance_investigation
+
+bp = Blueprint("counts", __name__)
+
+MANAGERS = ("manager",)
+DAYS_AHEAD = 14
+SPOT_SIZES = (5, 10, 20, 50)
+
+
+def _settings() -> dict:
+    return current_app.config["KIOSK"]
+
+
+@bp.app_context_processor
+def due_tiles():
+    """``counts_due()`` for the home screen: (count, the run counting it or None, when it
+    was due) for counts due today or earlier, for people who count."""
+
+    def counts_due():
+        employee = g.get("employee")
+        if employee is None or not employee.has_any(cycle_count.COUNT_ROLES):
+            return []
+        today = clock.store_date()
+        return [(c, counts.active_run(c),
+                 "today" if c.due_on == today else f"since {c.due_on:%a %b %d}")
+                for c in counts.due(today)]
+
+    return {"counts_due": counts_due}
+
+
+def _start(workflow, step_id: str, value: str):
+    """Start a run and answer its first step with ``value`` (a tile's tap)."""
+    settings = _settings()
+    run = engine.start(workflow, g.employee, station(), settings)
+    engine.submit(run.id, step_id, run.rev, {"value": value, "source": "tapped"}, g.employee,
+                  station(), settings, workflows)
+    return go(url_for("runs.show", run_id=run.id))
+
+
+@bp.post("/counts/<int:count_id>/start")
+@login_required(roles=cycle_count.COUNT_ROLES)
+def start(count_id: int):
+    """Start the count (or open the run already counting it)."""
+    found = Count.get_or_none(Count.id == count_id)
+    if found is None or found.status in ("closed", "cancelled"):
+        abort(404)
+    running = counts.active_run(found)
+    if running is not None:
+        return go(url_for("runs.show", run_id=running.id))
+    return _start(cycle_count.WORKFLOW, "which", f"count:{found.id}")
+
+
+@bp.post("/variances/<int:variance_id>/investigate")
+@login_required(roles=variance_investigation.INVESTIGATOR_ROLES)
+def investigate(variance_id: int):
+    """Start the investigation of a variance (or open the one in progress)."""
+    found = Variance.get_or_none(Variance.id == variance_id)
+    if found is None or found.state != "investigating":
+        abort(404)
+    running = variances.investigator(found)
+    if running is not None:
+        return go(url_for("runs.show", run_id=running.id))
+    return _start(variance_investigation.WORKFLOW, "variance", f"variance:{found.id}")
+
+
+def _days() -> list[tuple[str, str]]:
+    today = clock.store_date()
+    names = {0: "Today", 1: "Tomorrow"}
+    return [((today + dt.timedelta(days=n)).isoformat(),
+             names.get(n, f"{today + dt.timedelta(days=n):%a %b %d}")) for n in range(DAYS_AHEAD)]
+
+
+def _screen(notice: str = "", tone: str = "ok", status: int = 200):
+    now = clock.now()
+    listed = list(Count.select().where(Count.status != "cancelled")
+                  .order_by(Count.due_on.desc(nulls="LAST"), Count.id.desc()).limit(200))
+    runs = {r.id: r for r in Run.select().where(Run.id.in_(
+        [c.run_id for c in listed if c.run_id] or [0]))}
+    progress = {c.id: counts.tally(c.id) for c in listed if c.status in ("counting", "recount")}
+    flagged = list(Variance.select().where(Variance.incident == True,  # noqa: E712
+                                           Variance.follow_up_at.is_null()).order_by(Variance.id))
+    open_ones = variances.open_variances()
+    return render_template(
+        "counts/manager.html", notice=notice, tone=tone,
+        scheduled=[c for c in listed if c.status == "scheduled"],
+        counting=[c for c in listed if c.status in ("counting", "recount")],
+        closed=[c for c in listed if c.status == "closed"][:20], runs=runs, progress=progress,
+        open_variances=open_ones, investigators={v.id: variances.investigator(v)
+                                                 for v in open_ones},
+        flagged=flagged, size=variances.size, age=lambda v: variances.age(v, now),
+        places=counts.count_places(), categories=counts.categories(), days=_days(),
+        spot_sizes=SPOT_SIZES), status
+
+
+@bp.get("/manager/counts")
+@login_required(roles=MANAGERS)
+def manager():
+    """Counts scheduled, in progress and closed; open variances; the scheduling forms."""
+    return _screen()
+
+
+@bp.post("/manager/counts")
+@login_required(roles=MANAGERS)
+def schedule():
+    """Schedule a count of a place, a category, or a spot count of N packages."""
+    form = request.form
+    try:
+        due_on = dt.date.fromisoformat(form.get("due_on", ""))
+    except ValueError:
+        return _screen("Choose the day the count is due.", "error", 400)
+    if not clock.store_date() <= due_on < clock.store_date() + dt.timedelta(days=DAYS_AHEAD):
+        return _screen(f"A count can be scheduled for today and the next {DAYS_AHEAD - 1} days.",
+                       "error", 400)
+    scope = form.get("scope", "")
+    try:
+        with db.write():
+            made = counts.schedule(
+                scope, due_on=due_on, by=g.employee,
+                location=Location.get_or_none(Location.code == form.get("location", "")),
+                category=form.get("category", ""),
+                spot_size=int(form["spot_size"]) if form.get("spot_size", "").isdigit() else None)
+            ledger.audit("count.schedule", f"count:{made.id}",
+                         {"title": made.title, "due_on": due_on.isoformat()},
+                         actor=g.employee, station=station())
+    except ValueError as exc:
+        return _screen(str(exc), "error", 400)
+    return _screen(f"Scheduled: {made.title}, due {due_on:%a %b %d}.")
+
+
+@bp.post("/manager/counts/<int:count_id>/cancel")
+@login_required(roles=MANAGERS)
+def cancel(count_id: int):
+    """Take a count off the schedule before anyone has started it; the reason is kept."""
+    found = Count.get_or_none(Count.id == count_id)
+    reason = (request.form.get("why") or "").strip()
+    if found is None or found.status != "scheduled":
+        return _screen("Only a count nobody has started can be taken off the schedule.",
+                       "error", 400)
+    if not reason:
+        return _screen("Say why the count is cancelled.", "error", 400)
+    with db.write():
+        Count.update(status="cancelled", note=reason).where(Count.id == found.id).execute()
+        ledger.audit("count.cancel", f"count:{found.id}", {"why": reason}, actor=g.employee,
+                     station=station())
+    return _screen(f"{found.title} is off the schedule.")
+
+
+@bp.get("/manager/counts/<int:count_id>")
+@login_required(roles=MANAGERS)
+def count_detail(count_id: int):
+    """One count: every package with its four figures, the variances, and the signatures."""
+    found = Count.get_or_none(Count.id == count_id)
+    if found is None:
+        abort(404)
+    lines = list(CountLine.select().where(CountLine.count == found.id)
+                 .order_by(CountLine.expected.desc(), CountLine.tag))
+    tags = [ln.tag for ln in lines]
+    people = {e.id: e.name for e in Employee.select()}
+    signatures = (list(Signature.select().where(Signature.run == found.run_id)
+                       .order_by(Signature.id)) if found.run_id else [])
+    return render_template("counts/count.html", count=found, lines=lines, people=people,
+                           pos=figures.pos_figures(tags), metrc=figures.metrc_figures(tags),
+                           found=list(Variance.select().where(Variance.count == found.id)
+                                      .order_by(Variance.tag)),
+                           run=Run.get_or_none(Run.id == found.run_id) if found.run_id else None,
+                           tally=counts.tally(found.id), signatures=signatures,
+                           size=variances.size)
+
+
+@bp.get("/manager/variances/<int:variance_id>")
+@login_required(roles=MANAGERS)
+def variance_detail(variance_id: int):
+    """One variance: its figures, its package's whole history, what was found and done."""
+    found = Variance.get_or_none(Variance.id == variance_id)
+    if found is None:
+        abort(404)
+    return _variance_page(found)
+
+
+def _variance_page(found: Variance, notice: str = "", tone: str = "ok", status: int = 200):
+    return render_template("counts/variance.html", v=found, facts=variances.figures_facts(found),
+                           history=variances.timeline(found.tag), size=variances.size(found),
+                           running=variances.investigator(found), causes=variances.CAUSES,
+                           follow_up_by=Employee.get_or_none(Employee.id == found.follow_up_by_id),
+                           notice=notice, tone=tone), status
+
+
+@bp.post("/manager/variances/<int:variance_id>/follow-up")
+@login_required(roles=MANAGERS)
+def follow_up(variance_id: int):
+    """The manager's incident follow-up for a theft-suspected variance is done (with what)."""
+    found = Variance.get_or_none(Variance.id == variance_id)
+    if found is None or not found.incident:
+        abort(404)
+    note = (request.form.get("why") or "").strip()
+    if not note:
+        return _variance_page(found, "Say what the follow-up was (report filed, police "
+                                     "called, staff interviewed…).", "error", 400)
+    with db.write():
+        Variance.update(follow_up_by=g.employee, follow_up_at=clock.now(),
+                        follow_up_note=note).where(Variance.id == found.id).execute()
+        ledger.audit("variance.follow_up", f"variance:{found.id}", {"note": note},
+                     actor=g.employee, station=station())
+    return _variance_page(Variance.get_by_id(found.id), "Follow-up recorded.")
+
+
+@bp.get("/manager/figures")
+@login_required(roles=MANAGERS)
+def disagreements():
+    """Every package in stock whose ledger, POS and Metrc figures disagree, largest first."""
+    rows, total, compared = figures.disagreements()
+    return render_template("counts/figures.html", rows=rows, total=total, compared=compared)
