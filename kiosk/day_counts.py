@@ -2,10 +2,11 @@
 
 Each takes the day's best sellers (``reconciliation.best_sellers``), fixes what the books
 expect of each when counting begins, and never hands that figure to a screen (a blind
-count). The books' figure is the kiosk's ledger less what the POS has sold of the package
-since it was received: the ledger moves with receipts, moves and adjustments, and the POS
-records the sales. A package counted at another figure is a ``count`` difference, settled
-like the sales differences.
+count). The books' figure is the POS's own figure of the day (its stock report, pulled from
+Dutchie or sent), less what it sold since; without one, the kiosk's ledger less what the
+POS has sold of the package since it was received: the ledger moves with receipts, moves
+and adjustments, and the POS records the sales. A package counted at another figure is a
+``count`` difference, settled like the sales differences.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk.models import Item, Location, Package
+from kiosk import clock
+from kiosk.models import Item, Location, Package, PosInventory
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference
 from kiosk.models.sync import PosSale
 from kiosk.reconciliation import CHUNK, q
@@ -23,10 +25,11 @@ from kiosk.reconciliation import CHUNK, q
 SOURCE = "ledger less POS sales since received"
 
 
-def _sold_since(packages: list[Package]) -> dict[str, Decimal]:
-    """Net units the POS sold of each package since it was received."""
+def _sold_since(packages: list[Package], since: dt.datetime | None = None
+                ) -> dict[str, Decimal]:
+    """Net units the POS sold of each package since ``since`` (or since it was received)."""
     net: dict[str, Decimal] = {}
-    received = {p.tag: p.received_at for p in packages}
+    received = {p.tag: since or p.received_at for p in packages}
     tags = sorted(received)
     for start in range(0, len(tags), CHUNK):
         rows = (PosSale.select(PosSale.tag, PosSale.kind, PosSale.sold_at, PosSale.quantity)
@@ -45,10 +48,18 @@ def plan(check: DayCheck, tags: list[str]) -> int:
                     .switch(Package).join(Location, JOIN.LEFT_OUTER)
                     .where(Package.tag.in_(tags or [""])))
     sold = _sold_since(packages)
-    rows = [{"check": check.id, "tag": p.tag, "item_name": p.item.name, "unit": p.unit,
-             "place": p.location.name if p.location_id else "no place",
-             "expected": q(p.quantity) - sold.get(p.tag, Decimal(0)), "source": SOURCE}
-            for p in sorted(packages, key=lambda p: tags.index(p.tag))]
+    told = {i.tag: i for i in PosInventory.select().where(PosInventory.tag.in_(tags or [""]))
+            if clock.store_date(i.as_of) == check.day}
+    rows = []
+    for p in sorted(packages, key=lambda p: tags.index(p.tag)):
+        expected, source = q(p.quantity) - sold.get(p.tag, Decimal(0)), SOURCE
+        if p.tag in told:  # the POS's own figure today, less what it sold since
+            figure = told[p.tag]
+            expected = q(figure.quantity) - _sold_since([p], figure.as_of).get(p.tag, 0)
+            source = f"the POS's figure at {clock.local(figure.as_of):%H:%M}, less its sales since"
+        rows.append({"check": check.id, "tag": p.tag, "item_name": p.item.name, "unit": p.unit,
+                     "place": p.location.name if p.location_id else "no place",
+                     "expected": expected, "source": source})
     if rows:
         DayCount.insert_many(rows).execute()
     return len(rows)

@@ -7,7 +7,8 @@ sold (``MetrcReceipt``, as the syncer last pulled them). Every tag whose figures
 quantities that differ, a void or a return Metrc never heard of. Each is settled by a
 manager: explained (a reason and a note), corrected (the receipts Metrc should hold, sent
 through the outbox: a new receipt, a receipt fixed, or one voided), or escalated to an
-investigation. Also: how fresh each side's figures are, and the day's best sellers.
+investigation (a ``Variance`` for SOP §6). Also: how fresh each side's figures are, and
+the day's best sellers.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from kiosk import clock
-from kiosk.models import Item, MetrcReceipt, Package
+from kiosk import clock, figures
+from kiosk.models import Count, CountLine, Item, MetrcReceipt, Package, Variance
 from kiosk.models.reconciliation import DayCheck, DayDifference
 from kiosk.models.sync import PosSale, SyncState
 
@@ -32,6 +33,7 @@ KIND_WORDS = {"unreported": "Sold in the POS, not reported to Metrc",
               "return": "Returned in the POS, not in Metrc",
               "count": "Counted differs from the books"}
 CHUNK = 500
+ESCALATED = "reconciliation"  # the scope of a count holding a reconciliation's escalations
 
 
 def q(value) -> Decimal:
@@ -159,7 +161,7 @@ def item_names(tags) -> dict[str, str]:
     return names
 
 
-def figures(day: dt.date) -> dict:
+def day_figures(day: dt.date) -> dict:
     """What the comparison stands on, for the screen and the record."""
     lines = pos_lines(day)
     held = receipts(day)
@@ -215,23 +217,49 @@ def settle(difference: DayDifference, how: str, actor, now: dt.datetime, reason:
         DayDifference.id == difference.id).execute()
 
 
-def close_escalation(difference_id: int, actor, note: str, now: dt.datetime) -> DayDifference:
-    """The investigation of an escalated difference is done (call inside a write)."""
-    difference = DayDifference.get_by_id(difference_id)
-    if difference.settled != "escalated" or difference.closed_at is not None:
-        raise ValueError("Only an open investigation can be closed.")
-    if not note.strip():
-        raise ValueError("Say what the investigation found.")
-    DayDifference.update(closed_at=now, closed_by=actor, closed_note=note.strip()).where(
-        DayDifference.id == difference_id).execute()
-    return DayDifference.get_by_id(difference_id)
+def words(difference: DayDifference) -> str:
+    """The difference in one sentence (the investigator reads it with the variance)."""
+    unit = difference.unit
+    if difference.kind == "count":
+        figures_said = (f"counted {amount_text(difference.counted, unit)}, the books said "
+                        f"{amount_text(difference.expected, unit)}")
+    else:
+        figures_said = (f"the POS sold {amount_text(difference.pos, unit)}, Metrc's receipts "
+                        f"say {amount_text(difference.metrc, unit)}")
+    return f"{KIND_WORDS[difference.kind]} on {difference.day:%a %d %b}: {figures_said}"
 
 
-def open_escalations() -> list[DayDifference]:
-    """Differences sent to investigation and not closed yet, oldest first."""
-    return list(DayDifference.select().where(DayDifference.settled == "escalated",
-                                             DayDifference.closed_at.is_null())
-                .order_by(DayDifference.found_at, DayDifference.id))
+def escalate(difference: DayDifference, actor, now: dt.datetime) -> Variance:
+    """Send a difference to investigation: a ``Variance`` the variance investigation
+    (SOP §6) takes up, under a closed count of the day's reconciliation, with the package's
+    four figures as they stand (call inside a write)."""
+    check = DayCheck.get_by_id(difference.check_id)
+    title = (f"{'Opening' if check.kind == 'open' else 'Closing'} reconciliation, "
+             f"{check.day:%a %d %b %Y}")
+    count = Count.get_or_none(Count.scope == ESCALATED, Count.title == title)
+    if count is None:
+        count = Count.create(title=title, scope=ESCALATED, due_on=check.day, status="closed",
+                             scheduled_by=actor, created_at=now, started_at=now,
+                             finished_at=now, closed_at=now,
+                             note="Differences a reconciliation sent to investigation.")
+    package = Package.one(tag=difference.tag)
+    ledger = package.quantity if package is not None else None
+    line = CountLine.get_or_none(CountLine.count == count.id, CountLine.tag == difference.tag)
+    if line is None:
+        line = CountLine.create(
+            count=count.id, tag=difference.tag, package=package, item_name=difference.item_name,
+            unit=difference.unit, expected=True, ledger=ledger, counted=difference.counted,
+            records_place=words(difference)[:250])
+    variance = Variance.create(
+        count=count.id, line=line.id, tag=difference.tag, package=package,
+        item_name=difference.item_name, unit=difference.unit, kind="quantity",
+        physical=difference.counted, ledger=ledger,
+        pos=figures.pos_figures([difference.tag]).get(difference.tag),
+        metrc=figures.metrc_figures([difference.tag]).get(difference.tag),
+        state="investigating", recount="confirmed", found_at=now)
+    DayDifference.update(detail={**difference.detail, "variance": variance.id}).where(
+        DayDifference.id == difference.id).execute()
+    return variance
 
 
 # -- correcting Metrc --------------------------------------------------------------------------

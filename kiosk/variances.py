@@ -95,10 +95,13 @@ def figures_facts(variance: Variance) -> list[tuple[str, str]]:
     def q(value, missing="-"):
         return quantity_text(value, variance.unit) if value is not None else missing
 
-    return [("Package", f"{variance.tag} · {variance.item_name}"),
-            ("Variance", {"missing": "Expected, not found", "extra": "Found, not expected here",
-                          "quantity": "Figures disagree"}[variance.kind]),
-            ("On the shelf (count)", q(variance.physical, "not found")),
+    what = {"missing": "Expected, not found", "extra": "Found, not expected here",
+            "quantity": "Figures disagree"}[variance.kind]
+    shelf = q(variance.physical, "not found")
+    if variance.count.scope == "reconciliation":  # sent by kiosk/reconciliation.py
+        what, shelf = variance.line.records_place, q(variance.physical, "not counted")
+    return [("Package", f"{variance.tag} · {variance.item_name}"), ("Variance", what),
+            ("On the shelf (count)", shelf),
             ("Kiosk ledger", q(variance.ledger)), ("POS", q(variance.pos, "no figure")),
             ("Metrc", q(variance.metrc, "no figure")),
             ("Found", f"{clock.local(variance.found_at):%Y-%m-%d %H:%M}")]
@@ -136,7 +139,8 @@ def timeline(tag: str) -> list[list[str]]:
                      " shipped", "Metrc" if t.source == "state" else t.source, ""]))
     for sale in PosSale.select().where(PosSale.tag == tag):
         sold = quantity_text(sale.quantity, sale.unit)
-        rows.append((sale.sold_at, [_when(sale.sold_at), f"Sold {sold} on receipt "
+        verb = {"return": "Returned", "void": "Sale voided:"}.get(sale.kind, "Sold")
+        rows.append((sale.sold_at, [_when(sale.sold_at), f"{verb} {sold} on receipt "
                                     f"{sale.receipt}", f"POS ({sale.source})", "Sales floor"]))
     for line in (CountLine.select(CountLine, Count).join(Count).where(CountLine.tag == tag)):
         for value, by, at, how, word in ((line.counted, line.counted_by_id, line.counted_at,

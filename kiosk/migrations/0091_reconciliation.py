@@ -69,9 +69,6 @@ class DayDifference(Table):
     settled_by = fk(Employee, null=True, index=False)
     settled_at = DateTimeField(null=True)
     messages = TextField()
-    closed_at = DateTimeField(null=True)
-    closed_by = fk(Employee, null=True, index=False)
-    closed_note = TextField()
     found_at = DateTimeField()
 
 

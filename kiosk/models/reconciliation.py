@@ -64,8 +64,9 @@ class DayDifference(BaseModel):
 
     Sales differences compare what the POS sold (net of returns, voids left out) with what
     Metrc's receipts say was sold; a count difference compares a package counted with what
-    the books expected. ``detail`` keeps the receipts behind the figures; ``messages`` the
-    outbox keys of a correction sent to Metrc.
+    the books expected. ``detail`` keeps the receipts behind the figures (and, once it is
+    escalated, the ``variance`` an investigator takes up); ``messages`` the outbox keys of a
+    correction sent to Metrc.
     """
 
     check = ForeignKey(DayCheck, backref="differences")
@@ -85,9 +86,6 @@ class DayDifference(BaseModel):
     settled_by = ForeignKey(Employee, null=True, backref="+", index=False)
     settled_at = peewee.DateTimeField(null=True)
     messages = JSONField(default=list)
-    closed_at = peewee.DateTimeField(null=True)  # an escalation's investigation closed
-    closed_by = ForeignKey(Employee, null=True, backref="+", index=False)
-    closed_note = peewee.TextField(default="")
     found_at = peewee.DateTimeField()
 
 

@@ -8,8 +8,9 @@ back to the start of yesterday. ``pull_day`` reads one day's receipts again from
 start, on a manager's demand. The POS's transactions of yesterday and today are read whole
 each time (a sale voided later changes an old transaction). Each pull is kept, with when it
 ran and any error in words, in ``SyncState`` (``pull:receipts``, ``pull:pos_sales``), which
-the reconciliation screens show. As elsewhere in the syncer, every call happens before the
-write transaction.
+the reconciliation screens show. The POS's stock figures (``PosInventory``, the counts'
+"POS" column) are read hourly and when asked. As elsewhere in the syncer, every call
+happens before the write transaction.
 
 A workflow asks for a pull by writing ``pull:sales:asked`` (``reconciliation.ask_for_pull``:
 it cannot call out itself); the worker sees the request at its next look, within seconds.
@@ -25,11 +26,13 @@ from kiosk.db import connection, write
 from kiosk.models import MetrcReceipt
 from kiosk.models.sync import SyncState
 from kiosk.reconciliation import ASKED_KEY, POS_SALES_KEY, RECEIPTS_KEY
-from kiosk.sync import outbox
+from kiosk.sync import outbox, pos
 from kiosk.sync.metrc import MetrcClient, MetrcError
 from kiosk.sync.pulls import OVERLAP, _windows
 
 LISTS = ("active", "inactive")
+INVENTORY_KEY = "pull:pos_inventory"
+INVENTORY_EVERY = dt.timedelta(hours=1)  # 10,000 packages are two calls, but a big write
 
 
 def state(key: str) -> dict:
@@ -147,6 +150,19 @@ def pull_pos_sales(adapter, start: dt.datetime, now: dt.datetime | None = None) 
     return new
 
 
+def pull_pos_inventory(adapter, now: dt.datetime | None = None) -> int:
+    """Keep the POS's stock figures now (``PosInventory``: the counts' "POS" figure);
+    returns how many packages it reported."""
+    now = now or clock.now()
+    snapshot = adapter.inventory_snapshot()
+    if snapshot:
+        pos.record_inventory(adapter.name, snapshot, as_of=now.isoformat() + "+00:00")
+    with write():
+        _keep(INVENTORY_KEY, {"at": now.isoformat(), "packages": len(snapshot), "error": "",
+                              "pos": adapter.name}, now)
+    return len(snapshot)
+
+
 def _failed(key: str, exc: Exception, now: dt.datetime) -> None:
     with write():
         _keep(key, {**state(key), "error": str(exc), "error_at": now.isoformat()}, now)
@@ -161,6 +177,7 @@ class SalesPuller:
         self.pos = pos_adapter if hasattr(pos_adapter, "pull_sales") else None
         self.every = dt.timedelta(minutes=float(settings.get("sync_pull_minutes", 5)))
         self.last: dt.datetime | None = None
+        self.last_stock: dt.datetime | None = None
 
     def due(self, now: dt.datetime) -> dt.date | None:
         """The day to read again from its start when a person asked (else yesterday), or
@@ -177,6 +194,8 @@ class SalesPuller:
         day = self.due(now) if not force else clock.store_date(now) - dt.timedelta(days=1)
         if day is None or (self.metrc is None and self.pos is None):
             return
+        asked = force or self.last is None or state(ASKED_KEY).get("at", "") > (
+            self.last.isoformat())
         self.last = now
         start = min(clock.store_day_bounds(day, day)[0], yesterday_start(now))
         if self.metrc is not None:
@@ -190,6 +209,9 @@ class SalesPuller:
         if self.pos is not None:
             try:
                 pull_pos_sales(self.pos, start, now)
+                if asked or self.last_stock is None or now - self.last_stock >= INVENTORY_EVERY:
+                    pull_pos_inventory(self.pos, now)
+                    self.last_stock = now
                 outbox.set_health("pos", True, now=now)
             except MetrcError as exc:
                 _failed(POS_SALES_KEY, exc, now)
@@ -216,8 +238,9 @@ def pull_day(settings: dict, day: dt.date) -> str:
         if hasattr(adapter, "pull_sales"):
             try:
                 new = pull_pos_sales(adapter, start, now)
+                stock = pull_pos_inventory(adapter, now)
                 said.append(f"{adapter.name.title()}: {new} new sale line"
-                            f"{'s' if new != 1 else ''}")
+                            f"{'s' if new != 1 else ''}, stock of {stock} packages")
             except MetrcError as exc:
                 _failed(POS_SALES_KEY, exc, now)
                 said.append(f"{adapter.name.title()} did not answer ({exc})")

@@ -42,7 +42,10 @@ def _page(notice: str = "", tone: str = "ok"):
     if settings.get("state_system") != "metrc":
         off["metrc"] = (f"Not sent: this store's state system setting is "
                         f"{settings.get('state_system')} (KIOSK_STATE_SYSTEM).")
-    if not str(settings.get("pos") or "none").startswith("webhook+"):
+    if str(settings.get("pos") or "none").startswith("dutchie+"):
+        off["pos"] = ("Not sent: the Dutchie link reads sales and stock only; stock changes "
+                      "are made in Dutchie itself.")
+    elif not str(settings.get("pos") or "none").startswith("webhook+"):
         off["pos"] = "Not sent: no POS link is configured (KIOSK_POS is none)."
     template = "sync/_body.html" if request.headers.get("HX-Request") else "sync/screen.html"
     return render_template(template, summary=summary, age=_age(summary["oldest_age"]),

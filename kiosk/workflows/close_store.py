@@ -17,7 +17,7 @@ questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
 
 from __future__ import annotations
 
-from kiosk import clock, day_close, day_counts
+from kiosk import clock, day_close, day_counts, variances
 from kiosk import reconciliation as recon
 from kiosk.engine import (
     Back,
@@ -35,19 +35,12 @@ from kiosk.models import OutboxMessage
 from kiosk.models.reconciliation import DayCheck
 from kiosk.workflows.open_store import (
     COUNT_REASONS,
-    all_counted,
-    count_missing,
-    count_progress,
     difference_facts,
     explain,
-    hold_package,
-    keep_count,
     keep_reason,
     no_reason_yet,
     not_explaining,
-    nothing_in_hand,
     nothing_to_settle,
-    on_the_count,
     settle,
     settle_choices,
 )
@@ -72,7 +65,7 @@ def _sellers(run) -> list[str]:
 def sales_facts(run):
     """Today's sales so far and the packages the closing count takes (no quantities)."""
     today = clock.store_date()
-    seen = recon.figures(today)
+    seen = recon.day_figures(today)
     size = run.data.get("count_size")
     return {"facts": [("Day", f"{today:%A %d %B %Y}"),
                       ("POS today", f"{seen['pos_lines']} sale lines ({seen['pos_voids']} "
@@ -90,7 +83,7 @@ def begin_close(run, value, ctx):
                     day=today.isoformat())
     check = recon.begin(run.id, "close", today, ctx.actor, ctx.event.at)
     planned = day_counts.plan(check, _sellers(run))
-    DayCheck.update(figures=recon.figures(today)).where(DayCheck.id == check.id).execute()
+    DayCheck.update(figures=recon.day_figures(today)).where(DayCheck.id == check.id).execute()
     run.data.update(check=check.id, counting=planned)
     ctx.audit("reconcile.close_begin", f"day:{today}", {"check": check.id, "count": planned})
     ctx.message = (f"Count {planned} package{'s' if planned != 1 else ''}: scan each tag, then "
@@ -102,18 +95,74 @@ def close_reasons(run):
     return COUNT_REASONS
 
 
+def all_counted(run):
+    """Every package on the count is counted."""
+    return "counting" in run.data and not day_counts.uncounted(run.data["check"])
+
+
+def on_the_count(run, scanned):
+    """The tag is on the count and not counted yet."""
+    if scanned == "__finish__":
+        return None
+    entry = day_counts.line(run.data["check"], scanned.value)
+    if entry is None:
+        return f"Package {scanned.value} is not on this count. Scan one on the list."
+    if entry.counted is not None:
+        return f"Package …{scanned.value[-6:]} is already counted."
+    return None
+
+
+def hold_package(run, scanned, ctx):
+    """This package is counted next."""
+    run.data["in_hand"] = scanned.value
+
+
+def count_progress(run):
+    """How many are counted, and the package in hand."""
+    done, total = day_counts.progress(run.data["check"])
+    shown = {"progress": f"{done} of {total} counted",
+             "items": {"title": "Still to count",
+                       "rows": [f"{c.item_name} · …{c.tag[-6:]} · {c.place}"
+                                for c in day_counts.uncounted(run.data["check"])]}}
+    if "in_hand" in run.data:
+        entry = day_counts.line(run.data["check"], run.data["in_hand"])
+        shown["facts"] = [("Package", f"{entry.tag} · {entry.item_name}"),
+                          ("Unit", entry.unit)]
+    return shown
+
+
+def nothing_in_hand(run):
+    """No package was scanned for counting."""
+    return "in_hand" not in run.data
+
+
+def keep_count(run, number, ctx):
+    """The package's count; off the books, it is a difference to settle now."""
+    entry = day_counts.line(run.data["check"], run.data.pop("in_hand"))
+    found = day_counts.record(entry, number, ctx.actor, ctx.event.at)
+    ctx.message = (f"Counted {recon.amount_text(number, entry.unit)}: that is not what the "
+                   "books say. Settle it now." if found else "Counted. Scan the next one.")
+
+
+def count_missing(run, option, ctx):
+    """The packages not found are counted as none there (or the counter goes back)."""
+    if option.value == "none":
+        for entry in day_counts.uncounted(run.data["check"]):
+            day_counts.record(entry, 0, ctx.actor, ctx.event.at)
+
+
 # -- 2. what is still open ------------------------------------------------------------------
 def investigations(run):
-    """The investigations still open, oldest first."""
-    rows = [f"{d.day:%d %b} · …{d.tag[-6:]} {d.item_name} · {recon.KIND_WORDS[d.kind]}"
-            for d in recon.open_escalations()]
-    return {"items": {"title": f"Open investigations ({len(rows)})",
+    """The variances still open (to recount or to investigate), oldest first."""
+    rows = [f"…{v.tag[-6:]} {v.item_name} · {v.count.title} · {v.state} · open "
+            f"{variances.age(v)}" for v in variances.open_variances()]
+    return {"items": {"title": f"Open variances ({len(rows)})",
                       "rows": rows or ["None open."]}}
 
 
 def seen_investigations(run, value, ctx):
     """The closing manager has seen what stays open."""
-    run.data["investigations_seen"] = len(recon.open_escalations())
+    run.data["investigations_seen"] = len(variances.open_variances())
 
 
 def investigations_seen(run):
@@ -217,7 +266,7 @@ def close_facts(run):
     facts = [("Day", f"{check.day:%A %d %B %Y}"),
              ("Closing count", f"{counted} of {total} counted; {found} off the books"),
              ("Waiting messages explained", str(len(day_close.explained(check.id)))),
-             ("Open investigations", str(len(recon.open_escalations())))]
+             ("Open variances", str(len(variances.open_variances())))]
     facts += [(f"Not sent ({day_close.TARGET_WORDS.get(t, t)})",
                f"{n} message{'s' if n != 1 else ''}: this store does not send to it")
               for t, n in sorted(others.items())]
@@ -230,7 +279,7 @@ def sign(run, signers, ctx):
     waiting = day_close.waiting(run.data["targets"])
     DayCheck.update(status="signed", signed_by=signers[0], signed_at=ctx.event.at,
                     figures={**check.figures, "waiting_explained": len(waiting),
-                             "investigations_open": len(recon.open_escalations())}).where(
+                             "variances_open": len(variances.open_variances())}).where(
         DayCheck.id == check.id).execute()
     ctx.audit("reconcile.sign", f"day:{check.day}", {"check": check.id, "kind": "close",
                                                      "waiting": [m.id for m in waiting]})
@@ -278,7 +327,7 @@ WORKFLOW = Workflow(
                (Option("none", "Count them as none here", next="difference", danger=True),
                 Option("back", "Go back and scan them", next="count_scan")),
                effect=count_missing, skip_if=all_counted, show=count_progress),
-        instruct("investigations", "These investigations stay open overnight.",
+        instruct("investigations", "These variances stay open overnight.",
                  effect=seen_investigations, skip_if=investigations_seen, show=investigations),
         choose("waiting", "This message has not reached its system yet.", (),
                options_for=message_choices, effect=take_message, skip_if=all_explained,

@@ -6,18 +6,18 @@ The kiosk shows how fresh each side's figures are (the syncer pulls both; the ma
 ask for a fresh pull), then compares them line by line by tag. Each difference (sold but
 not reported, reported but not sold, quantities that differ, a void or a return Metrc never
 heard of) is settled one by one: corrected (the kiosk sends Metrc the receipt to add, fix or
-void), explained (a reason and a note), or escalated to an investigation. Then a blind spot
-count of yesterday's best sellers; a count off the books is settled the same way. The
-opening manager signs last.
+void), explained (a reason and a note), or escalated to an investigation (a variance, SOP
+§6). Then the day's spot count is scheduled (SOP §3: counted blind from the Cycle count
+tile, recounted by a second person where it differs). The opening manager signs last.
 
-The queries are in ``kiosk/reconciliation.py`` and ``kiosk/day_counts.py``.
+The queries are in ``kiosk/reconciliation.py``; the spot count is ``kiosk/counts.py``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import clock, day_counts
+from kiosk import clock, counts
 from kiosk import reconciliation as recon
 from kiosk.engine import (
     Option,
@@ -25,12 +25,11 @@ from kiosk.engine import (
     Signer,
     Workflow,
     choose,
-    count,
     instruct,
-    scan,
     sign_off,
     text,
 )
+from kiosk.models import Count
 from kiosk.models.reconciliation import DayCheck, DayDifference
 
 MANAGER = ("manager",)
@@ -72,7 +71,7 @@ def figures_facts(run):
     """Both sides' figures for the day, and how fresh they are."""
     day = _day(run)
     fresh = recon.freshness(day)
-    seen = recon.figures(day)
+    seen = recon.day_figures(day)
     facts = [("Day", f"{day:%A %d %B %Y}"),
              ("POS", f"{seen['pos_lines']} sale lines ({seen['pos_voids']} voided, "
                      f"{seen['pos_returns']} returns)" + (
@@ -117,7 +116,7 @@ def compare_or_pull(run, option, ctx):
     check = recon.begin(run.id, "open", day, ctx.actor, ctx.event.at)
     found = recon.compare(day) if reports else []
     recon.keep_differences(check, found, ctx.event.at)
-    DayCheck.update(figures={**recon.figures(day), "differences": len(found),
+    DayCheck.update(figures={**recon.day_figures(day), "differences": len(found),
                              "compared_with_metrc": reports}).where(
         DayCheck.id == check.id).execute()
     run.data.update(check=check.id, count_size=int(ctx.settings.get("recon_count_packages", 10)))
@@ -181,9 +180,11 @@ def settle(run, option, ctx):
                      reason=recon.plan_words(difference, ops), messages=keys)
         ctx.message = f"{recon.plan_words(difference, ops)}: queued for Metrc."
     else:
+        variance = recon.escalate(difference, ctx.actor, ctx.event.at)
         recon.settle(difference, "escalated", ctx.actor, ctx.event.at,
                      reason="Sent to investigation")
-        ctx.message = f"Package {difference.tag[-6:]} is on the investigations list."
+        ctx.message = (f"Package …{difference.tag[-6:]} waits for an investigation (variance "
+                       f"{variance.id}).")
     ctx.audit(f"reconcile.{option.value}", f"difference:{difference.id}",
               {"tag": difference.tag, "kind": difference.kind})
 
@@ -220,95 +221,41 @@ def explain(run, note, ctx):
 
 
 # -- 3. the spot count -------------------------------------------------------------------------
-def spot_planned(run):
-    """The spot count's packages are chosen."""
-    return "counting" in run.data
+def _spot_due(today) -> Count | None:
+    """A spot count already due today (scheduled by someone else, or by an earlier run)."""
+    return next((c for c in counts.due(today) if c.scope == "spot" and c.due_on == today),
+                None)
 
 
-def _spot_tags(run) -> list[str]:
-    day, size = _day(run), run.data.get("count_size", 10)
-    tags = recon.best_sellers(day, size)
-    if len(tags) < size:  # a quiet day: fill from the week's best sellers
-        for back in range(1, 7):
-            tags += [t for t in recon.best_sellers(day - dt.timedelta(days=back), size)
-                     if t not in tags]
-    return tags[:size]
+def spot_scheduled(run):
+    """Today's spot count is scheduled."""
+    return "spot_count" in run.data
 
 
-def spot_list(run):
-    """The packages to count, by shelf; never what the books expect."""
-    if "counting" in run.data:
-        entries = day_counts.lines(run.data["check"])
-        rows = [f"{c.item_name} · …{c.tag[-6:]} · {c.place}" for c in entries]
-    else:
-        rows = [f"…{t[-6:]}" for t in _spot_tags(run)]
-    return {"items": {"title": "To count", "rows": rows}}
+def spot_facts(run):
+    """What the spot count will take; who counts it and where."""
+    due = _spot_due(clock.store_date())
+    if due is not None:
+        return {"facts": [("Already scheduled", f"{due.title}, due today")]}
+    size = run.data.get("count_size", 10)
+    return {"facts": [("Spot count", f"{size} packages: the best sellers of the last 30 days "
+                                     "and those not counted lately")],
+            "items": {"title": "Who counts it", "rows": [
+                "A counter or a manager, blind, from the Cycle count tile; a second person "
+                "recounts what differs (SOP §3)."]}}
 
 
-def plan_spot(run, value, ctx):
-    """Fix the spot count's packages and what the books expect of each."""
-    tags = _spot_tags(run)
-    planned = day_counts.plan(recon.check_of(run), tags)
-    run.data["counting"] = planned
-    ctx.message = (f"Count {planned} package{'s' if planned != 1 else ''}: scan each tag, "
-                   "then key in what is there." if planned else "Nothing sold lately: no "
-                   "spot count today.")
-
-
-def all_counted(run):
-    """Every package on the count is counted."""
-    return "counting" in run.data and not day_counts.uncounted(run.data["check"])
-
-
-def on_the_count(run, scanned):
-    """The tag is on the count and not counted yet."""
-    if scanned == "__finish__":
-        return None
-    entry = day_counts.line(run.data["check"], scanned.value)
-    if entry is None:
-        return f"Package {scanned.value} is not on this count. Scan one on the list."
-    if entry.counted is not None:
-        return f"Package …{scanned.value[-6:]} is already counted."
-    return None
-
-
-def hold_package(run, scanned, ctx):
-    """This package is counted next."""
-    run.data["in_hand"] = scanned.value
-
-
-def count_progress(run):
-    """How many are counted, and the package in hand."""
-    done, total = day_counts.progress(run.data["check"])
-    shown = {"progress": f"{done} of {total} counted",
-             "items": {"title": "Still to count",
-                       "rows": [f"{c.item_name} · …{c.tag[-6:]} · {c.place}"
-                                for c in day_counts.uncounted(run.data["check"])]}}
-    if "in_hand" in run.data:
-        entry = day_counts.line(run.data["check"], run.data["in_hand"])
-        shown["facts"] = [("Package", f"{entry.tag} · {entry.item_name}"),
-                          ("Unit", entry.unit)]
-    return shown
-
-
-def nothing_in_hand(run):
-    """No package was scanned for counting."""
-    return "in_hand" not in run.data
-
-
-def keep_count(run, number, ctx):
-    """The package's count; off the books, it is a difference to settle now."""
-    entry = day_counts.line(run.data["check"], run.data.pop("in_hand"))
-    found = day_counts.record(entry, number, ctx.actor, ctx.event.at)
-    ctx.message = (f"Counted {recon.amount_text(number, entry.unit)}: that is not what the "
-                   "books say. Settle it now." if found else "Counted. Scan the next one.")
-
-
-def count_missing(run, option, ctx):
-    """The packages not found are counted as none there (or the counter goes back)."""
-    if option.value == "none":
-        for entry in day_counts.uncounted(run.data["check"]):
-            day_counts.record(entry, 0, ctx.actor, ctx.event.at)
+def schedule_spot(run, value, ctx):
+    """Today's spot count is scheduled (or the one already due is taken as it)."""
+    today = clock.store_date(ctx.event.at)
+    due = _spot_due(today)
+    if due is None:
+        due = counts.schedule("spot", due_on=today, by=ctx.actor,
+                              spot_size=run.data.get("count_size", 10),
+                              note=f"Opening reconciliation of {_day(run):%a %d %b}")
+        ctx.audit("count.schedule", f"count:{due.id}", {"title": due.title, "by": "open_store"})
+    run.data["spot_count"] = due.id
+    ctx.message = f"{due.title} is due today: take it from the Cycle count tile."
 
 
 # -- 4. the signature -----------------------------------------------------------------------------
@@ -318,8 +265,8 @@ def everything_settled(run, value):
         return "Compare the figures first."
     if _current(run) is not None:
         return "A difference is not settled yet."
-    if day_counts.uncounted(run.data["check"]):
-        return "The spot count is not finished."
+    if "spot_count" not in run.data:
+        return "Schedule today's spot count first."
     return None
 
 
@@ -338,10 +285,10 @@ def sign_facts(run):
     """What is being signed."""
     check = recon.check_of(run)
     done, found = recon.tally(check.id)
-    counted, total = day_counts.progress(check.id)
+    spot = Count.get_by_id(run.data["spot_count"])
     return {"facts": [("Day", f"{check.day:%A %d %B %Y}"), ("Differences settled",
                                                             f"{done} of {found}"),
-                      ("Spot count", f"{counted} of {total} packages counted")]}
+                      ("Spot count", f"{spot.title}: {spot.status}")]}
 
 
 def cancelled(run, ctx):
@@ -370,7 +317,8 @@ WORKFLOW = Workflow(
     sop="SOP §7.1 Opening reconciliation",
     version=1,
     roles=MANAGER,
-    description="Yesterday's POS sales against Metrc's receipts, tag by tag, then a spot count.",
+    description="Yesterday's POS sales against Metrc's receipts, tag by tag; today's spot "
+                "count.",
     summary=summary,
     on_cancel=cancelled,
     steps=(
@@ -382,17 +330,8 @@ WORKFLOW = Workflow(
                effect=keep_reason, next="note", skip_if=not_explaining, show=difference_facts),
         text("note", "Write a note: what you checked and found.", max_length=200,
              effect=explain, next="difference", skip_if=no_reason_yet, show=difference_facts),
-        instruct("spot", "Spot count: count these packages.", effect=plan_spot,
-                 skip_if=spot_planned, show=spot_list),
-        scan("spot_scan", "Scan a package on the list.", expect=("package_tag",),
-             guards=(on_the_count,), effect=hold_package, skip_if=all_counted,
-             show=count_progress, finish="spot_missing", finish_label="The rest are not here"),
-        count("spot_units", "How many are there?", effect=keep_count, next="difference",
-              skip_if=nothing_in_hand, show=count_progress),
-        choose("spot_missing", "Some packages were not counted. Are they really not here?",
-               (Option("none", "Count them as none here", next="difference", danger=True),
-                Option("back", "Go back and scan them", next="spot_scan")),
-               effect=count_missing, skip_if=all_counted, show=count_progress),
+        instruct("spot", "Schedule today's spot count.", effect=schedule_spot,
+                 skip_if=spot_scheduled, show=spot_facts),
         sign_off("sign", "Opening manager: sign the day's reconciliation.",
                  (Signer(MANAGER, "approved", "opening manager"),),
                  guards=(everything_settled,), effect=sign, show=sign_facts),

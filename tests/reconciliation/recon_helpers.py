@@ -53,3 +53,17 @@ class Manager:
         answer = self.do(step, **data)
         assert answer["tone"] == "ok", answer["message"]
         return answer
+
+
+def queue(tag: str, location: str = "Vault shelf A2", target: str = "metrc"):
+    """An outbox message for ``target``, written as a committed step writes one."""
+    from kiosk import db
+    from kiosk.models import OutboxMessage
+
+    now = clock.now()
+    with db.write():
+        return OutboxMessage.create(
+            target=target, kind="package.location", payload={"tag": tag,
+                                                             "location_name": location},
+            external_key=f"test-{tag}-{now.isoformat()}-{target}", ordering_key=tag,
+            next_attempt_at=now, created_at=now)

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from recon_helpers import MANAGER, Manager, yesterday
 
-from kiosk import clock, db
+from kiosk import clock, counts, db, variances
 from kiosk import reconciliation as recon
-from kiosk.models import DayCheck, DayCount, DayDifference, OutboxMessage, Signature
+from kiosk.models import Count, DayCheck, DayDifference, OutboxMessage, Signature, Variance
 from kiosk.models.audit import AuditEntry
 from kiosk.sync import sales_pulls, sandbox_sales
 from kiosk.sync.metrc import MetrcClient
@@ -73,30 +73,28 @@ def test_each_seeded_difference_is_found_and_settled(kiosk, settings, store, met
     explained = settled["explain"][0]
     assert (explained.settled, explained.reason) == ("explained", "Reported by hand in Metrc")
     assert explained.settled_by.badge == MANAGER[0] and explained.settled_at == clock.now()
-    assert [d.tag for d in recon.open_escalations()] == [settled["escalate"][0].tag]
+    escalated = DayDifference.get_by_id(settled["escalate"][0].id)
+    variance = Variance.get_by_id(escalated.detail["variance"])
+    # The investigator (SOP §6) finds it waiting, with what the reconciliation saw.
+    assert [v.id for v in variances.waiting(0)] == [variance.id]
+    assert (variance.tag, variance.state, variance.physical) == (escalated.tag,
+                                                                 "investigating", None)
+    said = dict(variances.figures_facts(variance))
+    assert said["Variance"].startswith("Reported to Metrc, not sold in the POS on")
+    assert said["On the shelf (count)"] == "not counted"
+    assert variance.count.title.startswith("Opening reconciliation, ")
     corrections = OutboxMessage.select().where(OutboxMessage.target == "metrc")
     assert Counter(m.kind for m in corrections) == {
         "sale.receipt": kinds["unreported"], "sale.receipt.update": kinds["void"],
         "sale.receipt.void": 1}
 
-    # The spot count: yesterday's three best sellers, blind.
+    # Today's spot count is scheduled for a counter (SOP §3), once.
     assert manager.step == "spot"
+    assert "Who counts it" in manager.screen()
     manager.ok("spot")
-    lines = list(DayCount.select().order_by(DayCount.id))
-    assert len(lines) == 3
-    for number, line in enumerate(lines):
-        manager.ok("spot_scan", value=line.tag, source="scanner")
-        screen = manager.screen()
-        assert line.item_name in screen and "How many are there?" in screen
-        assert "books" not in screen and "xpected" not in screen  # a blind count
-        counted = line.expected - 1 if number == 0 else line.expected
-        manager.ok("spot_units", value=str(counted))
-        if number == 0:
-            assert manager.step == "difference"
-            settle_all(manager, lambda d: "explain")
-    count_difference = DayDifference.get(DayDifference.kind == "count")
-    assert (count_difference.counted, count_difference.expected) == (
-        lines[0].expected - 1, lines[0].expected)
+    spot = Count.get(Count.scope == "spot")
+    assert (spot.due_on, spot.spot_size, spot.status) == (clock.store_date(), 3, "scheduled")
+    assert spot.id in [c.id for c in counts.due(clock.store_date())]
 
     assert manager.step == "sign"
     answer = manager.ok("sign", badge=MANAGER[0], pin=MANAGER[1])
