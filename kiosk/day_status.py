@@ -57,6 +57,8 @@ def day(day: dt.date, now: dt.datetime | None = None) -> dict:
     status = {"day": day, "figures": recon.day_figures(day),
               "fresh": recon.freshness(day, now), "opening": opening, "closing": closing,
               "spot": spot, "now": recon.compare(day)}
+    status["pos_words"] = recon.sales_words(status["figures"])
+    status["metrc_words"] = recon.receipt_words(status["figures"])
     status["opening_rows"] = _differences(opening) if opening else []
     status["closing_rows"] = _differences(closing) if closing else []
     status["counted"] = list(DayCount.select().where(DayCount.check == closing.id)

@@ -171,6 +171,20 @@ def day_figures(day: dt.date) -> dict:
             "metrc_voided": sum(1 for r in held if r.archived)}
 
 
+def plural(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def sales_words(seen: dict) -> str:
+    """The POS's side of ``day_figures`` in words: 76 sale lines (3 voided, 1 return)."""
+    return (f"{plural(seen['pos_lines'], 'sale line')} ({seen['pos_voids']} voided, "
+            f"{plural(seen['pos_returns'], 'return')})")
+
+
+def receipt_words(seen: dict) -> str:
+    return f"{plural(seen['metrc_receipts'], 'receipt')} ({seen['metrc_voided']} voided)"
+
+
 # -- a check and its differences ------------------------------------------------------------
 def begin(run_id: int, kind: str, day: dt.date, actor, now: dt.datetime) -> DayCheck:
     """This run reconciles ``day`` (call inside a write)."""
@@ -361,7 +375,8 @@ def plan_words(difference: DayDifference, ops: list[dict]) -> str:
         else:
             now = _sold(op["lines"], difference.tag)
             parts.append(f"fix Metrc receipt {op['receipt']} to "
-                         f"{amount_text(now, difference.unit)}")
+                         f"{amount_text(now, difference.unit)}" if now else
+                         f"take …{difference.tag[-6:]} off Metrc receipt {op['receipt']}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:]
 

@@ -68,8 +68,7 @@ def sales_facts(run):
     seen = recon.day_figures(today)
     size = run.data.get("count_size")
     return {"facts": [("Day", f"{today:%A %d %B %Y}"),
-                      ("POS today", f"{seen['pos_lines']} sale lines ({seen['pos_voids']} "
-                                    f"voided, {seen['pos_returns']} returns)")],
+                      ("POS today", recon.sales_words(seen))],
             "items": {"title": "To count" + (f" (the {size} best sellers)" if size else ""),
                       "rows": [f"…{t[-6:]}" for t in _sellers(run)]}}
 
@@ -248,8 +247,9 @@ def nothing_left(run, value):
     left = _waiting(run)
     if left:
         return (f"{len(left)} message{'s' if len(left) != 1 else ''} still wait"
-                f"{'s' if len(left) == 1 else ''} unexplained, the oldest "
-                f"{day_close.describe(left[0])}. Explain each before closing.")
+                f"{'s' if len(left) == 1 else ''} unexplained (the oldest: "
+                f"{day_close.describe(left[0])}). Go back to the waiting messages and "
+                "explain each before closing.")
     if recon.unsettled(run.data["check"]) is not None:
         return "A count difference is not settled yet."
     if day_counts.uncounted(run.data["check"]):

@@ -33,6 +33,7 @@ from kiosk.models import Count
 from kiosk.models.reconciliation import DayCheck, DayDifference
 
 MANAGER = ("manager",)
+SOLD_WORDS = {"sale": "sold", "return": "returned", "void": "voided"}
 SALES_REASONS = (
     Option("by_hand", "Reported by hand in Metrc"),
     Option("test", "Test or training sale"),
@@ -73,12 +74,10 @@ def figures_facts(run):
     fresh = recon.freshness(day)
     seen = recon.day_figures(day)
     facts = [("Day", f"{day:%A %d %B %Y}"),
-             ("POS", f"{seen['pos_lines']} sale lines ({seen['pos_voids']} voided, "
-                     f"{seen['pos_returns']} returns)" + (
-                         f"; pulled {_when(fresh['pos']['at'])}" if fresh["pos"]["pulled"]
-                         else "; sent by the POS or imported")),
-             ("Metrc", f"{seen['metrc_receipts']} receipts ({seen['metrc_voided']} voided); "
-                       f"pulled {_when(fresh['metrc']['at'])}")]
+             ("POS", recon.sales_words(seen) + (
+                 f"; pulled {_when(fresh['pos']['at'])}" if fresh["pos"]["pulled"]
+                 else "; sent by the POS or imported")),
+             ("Metrc", f"{recon.receipt_words(seen)}; pulled {_when(fresh['metrc']['at'])}")]
     warnings = []
     for side, name in (("metrc", "Metrc"), ("pos", "The POS")):
         state = fresh[side]
@@ -144,10 +143,12 @@ def difference_facts(run):
     else:
         facts += [("POS sold", recon.amount_text(difference.pos, unit)),
                   ("Metrc sold", recon.amount_text(difference.metrc, unit)),
-                  ("POS lines", ", ".join(f"{r} {k} {n} at {t}" for r, k, n, t in
-                                          difference.detail.get("pos", [])) or "none"),
+                  ("POS receipts", ", ".join(
+                      f"{r}: {SOLD_WORDS[k]} {recon.amount_text(n, unit)} at {t}"
+                      for r, k, n, t in difference.detail.get("pos", [])) or "none"),
                   ("Metrc receipts", ", ".join(
-                      f"{i} ({e or 'no POS number'}) {n}" + (" voided" if v else "")
+                      f"{i} ({'POS ' + e if e else 'no POS number'}): "
+                      f"{recon.amount_text(n, unit)}" + (" (voided)" if v else "")
                       for i, e, n, v in difference.detail.get("metrc", [])) or "none")]
     return {"progress": f"Difference {done + 1} of {found}", "facts": facts}
 

@@ -235,3 +235,27 @@ def test_the_settings_name_the_adapter_and_its_keys(tmp_path):
                     environ={})
     with pytest.raises(config.ConfigError, match="dutchie"):
         config.load({"pos": "dutchie:https://x"}, environ={})
+
+
+def test_the_syncer_keeps_dutchies_sales_and_stock_and_sends_it_nothing(dutchie, database):
+    from kiosk.models import PosInventory
+    from kiosk.sync import outbox
+    from kiosk.sync.worker import Worker
+
+    settings = {"pos": f"dutchie+{dutchie.url}", "pos_location_key": LOCATION_KEY,
+                "pos_integrator_key": INTEGRATOR_KEY, "state_system": "none",
+                "database": database, "sync_pull_minutes": 5}
+    worker = Worker(settings)
+    assert worker.targets(clock.now()) == ()  # the kiosk sends Dutchie no messages
+    worker.sales.pull_if_due()
+    start, end, day = yesterday()
+    sold = sandbox_sales.day_sales(dutchie.store["packages"], day)
+    assert PosSale.select().count() == sum(len(s["lines"]) for s in sold)
+    figures = {i.tag: i.quantity for i in PosInventory.select()}
+    assert figures == {tag: max(q, Decimal(0)) for tag, q in dutchie.on_hand().items()}
+    assert {i.source for i in PosInventory.select()} == {"dutchie"}
+    assert outbox.health("pos")["ok"] is True
+
+    wrong = Worker({**settings, "pos_location_key": "revoked"})
+    wrong.sales.pull_if_due()
+    assert "KIOSK_POS_LOCATION_KEY" in outbox.health("pos")["last_error"]
