@@ -10,7 +10,7 @@ import datetime as dt
 
 from kiosk import clock
 from kiosk import reconciliation as recon
-from kiosk.models import Count, OutboxMessage, Variance
+from kiosk.models import Count, Employee, OutboxMessage, Variance
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
 
 STATE_WORDS = {"pending": "waiting", "sending": "sending", "delivered": "delivered",
@@ -26,17 +26,19 @@ def _latest(day: dt.date, kind: str) -> DayCheck | None:
 
 
 def _differences(check: DayCheck) -> list[dict]:
-    rows = []
-    for difference in (DayDifference.select().where(DayDifference.check == check.id)
-                       .order_by(DayDifference.id)):
-        sent = list(OutboxMessage.select().where(
-            OutboxMessage.external_key.in_(difference.messages or [""])))
-        variance = Variance.get_or_none(Variance.id == difference.detail.get("variance", 0))
-        rows.append({"difference": difference, "what": recon.KIND_WORDS[difference.kind],
-                     "figures": _figures(difference),
-                     "sent": [f"{m.kind}: {STATE_WORDS.get(m.status, m.status)}" for m in sent],
-                     "variance": variance})
-    return rows
+    found = list(DayDifference.select().where(DayDifference.check == check.id)
+                 .order_by(DayDifference.id))
+    keys = [k for d in found for k in d.messages or []]
+    sent = {m.external_key: m for m in OutboxMessage.select().where(
+        OutboxMessage.external_key.in_(keys or [""]))}
+    ids = [d.detail["variance"] for d in found if "variance" in d.detail]
+    variances = {v.id: v for v in Variance.select().where(Variance.id.in_(ids or [0]))}
+    names = {e.id: e.name for e in Employee.select(Employee.id, Employee.name)}
+    return [{"difference": d, "what": recon.KIND_WORDS[d.kind], "figures": _figures(d),
+             "sent": [f"{sent[k].kind}: {STATE_WORDS.get(sent[k].status, sent[k].status)}"
+                      for k in d.messages or [] if k in sent],
+             "variance": variances.get(d.detail.get("variance")),
+             "by": names.get(d.settled_by_id, "")} for d in found]
 
 
 def _figures(difference: DayDifference) -> str:
