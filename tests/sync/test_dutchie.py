@@ -259,3 +259,90 @@ def test_the_syncer_keeps_dutchies_sales_and_stock_and_sends_it_nothing(dutchie,
     wrong = Worker({**settings, "pos_location_key": "revoked"})
     wrong.sales.pull_if_due()
     assert "KIOSK_POS_LOCATION_KEY" in outbox.health("pos")["last_error"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(check, seconds: float = 90):
+    """Poll ``check`` until it returns something true (a server starting up, a syncer's
+    first pull): generous, as a loaded machine needs."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+            if found:
+                return found
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.5)
+    raise AssertionError("gave up waiting")
+
+
+def test_kiosk_sandbox_pos_dutchie_serves_the_store(tmp_path):
+    import subprocess
+    import sys
+
+    import requests
+
+    from kiosk import db, demo
+
+    url = f"sqlite:///{tmp_path / 'kiosk.db'}"
+    db.init(url)
+    db.upgrade()
+    with db.connection():
+        demo.build(packages=30)
+    db.database.close()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--database", url, "sandbox",
+                               "--pos", "dutchie", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        auth = (LOCATION_KEY, INTEGRATOR_KEY)
+        who = _wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/whoami", auth=auth,
+                                             timeout=2).json())
+        assert who["LocationName"] == "Demo Dispensary"
+        rows = requests.get(f"http://127.0.0.1:{port}/reporting/inventory",
+                            params={"Skip": 0, "Take": 100}, auth=auth, timeout=5).json()
+        assert {r["packageId"] for r in rows} == {demo.demo_tag(n) for n in range(1, 31)}
+        assert requests.get(f"http://127.0.0.1:{port}/whoami", auth=("nope", ""),
+                            timeout=2).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_kiosk_demo_starts_the_training_dutchie_when_kiosk_pos_names_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from kiosk import db
+
+    web, metrc, pos_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "KIOSK_HOME": str(tmp_path),
+           "KIOSK_DATABASE": f"sqlite:///{tmp_path / 'kiosk.db'}",
+           "KIOSK_METRC_URL": f"http://127.0.0.1:{metrc}",
+           "KIOSK_POS": f"dutchie+http://127.0.0.1:{pos_port}"}
+    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo", "--port", str(web)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        db.init(env["KIOSK_DATABASE"])
+
+        def pulled():
+            with db.connection():
+                return PosSale.select().where(PosSale.source == "dutchie").count()
+
+        assert _wait_for(pulled) > 0  # the syncer pulled the demo's sales from it
+        with db.connection():
+            assert not PosSale.select().where(PosSale.source == "demo").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
