@@ -75,8 +75,9 @@ def _unfinish(m):
     return {"Label": m.payload["tag"]}
 
 
-def _receipt(m):
-    return {"SalesDateTime": m.payload["sold_at"], "ExternalReceiptNumber": m.external_key,
+def _receipt(m, number=None):
+    return {"SalesDateTime": m.payload["sold_at"],
+            "ExternalReceiptNumber": m.external_key if number is None else number,
             "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
             "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
                               "UnitOfMeasure": line.get("unit") or "Each",
@@ -86,13 +87,8 @@ def _receipt(m):
 
 def _receipt_update(m):
     """A receipt Metrc holds, with its transactions as they should stand."""
-    return {"Id": int(m.payload["receipt_id"]), "SalesDateTime": m.payload["sold_at"],
-            "ExternalReceiptNumber": m.payload.get("external_number") or None,
-            "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
-            "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
-                              "UnitOfMeasure": line.get("unit") or "Each",
-                              "TotalAmount": float(line.get("amount") or 0)}
-                             for line in m.payload["lines"]]}
+    return {"Id": int(m.payload["receipt_id"]),
+            **_receipt(m, m.payload.get("external_number") or None)}
 
 
 def _receipt_void(m):

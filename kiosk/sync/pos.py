@@ -125,10 +125,6 @@ def adapter(settings: dict) -> PosAdapter | None:
     value = str(settings.get("pos") or "none")
     if value.startswith("webhook+"):
         return WebhookPos(value.removeprefix("webhook+"), str(settings.get("pos_secret") or ""))
-    if value.startswith("dutchie+"):
-        from kiosk.sync.dutchie import DutchiePos
-
-        return DutchiePos.from_settings(settings)
     return None
 
 

@@ -106,33 +106,29 @@ def _fetch(client: MetrcClient, start: dt.datetime, end: dt.datetime) -> dict[in
     return found
 
 
-def pull_receipts(client: MetrcClient, now: dt.datetime | None = None) -> int:
-    """Read the receipts Metrc changed since the last pull; returns how many were read.
-    Raises MetrcError when Metrc fails (nothing is stored then)."""
-    now = now or clock.now()
-    before = state(RECEIPTS_KEY)
-    start = (_time(before.get("end")) - OVERLAP) if before.get("end") else yesterday_start(now)
+def _pull(client: MetrcClient, start: dt.datetime, now: dt.datetime) -> int:
     found = _fetch(client, start, now)
+    before = state(RECEIPTS_KEY)
     with write():
         _store_receipts(found, now)
         since = min(filter(None, (_time(before.get("since")), start)))
         _keep(RECEIPTS_KEY, {"since": since.isoformat(), "end": now.isoformat(),
                              "at": now.isoformat(), "read": len(found), "error": ""}, now)
     return len(found)
+
+
+def pull_receipts(client: MetrcClient, now: dt.datetime | None = None) -> int:
+    """Read the receipts Metrc changed since the last pull; returns how many were read.
+    Raises MetrcError when Metrc fails (nothing is stored then)."""
+    now = now or clock.now()
+    end = state(RECEIPTS_KEY).get("end")
+    return _pull(client, (_time(end) - OVERLAP) if end else yesterday_start(now), now)
 
 
 def pull_receipts_of(client: MetrcClient, day: dt.date, now: dt.datetime | None = None) -> int:
     """Read again every receipt of the store's ``day`` (and those changed since)."""
     now = now or clock.now()
-    start = clock.store_day_bounds(day, day)[0]
-    found = _fetch(client, start, now)
-    before = state(RECEIPTS_KEY)
-    with write():
-        _store_receipts(found, now)
-        since = min(filter(None, (_time(before.get("since")), start)))
-        _keep(RECEIPTS_KEY, {"since": since.isoformat(), "end": now.isoformat(),
-                             "at": now.isoformat(), "read": len(found), "error": ""}, now)
-    return len(found)
+    return _pull(client, clock.store_day_bounds(day, day)[0], now)
 
 
 # -- the POS's sales ------------------------------------------------------------------------
@@ -221,9 +217,9 @@ class SalesPuller:
 
 def pull_day(settings: dict, day: dt.date) -> str:
     """Read one store day's receipts and sales now (the manager's button); one sentence."""
-    from kiosk.sync import pos
+    from kiosk.sync import pos_link
 
-    adapter = pos.adapter(settings)
+    adapter = pos_link.adapter(settings)
     said = []
     with connection():
         now = clock.now()

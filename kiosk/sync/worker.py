@@ -17,7 +17,7 @@ import threading
 import uuid
 
 from kiosk import clock, db
-from kiosk.sync import outbox, pos, pulls, sales_pulls, stock_pulls
+from kiosk.sync import outbox, pos, pos_link, pulls, sales_pulls, stock_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import Ambiguous, MetrcClient, MetrcError, NotSent, RateLimited, Refused
 
@@ -38,7 +38,7 @@ class Worker:
         self.metrc = None
         if settings.get("state_system") == "metrc":
             self.metrc = client or MetrcClient.from_settings(settings)
-        self.pos = pos_adapter or pos.adapter(settings)
+        self.pos = pos_adapter or pos_link.adapter(settings)
         self.sales = sales_pulls.SalesPuller(settings, self.metrc, self.pos)
         self.paused: dict[str, dt.datetime] = {}
         self.pull_every = dt.timedelta(minutes=float(settings.get("sync_pull_minutes", 5)))

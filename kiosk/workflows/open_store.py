@@ -10,7 +10,8 @@ void), explained (a reason and a note), or escalated to an investigation (a vari
 §6). Then the day's spot count is scheduled (SOP §3: counted blind from the Cycle count
 tile, recounted by a second person where it differs). The opening manager signs last.
 
-The queries are in ``kiosk/reconciliation.py``; the spot count is ``kiosk/counts.py``'s.
+The queries are in ``kiosk/reconciliation.py``, the corrections in ``kiosk/receipt_fixes.py``;
+the spot count is ``kiosk/counts.py``'s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk import clock, counts
+from kiosk import receipt_fixes as fixes
 from kiosk import reconciliation as recon
 from kiosk.engine import (
     Option,
@@ -158,9 +160,9 @@ def settle_choices(run):
     difference = _current(run)
     options = []
     if difference is not None and difference.kind != "count":
-        ops = recon.plan(difference)
+        ops = fixes.plan(difference)
         if ops:
-            options.append(Option("correct", recon.plan_words(difference, ops),
+            options.append(Option("correct", fixes.plan_words(difference, ops),
                                   next="difference"))
     return options + [Option("explain", "Explain it", next="reason"),
                       Option("escalate", "Escalate to an investigation", next="difference")]
@@ -173,13 +175,13 @@ def settle(run, option, ctx):
         run.data["explaining"] = difference.id
         return
     if option.value == "correct":
-        ops = recon.plan(difference)
+        ops = fixes.plan(difference)
         if not ops:
             raise Refuse("Metrc's receipts changed meanwhile; look at this one again.")
-        keys = recon.send_plan(difference, ops, ctx)
+        keys = fixes.send_plan(difference, ops, ctx)
         recon.settle(difference, "corrected", ctx.actor, ctx.event.at,
-                     reason=recon.plan_words(difference, ops), messages=keys)
-        ctx.message = f"{recon.plan_words(difference, ops)}: queued for Metrc."
+                     reason=fixes.plan_words(difference, ops), messages=keys)
+        ctx.message = f"{fixes.plan_words(difference, ops)}: queued for Metrc."
     else:
         variance = recon.escalate(difference, ctx.actor, ctx.event.at)
         recon.settle(difference, "escalated", ctx.actor, ctx.event.at,

@@ -16,6 +16,7 @@ import time
 from liveserver import free_port
 from playwright.sync_api import expect
 from test_touch_ux import check_screen
+from test_vault_entry import sign
 
 from kiosk import clock, db
 from kiosk.models import DayCheck, DayDifference, OutboxMessage, Variance, WaitingNote
@@ -50,15 +51,6 @@ def sandboxes(records):
 def tap_keys(page, text):
     for ch in text:
         page.locator(f'#keyboard [data-kb="{ch.upper()}"]').tap()
-
-
-def sign(page, keypad, badge, pin):
-    form = page.locator("#step form.signform")
-    form.get_by_role("button", name="Type badge").tap()
-    keypad(page, badge)
-    form.get_by_role("button", name="Type PIN").tap()
-    keypad(page, pin)
-    form.get_by_role("button", name="Sign").tap()
 
 
 def answer(step, name):

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from recon_helpers import MANAGER, Manager, yesterday
 
-from kiosk import clock, counts, db, variances
+from kiosk import clock, counts, db, receipt_fixes, variances
 from kiosk import reconciliation as recon
 from kiosk.models import Count, DayCheck, DayDifference, OutboxMessage, Signature, Variance
 from kiosk.models.audit import AuditEntry
@@ -165,7 +165,7 @@ def test_two_fixes_of_one_receipt_build_on_each_other(kiosk, settings, metrc, fi
     while manager.step == "difference":
         difference = recon.unsettled(manager.run.data["check"])
         if difference.tag in cart:
-            plans.append([op["op"] for op in recon.plan(difference)])
+            plans.append([op["op"] for op in receipt_fixes.plan(difference)])
             manager.ok("difference", value="correct")
         else:
             manager.ok("difference", value="escalate")

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk import clock
 from kiosk.models import PosSale
-from kiosk.sync import pos, sandbox_sales
+from kiosk.sync import pos, pos_link, sandbox_sales
 from kiosk.sync.dutchie import DutchiePos, Limiter
 from kiosk.sync.dutchie_sandbox import INTEGRATOR_KEY, LOCATION_KEY, DutchieSandbox
 from kiosk.sync.metrc import Ambiguous, Refused
@@ -227,7 +227,7 @@ def test_the_settings_name_the_adapter_and_its_keys(tmp_path):
 
     settings = config.load({"pos": "dutchie+https://api.pos.dutchie.com",
                             "pos_location_key": " abc ", "pos_integrator_key": ""}, environ={})
-    client = pos.adapter(settings)
+    client = pos_link.adapter(settings)
     assert isinstance(client, DutchiePos) and client.base_url == "https://api.pos.dutchie.com"
     assert client.session.auth == ("abc", "")
     with pytest.raises(config.ConfigError, match="KIOSK_POS_LOCATION_KEY"):
