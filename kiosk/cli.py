@@ -72,15 +72,16 @@ def cmd_workflows_show(args) -> int:
 
 
 def cmd_users(args) -> int:
-    from kiosk import auth, clock
+    from kiosk import auth, clock, staff
     from kiosk.models import ROLES, Employee
 
     _bind(_settings(args))
     with db.connection():
         if args.action == "list":
             for e in Employee.select().order_by(Employee.badge):
-                print(f"{e.badge:>8}  {e.name:<24} {e.roles:<28} "
-                      f"{'active' if e.active else 'inactive'}")
+                state = "must choose a PIN" if e.must_set_pin and e.active else (
+                    "active" if e.active else "inactive")
+                print(f"{e.badge:>8}  {e.name:<24} {e.roles:<28} {e.language}  {state}")
             return 0
         if args.action == "add":
             roles = [r.strip() for r in args.roles.split(",") if r.strip()]
@@ -92,11 +93,16 @@ def cmd_users(args) -> int:
                 print("The PIN must be 4 to 8 digits.", file=sys.stderr)
                 return 2
             with db.write():
+                holder = staff.badge_holder(args.badge)
+                if holder is not None:
+                    print(f"Badge {args.badge} already belongs to {holder.name}; badge "
+                          "numbers are unique among active people.", file=sys.stderr)
+                    return 2
                 Employee.create(name=args.name, badge=args.badge, pin_hash=auth.hash_pin(args.pin),
                                 roles=",".join(roles), created_at=clock.now())
             print(f"Added {args.name} with badge {args.badge}.")
             return 0
-        employee = Employee.get_or_none(Employee.badge == args.badge)
+        employee = Employee.holder(args.badge)
         if employee is None:
             print(f"No employee has badge {args.badge}.", file=sys.stderr)
             return 2
@@ -107,6 +113,7 @@ def cmd_users(args) -> int:
                 print(f"{employee.name} can no longer log in or sign.")
             elif args.action == "set-pin":
                 employee.pin_hash = auth.hash_pin(args.pin)
+                employee.must_set_pin = False
                 employee.save()
                 print(f"New PIN set for {employee.name}.")
     return 0

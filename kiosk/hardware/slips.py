@@ -156,6 +156,18 @@ def vault_access_slip(data: dict, settings: dict) -> list:
     lines.append(Rule())
     for person in data.get("people") or []:
         lines.append(Line(_s(person), bold=True))
+    visitors = data.get("visitors") or []
+    if visitors:
+        lines += [Rule("."), Line(f"Visitors ({len(visitors)})", bold=True)]
+    for visitor in visitors:
+        visitor = visitor if isinstance(visitor, dict) else {"name": visitor}
+        lines.append(Line(_s(visitor.get("name")), bold=True))
+        if visitor.get("company"):
+            lines.append(Line(_s(visitor["company"])))
+        if visitor.get("code"):
+            lines.append(Pair("Badge", _s(visitor["code"])))
+        if visitor.get("escort"):
+            lines.append(Pair("Escort", _s(visitor["escort"])))
     if data.get("run") not in (None, ""):
         lines.append(Code(f"RUN-{_s(data['run'])}"))
     return lines

@@ -11,11 +11,12 @@ from kiosk.workflows import (
     receiving,
     variance_investigation,
     vault_entry,
+    visitor,
 )
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             open_store.WORKFLOW, close_store.WORKFLOW)
+             visitor.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

@@ -8,7 +8,7 @@ what the POS sold since the package came in); a count off the books is settled a
 open, and every message still waiting for Metrc or the POS, oldest first, with how long it
 has waited against the state's 24-hour deadline: each must be delivered or explained (a
 reason and a note) before the day can close. The closing manager signs last; the signature
-is refused while any message waits unexplained.
+is refused while any message waits unexplained or any visitor is still signed in.
 
 Differences and counts are settled with the same steps as opening (``open_store.py``); the
 questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
@@ -17,7 +17,7 @@ questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
 
 from __future__ import annotations
 
-from kiosk import clock, day_close, day_counts, variances
+from kiosk import clock, day_close, day_counts, variances, visitors
 from kiosk import reconciliation as recon
 from kiosk.engine import (
     Back,
@@ -241,7 +241,8 @@ def explain_message(run, note, ctx):
 
 # -- 4. the signature ---------------------------------------------------------------------------
 def nothing_left(run, value):
-    """No message waits unexplained; every count is in and every difference settled."""
+    """No message waits unexplained, no visitor is inside; every count is in and every
+    difference settled."""
     if "check" not in run.data:
         return "Start with today's sales."
     left = _waiting(run)
@@ -250,6 +251,12 @@ def nothing_left(run, value):
                 f"{'s' if len(left) == 1 else ''} unexplained (the oldest: "
                 f"{day_close.describe(left[0])}). Go back to the waiting messages and "
                 "explain each before closing.")
+    inside = visitors.inside_now()
+    if inside:
+        return (f"{len(inside)} visitor{'s are' if len(inside) != 1 else ' is'} still signed "
+                f"in: {', '.join(visitors.who(v) for v in inside[:3])}"
+                f"{' …' if len(inside) > 3 else ''}. Sign them out (scan their badge, or "
+                "Visitors inside now on the home screen) or resolve them, then sign here.")
     if recon.unsettled(run.data["check"]) is not None:
         return "A count difference is not settled yet."
     if day_counts.uncounted(run.data["check"]):
@@ -266,7 +273,9 @@ def close_facts(run):
     facts = [("Day", f"{check.day:%A %d %B %Y}"),
              ("Closing count", f"{counted} of {total} counted; {found} off the books"),
              ("Waiting messages explained", str(len(day_close.explained(check.id)))),
-             ("Open variances", str(len(variances.open_variances())))]
+             ("Open variances", str(len(variances.open_variances()))),
+             ("Visitors inside", ", ".join(visitors.who(v) for v in visitors.inside_now())
+              or "none")]
     facts += [(f"Not sent ({day_close.TARGET_WORDS.get(t, t)})",
                f"{n} message{'s' if n != 1 else ''}: this store does not send to it")
               for t, n in sorted(others.items())]

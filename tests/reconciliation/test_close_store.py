@@ -118,3 +118,35 @@ def test_a_message_delivered_meanwhile_needs_no_explanation(kiosk, settings, sto
     assert "Not sent (the POS) 1 message: this store does not send to it" in manager.screen()
     manager.ok("sign", badge=MANAGER[0], pin=MANAGER[1])
     assert WaitingNote.select().count() == 0
+
+
+def test_a_visitor_still_signed_in_blocks_closing(kiosk, settings, store, fixed_clock):
+    from kiosk import visitors
+    from kiosk.models import Run, Visitor
+
+    evening(fixed_clock, settings)
+    kiosk.login("1002", "2345")  # Ben signs a visitor in and escorts her
+    kiosk.post("/runs", {"workflow": "visitor"})
+    visit = Run.select().where(Run.workflow == "visitor").get()
+    for step, value in (("area", "receiving"), ("name", "Jane Doe"),
+                        ("company", "Golden Coast Distribution"), ("purpose", "delivery"),
+                        ("id_kind", "driver_licence"), ("id_last4", "x821")):
+        kiosk.step(visit.id, step, value=value)
+    kiosk.step(visit.id, "escort_receiving", badge="1002", pin="2345")
+    jane = Visitor.get()
+    kiosk.post("/logout")
+
+    manager = Manager(kiosk, "close_store", *MANAGER)
+    manager.ok("sales")
+    count_all(manager)
+    manager.ok("investigations")
+    assert manager.step == "sign"
+    assert "Visitors inside Jane Doe (Golden Coast Distribution)" in manager.screen()
+    answer = manager.do("sign", badge=MANAGER[0], pin=MANAGER[1])
+    assert answer["tone"] == "error"
+    assert ("1 visitor is still signed in: Jane Doe (Golden Coast Distribution). Sign them out"
+            in answer["message"])
+    kiosk.post(f"/visitors/{jane.id}/sign-out")  # she leaves; the list signs her out
+    assert visitors.inside_now() == []
+    manager.ok("sign", badge=MANAGER[0], pin=MANAGER[1])
+    assert DayCheck.get().status == "signed"
