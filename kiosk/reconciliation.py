@@ -204,6 +204,13 @@ def begin(run_id: int, kind: str, day: dt.date, actor, now: dt.datetime) -> DayC
                            started_at=now, figures={})
 
 
+def signed_check(day: dt.date, kind: str) -> DayCheck | None:
+    """The day's signed check of this kind, if there is one (the latest)."""
+    return (DayCheck.select().where(DayCheck.day == day, DayCheck.kind == kind,
+                                    DayCheck.status == "signed")
+            .order_by(DayCheck.id.desc()).first())
+
+
 def check_of(run) -> DayCheck:
     return DayCheck.get(DayCheck.run_id == run.id)
 

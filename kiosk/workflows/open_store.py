@@ -90,6 +90,11 @@ def figures_facts(run):
     if fresh["asked"]:
         warnings.append(f"A fresh pull was asked for at {_when(fresh['asked'])}; the syncer "
                         "has not made it yet. Tap 'Check again' in a moment.")
+    done = recon.signed_check(day, "open")
+    if done is not None:
+        warnings.append(f"{day:%a %d %b} was reconciled already, signed by "
+                        f"{done.signed_by.name} at {_when(done.signed_at)}: comparing again "
+                        "makes a new record.")
     return {"facts": facts, "warnings": warnings}
 
 
@@ -114,6 +119,9 @@ def compare_or_pull(run, option, ctx):
     if reports and not fresh["metrc"]["covered"]:
         raise Refuse(f"Metrc's receipts for {day:%a %d %b} are not all in yet (last pull: "
                      f"{_when(fresh['metrc']['at'])}). Tap 'Pull both again first'.")
+    if str(ctx.settings.get("pos", "")).startswith("dutchie+") and not fresh["pos"]["covered"]:
+        raise Refuse(f"The POS's sales of {day:%a %d %b} are not all in yet (last pull: "
+                     f"{_when(fresh['pos']['at'])}). Tap 'Pull both again first'.")
     check = recon.begin(run.id, "open", day, ctx.actor, ctx.event.at)
     found = recon.compare(day) if reports else []
     recon.keep_differences(check, found, ctx.event.at)

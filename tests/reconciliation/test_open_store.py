@@ -103,6 +103,8 @@ def test_each_seeded_difference_is_found_and_settled(kiosk, settings, store, met
     assert (check.kind, check.status, check.day) == ("open", "signed", yesterday())
     assert Signature.get(Signature.run == manager.run_id).meaning == "approved"
     assert AuditEntry.select().where(AuditEntry.action == "reconcile.sign").count() == 1
+    again = Manager(kiosk, "open_store", *MANAGER).screen()
+    assert "was reconciled already, signed by Femi Adeyemi" in again
 
     # The corrections reach Metrc, the new receipts exactly once although Metrc's answer to
     # the first was lost; each request matched Metrc's own collection (the sandbox refuses
@@ -131,7 +133,13 @@ def test_a_fresh_pull_is_asked_of_the_syncer(kiosk, settings, fixed_clock):
     manager = Manager(kiosk, "open_store", *MANAGER)
     # Nothing pulled yet: comparing is refused, in words.
     answer = manager.do("figures", value="compare")
-    assert answer["tone"] == "error" and "not all in yet" in answer["message"]
+    assert answer["tone"] == "error"
+    assert "Metrc's receipts for" in answer["message"] and "not all in yet" in answer["message"]
+    # Metrc's side alone is not enough either, with a POS the kiosk pulls from.
+    sales_pulls.pull_receipts_of(MetrcClient.from_settings(settings), yesterday())
+    answer = manager.do("figures", value="compare")
+    assert answer["tone"] == "error" and "The POS's sales of" in answer["message"]
+    fixed_clock.advance(seconds=30)
     manager.ok("figures", value="pull")
     assert "A fresh pull was asked for at" in manager.screen()
     assert "Check again" in manager.screen()
@@ -182,7 +190,7 @@ def test_a_store_without_a_state_system_goes_straight_to_the_spot_count(kiosk, s
                                                                        fixed_clock):
     from kiosk import create_app
 
-    client = type(kiosk)(create_app({**settings, "state_system": "none"}))
+    client = type(kiosk)(create_app({**settings, "state_system": "none", "pos": "none"}))
     manager = Manager(client, "open_store", *MANAGER)
     manager.ok("figures", value="compare")
     assert manager.step == "spot" and DayDifference.select().count() == 0
