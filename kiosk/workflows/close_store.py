@@ -17,6 +17,8 @@ questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kiosk import clock, day_close, day_counts, variances, visitors
 from kiosk import reconciliation as recon
 from kiosk.engine import (
@@ -331,6 +333,7 @@ WORKFLOW = Workflow(
              guards=(on_the_count,), effect=hold_package, skip_if=all_counted,
              show=count_progress, finish="count_missing", finish_label="The rest are not here"),
         count("count_units", "How many are there?", effect=keep_count, next="difference",
+              maximum=Decimal(1_000_000),
               skip_if=nothing_in_hand, show=count_progress),
         choose("count_missing", "Some packages were not counted. Are they really not here?",
                (Option("none", "Count them as none here", next="difference", danger=True),
