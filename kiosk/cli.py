@@ -4,6 +4,7 @@ print-test, sandbox, backup, restore."""
 from __future__ import annotations
 
 import argparse
+import secrets
 import socket
 import sys
 import threading
@@ -174,13 +175,23 @@ def cmd_demo(args) -> int:
     if settings["pos"] == "none":  # no POS to pull from: the demo's sales, as if sent
         with db.connection():
             demo.record_sales()
+    if not settings["pos_secret"]:
+        # The simulated POS signs its pick requests like a real one; with no secret set, this
+        # demo run makes its own, known only to the kiosk and the simulator.
+        settings["pos_secret"] = secrets.token_hex(16)
     with backups.in_use(settings):
         return _serve(settings, args.host, args.port,
-                      alongside=lambda: _start_demo_services(settings))
+                      alongside=lambda: _start_demo_services(settings, args.host, args.port))
 
 
-def _start_demo_services(settings: dict) -> None:
-    """The training sandbox and the syncer, in this process, when they are installed."""
+def _start_demo_services(settings: dict, host: str, port: int) -> None:
+    """The simulated POS, and the training sandbox and the syncer, in this process."""
+    from kiosk.sync import pos_simulator
+
+    here = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    pos_simulator.start(f"http://{here}:{port}", settings["pos_secret"])
+    print("Simulated POS: a signed pick request about once a minute; open /picks to see the "
+          "queue.", flush=True)
     try:
         from kiosk.sync import sandbox, worker
     except ImportError:
@@ -306,7 +317,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stations")
     s.add_argument("action", choices=["list", "add"])
     s.add_argument("--name", default="")
-    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "office"])
+    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "floor", "office"])
     s.set_defaults(fn=cmd_stations)
     s = sub.add_parser("sync")
     s.add_argument("--once", action="store_true")

@@ -59,11 +59,18 @@ DEFAULTS: dict[str, object] = {
     "workers": 0,
     # Packages the opening spot count and the closing count take (the day's best sellers).
     "recon_count_packages": 10,
+    # The pick queue: the store's target from request to hand-off (the manager's view colours
+    # ages against it), and how long a claim may sit idle before it goes back to the queue.
+    "pick_target_minutes": 5,
+    "pick_idle_minutes": 10,
+    # Where open queue screens hear that the queue changed (kiosk.pick_events); 0: the
+    # kiosk's port + 1.
+    "events_port": 0,
 }
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
          "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers",
-         "recon_count_packages"}
+         "recon_count_packages", "pick_target_minutes", "pick_idle_minutes", "events_port"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {
@@ -156,6 +163,9 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(f"KIOSK_TIMEZONE: {settings['timezone']!r} is not a time zone; use "
                           "the store's zone name, for example America/Denver.") from None
     settings["timezone"] = str(settings["timezone"]).strip()
+    for key in ("pick_target_minutes", "pick_idle_minutes"):
+        if settings[key] < 1:
+            raise ConfigError(f"{env_name(key)} must be at least 1 minute, not {settings[key]}.")
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings

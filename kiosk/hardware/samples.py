@@ -59,6 +59,14 @@ SLIPS: dict[str, dict] = {
         "lines": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Cartridge", "expected": "12",
                    "counted": "11", "variance": "-1"}],
     },
+    "pick_ticket": {
+        "order": "W-10042", "customer": "Jo Peña", "requested_at": "2026-11-23T09:41:00",
+        "note": "Curbside pickup, blue car",
+        "lines": [{"item": "Crème Brûlée Live Resin Cartridge 1 g", "quantity": "2",
+                   "unit": "Each", "where": "Vault shelf A2", "tag": SAMPLE_TAG},
+                  {"item": "Bulk Blue Dream", "quantity": "7", "unit": "Grams",
+                   "where": "not in the vault", "tag": ""}],
+    },
     "count_slip": {
         "title": "Vault shelf A1", "count": 42, "started_at": "2026-11-23T09:00:00",
         "closed_at": "2026-11-23T10:15:00", "counters": ["Ana Peña"],

@@ -236,12 +236,36 @@ def shift_summary(data: dict, settings: dict) -> list:
     return lines + _sign("Signed")
 
 
+def pick_ticket(data: dict, settings: dict) -> list:
+    """An online order to pick: the order, when it came in, and each line with the shelf and
+    tag ending of the package the kiosk would take."""
+    lines = [Pair("Order", _s(data.get("order")), bold=True)]
+    if data.get("customer"):
+        lines.append(Pair("Customer", _s(data["customer"])))
+    lines.append(Pair("Received", when(data.get("requested_at"))))
+    if data.get("note"):
+        lines.append(Line(f"Note: {_s(data['note'])}"))
+    lines.append(Rule())
+    for row in data.get("lines") or []:
+        row = row or {}
+        unit = _s(row.get("unit"))
+        amount = f"{_s(row.get('quantity'))} {'g' if unit == 'Grams' else 'x'}"
+        lines.append(Line(f"{amount} {_s(row.get('item'))}", bold=True))
+        tag = _s(row.get("tag"))
+        lines.append(Pair(_s(row.get("where")), f"tag ...{tag[-6:]}" if tag else ""))
+        lines.append(Rule("."))
+    if data.get("order"):
+        lines.append(Code(_s(data["order"])))
+    return lines
+
+
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": ("RECEIVING", receiving_slip),
     "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
     "count_sheet": ("COUNT SHEET", count_sheet),
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
+    "pick_ticket": ("PICK TICKET", pick_ticket),
 }
 
 

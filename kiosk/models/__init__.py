@@ -48,4 +48,11 @@ from kiosk.models.reconciliation import (  # noqa: E402,F401
     MetrcReceipt,
     WaitingNote,
 )
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
+from kiosk.models.sync import (  # noqa: E402,F401
+    Discrepancy,
+    PickRequest,
+    PosSale,
+    SyncState,
+    SyncWorker,
+)

@@ -8,6 +8,7 @@ from kiosk.workflows import (
     move_package,
     open_store,
     paper_manifest,
+    pick,
     receiving,
     variance_investigation,
     vault_entry,
@@ -16,7 +17,7 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW)
+             visitor.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW, pick.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 
