@@ -84,7 +84,8 @@ def _sales_and_counts(tag: str) -> list[tuple]:
     rows = []
     for sale in PosSale.select().where(PosSale.tag == tag):
         sold = quantity_text(sale.quantity, sale.unit)
-        rows.append((sale.sold_at, [_when(sale.sold_at), f"Sold {sold} on receipt "
+        verb = {"return": "Returned", "void": "Sale voided:"}.get(sale.kind, "Sold")
+        rows.append((sale.sold_at, [_when(sale.sold_at), f"{verb} {sold} on receipt "
                                     f"{sale.receipt}", f"POS ({sale.source})", "Sales floor"]))
     for line in (CountLine.select(CountLine, Count).join(Count).where(CountLine.tag == tag)):
         for value, by, at, how, word in ((line.counted, line.counted_by_id, line.counted_at,

@@ -82,10 +82,13 @@ def figures_facts(variance: Variance) -> list[tuple[str, str]]:
     def q(value, missing="-"):
         return quantity_text(value, variance.unit) if value is not None else missing
 
-    return [("Package", f"{variance.tag} · {variance.item_name}"),
-            ("Variance", {"missing": "Expected, not found", "extra": "Found, not expected here",
-                          "quantity": "Figures disagree"}[variance.kind]),
-            ("On the shelf (count)", q(variance.physical, "not found")),
+    what = {"missing": "Expected, not found", "extra": "Found, not expected here",
+            "quantity": "Figures disagree"}[variance.kind]
+    shelf = q(variance.physical, "not found")
+    if variance.count.scope == "reconciliation":  # sent by kiosk/reconciliation.py
+        what, shelf = variance.line.records_place, q(variance.physical, "not counted")
+    return [("Package", f"{variance.tag} · {variance.item_name}"), ("Variance", what),
+            ("On the shelf (count)", shelf),
             ("Kiosk ledger", q(variance.ledger)), ("POS", q(variance.pos, "no figure")),
             ("Metrc", q(variance.metrc, "no figure")),
             ("Found", f"{clock.local(variance.found_at):%Y-%m-%d %H:%M}")]

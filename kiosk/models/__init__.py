@@ -49,6 +49,13 @@ from kiosk.models.holds import (  # noqa: E402,F401
     ReturnLine,
     VendorReturn,
 )
+from kiosk.models.reconciliation import (  # noqa: E402,F401
+    DayCheck,
+    DayCount,
+    DayDifference,
+    MetrcReceipt,
+    WaitingNote,
+)
 from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.sync import (  # noqa: E402,F401
     Discrepancy,

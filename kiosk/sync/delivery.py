@@ -87,13 +87,24 @@ def _unfinish(m):
     return {"Label": m.payload["tag"]}
 
 
-def _receipt(m):
-    return {"SalesDateTime": m.payload["sold_at"], "ExternalReceiptNumber": m.external_key,
+def _receipt(m, number=None):
+    return {"SalesDateTime": m.payload["sold_at"],
+            "ExternalReceiptNumber": m.external_key if number is None else number,
             "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
             "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
                               "UnitOfMeasure": line.get("unit") or "Each",
                               "TotalAmount": float(line.get("amount") or 0)}
                              for line in m.payload["lines"]]}
+
+
+def _receipt_update(m):
+    """A receipt Metrc holds, with its transactions as they should stand."""
+    return {"Id": int(m.payload["receipt_id"]),
+            **_receipt(m, m.payload.get("external_number") or None)}
+
+
+def _receipt_void(m):
+    return {"Id": int(m.payload["receipt_id"])}
 
 
 # kind -> (build one object, client method name, is a POST that must be looked up)
@@ -104,6 +115,8 @@ WRITES = {
     "package.finish": (_finish, "finish_packages", False),
     "package.unfinish": (_unfinish, "unfinish_packages", False),
     "sale.receipt": (_receipt, "create_receipts", True),
+    "sale.receipt.update": (_receipt_update, "update_receipts", False),
+    "sale.receipt.void": (_receipt_void, "void_receipts", False),
 }
 READS = {"transfer.received": readback.check, "transfer.returned": return_readback.check}
 METRC_KINDS = tuple(WRITES) + tuple(READS)

@@ -165,17 +165,24 @@ def when(value) -> dt.datetime:
     return clock.to_utc(parsed)
 
 
+SALE_KINDS = ("sale", "return", "void")
+
+
 def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",
-                amount=None) -> bool:
-    """Store one sold line (idempotent by receipt and tag); True if it was new."""
+                amount=None, kind: str = "sale") -> bool:
+    """Store one sold line (idempotent by receipt and tag); True if it was new. ``kind``
+    says a return (units brought back, on a receipt of its own) or a voided sale."""
     tag = str(tag).strip().upper()
     if len(tag) != 24 or not (tag.isascii() and tag.isalnum()):
         raise ValueError(f"{limits.excerpt(tag)!r} is not a 24-character package tag")
     receipt = limits.text(receipt, limits.RECEIPT, "the receipt number")
     if not receipt:
         raise ValueError("the receipt number is missing")
+    if kind not in SALE_KINDS:
+        raise ValueError(f"a sale line is a {', '.join(SALE_KINDS)}, "
+                         f"not {limits.excerpt(kind)!r}")
     unit = limits.unit_name(unit or "Each")
-    values = dict(source=source, unit=unit,
+    values = dict(source=source, kind=kind, unit=unit,
                   quantity=_amount(quantity, unit, "quantity", above_zero=True),
                   amount=None if amount in (None, "") else _amount(amount, limits.MONEY,
                                                                    "amount"),

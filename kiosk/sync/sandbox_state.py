@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from kiosk import clock
+from kiosk.sync import sandbox_receipts
 from kiosk.sync.sandbox_data import demo_data
 from kiosk.sync.sandbox_rules import WRITES, facility_stamp, stamp
 
@@ -151,6 +152,11 @@ class MetrcWorld:
         key = (method, template)
         if key in WRITES:
             return self._write(path, body, *WRITES[key])
+        if key == ("DELETE", "/sales/v2/receipts/{id}"):
+            try:
+                return sandbox_receipts.void(self, parts[-1])
+            except ValueError as exc:
+                raise SandboxRefusal(str(exc), 404) from None
         handler = _READS.get(key)
         if handler is None:
             raise SandboxRefusal(f"The training sandbox does not simulate {method} {template}.",
@@ -334,14 +340,16 @@ class MetrcWorld:
                  "License": {"Number": self.license, "LicenseType": "Retailer"}}]
 
     def _receipts(self, parts, query):
+        sandbox_receipts.top_up(self)
         which = parts[4]
-        rows = [r for r in self.receipts if (which == "inactive") == r["IsFinal"]]
+        rows = [sandbox_receipts.row(r) for r in self.receipts
+                if (which == "inactive") == bool(r["IsFinal"] or r.get("ArchivedDate"))]
         return self.page(query, self._window(query, rows))
 
     def _receipt_external(self, parts, query):
         for receipt in self.receipts:
             if receipt["ExternalReceiptNumber"] == parts[-1]:
-                return receipt
+                return sandbox_receipts.row(receipt)
         raise SandboxRefusal("Receipt not found.", 404)
 
     # -- a person entering an outgoing transfer in Metrc's web screen (training control) ---

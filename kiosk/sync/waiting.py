@@ -33,7 +33,11 @@ def switched_off(settings: dict) -> dict[str, str]:
     if settings.get("state_system", "metrc") != "metrc":
         off["metrc"] = (f"not sent: the state system is set to {settings.get('state_system')} "
                         "(KIOSK_STATE_SYSTEM)")
-    if not str(settings.get("pos") or "none").startswith("webhook+"):
+    link = str(settings.get("pos") or "none")
+    if link.startswith("dutchie+"):
+        off["pos"] = ("not sent: the Dutchie link reads sales and stock only; stock changes are "
+                      "made in Dutchie itself")
+    elif not link.startswith("webhook+"):
         off["pos"] = "not sent: no POS configured (KIOSK_POS is none)"
     return off
 

@@ -62,6 +62,11 @@ SAMPLE_PAYLOADS = {
     "package.unfinish": {"tag": "1A4060300003779000000011"},
     "sale.receipt": {"sold_at": "2026-11-23T10:15:00.000", "lines": [
         {"tag": "1A4060300003779000000011", "quantity": 1, "unit": "Each", "amount": 35}]},
+    "sale.receipt.update": {"receipt_id": 500012, "sold_at": "2026-11-22T10:15:00.000",
+                            "external_number": "261122005", "lines": [
+                                {"tag": "1A4060300003779000000011", "quantity": 2,
+                                 "unit": "Each", "amount": 70}]},
+    "sale.receipt.void": {"receipt_id": 500013},
 }
 
 
