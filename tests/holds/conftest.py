@@ -23,8 +23,7 @@ from kiosk.models import (  # noqa: E402
     TransferPackage,
 )
 
-VENDOR = ("Golden Coast Distribution", "C11-0000222-LIC")
-OTHER_VENDOR = ("Cloud Nine Wholesale", "C11-0000333-LIC")
+from hold_helpers import OTHER_VENDOR, VENDOR  # noqa: E402
 # tag number: (item, batch, place, quantity, the vendor's manifest or None)
 STOCK = {1: ("flower", "GC-BD-2611", "LOC-V-A1", "24", "0000300101"),
          2: ("flower", "GC-BD-2611", "LOC-V-A2", "12", "0000300101"),

@@ -11,6 +11,10 @@ TAGS = {n: f"1A4060300{n:015d}" for n in range(1, 10)}
 PINS = {"1004": "4567", "1003": "3456", "1006": "6789", "1007": "7890", "1001": "1234"}
 BADGES = {"dev": "1004", "carla": "1003", "femi": "1006", "gus": "1007", "ana": "1001"}
 
+# The two shippers the cage's packages came from (one manifest each).
+VENDOR = ("Golden Coast Distribution", "C11-0000222-LIC")
+OTHER_VENDOR = ("Cloud Nine Wholesale", "C11-0000333-LIC")
+
 
 def feedback(response) -> dict:
     return json.loads(response.headers["HX-Trigger"])["kiosk:feedback"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from conftest import OTHER_VENDOR, VENDOR
+from hold_helpers import OTHER_VENDOR, VENDOR
 from hold_helpers import TAGS
 from test_quarantine import quarantine
 
