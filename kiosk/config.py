@@ -48,6 +48,9 @@ DEFAULTS: dict[str, object] = {
     "lockout_failures": 5,
     "lockout_seconds": 300,
     "sync_deadline_hours": 24,
+    # Where the end-of-day reports' PDFs are kept (7 years); empty: reports/ beside an
+    # SQLite database, or in KIOSK_HOME (var/ by default) for PostgreSQL.
+    "reports_folder": "",
     "sync_pull_minutes": 5,
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
@@ -148,6 +151,10 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(f"KIOSK_TIMEZONE: {settings['timezone']!r} is not a time zone; use "
                           "the store's zone name, for example America/Denver.") from None
     settings["timezone"] = str(settings["timezone"]).strip()
+    settings["reports_folder"] = str(settings["reports_folder"]).strip()
+    if settings["reports_folder"] and not Path(settings["reports_folder"]).is_absolute():
+        raise ConfigError("KIOSK_REPORTS_FOLDER must be an absolute path, not "
+                          f"{settings['reports_folder']!r}.")
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings

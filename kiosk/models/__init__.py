@@ -31,3 +31,4 @@ from kiosk.models.counts import (  # noqa: E402,F401
     Variance,
 )
 from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.reports import KeptReport  # noqa: E402,F401
