@@ -144,8 +144,11 @@ def package_evidence(day_text: str):
     typed = request.form.get("value", "")
     try:
         tag = scans.parse(typed, ("package_tag",)).value
-    except scans.ScanError as exc:
-        return _kept_list(chosen, str(exc), "error")
+    except scans.ScanError:
+        shown = "".join(c for c in typed.strip()[:40] if c.isprintable())
+        return _kept_list(chosen, f"{shown or 'Nothing'} is not a package tag: a tag is 24 "
+                                  "letters and digits, as on the package's label. Scan it or "
+                                  "type it again.", "error")
     out = retention.evidence_folder(_settings()) / _packet_name("package", tag)
     try:
         packet = evidence.package_packet(tag, out, g.employee, station(), _settings())
