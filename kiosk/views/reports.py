@@ -43,15 +43,19 @@ def _day(text: str | None) -> dt.date | None:
         return None
 
 
-def _kept_list(day: dt.date, notice: str = "", tone: str = "ok", packet=None):
+def _kept(day: dt.date, notice: str = "", tone: str = "ok", packet=None) -> dict:
+    """What the kept-PDFs panel shows (``reports/_kept.html``)."""
     rows = reports.kept(day)
     people = dict(Employee.select(Employee.id, Employee.name)
                   .where(Employee.id.in_([r.generated_by_id for r in rows if r.generated_by_id]))
                   .tuples()) if rows else {}
     states = {r.id: reports.kept_state(r, _settings()) for r in rows}
-    return render_template("reports/_kept.html", day=day, kept=rows, people=people,
-                           states=states, words=STATE_WORDS, notice=notice, tone=tone,
-                           packet=packet)
+    return {"day": day, "kept": rows, "people": people, "states": states,
+            "words": STATE_WORDS, "notice": notice, "tone": tone, "packet": packet}
+
+
+def _kept_list(day: dt.date, notice: str = "", tone: str = "ok", packet=None):
+    return render_template("reports/_kept.html", **_kept(day, notice, tone, packet))
 
 
 @bp.get("")
@@ -66,10 +70,10 @@ def day():
     elif chosen > today:
         chosen, notice = today, "That day has not come yet; here is today's report."
     report = reports.end_of_day(chosen, _settings())
-    return render_template("reports/day.html", report=report, day=chosen, today=today,
+    return render_template("reports/day.html", report=report, today=today,
                            earlier=chosen - dt.timedelta(days=1),
                            later=chosen + dt.timedelta(days=1) if chosen < today else None,
-                           notice=notice, kept=_kept_list(chosen))
+                           page_notice=notice, **_kept(chosen))
 
 
 def _posted_day(text: str) -> dt.date:

@@ -41,6 +41,10 @@ def test_the_manager_menu_leads_to_todays_report_with_its_charts(store_day, kios
     charts = shown.select("figure.chart svg")
     assert len(charts) == 3 and all(svg.select("g.series rect") for svg in charts)
     assert not shown.select("figure.chart script")  # no script in the page's charts
+    # The buttons' answers land in the kept-PDFs panel, which is on the page as HTML.
+    assert shown.select_one("#kept h2").text == "Kept PDFs of 2026-11-23"
+    for button in shown.select(".report-actions button"):
+        assert button["hx-target"] == "#kept"
     assert "Nothing was moved." not in shown.text
 
 
