@@ -37,8 +37,9 @@ def _without_scripts(root):
     return root
 
 
-COMMON = {"style": STYLE, "js": (), "disable_xml_declaration": True, "print_values": True, "width": 960, "margin": 16,
-          "truncate_label": 34, "show_y_guides": False, "explicit_size": False}
+COMMON = {"style": STYLE, "js": (), "disable_xml_declaration": True, "print_values": True,
+          "width": 960, "margin": 16, "truncate_label": 34, "show_y_guides": False,
+          "explicit_size": False}
 
 
 def _svg(chart) -> str:

@@ -30,5 +30,5 @@ from kiosk.models.counts import (  # noqa: E402,F401
     PosInventory,
     Variance,
 )
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
 from kiosk.models.reports import KeptReport  # noqa: E402,F401
+from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401

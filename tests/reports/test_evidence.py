@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DAY, tag
+from report_helpers import DAY, tag
 
 from kiosk import cli, evidence, evidence_check, reports
 from kiosk.models import AuditEntry

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import DAY, FIGURES, MANIFEST, tag
-from pypdf import PdfReader
+from report_helpers import DAY, FIGURES, MANIFEST, pdf_text, tag
 
 from kiosk import ledger, reports
 from kiosk.models import AuditEntry, KeptReport
@@ -21,12 +19,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture
 def report(store_day, app):
     return reports.end_of_day(DAY, app.config["KIOSK"])
-
-
-def pdf_text(data: bytes) -> str:
-    """Every page's text, whitespace folded to single spaces."""
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
 def test_the_summary_gives_the_days_figures(report):

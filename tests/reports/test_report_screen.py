@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from conftest import DAY, FIGURES, tag
+from report_helpers import DAY, FIGURES, tag
 
 from kiosk import evidence_check, reports
 from kiosk.hardware import queue

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import DAY
+from report_helpers import DAY
 
 from kiosk import cli, ledger, reports, retention
 from kiosk.models import AuditEntry, KeptReport
