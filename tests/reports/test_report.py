@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from report_helpers import DAY, FIGURES, MANIFEST, pdf_text, tag
 
-from kiosk import ledger, reports
-from kiosk.models import AuditEntry, KeptReport
+from kiosk import clock, db, ledger, reports
+from kiosk.models import AuditEntry, KeptReport, Package
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -158,3 +159,21 @@ def test_a_day_without_records_says_so_in_every_section(database, settings, fixe
                   "Nothing was waiting", "Nobody entered the vault.",
                   "Nothing was sold in these 7 days."):
         assert words in html
+
+
+def test_expiring_stock_is_one_row_an_item_from_its_soonest_package(store_day, app):
+    """Two more tinctures expiring later that month, one on the floor: still one row, dated by
+    the soonest, counting all three packages and what they hold; stock ended is left out."""
+    tincture, places = store_day.items["tincture"], store_day.places
+    with db.write():
+        for n, days, where in ((21, 20, "LOC-FLOOR"), (22, 25, "LOC-V-A1"), (23, 5, "LOC-V-A1")):
+            package = Package.create(tag=tag(n), item=tincture, unit="Each",
+                                     created_at=clock.now(), received_at=clock.now(),
+                                     expires_on=DAY + dt.timedelta(days=days))
+            ledger.receive(package, Decimal(4), to_location=places[where], reason="restock")
+        ledger.record(package, 0, "destroy", status="destroyed", reason="expired")
+    rows = reports.end_of_day(DAY, app.config["KIOSK"]).expiring
+    assert [(r["item"], r["expires"], r["days"], r["packages"], r["units_text"])
+            for r in rows] == [("CBD Tincture 30ml", "2026-12-03", 10, 3, "14 Each")]
+    assert rows[0]["where"] == ", ".join(sorted({places["LOC-FLOOR"].name,
+                                                 places["LOC-V-A1"].name}))
