@@ -28,6 +28,7 @@ from kiosk.models import Employee, LoginAttempt, LoginSession
 # ruinous for anyone trying all 10,000 four-digit PINs against a stolen database.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 NOT_A_BADGE = "That is not a badge. Scan a badge or type a badge number."
+NO_PIN = "no pin"  # LoginAttempt.reason: the person must choose a PIN first (not counted)
 
 
 def hash_pin(pin: str) -> str:
@@ -77,8 +78,9 @@ def check_ahead(badge: str, pin: str, policy: Policy = Policy()) -> PinCheck | N
     not hashed at all: the transaction will refuse it unheard, and a guesser hammering a
     locked badge costs the server no hashing.
     """
-    employee = Employee.one(badge=badge) if badge and pin else None
-    if employee is None or not employee.active or locked_until(badge, policy) is not None:
+    employee = Employee.holder(badge) if badge and pin else None
+    if (employee is None or not employee.active or employee.must_set_pin
+            or locked_until(badge, policy) is not None):
         return None
     return PinCheck(employee.badge, employee.pin_hash, check_pin(pin, employee.pin_hash))
 
@@ -93,6 +95,7 @@ class AuthResult:
     name: str = ""
     locked: bool = False  # refused because the badge is locked, now or by this attempt
     needs_pin: bool = False  # a known badge and no PIN: ask for it; nothing was recorded
+    no_pin: bool = False  # the person has no PIN yet (reset or new): they must choose one
     attempt_id: int | None = None  # the LoginAttempt that recorded it
 
     @property
@@ -111,7 +114,7 @@ def find_badge(badge: str) -> tuple[Employee | None, str]:
     badge = badge.strip()
     if not badge:
         return None, "Scan your badge or type your badge number."
-    employee = Employee.get_or_none(Employee.badge == badge)
+    employee = Employee.holder(badge)
     if employee is None:
         return None, f"Badge {badge} is not known here. Check the number or ask a manager."
     if not employee.active:
@@ -131,8 +134,8 @@ def attempt(badge: str, pin: str, *, station: str, purpose: str = "login",
     if number is None:
         return AuthResult(None, NOT_A_BADGE)
     if not pin.strip():
-        holder = Employee.one(badge=number)
-        if holder is not None and holder.active:
+        holder = Employee.holder(number)
+        if holder is not None and holder.active and not holder.must_set_pin:
             return AuthResult(None, "", name=holder.name, needs_pin=True)
     ahead = check_ahead(number, pin, policy)
     with write():
@@ -149,7 +152,8 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
     the PIN checked beforehand by ``check_ahead`` (see there).
     """
     badge = badge.strip()
-    employee = locked(Employee.select().where(Employee.badge == badge)).first()
+    employee = locked(Employee.select().where(Employee.badge == badge)
+                      .order_by(Employee.active.desc(), Employee.id.desc())).first()
     now = clock.now()
     if employee is None or not employee.active:
         _, message = find_badge(badge)
@@ -166,6 +170,14 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
         ledger.audit(f"{purpose}.locked", subject, {"attempt": row.id, "badge": badge},
                      actor=employee, station=station)
         return AuthResult(None, locked_message(badge, until, policy), name=name, locked=True,
+                          attempt_id=row.id)
+    if employee.must_set_pin:
+        # A reset PIN is no PIN: nothing to guess, so the attempt is kept but not counted.
+        row = _record(badge, employee, False, NO_PIN, purpose, station, now)
+        ledger.audit(f"{purpose}.no_pin", subject, {"attempt": row.id, "badge": badge},
+                     actor=employee, station=station)
+        return AuthResult(None, f"{name} has no PIN yet. Log in with badge {badge} to "
+                                "choose one, then try again.", name=name, no_pin=True,
                           attempt_id=row.id)
     if ahead is not None and (ahead.badge, ahead.pin_hash) == (badge, employee.pin_hash):
         matches = ahead.matches

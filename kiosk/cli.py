@@ -4,6 +4,7 @@ print-test, sandbox, backup, restore, evidence, purge."""
 from __future__ import annotations
 
 import argparse
+import secrets
 import socket
 import sys
 import threading
@@ -71,15 +72,16 @@ def cmd_workflows_show(args) -> int:
 
 
 def cmd_users(args) -> int:
-    from kiosk import auth, clock
+    from kiosk import auth, clock, staff
     from kiosk.models import ROLES, Employee
 
     _bind(_settings(args))
     with db.connection():
         if args.action == "list":
             for e in Employee.select().order_by(Employee.badge):
-                print(f"{e.badge:>8}  {e.name:<24} {e.roles:<28} "
-                      f"{'active' if e.active else 'inactive'}")
+                state = "must choose a PIN" if e.must_set_pin and e.active else (
+                    "active" if e.active else "inactive")
+                print(f"{e.badge:>8}  {e.name:<24} {e.roles:<28} {e.language}  {state}")
             return 0
         if args.action == "add":
             roles = [r.strip() for r in args.roles.split(",") if r.strip()]
@@ -91,11 +93,16 @@ def cmd_users(args) -> int:
                 print("The PIN must be 4 to 8 digits.", file=sys.stderr)
                 return 2
             with db.write():
+                holder = staff.badge_holder(args.badge)
+                if holder is not None:
+                    print(f"Badge {args.badge} already belongs to {holder.name}; badge "
+                          "numbers are unique among active people.", file=sys.stderr)
+                    return 2
                 Employee.create(name=args.name, badge=args.badge, pin_hash=auth.hash_pin(args.pin),
                                 roles=",".join(roles), created_at=clock.now())
             print(f"Added {args.name} with badge {args.badge}.")
             return 0
-        employee = Employee.get_or_none(Employee.badge == args.badge)
+        employee = Employee.holder(args.badge)
         if employee is None:
             print(f"No employee has badge {args.badge}.", file=sys.stderr)
             return 2
@@ -106,6 +113,7 @@ def cmd_users(args) -> int:
                 print(f"{employee.name} can no longer log in or sign.")
             elif args.action == "set-pin":
                 employee.pin_hash = auth.hash_pin(args.pin)
+                employee.must_set_pin = False
                 employee.save()
                 print(f"New PIN set for {employee.name}.")
     return 0
@@ -163,13 +171,23 @@ def cmd_demo(args) -> int:
         counts = demo.build(license=settings["license"])
         counts.update(demo_counts.seed())  # a count due today, variances to investigate
         print(f"Built the demo store: {counts}")
+    if not settings["pos_secret"]:
+        # The simulated POS signs its pick requests like a real one; with no secret set, this
+        # demo run makes its own, known only to the kiosk and the simulator.
+        settings["pos_secret"] = secrets.token_hex(16)
     with backups.in_use(settings):
         return _serve(settings, args.host, args.port,
-                      alongside=lambda: _start_demo_services(settings))
+                      alongside=lambda: _start_demo_services(settings, args.host, args.port))
 
 
-def _start_demo_services(settings: dict) -> None:
-    """The training sandbox and the syncer, in this process, when they are installed."""
+def _start_demo_services(settings: dict, host: str, port: int) -> None:
+    """The simulated POS, and the training sandbox and the syncer, in this process."""
+    from kiosk.sync import pos_simulator
+
+    here = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    pos_simulator.start(f"http://{here}:{port}", settings["pos_secret"])
+    print("Simulated POS: a signed pick request about once a minute; open /picks to see the "
+          "queue.", flush=True)
     try:
         from kiosk.sync import sandbox, worker
     except ImportError:
@@ -336,7 +354,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stations")
     s.add_argument("action", choices=["list", "add"])
     s.add_argument("--name", default="")
-    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "office"])
+    s.add_argument("--kind", default="receiving", choices=["receiving", "vault", "floor", "office"])
     s.set_defaults(fn=cmd_stations)
     s = sub.add_parser("sync")
     s.add_argument("--once", action="store_true")

@@ -56,10 +56,18 @@ DEFAULTS: dict[str, object] = {
     "potency_tolerance_pct": 10.0,
     "witness_receiving": "discrepancy",
     "workers": 0,
+    # The pick queue: the store's target from request to hand-off (the manager's view colours
+    # ages against it), and how long a claim may sit idle before it goes back to the queue.
+    "pick_target_minutes": 5,
+    "pick_idle_minutes": 10,
+    # Where open queue screens hear that the queue changed (kiosk.pick_events); 0: the
+    # kiosk's port + 1.
+    "events_port": 0,
 }
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
-         "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers"}
+         "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers",
+         "pick_target_minutes", "pick_idle_minutes", "events_port"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {
@@ -155,6 +163,9 @@ def _validate(settings: dict) -> dict:
     if settings["reports_folder"] and not Path(settings["reports_folder"]).is_absolute():
         raise ConfigError("KIOSK_REPORTS_FOLDER must be an absolute path, not "
                           f"{settings['reports_folder']!r}.")
+    for key in ("pick_target_minutes", "pick_idle_minutes"):
+        if settings[key] < 1:
+            raise ConfigError(f"{env_name(key)} must be at least 1 minute, not {settings[key]}.")
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings

@@ -35,6 +35,7 @@ LOCATIONS = (
     ("LOC-DOCK", "Receiving dock", "receiving"),
     ("LOC-TOTE-1", "Delivery tote 1", "tote"),
     ("LOC-TOTE-2", "Delivery tote 2", "tote"),
+    ("LOC-PICKUP", "Online order pickup", "pickup"),
 )
 
 # (category, brand, name, unit, thc %, cbd %, shelf life in days or None)
@@ -98,7 +99,8 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
     now = clock.now()
     counts = {}
     with db.write():
-        for name, kind in (("receiving-1", "receiving"), ("vault-1", "vault")):
+        for name, kind in (("receiving-1", "receiving"), ("vault-1", "vault"),
+                           ("floor-1", "floor")):
             Station.get_or_create(name=name, defaults={"kind": kind})
         for name, badge, pin, roles, active in EMPLOYEES:
             Employee.create(name=name, badge=badge, pin_hash=auth.hash_pin(pin), roles=roles,
@@ -159,7 +161,7 @@ def deliveries(settings: dict | None = None) -> list[dict]:
                 serial += 1
                 packages.append({"tag": f"{prefix}{serial:015d}", "item": name, "batch": batch,
                                  "quantity": per_case, "unit": unit, "thc_pct": label_thc,
-                                 "cbd_pct": cbd})
+                                 "cbd_pct": cbd, "package_id": 770000 + serial})
             if options.get("no_coa"):
                 continue
             tested = now - dt.timedelta(days=12)
@@ -192,7 +194,10 @@ def deliveries(settings: dict | None = None) -> list[dict]:
     ])
     license = (settings or {}).get("license") or config.DEFAULTS["license"]
     return [
-        {"manifest_number": "0000205101", "source": "demo",
+        # Metrc's ids, as a pull from Metrc would give them: the training sandbox serves
+        # these deliveries too, so they can be read back after receiving.
+        {"manifest_number": "0000205101", "source": "demo", "transfer_id": 205101,
+         "delivery_id": 9205101,
          "shipper_name": "Golden Coast Distribution", "shipper_license": "C11-0000222-LIC",
          "receiver_license": license, "driver_name": "Dana Reyes", "driver_license": "D7712345",
          "vehicle": "Ford Transit 8ABC123", "est_departure": now - dt.timedelta(hours=2),
@@ -207,7 +212,8 @@ def deliveries(settings: dict | None = None) -> list[dict]:
                  {"item": "Gelato 3.5g Jar", "quantity": 96, "unit_cost": "13.00"},
                  {"item": "Bulk Blue Dream (grams)", "quantity": 907.2, "unit": "Grams",
                   "unit_cost": "2.40"}]}},
-        {"manifest_number": "0000205102", "source": "demo",
+        {"manifest_number": "0000205102", "source": "demo", "transfer_id": 205102,
+         "delivery_id": 9205102,
          "shipper_name": "Cloud Nine Wholesale", "shipper_license": "C11-0000333-LIC",
          "receiver_license": license, "driver_name": "Sam Okafor", "driver_license": "D8823456",
          "vehicle": "Mercedes-Benz Sprinter 7XYZ987", "est_departure": now - dt.timedelta(hours=1),

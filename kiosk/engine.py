@@ -170,6 +170,8 @@ class Workflow:
     # on_cancel(run, ctx): undo what the run did, in the cancel's transaction; words it puts
     # in ctx.message are kept with the cancelled run and shown on its screen.
     on_cancel: Callable | None = None
+    # False: started only from elsewhere (claiming a pick request), not from the home tiles.
+    menu: bool = True
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -192,6 +194,9 @@ class Context:
     event: StepEvent | None = None
     training: bool = False
     message: str = ""  # an effect may set the words shown after the step is taken
+    # A scan sent again with the reason the screen asked for (taking a package other than
+    # the kiosk's choice); kept in the step's event with the rest of the answer.
+    reason: str = ""
     tone: str = ""  # "warn": taken, and something out of the ordinary is recorded with it
     # A signature's badge + PIN, already judged and recorded by ``auth.attempt`` in a
     # transaction of its own before this step's (None when the answer carried no PIN).
@@ -492,7 +497,8 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
     run.rev = rev + 1
     step = workflow.step(step_id)
     ctx = Context(actor=actor, station=station, settings=settings, run=run,
-                  training=bool(settings.get("training")), signer=signer)
+                  training=bool(settings.get("training")), signer=signer,
+                  reason=" ".join(str(raw.get("reason", "")).split())[:200])
     try:
         with savepoint():
             value = _parse(step, raw, run, ctx, settings, workflow)

@@ -21,6 +21,10 @@ from kiosk import clock, ledger
 from kiosk.models import BadgeUnlock, Employee, LoginAttempt
 
 WRONG = "wrong pin"  # LoginAttempt.reason of a guess that counts
+# What a person was doing when a PIN was asked for (LoginAttempt.purpose), in words.
+PURPOSE_WORDS = {"login": "logging in", "signature": "a signature", "unlock": "an unlock",
+                 "station": "registering a screen", "staff": "a staff change",
+                 "visitor": "resolving a visitor", "new_pin": "choosing a PIN"}
 LOCKED = "locked"  # LoginAttempt.reason of an attempt refused unheard: it does not count
 
 
@@ -73,25 +77,28 @@ def locked_badges(policy) -> list[LockedBadge]:
     found = []
     for badge in badges:
         until = locked_until(badge, policy)
-        employee = Employee.one(badge=badge)
+        employee = Employee.holder(badge)
         if until is not None and employee is not None:
             found.append(LockedBadge(badge, employee, until))
     return sorted(found, key=lambda lock: lock.until, reverse=True)
 
 
-def recent_refusals(limit: int = 20) -> list[LoginAttempt]:
-    """The newest wrong-PIN and locked-badge attempts, newest first, with their people."""
-    return list(LoginAttempt.select(LoginAttempt, Employee)
-                .join(Employee, on=(LoginAttempt.employee == Employee.id))
-                .where(LoginAttempt.reason.in_((WRONG, LOCKED)))
-                .order_by(LoginAttempt.id.desc()).limit(limit))
+def recent_refusals(limit: int = 20, employee: Employee | None = None) -> list[LoginAttempt]:
+    """The newest wrong-PIN and locked-badge attempts, newest first, with their people
+    (only ``employee``'s when given)."""
+    query = (LoginAttempt.select(LoginAttempt, Employee)
+             .join(Employee, on=(LoginAttempt.employee == Employee.id))
+             .where(LoginAttempt.reason.in_((WRONG, LOCKED))))
+    if employee is not None:
+        query = query.where(LoginAttempt.employee == employee.id)
+    return list(query.order_by(LoginAttempt.id.desc()).limit(limit))
 
 
 def unlock(badge: str, manager: Employee, attempt_id: int, station: str) -> BadgeUnlock:
     """Lift ``badge``'s lockout on ``manager``'s signature (``attempt_id``: their badge and
     PIN, just checked). Runs in the caller's write transaction; raises ValueError with the
     words for the screen when it may not."""
-    employee = Employee.one(badge=badge)
+    employee = Employee.holder(badge)
     if employee is None:
         raise ValueError(f"Badge {badge} is not known here.")
     if not manager.has_any(("manager",)):

@@ -8,6 +8,7 @@ Kinds:
 - ``location``: a location code (``LOC-`` prefix, as printed on our location labels).
 - ``badge``: an employee badge (``EMP-`` prefix on the card, or the bare badge number).
 - ``manifest``: a transfer manifest number (``MAN-`` prefix, or a bare 10-digit number).
+- ``visitor``: a visitor badge (``VIS-`` and the visit's number, as the badge label prints it).
 
 ``parse(raw, expect)`` picks the reading that fits what the step expects; when nothing fits,
 the message says what was scanned and what the step needs.
@@ -24,6 +25,7 @@ TAG_RE = re.compile(r"^[0-9A-Z]{24}$")
 LOCATION_RE = re.compile(r"^LOC-[0-9A-Z][0-9A-Z-]{0,30}$")
 BADGE_RE = re.compile(r"^(?:EMP-)?(\d{3,10})$")
 MANIFEST_RE = re.compile(r"^(?:MAN-(\d{4,12})|(\d{10}))$")
+VISITOR_RE = re.compile(r"^VIS-(\d{1,12})$")
 # Scanners with AIM identifiers on prefix the symbology: ]C1 GS1-128, ]d2 GS1 DataMatrix ...
 AIM_RE = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 GS1_AIMS = {"]C1", "]d2", "]e0", "]Q3", "]J1"}
@@ -38,6 +40,7 @@ NAMES = {
     "location": "a location label (starts LOC-)",
     "badge": "a badge",
     "manifest": "a manifest number",
+    "visitor": "a visitor badge (starts VIS-)",
 }
 
 
@@ -154,6 +157,9 @@ def readings(raw: str) -> list[Scan]:
     match = BADGE_RE.match(upper)
     if match:
         found.append(Scan("badge", match.group(1), raw))
+    match = VISITOR_RE.match(upper)
+    if match:  # the value is the visit's record number; VIS-000123 and VIS-123 are one
+        found.append(Scan("visitor", str(int(match.group(1))), raw))
     return found
 
 

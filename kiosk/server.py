@@ -12,7 +12,8 @@ Otherwise the parent only supervises. If a worker dies, or the step writer fails
 stops the workers and exits non-zero, so systemd restarts the whole service cleanly; if the
 parent is killed, the kernel kills the workers with it (``PR_SET_PDEATHSIG``), so no orphan
 keeps the port. The print workers run in the first process only, so each printer still has
-exactly one worker.
+exactly one worker. One more process tells open pick queue screens when the queue changes
+(``pick_events``), on a port of its own.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def serve(settings: dict, host: str, port: int,
     """Serve until stopped; ``alongside`` runs in the supervising process once workers run."""
     import waitress
 
-    from kiosk import create_app, db, step_writer
+    from kiosk import create_app, db, pick_events, step_writer
 
     # waitress warns "Task queue depth" whenever requests arrive faster than its threads wake,
     # which a burst of scans does every time: noise in the journal, and time on every request.
@@ -62,7 +63,13 @@ def serve(settings: dict, host: str, port: int,
     workers = worker_count(settings) if hasattr(os, "fork") else 1
     banner = (f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
               f"{settings['station']}, {workers} process{'es' if workers > 1 else ''})")
+    events = pick_events.listen(host, port, settings.get("events_port") or 0)
+    # The screens learn from the page where the queue's changes are told (0: nowhere).
+    settings = {**settings, "events_port": events.getsockname()[1] if events else 0}
     if workers == 1:
+        if events:
+            threading.Thread(target=pick_events.serve, args=(events, settings), daemon=True,
+                             name="pick-events").start()
         app = create_app(settings, start_workers=True)
         if alongside:
             alongside()
@@ -88,6 +95,9 @@ def serve(settings: dict, host: str, port: int,
 
     children = fork_workers(listener, workers, make_app, ident="kiosk")
     listener.close()
+    if events:
+        children.append(pick_events.fork(events, settings, _die_with))
+        events.close()
     if channels is not None:
         _start_step_writer(settings, channels.writer_ends())
     if alongside:

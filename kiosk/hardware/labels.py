@@ -268,11 +268,32 @@ def pick_label(data: dict, flow: Flow) -> None:
     flow.barcode(data.get("tag"))
 
 
+def visitor_badge(data: dict, flow: Flow) -> None:
+    """Visitor badge: VISITOR that cannot be missed, the name, company, the day and until
+    when it is good, the escort, and the badge code (Code 128) that signs the visitor out."""
+    small = flow.stock.small
+    flow.banner("VISITOR", "l" if small else "xl")
+    flow.text(data.get("name"), "m" if small else "l", lines=1 if small else 2)
+    flow.text(data.get("company"), "s" if small else "m", lines=1 if small else 2)
+    date, valid = day(data.get("date")), _clean(data.get("valid_until"))
+    until = valid[11:] if date and valid[:10] == date else valid  # the time, on the same day
+    when = _join(date, until and f"valid until {until}", sep=" " if small else "  |  ")
+    escort = _clean(data.get("escort"))
+    escort = escort and f"Escort: {escort}"
+    if small:  # one row for both: a 1" label has room for four rows and the barcode
+        flow.text(_join(when, escort), "s")
+    else:
+        flow.text(when, "m", lines=2)
+        flow.text(escort, "m", lines=2)
+    flow.barcode(data.get("code"))
+
+
 LAYOUTS: dict[str, Callable[[dict, Flow], None]] = {
     "package_label": package_label,
     "location_label": location_label,
     "quarantine_label": quarantine_label,
     "pick_label": pick_label,
+    "visitor_badge": visitor_badge,
 }
 
 

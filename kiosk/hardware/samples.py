@@ -25,6 +25,11 @@ LABELS: dict[str, dict] = {
         "order": "10042", "tag": "1A4FF0100000022000000125", "item": "Sour Gummies 10 pack",
         "quantity": "2", "customer": "J. Smith", "location": "LOC-V-A1",
     },
+    "visitor_badge": {
+        "code": "VIS-000123", "name": "María José Fernández-Castillo",
+        "company": "Señor Sparky Electrical Contractors", "escort": "Ben Okafor",
+        "date": "2026-11-23", "valid_until": "2026-11-23 23:59",
+    },
 }
 
 SLIPS: dict[str, dict] = {
@@ -45,12 +50,22 @@ SLIPS: dict[str, dict] = {
     "vault_access_slip": {
         "people": ["Ana Peña", "Bob Lee"], "purpose": "Cycle count",
         "entered_at": "2026-11-23T09:00:00", "station": "vault-1", "run": 1,
+        "visitors": [{"name": "María José Fernández-Castillo", "code": "VIS-000123",
+                      "company": "Señor Sparky Electrical Contractors", "escort": "Ana Peña"}],
     },
     "count_sheet": {
         "title": "Cycle count: vault shelf A1", "counted_at": "2026-11-23T10:00:00",
         "counter": "Ana Peña",
         "lines": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Cartridge", "expected": "12",
                    "counted": "11", "variance": "-1"}],
+    },
+    "pick_ticket": {
+        "order": "W-10042", "customer": "Jo Peña", "requested_at": "2026-11-23T09:41:00",
+        "note": "Curbside pickup, blue car",
+        "lines": [{"item": "Crème Brûlée Live Resin Cartridge 1 g", "quantity": "2",
+                   "unit": "Each", "where": "Vault shelf A2", "tag": SAMPLE_TAG},
+                  {"item": "Bulk Blue Dream", "quantity": "7", "unit": "Grams",
+                   "where": "not in the vault", "tag": ""}],
     },
     "count_slip": {
         "title": "Vault shelf A1", "count": 42, "started_at": "2026-11-23T09:00:00",

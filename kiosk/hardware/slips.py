@@ -156,6 +156,18 @@ def vault_access_slip(data: dict, settings: dict) -> list:
     lines.append(Rule())
     for person in data.get("people") or []:
         lines.append(Line(_s(person), bold=True))
+    visitors = data.get("visitors") or []
+    if visitors:
+        lines += [Rule("."), Line(f"Visitors ({len(visitors)})", bold=True)]
+    for visitor in visitors:
+        visitor = visitor if isinstance(visitor, dict) else {"name": visitor}
+        lines.append(Line(_s(visitor.get("name")), bold=True))
+        if visitor.get("company"):
+            lines.append(Line(_s(visitor["company"])))
+        if visitor.get("code"):
+            lines.append(Pair("Badge", _s(visitor["code"])))
+        if visitor.get("escort"):
+            lines.append(Pair("Escort", _s(visitor["escort"])))
     if data.get("run") not in (None, ""):
         lines.append(Code(f"RUN-{_s(data['run'])}"))
     return lines
@@ -245,6 +257,29 @@ def day_summary(data: dict, settings: dict) -> list:
     return lines + _sign("Closing manager")
 
 
+def pick_ticket(data: dict, settings: dict) -> list:
+    """An online order to pick: the order, when it came in, and each line with the shelf and
+    tag ending of the package the kiosk would take."""
+    lines = [Pair("Order", _s(data.get("order")), bold=True)]
+    if data.get("customer"):
+        lines.append(Pair("Customer", _s(data["customer"])))
+    lines.append(Pair("Received", when(data.get("requested_at"))))
+    if data.get("note"):
+        lines.append(Line(f"Note: {_s(data['note'])}"))
+    lines.append(Rule())
+    for row in data.get("lines") or []:
+        row = row or {}
+        unit = _s(row.get("unit"))
+        amount = f"{_s(row.get('quantity'))} {'g' if unit == 'Grams' else 'x'}"
+        lines.append(Line(f"{amount} {_s(row.get('item'))}", bold=True))
+        tag = _s(row.get("tag"))
+        lines.append(Pair(_s(row.get("where")), f"tag ...{tag[-6:]}" if tag else ""))
+        lines.append(Rule("."))
+    if data.get("order"):
+        lines.append(Code(_s(data["order"])))
+    return lines
+
+
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": ("RECEIVING", receiving_slip),
     "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
@@ -252,6 +287,7 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
     "day_summary": ("END OF DAY", day_summary),
+    "pick_ticket": ("PICK TICKET", pick_ticket),
 }
 
 

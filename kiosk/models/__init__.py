@@ -3,7 +3,15 @@
 from kiosk.models.audit import AuditEntry, ChainHead
 from kiosk.models.base import BaseModel, JSONField, QuantityField, dumps
 from kiosk.models.outbox import OutboxMessage
-from kiosk.models.people import ROLES, BadgeUnlock, Employee, LoginAttempt, LoginSession, Station
+from kiosk.models.people import (
+    LANGUAGES,
+    ROLES,
+    BadgeUnlock,
+    Employee,
+    LoginAttempt,
+    LoginSession,
+    Station,
+)
 from kiosk.models.printing import PrintJob
 from kiosk.models.receiving import (
     LabResult,
@@ -13,8 +21,10 @@ from kiosk.models.receiving import (
     TransferPackage,
 )
 from kiosk.models.runs import Run, Signature, StepEvent
+from kiosk.models.staff import StaffChange
 from kiosk.models.stock import Item, Location, Movement, Package
 from kiosk.models.vault import VaultVisit
+from kiosk.models.visitors import VaultVisitor, Visitor, VisitorExit
 
 __all__ = [
     "BadgeUnlock",
@@ -22,6 +32,7 @@ __all__ = [
     "Location", "LoginAttempt", "LoginSession", "Movement", "OutboxMessage", "Package",
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
+    "LANGUAGES", "StaffChange", "VaultVisitor", "Visitor", "VisitorExit",
 ]
 from kiosk.models.counts import (  # noqa: E402,F401
     Count,
@@ -30,5 +41,12 @@ from kiosk.models.counts import (  # noqa: E402,F401
     PosInventory,
     Variance,
 )
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.reports import KeptReport  # noqa: E402,F401
-from kiosk.models.sync import Discrepancy, PickRequest, PosSale, SyncState  # noqa: E402,F401
+from kiosk.models.sync import (  # noqa: E402,F401
+    Discrepancy,
+    PickRequest,
+    PosSale,
+    SyncState,
+    SyncWorker,
+)

@@ -7,17 +7,33 @@ import peewee
 from kiosk.models.base import BaseModel, ForeignKey
 
 ROLES = ("receiver", "vault", "runner", "counter", "manager", "admin")
+LANGUAGES = ("en", "es")  # the languages a person may read the kiosk in
 
 
 class Employee(BaseModel):
-    """A person who can log in and sign. The PIN is stored only as a slow hash."""
+    """A person who can log in and sign. The PIN is stored only as a slow hash.
+
+    A badge number belongs to one active person at a time (a unique index over the active
+    ones, below): a deactivated person's number may be given to someone new.
+    ``must_set_pin``: a manager reset the PIN (or just added the person); they choose one
+    at their next login and cannot sign before.
+    """
 
     name = peewee.CharField()
-    badge = peewee.CharField(unique=True)
+    badge = peewee.CharField(index=True)
     pin_hash = peewee.CharField()
     roles = peewee.CharField(default="")  # comma-separated, from ROLES
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField()
+    must_set_pin = peewee.BooleanField(default=False)
+    language = peewee.CharField(default="en")  # from LANGUAGES
+
+    @classmethod
+    def holder(cls, badge: str):
+        """The person this badge number belongs to: the active one, else the latest who
+        had it (so a refusal can name them), or None."""
+        return (cls.select().where(cls.badge == badge)
+                .order_by(cls.active.desc(), cls.id.desc()).first())
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -27,6 +43,11 @@ class Employee(BaseModel):
         """True if this person holds at least one of ``roles`` (an admin holds every role)."""
         mine = self.role_set
         return "admin" in mine or bool(mine & set(roles))
+
+
+# A badge number belongs to one active person at a time (migration 0081).
+Employee.add_index(Employee.index(Employee.badge, unique=True, where=peewee.SQL("active"),
+                                  name="employee_badge_active"))
 
 
 class Station(BaseModel):

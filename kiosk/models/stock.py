@@ -7,7 +7,8 @@ import peewee
 from kiosk.models.base import BaseModel, ForeignKey, QuantityField
 from kiosk.models.people import Employee
 
-LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote")
+# pickup: where bagged online orders wait for their customers.
+LOCATION_KINDS = ("vault", "sales_floor", "quarantine", "receiving", "tote", "pickup")
 # not_received: a delivery's package whose receiving was cancelled (its stock reversed).
 PACKAGE_STATUSES = ("active", "quarantined", "on_hold", "empty", "rejected", "returned",
                     "destroyed", "not_received")

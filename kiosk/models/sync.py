@@ -1,10 +1,14 @@
-"""The syncer's own records: target health, read-back differences, POS sales and pick requests."""
+"""The syncer's own records: target health, live workers, read-back differences and POS sales.
+
+Pick requests from the POS live with the pick queue (``kiosk.models.picks``).
+"""
 
 from __future__ import annotations
 
 import peewee
 
 from kiosk.models.base import BaseModel, JSONField, QuantityField
+from kiosk.models.picks import PickRequest  # noqa: F401  (still importable where it was)
 
 
 class SyncState(BaseModel):
@@ -17,6 +21,21 @@ class SyncState(BaseModel):
     key = peewee.CharField(unique=True)
     value = JSONField(default=dict)
     updated_at = peewee.DateTimeField()
+
+
+class SyncWorker(BaseModel):
+    """A running sync worker, so the others know at once when it has died (``liveness``).
+
+    ``process_mark`` tells this process from a later one that reuses its pid (on Linux, the
+    process's start time in clock ticks).
+    """
+
+    worker_id = peewee.CharField(unique=True)
+    host = peewee.CharField()
+    pid = peewee.IntegerField()
+    process_mark = peewee.CharField(default="")
+    started_at = peewee.DateTimeField()
+    beat_at = peewee.DateTimeField()
 
 
 class Discrepancy(BaseModel):
@@ -52,14 +71,3 @@ class PosSale(BaseModel):
 
     class Meta:
         indexes = ((("receipt", "tag"), True),)
-
-
-class PickRequest(BaseModel):
-    """The POS asks the vault to pull stock to the floor (an online order, a restock)."""
-
-    external_id = peewee.CharField(unique=True)
-    lines = JSONField(default=list)  # [{tag or item, quantity}]
-    note = peewee.TextField(default="")
-    requested_at = peewee.DateTimeField()
-    received_at = peewee.DateTimeField()
-    status = peewee.CharField(default="open", index=True)  # open | picked | cancelled

@@ -61,7 +61,7 @@
     var step = document.getElementById("step");
     var run = step && step.dataset.run && step.dataset.step ? step.dataset.run : "";
     htmx.ajax("POST", "/logout", { swap: "none", values: { reason: "idle", resume: run } })
-      .then(function () { window.location.href = "/"; });
+      .then(function () { window.location.href = document.body.dataset.afterLock || "/"; });
   }
   window.addEventListener("pointerdown", resetIdle, true);
   window.addEventListener("keydown", function () { stay(); resetIdle(); }, true);

@@ -6,17 +6,23 @@ Metrc's own words, and the others go back to the queue at once (Metrc applies a 
 or nothing). Before re-sending a POST whose earlier attempt may have landed, the message is
 looked up: adjustments in Metrc's adjustment history, sales receipts by their
 ``ExternalReceiptNumber`` (our message key). PUTs (location, note, finish) are safe to repeat.
+
+When Metrc fails as a whole (5xx, no answer, 429, refused connection) the messages go back
+to the queue due at once, and ``TargetUnavailable`` tells the worker, which pauses Metrc by
+the kind of failure (``pauses``). A write whose answer never came waits as long as the
+client's timeout before it is looked up or sent again: a request we stopped waiting for may
+still land, and must land before anything later for that package is sent.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from kiosk import clock
 from kiosk.models import OutboxMessage
-from kiosk.sync import outbox, readback
+from kiosk.sync import outbox, pauses, readback
 from kiosk.sync.metrc import (
     WRITE_BATCH,
     Ambiguous,
@@ -29,11 +35,17 @@ from kiosk.sync.metrc import (
 
 
 class TargetUnavailable(Exception):
-    """The target cannot take anything now; the worker pauses it until ``until``."""
+    """The target cannot take anything now; the worker pauses it by ``kind`` (``pauses``)."""
 
-    def __init__(self, message: str, until: dt.datetime):
+    def __init__(self, message: str, kind: str, retry_after: float = 0.0,
+                 status: int | None = None):
         super().__init__(message)
-        self.until = until
+        self.kind, self.retry_after, self.status = kind, retry_after, status
+
+    @classmethod
+    def of(cls, exc: MetrcError) -> TargetUnavailable:
+        return cls(str(exc), pauses.kind_of(exc) or pauses.SERVER_ERROR,
+                   getattr(exc, "retry_after", 0.0), getattr(exc, "status", None))
 
 
 def _signature(obj: dict) -> tuple:
@@ -96,15 +108,20 @@ WRITES = {
 METRC_KINDS = tuple(WRITES) + ("transfer.received",)
 
 
-def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None = None) -> None:
+def deliver_metrc(client: MetrcClient, messages: list,
+                  may_send: Callable[[], bool] | None = None) -> None:
     """Send claimed Metrc messages; raises TargetUnavailable when Metrc is down or busy
-    (every message not yet settled is put back first)."""
+    (every message not yet settled is put back first). ``may_send`` is asked before each
+    request: a worker that may have been judged dead stops and hands back the rest."""
     by_kind = defaultdict(list)
     for message in messages:
         by_kind[message.kind].append(message)
     pending = list(messages)
     try:
         for kind, group in by_kind.items():
+            if may_send is not None and not may_send():
+                outbox.release([m for m in pending if m.status == "sending"])
+                return
             if kind == "transfer.received":
                 for message in group:
                     _readback(client, message)
@@ -119,9 +136,7 @@ def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None =
             group = _looked_up(client, kind, group, pending)
             for start in range(0, len(group), WRITE_BATCH):
                 chunk = group[start:start + WRITE_BATCH]
-                if _lease_running_out(chunk):
-                    # A slow Metrc has eaten half the claim's lease: hand the rest back
-                    # rather than risk another worker taking it over while we still send.
+                if may_send is not None and not may_send():
                     outbox.release([m for m in pending if m.status == "sending"])
                     return
                 _send(client, kind, chunk)
@@ -131,11 +146,6 @@ def deliver_metrc(client: MetrcClient, messages: list, now: dt.datetime | None =
         # Whatever this round did not reach goes back untouched: it was never sent.
         outbox.release([m for m in pending if m.status == "sending"])
         raise
-
-
-def _lease_running_out(chunk) -> bool:
-    claimed = min(m.claimed_at for m in chunk)
-    return clock.now() - claimed > outbox.LEASE / 2
 
 
 def _objects(kind, chunk) -> tuple[list, list]:
@@ -155,39 +165,33 @@ def _send(client: MetrcClient, kind: str, chunk: list) -> None:
     chunk, objects = _objects(kind, chunk)
     if not chunk:
         return
-    now = clock.now()
     try:
         getattr(client, WRITES[kind][1])(objects)
-    except NotSent as exc:
-        _pause(chunk, exc, outbox.not_sent, now)
-    except RateLimited as exc:
-        _rate_limited(chunk, exc, now)
+    except (NotSent, RateLimited) as exc:
+        _unavailable(chunk, exc, outbox.not_sent)
     except Ambiguous as exc:
-        _pause(chunk, exc, outbox.ambiguous, now)
+        # An answer lost on the way may still be followed by the write landing: wait the
+        # grace. A 5xx is Metrc done with it, applied or not. Either way a POST is looked up
+        # before it is sent again.
+        _unavailable(chunk, exc, outbox.ambiguous, wait=0.0 if exc.status else client.timeout)
     except Refused as exc:
-        _refused(client, kind, chunk, exc, now)
+        _refused(client, kind, chunk, exc)
     else:
-        outbox.delivered(chunk, now)
+        outbox.delivered(chunk, clock.now())
 
 
-def _rate_limited(chunk, exc: RateLimited, now, record=outbox.not_sent) -> None:
-    """Wait as long as Metrc asked (``Retry-After``), or the backoff when it did not say."""
-    wait = exc.retry_after or outbox.backoff(max(m.attempts for m in chunk))
-    record(chunk, f"{exc} Trying again in {wait:.0f} s.", now, wait=wait)
-    raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait)) from None
+def _unavailable(chunk, exc: MetrcError, record, wait: float = 0.0) -> None:
+    """Metrc failed as a whole: the messages are due again ``wait`` seconds from now (a lost
+    answer's grace, counted from when we gave up on it) and the worker pauses Metrc by the
+    kind of failure."""
+    record(chunk, str(exc), clock.now(), wait=wait)
+    raise TargetUnavailable.of(exc) from None
 
 
-def _pause(chunk, exc: MetrcError, record, now) -> None:
-    # One delay for the messages and the target, so both become due together.
-    wait = outbox.backoff(max(m.attempts for m in chunk))
-    record(chunk, str(exc), now, wait=wait)
-    raise TargetUnavailable(str(exc), now + dt.timedelta(seconds=wait))
-
-
-def _refused(client, kind, chunk, exc: Refused, now) -> None:
-    if exc.status in (401, 403) and not exc.rows:
+def _refused(client, kind, chunk, exc: Refused) -> None:
+    if pauses.kind_of(exc) == pauses.KEYS:
         # Keys or permissions: nothing will go through until someone fixes the account.
-        _pause(chunk, exc, outbox.not_sent, now)
+        _unavailable(chunk, exc, outbox.not_sent)
     blamed = {row: text for row, text in exc.rows.items() if 0 <= row < len(chunk)}
     if not blamed or exc.status == 413:
         if len(chunk) > 1:
@@ -202,7 +206,7 @@ def _refused(client, kind, chunk, exc: Refused, now) -> None:
                                             f" {blamed[row]}")
     rest = [m for row, m in enumerate(chunk) if row not in blamed]
     # Metrc applied none of the request; the others were fine and go again straight away.
-    outbox.not_sent(rest, "", now, wait=0)
+    outbox.not_sent(rest, "", clock.now(), wait=0)
 
 
 def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> list:
@@ -210,18 +214,23 @@ def _looked_up(client: MetrcClient, kind: str, group: list, pending: list) -> li
     suspects = [m for m in group if getattr(m, "needs_lookup", False) and WRITES[kind][2]]
     if not suspects:
         return group
-    now = clock.now()
     try:
         if kind == "sale.receipt":
             found = {m.id for m in suspects if client.receipt_by_external(m.external_key)}
         else:
             found = _adjustments_found(client, suspects)
-    except RateLimited as exc:
-        _rate_limited(suspects, exc, now, record=outbox.ambiguous)
-    except MetrcError as exc:  # still unknown whether they landed: keep them marked
-        _pause(suspects, exc, outbox.ambiguous, now)
+    except (NotSent, RateLimited, Ambiguous) as exc:  # still unknown: keep them marked
+        _unavailable(suspects, exc, outbox.ambiguous)
+    except Refused as exc:
+        if pauses.kind_of(exc) == pauses.KEYS:
+            _unavailable(suspects, exc, outbox.ambiguous)
+        for message in suspects:  # never re-sent blind: a person checks Metrc
+            outbox.needs_attention(message, f"Metrc refused the look-up of this, so it is not "
+                                            f"sent again unchecked: {exc}")
+            pending.remove(message)
+        return [m for m in group if m.id not in {s.id for s in suspects}]
     done = [m for m in suspects if m.id in found]
-    outbox.delivered(done, now)
+    outbox.delivered(done, clock.now())
     for message in done:
         pending.remove(message)
     return [m for m in group if m.id not in found]
@@ -240,7 +249,13 @@ def _adjustments_found(client: MetrcClient, suspects: list) -> set[int]:
     for message in suspects:
         wanted[_signature(_adjust(message))].append(message)
     in_metrc = defaultdict(int)
+    seen = set()
     for row in client.adjustments():
+        # Pages shift while adjustments are added meanwhile: a row read twice counts once.
+        if row.get("Id") is not None:
+            if row["Id"] in seen:
+                continue
+            seen.add(row["Id"])
         sig = _signature(row)
         if sig in wanted:
             in_metrc[sig] += 1
@@ -257,13 +272,10 @@ def _adjustments_found(client: MetrcClient, suspects: list) -> set[int]:
 
 
 def _readback(client: MetrcClient, message) -> None:
-    now = clock.now()
     try:
         finished, text = readback.check(client, message)
-    except (NotSent, Ambiguous) as exc:  # a read: nothing to look up afterwards
-        _pause([message], exc, outbox.not_sent, now)
-    except RateLimited as exc:
-        _rate_limited([message], exc, now)
+    except (NotSent, Ambiguous, RateLimited) as exc:  # a read: nothing to look up afterwards
+        _unavailable([message], exc, outbox.not_sent)
     except Refused as exc:
         outbox.needs_attention(message, f"Metrc refused the read-back: {exc}")
         return
@@ -271,8 +283,9 @@ def _readback(client: MetrcClient, message) -> None:
         outbox.needs_attention(message, f"This manifest cannot be read back: {exc}.")
         return
     if finished:
-        outbox.delivered([message], now)
+        outbox.delivered([message], clock.now())
     else:
         # Waiting for a person to receive the manifest in Metrc's own screen: check again
         # every few minutes; the message stays visible with this sentence meanwhile.
-        outbox.not_sent([message], text, now, wait=min(900, outbox.backoff(message.attempts)))
+        outbox.not_sent([message], text, clock.now(),
+                        wait=min(900, outbox.backoff(message.attempts)))

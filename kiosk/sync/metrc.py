@@ -7,7 +7,8 @@ always sent as arrays. Failures come back as one of four exceptions, because eac
 different thing to the worker:
 
 - ``NotSent``: the request never reached Metrc (connection refused, connect timeout): retry.
-- ``Ambiguous``: it may have been applied (read timeout, reset, 5xx): look up, then retry.
+- ``Ambiguous``: it may have been applied (read timeout, reset, 5xx with its ``status``): look
+  up, then retry.
 - ``RateLimited``: 429; wait ``retry_after`` seconds.
 - ``Refused``: a permanent 4xx; ``rows`` maps request rows to Metrc's messages.
 """
@@ -15,10 +16,15 @@ different thing to the worker:
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import requests
 
 PAGE_SIZE = 20  # Metrc's maximum
+# Seconds to wait for a probe, or for one page of a patient read: a small read that Metrc
+# has not answered by then is asked again rather than waited on for the full timeout.
+SHORT_TIMEOUT = 5.0
+PAGE_TRIES, PAGE_PAUSE, PAGE_WAIT_MAX = 5, 0.25, 5.0  # a patient read's tries and waits (s)
 WRITE_BATCH = 10  # objects per write request (Metrc answers 413 above this)
 
 
@@ -31,7 +37,9 @@ class NotSent(MetrcError):
 
 
 class Ambiguous(MetrcError):
-    pass
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the HTTP status of a server error; None: no answer at all
 
 
 class RateLimited(MetrcError):
@@ -117,14 +125,14 @@ class MetrcClient:
 
     # -- transport -----------------------------------------------------------------------
     def request(self, method: str, path: str, params: dict | None = None, body=None,
-                licensed: bool = True):
+                licensed: bool = True, timeout: float | None = None):
         """One HTTP call; returns the decoded JSON (or None) or raises a MetrcError."""
         params = dict(params or {})
         if licensed:
             params["licenseNumber"] = self.license
         self.requests_sent += 1
         response = send(self.session, method, self.base_url + path, who="Metrc", whom="Metrc",
-                        timeout=self.timeout, params=params,
+                        timeout=timeout or self.timeout, params=params,
                         json=body if body is not None else None)
         status = response.status_code
         if status < 300:
@@ -134,7 +142,8 @@ class MetrcClient:
             raise RateLimited("Metrc asked us to slow down (too many requests).",
                               retry_after(response))
         if status >= 500 or status == 408:
-            raise Ambiguous(f"Metrc had a server error ({status}){': ' + text if text else ''}.")
+            said = f": {text.rstrip('.')}" if text else ""
+            raise Ambiguous(f"Metrc had a server error ({status}){said}.", status)
         if status == 401:
             text = text or "the keys were not accepted, or the record is not this licence's"
         elif status == 403:
@@ -142,12 +151,16 @@ class MetrcClient:
         text = text or response.reason
         raise Refused(f"Metrc refused this ({status}): {text}", status, rows, text)
 
-    def pages(self, path: str, params: dict | None = None, licensed: bool = True):
-        """Every row of a paged v2 list, 20 at a time."""
+    def pages(self, path: str, params: dict | None = None, licensed: bool = True,
+              patient: bool = False):
+        """Every row of a paged v2 list, 20 at a time. ``patient``: a page that fails is
+        asked for again (``PAGE_TRIES`` times in all) instead of failing the whole list,
+        for long lists read while Metrc is flaky (a look-up before a re-send)."""
         number = 1
         while True:
-            page = self.request("GET", path, {**(params or {}), "pageNumber": number,
-                                              "pageSize": PAGE_SIZE}, licensed=licensed)
+            query = {**(params or {}), "pageNumber": number, "pageSize": PAGE_SIZE}
+            page = (self._patiently(path, query, licensed) if patient
+                    else self.request("GET", path, query, licensed=licensed))
             if isinstance(page, list):  # the small lookups answer a bare array
                 yield from page
                 return
@@ -155,6 +168,18 @@ class MetrcClient:
             if number >= int(page.get("TotalPages") or 1):
                 return
             number += 1
+
+    def _patiently(self, path: str, query: dict, licensed: bool):
+        for attempt in range(PAGE_TRIES):
+            try:
+                return self.request("GET", path, query, licensed=licensed,
+                                    timeout=min(self.timeout, SHORT_TIMEOUT))
+            except (NotSent, Ambiguous, RateLimited) as exc:
+                wait = getattr(exc, "retry_after", 0) or PAGE_PAUSE * 2 ** attempt
+                if attempt == PAGE_TRIES - 1 or wait > PAGE_WAIT_MAX:
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable")
 
     def windowed(self, path: str, start: dt.datetime, end: dt.datetime, **params):
         """A list call with both bounds of the last-modified window (Metrc needs both)."""
@@ -187,7 +212,8 @@ class MetrcClient:
         return self.pages("/packages/v2/adjust/reasons")
 
     def adjustments(self):
-        return self.pages("/packages/v2/adjustments")
+        """The facility's adjustment history (long: read patiently)."""
+        return self.pages("/packages/v2/adjustments", patient=True)
 
     def receipts(self, which: str, start: dt.datetime, end: dt.datetime):
         """Sales receipts for reconciliation; ``which`` is active or inactive."""
@@ -209,6 +235,12 @@ class MetrcClient:
 
     def units_of_measure(self):
         return self.request("GET", "/unitsofmeasure/v2/active", licensed=False)
+
+    def probe(self) -> None:
+        """Whether Metrc answers again: its smallest read (the units of measure, a few rows
+        and no licence), with a short timeout. Raises a MetrcError when it does not."""
+        self.request("GET", "/unitsofmeasure/v2/active", licensed=False,
+                     timeout=min(self.timeout, SHORT_TIMEOUT))
 
     def employees(self):
         return self.pages("/employees/v2")

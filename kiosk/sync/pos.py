@@ -28,7 +28,8 @@ import requests
 from kiosk import clock
 from kiosk.db import write
 from kiosk.models.counts import PosInventory
-from kiosk.models.sync import PickRequest, PosSale
+from kiosk.models.picks import PickRequest
+from kiosk.models.sync import PosSale
 from kiosk.sync.metrc import Ambiguous, RateLimited, Refused, retry_after, send
 
 POS_KINDS = ("stock.received", "stock.moved", "stock.hold", "stock.release", "stock.adjusted")
@@ -116,7 +117,7 @@ class WebhookPos(_StoredPulls):
         if status == 429:
             raise RateLimited("The POS asked us to slow down.", retry_after(response))
         if status >= 500 or status == 408:
-            raise Ambiguous(f"The POS had a server error ({status}).")
+            raise Ambiguous(f"The POS had a server error ({status}).", status)
         raise Refused(f"The POS refused this ({status}): {response.text.strip()[:200]}", status)
 
 
@@ -136,13 +137,13 @@ def _decimal(value, what: str) -> Decimal:
         raise ValueError(f"{what} {value!r} is not a number") from None
 
 
-def _when(value) -> dt.datetime:
+def when(value) -> dt.datetime:
     """A POS time as naive UTC. A time without an offset is on the store's clock, as a
     sales report prints it."""
     try:
         parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"sale time {value!r} is not a date and time") from None
+        raise ValueError(f"the time {value!r} is not a date and time") from None
     return clock.to_utc(parsed)
 
 
@@ -156,26 +157,13 @@ def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: st
         raise ValueError("the receipt number is missing")
     values = dict(source=source, quantity=_decimal(quantity, "quantity"), unit=unit or "Each",
                   amount=None if amount in (None, "") else _decimal(amount, "amount"),
-                  sold_at=_when(sold_at), received_at=clock.now())
+                  sold_at=when(sold_at), received_at=clock.now())
     with write():
         updated = (PosSale.update(**values)
                    .where(PosSale.receipt == str(receipt).strip(), PosSale.tag == tag).execute())
         if not updated:
             PosSale.create(receipt=str(receipt).strip(), tag=tag, **values)
     return not updated
-
-
-def record_pick(external_id: str, lines: list, note: str = "", requested_at=None) -> bool:
-    """Store a pick request from the POS (idempotent by its id); True if it was new."""
-    if not str(external_id).strip() or not isinstance(lines, list) or not lines:
-        raise ValueError("a pick request needs an id and at least one line")
-    with write():
-        if PickRequest.get_or_none(PickRequest.external_id == external_id):
-            return False
-        PickRequest.create(external_id=external_id, lines=lines, note=note,
-                           requested_at=_when(requested_at) if requested_at else clock.now(),
-                           received_at=clock.now())
-    return True
 
 
 def _tag(value) -> str:
@@ -193,7 +181,7 @@ def record_inventory(source: str, lines: list, as_of=None) -> tuple[int, int]:
     for the count's comparison. A figure older than the one already kept is ignored, so a
     late or repeated report never overwrites a newer one. Returns (kept, ignored as older);
     raises ValueError, storing nothing, when any line cannot be read."""
-    when = _when(as_of) if as_of not in (None, "") else clock.now()
+    stated = when(as_of) if as_of not in (None, "") else clock.now()
     rows = []
     for number, line in enumerate(lines, start=1):
         if not isinstance(line, dict):
@@ -210,10 +198,10 @@ def record_inventory(source: str, lines: list, as_of=None) -> tuple[int, int]:
     with write():
         for tag, quantity, unit, room in rows:
             known = PosInventory.one(tag=tag)
-            if known is not None and known.as_of > when:
+            if known is not None and known.as_of > stated:
                 older += 1
                 continue
-            values = dict(quantity=quantity, unit=unit, room=room, as_of=when,
+            values = dict(quantity=quantity, unit=unit, room=room, as_of=stated,
                           received_at=clock.now(), source=source)
             if known is None:
                 PosInventory.create(tag=tag, **values)

@@ -10,6 +10,7 @@ message waits, visibly, with a sentence saying so.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from kiosk import clock, ledger
@@ -32,13 +33,35 @@ def _ours(message) -> tuple[Transfer | None, list[dict]]:
     return transfer, list(payload.get("packages") or [])
 
 
+SEARCH_BACK = dt.timedelta(days=14)  # how far back a manifest without Metrc's ids is sought
+
+
 def _delivery_ids(client, transfer: Transfer | None, payload: dict) -> list[int]:
+    """Metrc's delivery ids for the manifest: kept from the pull, or looked up by its
+    transfer id, or, for a manifest we hold without Metrc's ids (typed from paper), found by
+    its number among the incoming transfers of the last weeks and kept. [] if not found."""
     if transfer is not None and transfer.metrc_delivery_id:
         return [transfer.metrc_delivery_id]
     transfer_id = payload.get("transfer_id") or (transfer.metrc_transfer_id if transfer else None)
-    if not transfer_id:
-        raise ValueError("the transfer's Metrc id is unknown")
-    return [row["Id"] for row in client.transfer_deliveries(int(transfer_id))]
+    if transfer_id:
+        return [row["Id"] for row in client.transfer_deliveries(int(transfer_id))]
+    manifest = payload.get("manifest_number", "")
+    end = clock.now()
+    start = end - SEARCH_BACK
+    if transfer is not None and transfer.created_at:
+        start = max(start, transfer.created_at - dt.timedelta(days=2))
+    while end > start:
+        window = max(start, end - dt.timedelta(hours=24))  # Metrc's widest list window
+        for row in client.incoming_transfers(window, end):
+            if row.get("ManifestNumber") == manifest and row.get("DeliveryId"):
+                if transfer is not None:
+                    with write():
+                        Transfer.update(metrc_transfer_id=row.get("Id"),
+                                        metrc_delivery_id=row["DeliveryId"]).where(
+                            Transfer.id == transfer.id).execute()
+                return [row["DeliveryId"]]
+        end = window
+    return []
 
 
 def _quantity(value) -> Decimal | None:
@@ -81,7 +104,11 @@ def check(client, message) -> tuple[bool, str]:
     manifest = payload.get("manifest_number", "")
     transfer, ours = _ours(message)
     theirs = {}
-    for delivery_id in _delivery_ids(client, transfer, payload):
+    deliveries = _delivery_ids(client, transfer, payload)
+    if not deliveries:
+        return False, (f"Manifest {manifest} is not among Metrc's incoming transfers to us "
+                       "yet; looking again later.")
+    for delivery_id in deliveries:
         for row in client.delivery_packages(delivery_id):
             theirs[row["PackageLabel"]] = row
     differences, waiting = compare(ours, theirs)

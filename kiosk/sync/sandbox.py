@@ -7,7 +7,9 @@ names), judged at run time against Metrc's own Postman collection (``contract``)
 validated per row and applied all-or-nothing, with Metrc's ``[{"row", "message"}]`` errors.
 
 It can be told to misbehave (``Faults``): answer slowly, answer 500, answer 429 with
-``Retry-After``, or apply a write and then drop the connection without answering. Tests use
+``Retry-After``, or apply a write and then drop the connection without answering; either the
+next N requests, or a share of all requests at random (``fail_share``), spread evenly over
+500, 429, a dropped answer and an answer slower than the client waits. Tests use
 the object directly; ``kiosk sandbox --port N`` serves it and the ``/_sandbox/...`` control
 paths (not Metrc's) let a trainer mark a manifest received "in Metrc".
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import socket
 import threading
 import time
@@ -37,6 +40,12 @@ class Faults:
     rate_limited: int = 0  # the next N Metrc requests answer 429
     retry_after: int = 2  # seconds, sent with each 429
     drop_writes: int = 0  # the next N writes are applied, then the connection is dropped
+    fail_share: float = 0.0  # this share of requests fails at random, as one of FAULT_KINDS
+    slow: float = 0.0  # seconds a "slow" random fault takes before answering (and applying)
+    seed: int = 0  # for the random faults, so a run can be repeated
+
+
+FAULT_KINDS = ("500", "429", "drop", "slow")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -54,6 +63,8 @@ class Sandbox:
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []  # (method, path) of every Metrc request
         self.refusals: list[str] = []  # every shape refusal, for tests to show
+        self.faults_served: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+        self._random: random.Random | None = None
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -102,6 +113,10 @@ class Sandbox:
                 faults.errors_500 -= 1
             elif limited:
                 faults.rate_limited -= 1
+            chance = None if fail or limited else self._draw()
+        fail, limited = fail or chance == "500", limited or chance == "429"
+        if chance == "slow":
+            delay += faults.slow
         if delay:
             time.sleep(delay)
         if fail:
@@ -131,12 +146,13 @@ class Sandbox:
                 dropped = request.method in ("POST", "PUT") and self.faults.drop_writes > 0
                 if dropped:
                     self.faults.drop_writes -= 1
+                dropped = dropped or chance == "drop"
         except RowErrors as exc:
             return _json([{"row": row, "message": msg} for row, msg in exc.rows], 400)
         except SandboxRefusal as exc:
             return _json({"Message": str(exc)}, exc.status)
         if dropped:
-            # The write is applied; the caller never hears so. Closing the socket under the
+            # The write (if any) is applied; the caller never hears so. Closing the socket under the
             # handler is what a reset mid-response looks like from the client.
             sock = environ.get("werkzeug.socket")
             if sock is not None:
@@ -146,6 +162,19 @@ class Sandbox:
                     pass
             return Response("", 500)
         return Response("", 200) if result is None else _json(result, 200)
+
+    def _draw(self) -> str | None:
+        """A random fault for this request, or None (under the lock)."""
+        share = self.faults.fail_share
+        if share <= 0:
+            return None
+        if self._random is None:
+            self._random = random.Random(self.faults.seed)
+        if self._random.random() >= share:
+            return None
+        kind = self._random.choice(FAULT_KINDS)
+        self.faults_served[kind] += 1
+        return kind
 
     def _refuse(self, message: str, status: int = 400) -> Response:
         with self._lock:
@@ -201,15 +230,16 @@ def _our_license() -> str:
 
 
 def adopt_store_stock(world: MetrcWorld) -> int:
-    """Load the local store's locations and packages into the sandbox, when a store database
-    is bound in this process (``make demo``), so the demo's moves and adjustments are of
-    packages Metrc knows. Returns how many packages were added.
+    """Load the local store's locations, packages and incoming manifests into the sandbox,
+    when a store database is bound in this process (``make demo``), so the demo's moves and
+    adjustments are of packages Metrc knows, and its received deliveries can be read back.
+    Returns how many packages were added.
 
     Where the store already holds a figure pulled from Metrc (``MetrcPackage``: the demo
     seeds a few that differ from the shelves), the sandbox starts from that figure, so it
     goes on saying what Metrc said."""
     from kiosk import db
-    from kiosk.models import Location, MetrcPackage, Package
+    from kiosk.models import Location, MetrcPackage, Package, Transfer, TransferPackage
 
     if db.database.obj is None:
         return 0
@@ -220,7 +250,27 @@ def adopt_store_stock(world: MetrcWorld) -> int:
                      "location": p.location.name if p.location_id else None,
                      "item_name": p.item.name, "batch": p.batch}
                     for p in Package.select().where(Package.status != "destroyed")]
+        transfers = []
+        for t in Transfer.select().where(Transfer.metrc_delivery_id.is_null(False)):
+            transfers.append({
+                "manifest_number": t.manifest_number, "transfer_id": t.metrc_transfer_id,
+                "delivery_id": t.metrc_delivery_id, "shipper_name": t.shipper_name,
+                "shipper_license": t.shipper_license, "driver_name": t.driver_name,
+                "driver_license": t.driver_license, "vehicle": t.vehicle,
+                "est_departure": t.est_departure, "est_arrival": t.est_arrival,
+                "packages": [{"tag": p.tag, "package_id": p.metrc_package_id,
+                              "item_name": p.item_name, "batch": p.batch,
+                              "quantity": p.shipped_quantity, "unit": p.shipped_unit,
+                              "thc_pct": _number(p.label_thc_pct),
+                              "cbd_pct": _number(p.label_cbd_pct)}
+                             for p in TransferPackage.select().where(
+                                 TransferPackage.transfer == t).order_by(TransferPackage.id)]})
+    world.adopt_transfers(transfers)
     return world.adopt(locations, packages)
+
+
+def _number(value):
+    return None if value is None else float(value)
 
 
 def serve(port: int, host: str = "127.0.0.1") -> None:

@@ -97,6 +97,50 @@ class MetrcWorld:
             added += 1
         return added
 
+    def adopt_transfers(self, transfers: list[dict]) -> int:
+        """Serve a store's own incoming manifests as Metrc would (training only): the demo
+        builds its deliveries locally, and their read-back after receiving needs Metrc to
+        know them. Each dict has manifest_number, transfer_id, delivery_id, shipper_name,
+        shipper_license, driver_name, driver_license, vehicle, est_departure, est_arrival
+        and packages (tag, package_id, item_name, batch, quantity, unit, thc_pct, cbd_pct).
+        Manifests already known, or without Metrc ids, are left out. Returns how many were
+        added; their packages are shipped until someone receives them (``receive``)."""
+        known = {d["transfer"]["manifest_number"] for d in self.deliveries.values()}
+        added = 0
+        for t in transfers:
+            if t["manifest_number"] in known or not (t.get("transfer_id")
+                                                     and t.get("delivery_id")):
+                continue
+            packages = [{"tag": p["tag"], "package_id": p.get("package_id"),
+                         "item_id": self._adopt_item(p["item_name"], p["unit"], p),
+                         "item_name": p["item_name"], "batch": p.get("batch", ""),
+                         "quantity": float(p["quantity"]), "unit": p["unit"],
+                         "thc_pct": p.get("thc_pct"), "cbd_pct": p.get("cbd_pct")}
+                        for p in t["packages"]]
+            transfer = {key: t.get(key) for key in (
+                "manifest_number", "transfer_id", "delivery_id", "shipper_name",
+                "shipper_license", "driver_name", "driver_license", "est_departure",
+                "est_arrival")}
+            transfer.update(vehicle_make=t.get("vehicle") or "", vehicle_model="",
+                            vehicle_plate="", last_modified=clock.now(), packages=packages)
+            self.deliveries[t["delivery_id"]] = {
+                "transfer": transfer,
+                "packages": {p["tag"]: {"pkg": p, "state": "Shipped", "received": None}
+                             for p in packages}}
+            added += 1
+        return added
+
+    def _adopt_item(self, name: str, unit: str, pkg: dict) -> int:
+        for item in self.items.values():
+            if item["name"] == name:
+                return item["id"]
+        item_id = 960000 + len(self.items)
+        kind = self.units.get(unit, {}).get("quantity_type", "CountBased")
+        self.items[item_id] = {"id": item_id, "name": name, "brand": "", "category": "",
+                               "unit": unit, "quantity_type": kind,
+                               "thc_pct": pkg.get("thc_pct"), "cbd_pct": pkg.get("cbd_pct")}
+        return item_id
+
     # -- dispatch ------------------------------------------------------------------------
     def handle(self, method: str, template: str, path: str, query: dict, body):
         """Answer one contract-valid request; raises RowErrors or SandboxRefusal."""
@@ -194,7 +238,9 @@ class MetrcWorld:
                 "PackageId": pkg["package_id"], "PackageLabel": pkg["tag"],
                 "PackageType": "Product", "ItemId": item["id"], "ItemName": item["name"],
                 "ItemCategoryName": item["category"], "ItemBrandName": item["brand"],
-                "ItemUnitThcPercent": item["thc_pct"], "ItemUnitCbdPercent": item["cbd_pct"],
+                # The label's potency when the manifest gives it per package (adopted ones).
+                "ItemUnitThcPercent": pkg.get("thc_pct", item["thc_pct"]),
+                "ItemUnitCbdPercent": pkg.get("cbd_pct", item["cbd_pct"]),
                 "ProductionBatchNumber": pkg["batch"], "LabTestingState": "TestPassed",
                 "ShipmentPackageState": entry["state"], "ShippedQuantity": pkg["quantity"],
                 "ShippedUnitOfMeasureName": pkg["unit"],

@@ -13,6 +13,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
+from kiosk import picks
 from kiosk.sync import pos
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -71,14 +72,32 @@ def inventory():
 
 @bp.post("/pos/pick-requests")
 def pick_requests():
-    """``{"id", "lines": [{"tag" or "item", "quantity"}], "note", "requested_at"}``"""
+    """``{"id", "lines": [{"tag" or "item", "quantity"}], "note", "requested_at", "kind":
+    "sale" | "online" | "restock", "priority": "normal" | "urgent", "customer"}``: a request
+    for the vault's live pick queue (``kiosk.picks``). The same id again changes nothing."""
     data, refusal = _verified()
     if refusal:
         return refusal
     try:
-        new = pos.record_pick(str(data.get("id") or ""), data.get("lines"),
-                              note=str(data.get("note") or ""),
-                              requested_at=data.get("requested_at"))
+        requested_at = data.get("requested_at")
+        _, new = picks.intake(data.get("id"), data.get("lines"), kind=data.get("kind") or "sale",
+                              priority=data.get("priority"), note=str(data.get("note") or ""),
+                              customer=str(data.get("customer") or ""),
+                              requested_at=pos.when(requested_at) if requested_at else None,
+                              training=bool(current_app.config["KIOSK"].get("training")))
     except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, new=new)
+
+
+@bp.post("/pos/pick-requests/cancel")
+def cancel_pick_request():
+    """``{"id", "reason"}``: the POS withdrew an order; its request leaves the queue."""
+    data, refusal = _verified()
+    if refusal:
+        return refusal
+    try:
+        done = picks.cancel_from_pos(data.get("id"), str(data.get("reason") or ""))
+    except LookupError as exc:
+        return jsonify(error=f"Not found: {exc}."), 404
+    return jsonify(ok=True, result=done)

@@ -21,6 +21,7 @@ MANAGERS = ("manager",)
 def _screen(template: str, notice: str = "", tone: str = "ok", **extra):
     response = make_response(render_template(
         template, locks=lockout.locked_badges(policy()), refusals=lockout.recent_refusals(),
+        purposes=lockout.PURPOSE_WORDS,
         minutes_left=lockout.minutes_left, notice=notice, tone=tone, **extra))
     return feedback(response, tone, notice) if notice else response
 

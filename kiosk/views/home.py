@@ -40,7 +40,8 @@ CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
-STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen"}
+STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen",
+                 "floor": "a sales-floor screen"}
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
 NO_STATION = {"static", "home.healthz"}  # served to anything, outside any station
 SECURITY_HEADERS = (
@@ -275,9 +276,12 @@ def login_badge():
     try:
         badge = scans.parse(raw, ("badge",)).value
     except scans.ScanError:
+        visitor = any(s.kind == "visitor" for s in scans.readings(raw[:100]))
         return feedback(make_response(render_template(
             "_login.html", stage="badge",
-            message="That is not a badge. Scan your badge or type your badge number.")),
+            message="That is a visitor badge. Log in first, then scan it to sign the "
+                    "visitor out." if visitor else
+                    "That is not a badge. Scan your badge or type your badge number.")),
             "error")
     employee, message = auth.find_badge(badge)
     if employee is None:
@@ -289,8 +293,18 @@ def login_badge():
         return feedback(make_response(render_template(
             "_login.html", stage="badge",
             message=lockout.locked_message(badge, until, policy()))), "error")
+    if employee.must_set_pin:
+        return new_pin_stage(employee)
     return feedback(make_response(render_template("_login.html", stage="pin", badge=badge,
                                                   name=employee.name)), "ok")
+
+
+def new_pin_stage(employee: Employee, message: str = "", tone: str = "error"):
+    """The login stage where someone without a PIN (new, or reset by a manager) chooses
+    one; it posts to ``staff.new_pin``."""
+    response = make_response(render_template("staff/_new_pin.html", badge=employee.badge,
+                                             name=employee.name, message=message, tone=tone))
+    return feedback(response, tone if message else "ok", message)
 
 
 @bp.post("/login/pin")
@@ -298,6 +312,8 @@ def login_pin():
     """Second half of login: the PIN. A new session token every time."""
     badge, pin = request.form.get("badge", ""), request.form.get("pin", "")
     result = auth.attempt(badge, pin, station=station(), policy=policy())
+    if result.no_pin:  # reset meanwhile: choose a new one
+        return new_pin_stage(Employee.holder(auth.badge_number(badge)))
     if not result.ok:
         # A known badge stays at the PIN stage, greeted by name, unless it is locked.
         stage = "pin" if result.name and not result.locked else "badge"

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, render_template, request
 from peewee import JOIN
 
-from kiosk import clock, ledger
+from kiosk import clock, ledger, visitors
 from kiosk.models import Employee, Run, VaultVisit
 from kiosk.views.home import login_required
 
@@ -46,12 +46,15 @@ def vault_log():
               .where(VaultVisit.entered_at >= since, VaultVisit.entered_at < until)
               .order_by(VaultVisit.entered_at.desc()))
     now = clock.now()
+    visits = list(visits)
+    guests = visitors.in_vault_visits(v.id for v in visits)
     rows = []
     for visit in visits:
         until = visit.exited_at or now
         minutes = int((until - visit.entered_at).total_seconds() // 60)
         rows.append({"visit": visit, "first": visit.first_person, "second": visit.second_person,
-                     "minutes": minutes, "inside": visit.exited_at is None})
+                     "minutes": minutes, "inside": visit.exited_at is None,
+                     "visitors": [visitors.who(g) for g in guests.get(visit.id, [])]})
     return render_template("manager/vault_log.html", rows=rows, start=start, end=end)
 
 

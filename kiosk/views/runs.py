@@ -90,6 +90,7 @@ class Show(NamedTuple):
     table: dict | None = None
     items: dict | None = None
     choices: dict | None = None
+    reasons: dict | None = None  # the same scan sent again with a reason (pick: a newer package)
 
 
 def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> dict:
@@ -152,7 +153,7 @@ def _previews(jobs: list[dict]) -> list[dict]:
 def start():
     """Start a run of the chosen workflow at this station."""
     workflow = workflows.get(request.form.get("workflow", ""))
-    if workflow is None:
+    if workflow is None or not workflow.menu:  # a pick starts from its claim, not from here
         abort(404)
     if not g.employee.has_any(workflow.roles):
         return feedback(make_response(render_template(

@@ -1,8 +1,9 @@
 """The manager's sync screen: what is waiting for Metrc and the POS, and what needs a person.
 
 Shows pending messages and the oldest one's age against the state's deadline, the health of
-each target, every message Metrc or the POS refused (with the error in plain words), and every
-difference the read-back found. Retry and resolve record who and why in the audit chain.
+each target, why each waiting message waits (``sync.waiting``), every message Metrc or the POS
+refused (with the error in plain words), and every difference the read-back found. Retry and
+resolve record who and why in the audit chain.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from kiosk.models import OutboxMessage
 from kiosk.models.sync import Discrepancy
-from kiosk.sync import outbox, pulls, readback
+from kiosk.sync import outbox, pulls, readback, waiting
 from kiosk.views.home import login_required, station
 
 bp = Blueprint("sync", __name__)
@@ -29,27 +30,25 @@ def _age(delta) -> str:
 
 def _page(notice: str = "", tone: str = "ok"):
     settings = current_app.config["KIOSK"]
-    summary = outbox.summary(int(settings.get("sync_deadline_hours", 24)))
+    off = waiting.switched_off(settings)
+    summary = outbox.summary(int(settings.get("sync_deadline_hours", 24)), off=tuple(off))
     attention = list(OutboxMessage.select().where(OutboxMessage.status == "attention")
                      .order_by(OutboxMessage.id).limit(200))
-    waiting = list(OutboxMessage.select()
-                   .where(OutboxMessage.status.in_(("pending", "sending")),
-                          OutboxMessage.last_error != "")
-                   .order_by(OutboxMessage.id).limit(50))
+    queued = list(OutboxMessage.select()
+                  .where(OutboxMessage.status.in_(("pending", "sending")),
+                         OutboxMessage.target.not_in(tuple(off) or ("",)))
+                  .order_by(OutboxMessage.id).limit(50))
+    reasons = waiting.Reasons(settings, attention + queued)
     differences = list(Discrepancy.select().where(Discrepancy.resolved_at.is_null())
                        .order_by(Discrepancy.id))
-    off = {}
-    if settings.get("state_system") != "metrc":
-        off["metrc"] = (f"Not sent: this store's state system setting is "
-                        f"{settings.get('state_system')} (KIOSK_STATE_SYSTEM).")
-    if not str(settings.get("pos") or "none").startswith("webhook+"):
-        off["pos"] = "Not sent: no POS link is configured (KIOSK_POS is none)."
     template = "sync/_body.html" if request.headers.get("HX-Request") else "sync/screen.html"
     return render_template(template, summary=summary, age=_age(summary["oldest_age"]),
                            deadline_hours=int(summary["deadline"].total_seconds() // 3600),
-                           attention=attention, waiting=waiting, differences=differences,
-                           describe=readback.describe, notice=notice, tone=tone,
-                           last_pull=pulls.last_pull(), off=off)
+                           attention=attention, waiting=queued, why=reasons.why,
+                           describe=waiting.describe, differences=differences,
+                           difference=readback.describe, notice=notice, tone=tone,
+                           last_pull=pulls.last_pull(), off=off, names=waiting.NAMES,
+                           health=waiting.target_health)
 
 
 @bp.get("/manager/sync")

@@ -6,13 +6,16 @@ from kiosk.workflows import (
     cycle_count,
     move_package,
     paper_manifest,
+    pick,
     receiving,
     variance_investigation,
     vault_entry,
+    visitor,
 )
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
-             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW)
+             paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
+             visitor.WORKFLOW, pick.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

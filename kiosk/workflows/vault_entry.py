@@ -2,15 +2,18 @@
 
 Two different active employees identify themselves with badge and PIN and say why they are
 going in; the kiosk logs who, with whom, when, why and at which screen, prints an access
-slip, and records the exit the same way when both come out.
+slip, and records the exit the same way when both come out. A signed-in visitor going in
+with them is named in the log and on the slip: their badge is scanned (or their name
+tapped), and their escort must be one of the two going in. Without a visitor inside, that
+step is not asked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import clock
-from kiosk.engine import Option, Signer, Workflow, choose, print_step, sign_off
+from kiosk import clock, visitors
+from kiosk.engine import FINISH, Option, Signer, Workflow, choose, print_step, scan, sign_off
 from kiosk.models import Employee, VaultVisit
 
 VAULT_ROLES = ("vault", "manager", "receiver", "runner", "counter")
@@ -43,13 +46,76 @@ def record_entry(run, signers, ctx):
     ctx.message = f"{first.name} and {second.name} are signed into the vault."
 
 
+def _visitors_to_take(run) -> list:
+    """Visitors inside now, escorted by one of the two going in, not yet taken in."""
+    entrants, taken = run.data.get("entrants", []), run.data.get("visitors", [])
+    return [v for v in visitors.inside_now()
+            if v.escort_id in entrants and v.id not in taken and not visitors.expired(v)]
+
+
+def nobody_to_take_in(run):
+    """No visitor inside now is escorted by one of the two going in (or all are taken)."""
+    return not _visitors_to_take(run)
+
+
+def visitor_may_go_in(run, scanned):
+    """The visitor is signed in now, their badge is good today, and their escort is one
+    of the two going in (going on without more visitors needs no check)."""
+    if scanned == FINISH:
+        return None
+    visitor = visitors.find(scanned.value)
+    if visitor is None:
+        return (f"{scanned.raw.strip()} is not a visitor badge of this store. Sign the "
+                "visitor in first (Sign a visitor in).")
+    if visitors.exit_of(visitor.id) is not None:
+        return f"{visitors.who(visitor)} is signed out. Sign them in again to take them in."
+    if visitor.id in run.data.get("visitors", []):
+        return f"{visitors.who(visitor)} is already going in with you."
+    if visitors.expired(visitor):
+        return (f"{visitors.who(visitor)}'s badge was good until "
+                f"{clock.local(visitor.valid_until):%H:%M} on its day. Sign them out and in "
+                "again.")
+    if visitor.escort_id not in run.data.get("entrants", []):
+        return (f"{visitors.who(visitor)} is escorted by {visitor.escort.name}, who is not "
+                f"going in. {visitor.escort.name} must go in with them, or sign them in "
+                "again with one of you as escort.")
+    return None
+
+
+def take_visitor_in(run, scanned, ctx):
+    """The visitor goes in with this entry: named in the access log and on the slip."""
+    visitor = visitors.find(scanned.value)
+    entry = VaultVisit.one(run=run.id)
+    visitors.take_into_vault(entry.id, visitor, ctx.event.at)
+    run.data.setdefault("visitors", []).append(visitor.id)
+    ctx.audit("vault.visitor", f"run:{run.id}", {"visitor": visitor.id, "code": visitor.code})
+    ctx.message = (f"{visitors.who(visitor)} goes in with you, escorted by "
+                   f"{visitor.escort.name}.")
+
+
+def visitors_to_take(run):
+    """The visitors who may go in (tap one, or scan their badge), and those already in."""
+    shown = {}
+    rows = [{"value": v.code, "label": visitors.who(v), "detail": f"escort {v.escort.name}"}
+            for v in _visitors_to_take(run)]
+    if rows:
+        shown["choices"] = {"title": "Signed-in visitors who may go in with you", "rows": rows}
+    taken = [visitors.who(visitors.find(i)) for i in run.data.get("visitors", [])]
+    if taken:
+        shown["items"] = {"title": "Going in with you", "rows": taken}
+    return shown
+
+
 def access_slip(run):
-    """The vault access slip: who went in, with whom, why, when, where."""
+    """The vault access slip: who went in, with whom, why, when, where, and any visitors."""
     people = [Employee.get_by_id(i).name for i in run.data["entrants"]]
+    guests = [visitors.find(i) for i in run.data.get("visitors", [])]
     return [{"device": "receipt", "layout": "vault_access_slip",
              "data": {"people": people, "purpose": run.data["purpose_label"],
                       "entered_at": _on_store_clock(run.data["entered_at"]), "station": run.station,
-                      "run": run.id}}]
+                      "run": run.id,
+                      "visitors": [{"name": v.name, "company": v.company, "code": v.code,
+                                    "escort": v.escort.name} for v in guests]}}]
 
 
 def _on_store_clock(utc_text: str) -> str:
@@ -69,7 +135,9 @@ def record_exit(run, signers, ctx):
     """Both are out: close the access-log entry."""
     VaultVisit.update(exited_at=ctx.event.at).where(VaultVisit.run == run.id).execute()
     ctx.audit("vault.exit", f"run:{run.id}", {"people": [s.id for s in signers]})
-    ctx.message = "Vault exit recorded. Thank you."
+    guests = [visitors.find(i).name for i in run.data.get("visitors", [])]
+    ctx.message = ("Vault exit recorded" + (f", with {' and '.join(guests)}" if guests else "")
+                   + ". Thank you.")
 
 
 def summary(run):
@@ -91,6 +159,11 @@ WORKFLOW = Workflow(
                  signers=(Signer(VAULT_ROLES, "performed", "first person entering"),
                           Signer(VAULT_ROLES, "witnessed", "second person entering")),
                  effect=record_entry),
+        scan("visitors", "Is a visitor going in with you? Scan their visitor badge, or tap "
+             "their name.", expect=("visitor",), guards=(visitor_may_go_in,),
+             effect=take_visitor_in, next="visitors", finish="slip",
+             finish_label="No more visitors: go on", skip_if=nobody_to_take_in,
+             show=visitors_to_take),
         print_step("slip", "Print the vault access slip.", jobs=access_slip, optional=True),
         sign_off("exit", "When you have both left the vault, sign out: badge and PIN each.",
                  signers=(Signer(VAULT_ROLES, "performed", "first person leaving"),

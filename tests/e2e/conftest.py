@@ -18,6 +18,9 @@ Fixtures and helpers for every module in this folder:
     touch panel at device scale 1 (``has_touch=True``, ``is_mobile=False``), opened on the
     live server's home page. Script errors on the page fail the test.
 
+``screens``
+    ``screens(viewport=VIEWPORT)`` opens another such page, for several screens at once.
+
 ``shoot(page, name)``
     Saves a PNG of the screen to ``test-artifacts/e2e/<test name>/<n>-<name>.png``; ``n``
     counts up within the test so the files sort in the order the screens were seen.
@@ -94,19 +97,44 @@ def live_server(request, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def page(browser, live_server) -> Page:
-    context = browser.new_context(viewport=VIEWPORT, screen=VIEWPORT, has_touch=True,
+def open_screen(browser, live_server, viewport: dict = VIEWPORT) -> Page:
+    """A fresh browser context (no cookies) on the live server with a screen of ``viewport``
+    and touch; the page's script errors collect in ``page.errors``."""
+    context = browser.new_context(viewport=viewport, screen=viewport, has_touch=True,
                                   is_mobile=False, device_scale_factor=1,
                                   base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server) -> Page:
+    page = open_screen(browser, live_server)
     page.goto("/")
     yield page
-    context.close()
-    assert not errors, f"script errors on the page: {errors}"
+    page.context.close()
+    assert not page.errors, f"script errors on the page: {page.errors}"
+
+
+@pytest.fixture
+def screens(browser, live_server):
+    """More screens at once: ``screens()`` (or ``screens(viewport)``) opens another fresh
+    page like ``page``, not yet on any URL. Each is closed at the end, and a script error on
+    any of them fails the test."""
+    opened = []
+
+    def open_one(viewport: dict = VIEWPORT) -> Page:
+        opened.append(open_screen(browser, live_server, viewport))
+        return opened[-1]
+
+    yield open_one
+    for page in opened:
+        page.context.close()
+    errors = [e for page in opened for e in page.errors]
+    assert not errors, f"script errors on the pages: {errors}"
 
 
 @pytest.fixture

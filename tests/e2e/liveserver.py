@@ -61,6 +61,19 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The server's waitress processes: its children but the pick queue's change stream."""
+    from kiosk.pick_events import PROCESS_NAME
+
+    def name(child: int) -> bytes:
+        try:
+            return Path(f"/proc/{child}/comm").read_bytes().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            return b""
+
+    return [child for child in child_pids(pid) if name(child) != PROCESS_NAME]
+
+
 def _tree_cpu_ns(pid: int) -> int:
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():

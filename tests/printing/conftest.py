@@ -4,9 +4,6 @@ pointing at that fake printer, and a small ESC/POS reader."""
 
 from __future__ import annotations
 
-import base64
-import io
-import json
 import os
 import shutil
 import socket
@@ -17,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from zpl_renderer import ZplRenderer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -27,31 +24,6 @@ ROOT = HERE.parent.parent
 _HS1 = "030,{paper},{pause},1245,000,0,0,0,000,0,0,0"
 _HS2 = "001,0,{head},{ribbon},0,2,4,0,00000000,1,000"
 _HS3 = "1234,0"
-
-
-class ZplRenderer:
-    """One node process running zpl-renderer-js for the whole session."""
-
-    def __init__(self):
-        module = ROOT / "node_modules" / "zpl-renderer-js"
-        assert module.is_dir(), "npm zpl-renderer-js is missing: run `npm install` in the repo"
-        self.proc = subprocess.Popen(["node", str(HERE / "render_zpl.mjs")], cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.lock = threading.Lock()
-
-    def render(self, zpl: str, width_mm: float, height_mm: float, dpi: int) -> list[Image.Image]:
-        request = {"zpl": zpl, "widthMm": width_mm, "heightMm": height_mm,
-                   "dpmm": 8 if dpi == 203 else 12}
-        with self.lock:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-            reply = json.loads(self.proc.stdout.readline())
-        assert "error" not in reply, reply
-        return [Image.open(io.BytesIO(base64.b64decode(p))).convert("L") for p in reply["pngs"]]
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

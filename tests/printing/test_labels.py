@@ -16,7 +16,7 @@ DPIS = (203, 300)
 LONG_ACCENTED = ("Crème Brûlée Señorita Jalapeño Niño Extra-Long Live Resin Cartridge "
                  "with a name far too long for any label")
 BARCODE_FIELD = {"package_label": "tag", "location_label": "code", "quarantine_label": "tag",
-                 "pick_label": "tag"}
+                 "pick_label": "tag", "visitor_badge": "code"}
 
 
 def render_label(renderer, layout, data, stock, dpi, training=False):

@@ -41,7 +41,7 @@ def test_label_preview_matches_the_printed_label(layout, stock):
     assert shown == texts and all(t in printed for t in texts)
     # The preview's bars are a real symbol for the same data.
     (bars,) = html.find_all(attrs={"data-barcode": True})
-    code = {"location_label": "code"}.get(layout, "tag")
+    code = {"location_label": "code", "visitor_badge": "code"}.get(layout, "tag")
     assert bars["data-barcode"] == data[code]
     results = zxingcpp.read_barcodes(bars_image(bars.find("svg")))
     assert [(r.format.name, r.text) for r in results] == [("Code128", data[code])]

@@ -248,11 +248,13 @@ def test_cancel_stops_a_job_that_has_not_printed(tcp_settings, zebra_printer):
 def test_print_test_reports_each_layout_in_words(tcp_settings, zebra_printer):
     lines = queue.print_test(tcp_settings)
     assert lines[0].startswith(f"Label printer (zpl+tcp://127.0.0.1:{zebra_printer.port}")
-    for name in ("package label", "location label", "quarantine label", "pick label"):
+    names = ("package label", "location label", "quarantine label", "pick label",
+             "visitor badge")
+    for name in names:
         assert f"Sent: {name}." in lines
     assert "Sent: receiving slip." in lines
-    got = zebra_printer.wait_for_jobs(4)
-    assert len(got) == 4 and all(b"^XA" in g for g in got)
+    got = zebra_printer.wait_for_jobs(len(names))
+    assert len(got) == len(names) and all(b"^XA" in g for g in got)
 
 
 def test_print_test_says_why_nothing_printed_and_does_not_print_later(tcp_settings,

@@ -45,12 +45,12 @@ def records(url):
     return db.connection()
 
 
-def make_server(tmp_path, stations) -> LiveServer:
+def make_server(tmp_path, stations, env: dict | None = None) -> LiveServer:
     url = build_demo_database(tmp_path / "kiosk.db")
     with records(url), db.write():
         for name in stations:
             Station.create(name=name, kind="vault")
-    return LiveServer(url, tmp_path).start()
+    return LiveServer(url, tmp_path, env=env).start()
 
 
 class MovingKiosk:

@@ -25,7 +25,12 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from liveserver import LiveServer, build_demo_database, child_pids  # noqa: E402
+from liveserver import (  # noqa: E402
+    LiveServer,
+    build_demo_database,
+    child_pids,
+    worker_pids,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,13 +64,15 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
     url = build_demo_database(tmp_path / "kiosk.db")
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        workers = child_pids(server.proc.pid)
+        workers = worker_pids(server.proc.pid)
         assert len(workers) == 2
+        children = child_pids(server.proc.pid)  # the workers and the queue's change stream
+        assert len(children) == 3
         answers = [requests.get(server.url + "/healthz", timeout=5).status_code
                    for _ in range(20)]
         assert answers == [200] * 20
         server.kill()  # SIGKILL: no handler runs in the supervisor
-        assert wait_until(lambda: not any(alive(w) for w in workers)), "orphaned workers"
+        assert wait_until(lambda: not any(alive(c) for c in children)), "orphaned processes"
         assert wait_until(lambda: port_free(server.port), 5), "the port is still held"
     finally:
         server.stop()
@@ -96,7 +103,7 @@ def test_screens_connections_are_shared_evenly_between_workers(tmp_path):
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     screens = []
     try:
-        workers = child_pids(server.proc.pid)
+        workers = worker_pids(server.proc.pid)
         for _ in range(10):  # screens come up one after another, each asking for a page
             screen = requests.Session()
             assert screen.get(server.url + "/healthz", timeout=5).status_code == 200
@@ -123,7 +130,7 @@ def test_a_dead_worker_stops_the_service_for_a_clean_restart(tmp_path):
     url = build_demo_database(tmp_path / "kiosk.db")
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
-        first, second = child_pids(server.proc.pid)
+        first, second = worker_pids(server.proc.pid)
         os.kill(first, signal.SIGKILL)
         assert server.proc.wait(timeout=15) != 0
         assert wait_until(lambda: not alive(second))
@@ -244,8 +251,10 @@ def test_the_log_starts_again_while_screens_keep_reading_and_writing(tmp_path, m
         done.set()
         [t.join() for t in readers]
     # Without a restart the log keeps every page written: 16 to 22 MB here. With it, about
-    # 1 MB, even with the machine busy.
-    assert wal.stat().st_size < 3_000_000, f"the log grew to {wal.stat().st_size} bytes"
+    # 1 MB on a quiet machine; the file keeps its largest size, so one restart that had to
+    # wait on a busy machine leaves it at 3 or 4 MB. Half the smallest unrestarted log is
+    # the line.
+    assert wal.stat().st_size < 8_000_000, f"the log grew to {wal.stat().st_size} bytes"
     with db.connection():
         assert ledger.verify_chain() == []
 

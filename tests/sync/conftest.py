@@ -4,11 +4,13 @@ it, and a helper that writes outbox messages the way a workflow step does."""
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 
 import pytest
 
 from kiosk import clock, db
 from kiosk.models import OutboxMessage
+from kiosk.sync.delivery import WRITES
 from kiosk.sync.sandbox import Sandbox
 from kiosk.sync.sandbox_data import OUR_LICENSE
 
@@ -59,3 +61,23 @@ def message(database):
 def reload():
     """``reload(msg)``: the message as the database has it now."""
     return status_of
+
+
+PATHS = {"package.adjust": "/packages/v2/adjust", "package.location": "/packages/v2/location",
+         "package.note": "/packages/v2/note"}
+
+
+@pytest.fixture
+def by_package(sandbox):
+    """``by_package(messages)``: per package tag, the (path, object) pairs the sandbox
+    applied, and those these messages should have applied, each in order."""
+
+    def compare(messages):
+        applied, expected = defaultdict(list), defaultdict(list)
+        for path, obj, _ in sandbox.world.applied:
+            applied[obj.get("Label") or obj.get("PackageLabel")].append((path, obj))
+        for m in messages:
+            expected[m.payload["tag"]].append((PATHS[m.kind], WRITES[m.kind][0](m)))
+        return applied, expected
+
+    return compare

@@ -73,7 +73,7 @@ def _every_call(client):
         "packages": ("active", start, end), "package": ("1A4060300003779000000011",),
         "adjust_reasons": (), "adjustments": (), "receipts": ("active", start, end),
         "receipt_by_external": ("run1-ev2",), "locations": (start, end), "items": (start, end),
-        "units_of_measure": (), "employees": (),
+        "units_of_measure": (), "employees": (), "probe": (),
     }
     for name, args in calls.items():
         result = getattr(client, name)(*args)

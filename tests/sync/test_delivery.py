@@ -95,25 +95,6 @@ def test_a_retried_message_is_sent_again_after_the_cause_is_fixed(sync_settings,
     assert AuditEntry.select().where(AuditEntry.action == "sync.retry").count() == 1
 
 
-def test_server_errors_back_off_and_stay_visible(sync_settings, sandbox, message, reload,
-                                                fixed_clock):
-    m = message("package.note", {"tag": ON_HAND[0], "note": "x"})
-    sandbox.faults.errors_500 = 3
-    worker = _worker(sync_settings)
-    delays = []
-    for _ in range(3):
-        worker.drain()
-        row = reload(m)
-        assert row.status == "pending" and "server error (500)" in row.last_error
-        delays.append((row.next_attempt_at - clock.now()).total_seconds())
-        fixed_clock.advance(seconds=delays[-1] + 1)
-    assert delays[0] < delays[1] < delays[2] <= outbox.BACKOFF_CAP
-    assert outbox.health("metrc")["ok"] is False
-    worker.drain()
-    assert reload(m).status == "delivered" and reload(m).attempts == 4
-    assert outbox.health("metrc")["ok"] is True
-
-
 def test_backoff_is_capped_and_jittered():
     samples = [outbox.backoff(n) for n in range(1, 30) for _ in range(5)]
     assert max(samples) <= outbox.BACKOFF_CAP
@@ -187,20 +168,6 @@ def test_an_unapplied_write_after_a_lost_answer_is_sent_again(sync_settings, san
     worker.drain()
     assert reload(m).status == "delivered"
     assert len(sandbox.world.adjustments) == 1
-
-
-def test_a_slow_round_hands_back_what_it_has_not_sent_before_the_lease_ends(
-        sync_settings, sandbox, message, reload, fixed_clock):
-    from kiosk.sync.delivery import deliver_metrc
-
-    msgs = [message("package.note", {"tag": ON_HAND[n], "note": "x"}) for n in range(3)]
-    worker = _worker(sync_settings)
-    claimed = outbox.claim(("metrc",), worker.id, now=clock.now())
-    fixed_clock.advance(seconds=outbox.LEASE.total_seconds() / 2 + 1)
-    deliver_metrc(worker.metrc, claimed)
-    assert sandbox.requests == []
-    assert {reload(m).status for m in msgs} == {"pending"}
-    assert {reload(m).attempts for m in msgs} == {0}, "an untried message costs no attempt"
 
 
 def test_two_workers_on_sqlite_never_claim_the_same_message(sync_settings, message,

@@ -4,11 +4,9 @@ up; then Metrc comes back and everything is delivered exactly once, in order per
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 
 from kiosk.models import OutboxMessage
 from kiosk.sync import outbox
-from kiosk.sync.delivery import WRITES
 from kiosk.sync.worker import Worker
 
 PACKAGES = [f"1A4060300000000077{n:06d}" for n in range(40)]
@@ -27,7 +25,7 @@ def _event(rng, n):
 
 
 def test_a_72_hour_outage_is_delivered_exactly_once_in_order(sync_settings, sandbox, message,
-                                                             fixed_clock):
+                                                             fixed_clock, by_package):
     sandbox.world.adopt(PLACES, [{"tag": t, "quantity": 100000, "unit": "Each",
                                   "location": "Vault A1"} for t in PACKAGES])
     rng = random.Random(5)
@@ -60,15 +58,7 @@ def test_a_72_hour_outage_is_delivered_exactly_once_in_order(sync_settings, sand
     messages = list(OutboxMessage.select().order_by(OutboxMessage.id))
     assert {m.status for m in messages} == {"delivered"}
     assert outbox.summary(24)["warning"] is None
-    sent = defaultdict(list)
-    for path, obj, _ in sandbox.world.applied:
-        sent[obj.get("Label") or obj.get("PackageLabel")].append((path, obj))
-    expected = defaultdict(list)
-    for m in messages:
-        build, _, _ = WRITES[m.kind]
-        path = {"package.adjust": "/packages/v2/adjust", "package.location":
-                "/packages/v2/location", "package.note": "/packages/v2/note"}[m.kind]
-        expected[m.payload["tag"]].append((path, build(m)))
+    sent, expected = by_package(messages)
     assert sum(len(v) for v in sent.values()) == n, "each event exactly once"
     for tag in PACKAGES:
         assert sent[tag] == expected[tag], f"order for {tag}"

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from kiosk.models.sync import PickRequest, PosSale
-from kiosk.sync import pos
+from kiosk.sync import outbox, pauses, pos
 from kiosk.sync.worker import Worker
 
 SECRET = "pos-shared-secret"
@@ -78,6 +78,26 @@ def test_a_pos_that_is_down_or_refuses_is_visible(sync_settings, fake_pos, messa
     Worker({**settings, "pos": f"webhook+{fake_pos.url}"}).drain()
     assert reload(m).status == "attention"
     assert reload(m).last_error == "The POS refused this (422): nope"
+
+
+def test_a_pos_that_was_down_gets_its_messages_once_it_answers_and_never_holds_back_metrc(
+        sync_settings, sandbox, fake_pos, message, reload, fixed_clock):
+    settings = {**sync_settings, "pos": f"webhook+{fake_pos.url}", "pos_secret": SECRET}
+    moved = message("stock.moved", {"tag": TAG, "location": "Sales Floor"}, target="pos")
+    metrc_move = message("package.location", {"tag": TAG, "location_name": "Vault A2"})
+    fake_pos.status = 503
+    worker = Worker(settings)
+    for _ in range(4):  # down: failures in a row, each pause brief
+        worker.drain()
+        state = outbox.health("pos")["pause"]
+        fixed_clock.current = pauses.until(state)
+    assert pauses.probing(state) and reload(moved).status == "pending"
+    assert reload(metrc_move).status == "delivered", "Metrc does not wait for the POS"
+    fake_pos.status = 200
+    worker.drain()  # the POS has no cheap read: its next message is the probe
+    assert reload(moved).status == "delivered"
+    assert [key for key, _ in fake_pos.events] == [moved.external_key]
+    assert outbox.health("pos")["ok"] is True
 
 
 def test_signatures_are_checked_for_freshness_and_content():

@@ -103,3 +103,35 @@ def test_a_claim_skips_rows_another_worker_holds(pg, sandbox, message):
     holder.join()
     assert got["ids"] == [second.id], "the locked row is skipped, not waited for"
     assert waited < 2
+
+
+@pytest.mark.postgres
+def test_a_dead_workers_claims_are_taken_over_at_once_on_postgresql(pg, sandbox, message, reload,
+                                                                   fixed_clock):
+    import subprocess
+    import sys
+
+    from kiosk import clock
+    from kiosk.models.sync import SyncWorker
+
+    sandbox.world.adopt([], [{"tag": PACKAGES[0], "quantity": 10, "unit": "Each",
+                              "location": "Vault A1"}])
+    m = message("package.adjust", {"tag": PACKAGES[0], "quantity": -1, "unit": "Each",
+                                   "reason": "Drying"})
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = Worker(pg)
+    with db.connection():
+        outbox.claim(("metrc",), dead.id, now=clock.now(), heartbeat=dead.heartbeat)
+        # That worker's process has ended (it claimed, then died before sending).
+        SyncWorker.update(pid=int(gone.stdout)).where(SyncWorker.worker_id == dead.id).execute()
+        survivor = Worker(pg)
+        survivor.drain()
+        assert reload(m).status == "pending" and reload(m).last_error == outbox.TAKEN_OVER
+        assert SyncWorker.select().where(SyncWorker.worker_id == dead.id).count() == 0
+        fixed_clock.advance(seconds=pg["metrc_timeout"])
+        survivor.drain()
+    assert reload(m).status == "delivered"
+    assert sandbox.requests[:2] == [("GET", "/packages/v2/adjustments"),
+                                    ("POST", "/packages/v2/adjust")], "looked up, then sent"
+    assert len(sandbox.world.adjustments) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from bs4 import BeautifulSoup
 
 from kiosk import clock, db
 from kiosk.models import AuditEntry, OutboxMessage
@@ -40,10 +41,12 @@ def test_the_screen_shows_backlog_age_health_and_refusals(manager, message, fixe
     assert 'id="sync-pending">1<' in page and 'id="sync-attention">1<' in page
     assert "19 h 0 min" in page and "the state's deadline is 24 h" in page
     assert "Adjustment reason &#39;Bogus&#39; is not valid for this facility." in page
-    assert "Not sent: no POS link is configured" not in page, "no POS message is waiting"
+    assert "kept, not counted" not in page, "no POS message is kept"
     message("stock.moved", {"tag": TAG, "location": "Sales Floor"}, target="pos")
     page = manager.get("/manager/sync").get_data(as_text=True)
-    assert "Not sent: no POS link is configured (KIOSK_POS is none)." in page
+    assert ("Not sent: no POS configured (KIOSK_POS is none); 1 kept, not counted as "
+            "waiting.") in page
+    assert 'id="sync-pending">1<' in page, "a POS that is switched off is no backlog"
     with db.write():
         OutboxMessage.update(created_at=clock.now() - dt.timedelta(hours=25)).execute()
     page = manager.get("/manager/sync").get_data(as_text=True)
@@ -90,3 +93,44 @@ def test_a_read_back_difference_is_shown_until_resolved(manager, fixed_clock):
 def test_pull_now_says_when_metrc_did_not_answer(manager, fixed_clock):
     page = manager.post("/sync/pull", {"fragment": "sentence"}).get_data(as_text=True)
     assert "Metrc did not answer; showing what we had at no earlier pull." in page
+
+
+def test_the_screen_says_why_each_waiting_message_waits(manager, sync_settings, sandbox, message,
+                                                        fixed_clock):
+    from kiosk.sync.sandbox_data import tag
+    from kiosk.sync.worker import Worker
+
+    worker = Worker(sync_settings)
+    refused = message("package.location", {"tag": tag(12), "location_name": "The Moon"})
+    worker.drain()
+    first = message("package.note", {"tag": tag(11), "note": "first"})
+    behind = message("package.location", {"tag": tag(11), "location_name": "Vault A2"})
+    sandbox.faults.rate_limited, sandbox.faults.retry_after = 1, 40
+    worker.drain()
+    at = clock.local(clock.now() + dt.timedelta(seconds=40)).strftime("%H:%M:%S")
+
+    def why(m) -> str:
+        page = BeautifulSoup(manager.get("/manager/sync").data, "html.parser")
+        row = page.select_one(f"#waiting-{m.id} .why") or page.select_one(
+            f"#message-{m.id} .error-text")
+        return row.get_text(" ", strip=True)
+
+    assert why(first) == f"Metrc is rate-limiting us: next try at {at}"
+    assert why(behind) == f"waiting behind message {first.id} for the same package"
+    assert why(refused) == (f"needs a person: Metrc refused this for {tag(12)}: Location "
+                            "'The Moon' does not exist.")
+    page = BeautifulSoup(manager.get("/manager/sync").data, "html.parser")
+    assert page.select_one(f"#waiting-{first.id}").get_text(" ", strip=True).startswith(
+        f"Message {first.id} · Note · package {tag(11)} · to Metrc:")
+
+    sandbox.faults.errors_500 = 10 ** 6
+    fixed_clock.advance(seconds=40)
+    for pause in (0.5, 1.0):
+        worker.drain()
+        fixed_clock.advance(seconds=pause)
+    worker.drain()
+    assert why(first) == "paused: Metrc answered 500 three times; probing every 5 s"
+    page = BeautifulSoup(manager.get("/manager/sync").data, "html.parser")
+    assert page.select_one("#target-metrc").get_text(" ", strip=True) == (
+        "Metrc 3 Paused: Metrc answered 500 three times; probing every 5 s. Last error: "
+        "Metrc had a server error (500): An error has occurred.")

@@ -71,7 +71,23 @@ def test_users_add_list_deactivate(tmp_path, capsys):
     assert "Zoe" in out and "inactive" in out and "X " not in out
 
 
-@pytest.mark.parametrize("key", ["vault_entry", "move_package"])
+def test_users_add_refuses_a_badge_an_active_person_holds(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/k.db"
+    cli.main(["--database", url, "db", "upgrade"])
+    add = ["--database", url, "users", "add", "--badge", "3001", "--pin", "4321", "--roles",
+           "runner"]
+    assert cli.main([*add, "--name", "Zoe"]) == 0
+    assert cli.main([*add, "--name", "Yan"]) == 2
+    assert "Badge 3001 already belongs to Zoe" in capsys.readouterr().err
+    cli.main(["--database", url, "users", "deactivate", "--badge", "3001"])
+    assert cli.main([*add, "--name", "Yan"]) == 0  # a deactivated person's number is free
+    capsys.readouterr()
+    cli.main(["--database", url, "users", "list"])
+    out = capsys.readouterr().out
+    assert "Zoe" in out and "Yan" in out and "inactive" in out
+
+
+@pytest.mark.parametrize("key", ["vault_entry", "move_package", "visitor"])
 def test_every_workflow_can_be_shown(key):
     assert run("workflows", "show", key).returncode == 0
 

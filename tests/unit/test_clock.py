@@ -44,5 +44,5 @@ def test_metrc_writes_a_transfers_times_on_the_facilitys_clock(denver):
 
 
 def test_a_pos_report_without_an_offset_is_on_the_stores_clock(denver):
-    assert pos._when("2026-11-23 17:05") == dt.datetime(2026, 11, 24, 0, 5)
-    assert pos._when("2026-11-23T17:05:00-05:00") == dt.datetime(2026, 11, 23, 22, 5)
+    assert pos.when("2026-11-23 17:05") == dt.datetime(2026, 11, 24, 0, 5)
+    assert pos.when("2026-11-23T17:05:00-05:00") == dt.datetime(2026, 11, 23, 22, 5)

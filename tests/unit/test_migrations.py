@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from kiosk import db
 from kiosk.db import SchemaMigration
 
@@ -51,3 +53,35 @@ def test_an_older_database_gains_badge_unlocks_and_the_attempts_index(tmp_path):
     with sqlite3.connect(path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(badge_unlock)")}
     assert {"badge", "employee_id", "unlocked_by_id", "attempt_id", "station", "at"} <= columns
+
+
+def test_an_older_database_gets_staff_columns_and_badges_unique_among_active_people(tmp_path):
+    path = tmp_path / "kiosk.db"
+    db.init(f"sqlite:///{path}")
+    db.upgrade()
+    with db.connection():  # as a database made before 0081 was: one unique badge index
+        db.database.execute_sql("DROP TABLE staff_change")
+        db.database.execute_sql("DROP INDEX employee_badge_active")
+        db.database.execute_sql("DROP INDEX employee_badge")
+        db.database.execute_sql("ALTER TABLE employee DROP COLUMN must_set_pin")
+        db.database.execute_sql("ALTER TABLE employee DROP COLUMN language")
+        db.database.execute_sql("CREATE UNIQUE INDEX employee_badge ON employee (badge)")
+        db.database.execute_sql(
+            "INSERT INTO employee (name, badge, pin_hash, roles, active, created_at) "
+            "VALUES ('Dev Patel', '1004', 'x', 'runner', 0, '2026-01-01 00:00:00')")
+        SchemaMigration.delete().where(SchemaMigration.version == 81).execute()
+    assert db.upgrade() == ["0081_staff"]
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(employee)")}
+        assert {"must_set_pin", "language"} <= columns
+        assert conn.execute("SELECT must_set_pin, language FROM employee").fetchall() == \
+            [(0, "en")]
+        # An inactive person's number may be given again; two active holders may not.
+        conn.execute("INSERT INTO employee (name, badge, pin_hash, roles, active, created_at, "
+                     "must_set_pin, language) VALUES ('Iris Moreno', '1004', 'x', 'runner', 1, "
+                     "'2026-02-01 00:00:00', 0, 'es')")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO employee (name, badge, pin_hash, roles, active, "
+                         "created_at, must_set_pin, language) VALUES ('Twin', '1004', 'x', "
+                         "'runner', 1, '2026-02-01 00:00:00', 0, 'en')")
+    assert {"employee_badge", "employee_badge_active", "staff_change_at"} <= indexes(path)

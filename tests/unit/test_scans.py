@@ -86,3 +86,17 @@ def test_garbage_says_what_was_expected():
         scans.parse("hello world", ("location",))
     with pytest.raises(scans.ScanError, match="Nothing was scanned"):
         scans.parse("   ", ("location",))
+
+
+@pytest.mark.parametrize("raw", ["VIS-000123", "vis-000123", "VIS-123", " VIS-000123\r\n"])
+def test_visitor_badges_name_their_visit(raw):
+    scan = scans.parse(raw, ("visitor",))
+    assert (scan.kind, scan.value) == ("visitor", "123")
+
+
+def test_a_visitor_badge_is_no_employee_badge_and_says_so():
+    with pytest.raises(scans.ScanError, match=r"That was a visitor badge \(starts VIS-\)"):
+        scans.parse("VIS-000123", ("badge",))
+    with pytest.raises(scans.ScanError, match="This step needs a visitor badge"):
+        scans.parse("EMP-1002", ("visitor",))
+    assert [s.kind for s in scans.readings("VIS-12X")] == []

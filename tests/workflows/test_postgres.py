@@ -106,3 +106,60 @@ def test_a_delivery_changed_and_cancelled_on_postgres(postgres_url):
         assert Package.get(Package.tag == first).quantity == 0
         assert ledger.verify_quantities() == [] and ledger.verify_chain() == []
     db.database.close_all()
+
+
+def test_visitors_and_staff_on_postgres(postgres_url):
+    """A visitor signed in and signed out by two screens at once (one sign-out is kept), and
+    badge numbers unique among active people, on PostgreSQL."""
+    import peewee
+    import pytest
+
+    from kiosk import auth, clock, staff, visitors
+    from kiosk.models import VisitorExit
+
+    db.init(postgres_url)
+    db.upgrade()
+    with db.connection():
+        demo.build(packages=10)
+        ben = Employee.get(Employee.badge == "1002")
+        manager = Employee.get(Employee.badge == "1006")
+        flow = workflows.get("visitor")
+        run = engine.start(flow, ben, "pg-1", {})
+        for step, value in (("area", "receiving"), ("name", "Jane Doe"), ("company", "Acme"),
+                            ("purpose", "vendor"), ("id_kind", "passport"),
+                            ("id_last4", "4821")):
+            outcome = engine.submit(run.id, step, Run.get_by_id(run.id).rev, {"value": value},
+                                    ben, "pg-1", {}, workflows)
+            assert outcome.accepted, outcome.message
+        outcome = engine.submit(run.id, "escort_receiving", Run.get_by_id(run.id).rev,
+                                {"badge": "1002", "pin": "2345"}, ben, "pg-1", {}, workflows)
+        assert outcome.accepted, outcome.message
+        (jane,) = visitors.inside_now()
+    start, answers = threading.Barrier(2), []
+
+    def scan_out(station):
+        with db.connection():
+            start.wait()
+            with db.write():
+                answers.append(visitors.sign_out(jane.id, ben, station, "scan").tone)
+
+    threads = [threading.Thread(target=scan_out, args=(f"pg-{i}",)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    with db.connection():
+        assert sorted(answers) == ["ok", "warn"] and VisitorExit.select().count() == 1
+        assert visitors.inside_now() == []
+        new = staff.details("Iris Moreno", "1002", ["runner"], "es")
+        attempt = auth.attempt("1006", "6789", station="pg-1", purpose="staff")
+        with pytest.raises(ValueError, match="Badge 1002 already belongs to Ben Okafor"):
+            with db.write():
+                staff.add(new, manager, manager, attempt.attempt_id, "pg-1")
+        with db.write():
+            staff.deactivate(ben.id, "Left the company", manager, manager,
+                             attempt.attempt_id, "pg-1")
+            staff.add(new, manager, manager, attempt.attempt_id, "pg-1")
+        assert Employee.holder("1002").name == "Iris Moreno"
+        with pytest.raises(peewee.IntegrityError), db.write():
+            Employee.create(name="Twin", badge="1002", pin_hash="x", roles="runner",
+                            created_at=clock.now())
+    db.database.close_all()

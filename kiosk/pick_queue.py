@@ -1,0 +1,118 @@
+"""The pick queue as the screens show it: every unfinished request in words, most urgent then
+oldest first, and the words the pick screens share (quantities, tag endings, kinds of
+request); and what the vault has for the floor to ask for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from peewee import fn
+
+from kiosk.db import database
+from kiosk.models import Item, Location, Package
+from kiosk.models.picks import IN_HAND
+
+# What each kind of request is called; another procedure adds its own (picks.add_task).
+KIND_TITLES = {"sale": "Sale", "online": "Online order", "restock": "Restock"}
+_UNFINISHED_SQL = "('open', 'claimed', 'picked')"
+
+
+def title(request) -> str:
+    return KIND_TITLES.get(request.kind, request.kind.replace("_", " ").capitalize())
+
+
+def amount(quantity, unit: str) -> str:
+    """A quantity as people say it: "2" of a counted item, "500 g" of a weighed one."""
+    if isinstance(quantity, int):  # as SQLite gives a whole quantity back
+        number = str(quantity)
+    else:
+        number = f"{Decimal(str(quantity)).normalize():f}"
+    return f"{number} g" if unit == "Grams" else number
+
+
+def quantity_text(quantity, unit: str) -> str:
+    """A quantity before an item's name: "2 ×" or "500 g"."""
+    return amount(quantity, unit) + ("" if unit == "Grams" else " ×")
+
+
+def tag_end(tag: str) -> str:
+    """The end of a package tag, as a runner reads it off the label."""
+    return "…" + tag[-6:]
+
+
+@dataclass
+class Row:
+    """One request on a queue screen, with what the screen prints already in words."""
+
+    id: int
+    title: str  # "Online order W-1"
+    origin: str  # "POS", "Ana Reyes at floor-1"
+    urgent: bool
+    requested_at: dt.datetime
+    status: str
+    note: str
+    queue_note: str
+    lines: list = field(default_factory=list)  # (quantity text, name, problem or "")
+    holder: str = ""
+    claimed_at: dt.datetime | None = None
+    age: str = ""  # set by the screen that shows it, against its clock and target
+    over: bool = False
+    since_ms: int = 0
+    asked: str = ""  # when, on the store's clock
+
+
+def _moment(value) -> dt.datetime | None:
+    """A time column as the driver gives it: text on SQLite, a datetime on PostgreSQL."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+_UNFINISHED_SQL = "('open', 'claimed', 'picked')"
+
+
+def queue_rows() -> tuple[list[Row], list[Row]]:
+    """Every unfinished request: (waiting, in hand), most urgent then oldest first.
+
+    Three plain queries whatever the queue's length, read without the ORM: every open queue
+    screen draws this when the queue changes, and with a thousand requests building a model
+    per row cost more than the queries."""
+    names = dict(database.execute_sql("SELECT id, name FROM employee").fetchall())
+    rows: dict[int, Row] = {}
+    for (rid, ext, kind, origin, priority, requested_at, status, note, queue_note, holder,
+         claimed_at, requested_by, station) in database.execute_sql(
+            "SELECT id, external_id, kind, origin, priority, requested_at, status, note, "
+            "queue_note, claimed_by_id, claimed_at, requested_by_id, station FROM pick_request "
+            f"WHERE status IN {_UNFINISHED_SQL} ORDER BY priority DESC, requested_at, id"):
+        title = KIND_TITLES.get(kind) or kind.replace("_", " ").capitalize()
+        where = ("POS" if origin == "pos" else f"{names.get(requested_by, '')} at {station}"
+                 if origin == "floor" else origin)
+        rows[rid] = Row(rid, f"{title} {ext}", where, priority > 0, _moment(requested_at),
+                        status, note, queue_note, holder=names.get(holder, ""),
+                        claimed_at=_moment(claimed_at))
+    for request_id, quantity, unit, name, item_id in database.execute_sql(
+            "SELECT l.request_id, l.quantity, l.unit, l.name, l.item_id FROM pick_line AS l "
+            "JOIN pick_request AS r ON r.id = l.request_id "
+            f"WHERE r.status IN {_UNFINISHED_SQL} ORDER BY l.request_id, l.number"):
+        row = rows.get(request_id)
+        if row is not None:
+            row.lines.append((quantity_text(quantity, unit), name,
+                              "" if item_id else "not in this store's catalogue"))
+    waiting = [r for r in rows.values() if r.status == "open"]
+    in_hand = sorted((r for r in rows.values() if r.status in IN_HAND),
+                     key=lambda r: r.claimed_at or r.requested_at)
+    return waiting, in_hand
+
+
+def items_in_vault() -> list[tuple[Item, Decimal]]:
+    """Items with stock on vault shelves (not on hold), with how much: what the floor can
+    ask for, and what the demo POS sells."""
+    rows = (Package.select(Package.item, fn.SUM(Package.quantity))
+            .join(Location, on=(Package.location == Location.id))
+            .where(Location.kind == "vault", Package.status == "active", Package.quantity > 0)
+            .group_by(Package.item).tuples())
+    have = {item_id: Decimal(str(total)) for item_id, total in rows}
+    items = Item.select().where(Item.id.in_(list(have) or [0])).order_by(Item.category, Item.name)
+    return [(item, have[item.id]) for item in items]
