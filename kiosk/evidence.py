@@ -3,8 +3,9 @@
 ``day_packet(day, out)`` and ``package_packet(tag, out)`` write a zip holding, as CSV and as
 JSON, the movements, steps, runs, signatures (printed names and meanings), audit entries with
 their hashes, messages for Metrc and the POS with their answers, print jobs, POS sales and
-vault visits; the day's kept report PDFs (a day packet keeps one first if the day has
-none); ``ANCHOR.txt``, the audit chain's head as the packet was made; ``VERIFY.txt``, how to
+vault visits (a day's packet also its visitors, their exits and who went into the vault);
+the day's kept report PDFs (a day packet keeps one first if the day has none);
+``ANCHOR.txt``, the audit chain's head as the packet was made; ``VERIFY.txt``, how to
 check it; and ``manifest.json``, every file's SHA-256 and every record's own (defined in
 ``evidence_check``, which checks a packet offline). The packet's fingerprint, the SHA-256 of
 its manifest, goes into the audit chain (``evidence.export``) once the zip is whole.
@@ -42,6 +43,9 @@ from kiosk.models import (
     Transfer,
     TransferPackage,
     VaultVisit,
+    VaultVisitor,
+    Visitor,
+    VisitorExit,
 )
 from kiosk.models.counts import Count, CountLine, Variance
 
@@ -220,7 +224,31 @@ def _day_sets(day: dt.date) -> dict[str, Records]:
         jobs=PrintJob.select().where(within(PrintJob.created_at)).order_by(PrintJob.id),
         sales=PosSale.select().where(within(PosSale.sold_at)).order_by(PosSale.id),
         visits=VaultVisit.select().where(within(VaultVisit.entered_at)).order_by(VaultVisit.id),
-        packages=Package.select().where(Package.id.in_(touched)).order_by(Package.id))
+        packages=Package.select().where(Package.id.in_(touched)).order_by(Package.id),
+        extra_sets=_visitor_sets(since, until))
+
+
+def _visitor_sets(since: dt.datetime, until: dt.datetime) -> dict[str, Records]:
+    """The day's visitors: signed in (escort, ID kind and last four), signed out or resolved
+    (a manager's resolution with its printed name and meaning), and taken into the vault."""
+    names = _Names()
+
+    def within(f):
+        return (f >= since) & (f < until)
+
+    return {
+        "visitors": _rows(Visitor, Visitor.select().where(within(Visitor.entered_at))
+                          .order_by(Visitor.id),
+                          escort_name=lambda r: names.people.get(r["escort_id"], ""),
+                          entered_store_time=lambda r: _local(r["entered_at"])),
+        "visitor_exits": _rows(VisitorExit, VisitorExit.select().where(within(VisitorExit.at))
+                               .order_by(VisitorExit.id),
+                               by_name=lambda r: names.people.get(r["by_id"], ""),
+                               at_store_time=lambda r: _local(r["at"])),
+        "vault_visitors": _rows(VaultVisitor, VaultVisitor.select().join(VaultVisit).where(
+            within(VaultVisit.entered_at)).order_by(VaultVisitor.id),
+            at_store_time=lambda r: _local(r["at"])),
+    }
 
 
 def _package_runs(package: Package) -> list[int]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock
+from kiosk import clock, visitors
 from kiosk.manifests import quantity_text
 from kiosk.models import (
     Employee,
@@ -304,7 +304,8 @@ def expiring(day: dt.date, until: dt.datetime, names: dict[int, str]) -> list[di
 
 
 def vault_visits(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[dict]:
-    """The day's vault entries: who, with whom, why, in and out, how long, which screen."""
+    """The day's vault entries: who, with whom, the visitors they took in, why, in and out,
+    how long, which screen."""
     First, Second = Employee.alias(), Employee.alias()
     visits = (VaultVisit.select(VaultVisit, First.name.alias("first_name"),
                                 Second.name.alias("second_name"))
@@ -313,7 +314,10 @@ def vault_visits(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> li
               .join(Second, JOIN.LEFT_OUTER, on=(VaultVisit.second_person == Second.id))
               .where(VaultVisit.entered_at >= since, VaultVisit.entered_at < until)
               .order_by(VaultVisit.entered_at).objects())
+    visits = list(visits)
+    guests = visitors.in_vault_visits(v.id for v in visits)
     return [{"entered": _time(v.entered_at), "first": v.first_name, "second": v.second_name,
+             "visitors": ", ".join(visitors.who(g) for g in guests.get(v.id, [])),
              "purpose": v.purpose, "exited": _time(v.exited_at) if v.exited_at else "still inside",
              "minutes": int(((v.exited_at or now) - v.entered_at).total_seconds() // 60),
              "station": v.station} for v in visits]

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from report_helpers import DAY, tag
+from report_helpers import DAY, at, tag, visitor_into_vault
 
 from kiosk import cli, evidence, evidence_check, reports
 from kiosk.models import AuditEntry
@@ -50,7 +50,8 @@ def test_a_days_packet_holds_its_records_reports_anchor_and_instructions(day_zip
         verify_text = z.read("VERIFY.txt").decode()
         anchor = z.read("ANCHOR.txt").decode()
     for kind in ("movements", "steps", "runs", "signatures", "audit", "outbox", "print_jobs",
-                 "sales", "vault_visits", "packages", "kept_reports"):
+                 "sales", "vault_visits", "packages", "kept_reports", "visitors",
+                 "visitor_exits", "vault_visitors"):
         assert {f"records/{kind}.csv", f"records/{kind}.json"} <= names
     pdfs = [n for n in names if n.startswith("reports/") and n.endswith(".pdf")]
     assert len(pdfs) == 1  # the day had none kept: one was kept for the packet
@@ -74,6 +75,28 @@ def test_a_days_packet_holds_its_records_reports_anchor_and_instructions(day_zip
     export = AuditEntry.select().where(AuditEntry.action == "evidence.export").get()
     assert export.detail["fingerprint"] == day_zip.fingerprint
     assert (export.actor_name, export.subject) == ("Femi Adeyemi", "day:2026-11-23")
+
+
+def test_a_days_packet_names_its_visitors_and_who_took_them_into_the_vault(
+        store_day, settings, tmp_path, kiosk, fixed_clock):
+    fixed_clock.current = at(DAY, 17)
+    sam = visitor_into_vault(kiosk)
+    fixed_clock.current = at(DAY, 17, 40)
+    kiosk.login("1003", "3456")  # Carla, on her own session: Ben's has timed out meanwhile
+    kiosk.post(f"/visitors/{sam.id}/sign-out")
+    packet = evidence.day_packet(DAY, tmp_path / "day.zip", settings=settings)
+    assert evidence_check.check(packet.path).intact
+    assert [(v["name"], v["company"], v["id_last4"], v["escort_name"], v["entered_store_time"])
+            for v in records(packet.path, "records/visitors.csv")] == [
+        ("Sam Ortiz", "Bright Electric", "4821", "Femi Adeyemi", "2026-11-23 17:00:00")]
+    assert [(e["visitor_id"], e["how"], e["by_name"], e["at_store_time"])
+            for e in records(packet.path, "records/visitor_exits.csv")] == [
+        (str(sam.id), "list", "Carla Nguyen", "2026-11-23 17:40:00")]
+    visits = {v["id"]: (v["first_name"], v["second_name"])
+              for v in records(packet.path, "records/vault_visits.csv")}
+    [taken] = records(packet.path, "records/vault_visitors.csv")
+    assert taken["visitor_id"] == str(sam.id)
+    assert visits[taken["vault_visit_id"]] == ("Ben Okafor", "Femi Adeyemi")
 
 
 def test_one_altered_byte_in_a_csv_is_named_down_to_the_record(day_zip, tmp_path):

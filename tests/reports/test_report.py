@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from report_helpers import DAY, FIGURES, MANIFEST, pdf_text, tag
+from report_helpers import DAY, FIGURES, MANIFEST, at, pdf_text, tag, visitor_into_vault
 
 from kiosk import clock, db, ledger, reports
 from kiosk.models import AuditEntry, KeptReport, Package
@@ -177,3 +177,14 @@ def test_expiring_stock_is_one_row_an_item_from_its_soonest_package(store_day, a
             for r in rows] == [("CBD Tincture 30ml", "2026-12-03", 10, 3, "14 Each")]
     assert rows[0]["where"] == ", ".join(sorted({places["LOC-FLOOR"].name,
                                                  places["LOC-V-A1"].name}))
+
+
+def test_the_vault_log_names_the_visitors_taken_in(store_day, app, kiosk, fixed_clock):
+    """A contractor signed in and taken into the vault at five: the report's vault log names
+    them beside the two staff who went in."""
+    fixed_clock.current = at(DAY, 17)
+    visitor_into_vault(kiosk)
+    vault = reports.end_of_day(DAY, app.config["KIOSK"]).vault
+    assert [(v["entered"], v["first"], v["second"], v["visitors"]) for v in vault] == [
+        ("10:00", "Ben Okafor", "Carla Nguyen", ""),
+        ("17:00", "Ben Okafor", "Femi Adeyemi", "Sam Ortiz (Bright Electric)")]
