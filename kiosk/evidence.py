@@ -5,9 +5,10 @@ JSON, the movements, steps, runs, signatures (printed names and meanings), audit
 their hashes, messages for Metrc and the POS with their answers, print jobs, POS sales and
 vault visits (a day's packet also its visitors, their exits and who went into the vault);
 the day's kept report PDFs (a day packet keeps one first if the day has none);
-``ANCHOR.txt``, the audit chain's head as the packet was made; ``VERIFY.txt``, how to
-check it; and ``manifest.json``, every file's SHA-256 and every record's own (defined in
-``evidence_check``, which checks a packet offline). The packet's fingerprint, the SHA-256 of
+``ANCHOR.txt``, the audit chain's head as the packet was made; ``STORE-CHECK.txt``, what
+``kiosk verify`` found in the whole database then; ``VERIFY.txt``, how to check it; and
+``manifest.json``, every file's SHA-256 and every record's own (defined in ``evidence_check``,
+which checks a packet offline). The packet's fingerprint, the SHA-256 of
 its manifest, goes into the audit chain (``evidence.export``) once the zip is whole.
 """
 
@@ -82,11 +83,14 @@ Ask the store for that entry, or compare with the fingerprint written down at ha
    store's audit key, which never leaves the store: its links are checked here, its
    signature by `kiosk verify` at the store.
 
-4. ANCHOR.txt is the chain's head when the packet was made. The store also anchors its
+4. STORE-CHECK.txt says what `kiosk verify` found in the store's whole database (the
+   whole audit chain, every package's quantity) when the packet was made.
+
+5. ANCHOR.txt is the chain's head when the packet was made. The store also anchors its
    chain on paper (slips) and in a log outside the database; a later `kiosk verify --anchor
    ENTRY:HASH` at the store proves the chain still passes through this head.
 
-5. Each PDF in reports/ is a report the store kept: its SHA-256 is the one in
+6. Each PDF in reports/ is a report the store kept: its SHA-256 is the one in
    records/kept_reports.csv, recorded in the audit chain (action "report.keep") when made.
 """
 
@@ -322,8 +326,9 @@ def _kept_rows(rows: list[KeptReport]) -> Records:
 
 
 def _write(out: Path, sets: dict[str, Records], pdfs: list[tuple[str, Path]], about: dict,
-           anchor: dict, contiguous: bool) -> tuple[str, int, int]:
-    """The zip: records, PDFs, ANCHOR.txt, VERIFY.txt, then the manifest of them all."""
+           anchor: dict, contiguous: bool, found: list[str]) -> tuple[str, int, int]:
+    """The zip: records, PDFs, ANCHOR.txt, STORE-CHECK.txt, VERIFY.txt, then the manifest of
+    them all."""
     files: dict[str, dict] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
@@ -345,14 +350,32 @@ def _write(out: Path, sets: dict[str, Records], pdfs: list[tuple[str, Path]], ab
         for name, path in pdfs:
             put(f"reports/{name}", path.read_bytes())
         put("ANCHOR.txt", (anchor["text"] + "\n").encode())
+        put(check.STORE_CHECK, _store_check_text(found, anchor).encode())
         put("VERIFY.txt", VERIFY.format(**about).encode())
         manifest = json.dumps({"format": check.FORMAT, "packet": about, "anchor": anchor,
-                               "chain": {"contiguous": contiguous}, "files": files},
+                               "chain": {"contiguous": contiguous},
+                               "store_check": {"problems": found}, "files": files},
                               indent=1, sort_keys=True).encode()
         packet.writestr(check.MANIFEST, manifest)
     os.replace(part, out)
     return check.sha256(manifest), len(files), sum(len(f.get("records", {}))
                                                     for f in files.values())
+
+
+def store_check() -> list[str]:
+    """What ``kiosk verify`` finds wrong in the store's whole database now, in words: a packet
+    holds only its day's or package's records, so it says what the store's own check of the
+    rest found when it was made (the whole audit chain, every package's quantity)."""
+    return ledger.verify_chain() + ledger.verify_quantities()
+
+
+def _store_check_text(found: list[str], anchor: dict) -> str:
+    head = (f"What `kiosk verify` found in the store's whole database when this packet was made "
+            f"(audit chain up to entry {anchor['seq']}):\n\n")
+    if not found:
+        return head + ("Nothing wrong: the audit chain is intact from its first entry and every "
+                       "package's quantity equals the sum of its movements.\n")
+    return head + f"{len(found)} problem(s):\n" + "".join(f"- {line}\n" for line in found)
 
 
 def _finish(out: Path, kind: str, subject: str, sets, pdfs, actor, station: str,
@@ -364,11 +387,13 @@ def _finish(out: Path, kind: str, subject: str, sets, pdfs, actor, station: str,
              "store": settings.get("store_name", ""), "license": settings.get("license", ""),
              "made": f"{clock.local(made):%Y-%m-%d %H:%M}",
              "by": f" for {actor.name}" if actor is not None else ""}
-    fingerprint, files, records = _write(out, sets, pdfs, about, _anchor(), contiguous)
+    found = store_check()
+    fingerprint, files, records = _write(out, sets, pdfs, about, _anchor(), contiguous, found)
     with db.write():
         ledger.audit("evidence.export", f"{kind}:{subject}",
                      {"fingerprint": fingerprint, "file": out.name, "files": files,
-                      "records": records}, actor=actor, station=station)
+                      "records": records, "store_check": len(found)},
+                     actor=actor, station=station)
     return Packet(out, fingerprint, files, records, subject)
 
 

@@ -1,8 +1,9 @@
 """Checking an inspector's evidence packet offline: no database, nothing but the zip.
 
 A packet (``evidence``) holds records as CSV and JSON, report PDFs, ``ANCHOR.txt``,
-``VERIFY.txt`` and ``manifest.json``, which lists every other file with its SHA-256 and, for
-each record file, every record's own SHA-256. ``check`` says what, if anything, differs:
+``STORE-CHECK.txt``, ``VERIFY.txt`` and ``manifest.json``, which lists every other file with
+its SHA-256 and, for each record file, every record's own SHA-256. ``check`` says what, if
+anything, differs:
 
 - a file missing, added, or whose bytes are not the ones listed;
 - inside a changed record file, each record by its id and line: changed, missing or added,
@@ -29,6 +30,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 MANIFEST = "manifest.json"
+STORE_CHECK = "STORE-CHECK.txt"  # what `kiosk verify` found at the store, as the packet was made
 FORMAT = 1
 GENESIS = "0" * 64
 SHOWN = 20  # findings of one file listed in full; the rest are counted
@@ -253,6 +255,12 @@ def check(path) -> Result:
                                  packet, result)
         _check_chain(packet, manifest, result)
         _check_reports(packet, result)
+        problems = (manifest.get("store_check") or {}).get("problems")
+        if problems is not None:
+            result.notes.append(
+                "At the store, when the packet was made, `kiosk verify` found "
+                + (f"{len(problems)} problem(s) in the whole database (see {STORE_CHECK})."
+                   if problems else "nothing wrong in the whole database."))
     return result
 
 

@@ -16,7 +16,7 @@ import pytest
 from report_helpers import DAY, at, tag, visitor_into_vault
 
 from kiosk import cli, evidence, evidence_check, reports
-from kiosk.models import AuditEntry
+from kiosk.models import AuditEntry, Package
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,7 @@ def test_a_days_packet_holds_its_records_reports_anchor_and_instructions(day_zip
         names = set(z.namelist())
         verify_text = z.read("VERIFY.txt").decode()
         anchor = z.read("ANCHOR.txt").decode()
+        store_check = z.read("STORE-CHECK.txt").decode()
     for kind in ("movements", "steps", "runs", "signatures", "audit", "outbox", "print_jobs",
                  "sales", "vault_visits", "packages", "kept_reports", "visitors",
                  "visitor_exits", "vault_visitors"):
@@ -57,6 +58,9 @@ def test_a_days_packet_holds_its_records_reports_anchor_and_instructions(day_zip
     assert len(pdfs) == 1  # the day had none kept: one was kept for the packet
     assert "kiosk evidence --verify" in verify_text and "prev_hash" in verify_text
     assert anchor.startswith("Audit chain at 2026-11-23 18:00: entry ")
+    assert "STORE-CHECK.txt" in names and "Nothing wrong" in store_check
+    assert "`kiosk verify` found nothing wrong in the whole database." in \
+        evidence_check.report(result)
     signatures = records(day_zip.path, "records/signatures.csv")
     assert [(s["printed_name"], s["meaning"]) for s in signatures] == [
         ("Ben Okafor", "performed"), ("Carla Nguyen", "witnessed"),
@@ -97,6 +101,23 @@ def test_a_days_packet_names_its_visitors_and_who_took_them_into_the_vault(
     [taken] = records(packet.path, "records/vault_visitors.csv")
     assert taken["visitor_id"] == str(sam.id)
     assert visits[taken["vault_visit_id"]] == ("Ben Okafor", "Femi Adeyemi")
+
+
+def test_a_packet_says_what_the_stores_own_check_found_when_it_was_made(store_day, settings,
+                                                                        tmp_path):
+    """A package's quantity changed in the database behind the ledger's back: the packet of a
+    day it is not part of still says so, and its check repeats it."""
+    Package.update(quantity=99).where(Package.tag == tag(8)).execute()
+    packet = evidence.package_packet(tag(1), tmp_path / "one.zip", settings=settings)
+    with zipfile.ZipFile(packet.path) as z:
+        text = z.read("STORE-CHECK.txt").decode()
+    assert f"1 problem(s):\n- Package {tag(8)} shows 99 but its movements add up to 6." in text
+    result = evidence_check.check(packet.path)
+    assert result.intact  # the packet is as made; what it says is what the store had
+    assert "`kiosk verify` found 1 problem(s) in the whole database (see STORE-CHECK.txt)." \
+        in evidence_check.report(result)
+    export = AuditEntry.select().where(AuditEntry.action == "evidence.export").get()
+    assert export.detail["store_check"] == 1
 
 
 def test_one_altered_byte_in_a_csv_is_named_down_to_the_record(day_zip, tmp_path):
