@@ -53,9 +53,23 @@ def test_a_manager_opens_keeps_and_exports_the_days_report_by_touch(page, live_s
     page.get_by_role("link", name="Today").tap()
     expect(report).to_have_attribute("data-day", today.isoformat())
 
+    # While the PDF is made the screen says it is working: the request is held here until
+    # the words have been seen, then let through.
+    busy = page.locator("#report-busy")
+    expect(busy).to_be_hidden()
+    held = []
+    page.route("**/keep", lambda route: held.append(route))
     page.get_by_role("button", name="Keep as PDF").tap()
+    expect(busy).to_be_visible()
+    expect(busy).to_contain_text("takes a few seconds")
+    expect(page.get_by_role("button", name="Keep as PDF")).to_be_disabled()
+    page.wait_for_timeout(100)  # nothing else happens while it waits
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/keep")
     expect(page.locator("#kept .feedback")).to_contain_text("Kept: the report of",
                                                             timeout=120_000)
+    expect(busy).to_be_hidden()
     shoot(page, "kept")
     with page.expect_download() as pdf:
         page.locator("#kept-table a", has_text="PDF").first.tap()
