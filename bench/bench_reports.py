@@ -48,6 +48,7 @@ from kiosk.models import (  # noqa: E402
     Run,
     VaultVisit,
 )
+from kiosk.pick_times import percentile  # noqa: E402
 
 TAG = "1A4080400{:015d}"
 ITEMS = 200
@@ -154,15 +155,6 @@ def html_over_http(server: LiveServer, day: dt.date, reps: int) -> tuple[list, l
             raise SystemExit(f"the report did not show (HTTP {status})")
     screen.close()
     return walls, cpus
-
-
-def percentile(values: list[float], pct: int) -> float:
-    """The ``pct``th percentile, interpolated between the two nearest runs."""
-    ordered = sorted(values)
-    at = (len(ordered) - 1) * pct / 100
-    low = int(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
 
 
 def line(title: str, walls: list[float], cpus: list[float], goal: float) -> bool:
