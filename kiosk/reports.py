@@ -7,8 +7,9 @@ the reports folder, a ``KeptReport`` row with its SHA-256, day, who and when, an
 entry, so the file can later be proved to be the one made. ``slip`` is the short summary the
 receipt printer prints.
 
-The closing reconciliation calls ``keep_pdf`` once the day is closed, after its step has
-committed: a PDF takes seconds to lay out, and no step may hold the write lock that long.
+``keep_pdf`` runs in its own transaction and never inside a step's: a PDF takes seconds to
+lay out, and no step may hold the write lock that long. (Keeping one at close, once the
+closing reconciliation is in, belongs after its signing step has committed.)
 """
 
 from __future__ import annotations
