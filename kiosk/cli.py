@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kiosk import backups, clock, config, db
 
@@ -171,6 +172,9 @@ def cmd_demo(args) -> int:
         counts = demo.build(license=settings["license"])
         counts.update(demo_counts.seed())  # a count due today, variances to investigate
         print(f"Built the demo store: {counts}")
+    if settings["pos"] == "none":  # no POS to pull from: the demo's sales, as if sent
+        with db.connection():
+            demo.record_sales()
     if not settings["pos_secret"]:
         # The simulated POS signs its pick requests like a real one; with no secret set, this
         # demo run makes its own, known only to the kiosk and the simulator.
@@ -192,20 +196,30 @@ def _start_demo_services(settings: dict, host: str, port: int) -> None:
         from kiosk.sync import sandbox, worker
     except ImportError:
         return
-    from urllib.parse import urlparse
-
     port = urlparse(settings["metrc_url"]).port or 8181
     threading.Thread(target=sandbox.serve, args=(port,), daemon=True, name="sandbox").start()
     # The syncer pulls at once; let the sandbox listen first so that pull finds it.
-    deadline = time.monotonic() + 10
+    _wait_for(port)
+    pos_url = urlparse(str(settings["pos"]).partition("+")[2])
+    if settings["pos"].startswith("dutchie+") and pos_url.hostname in ("127.0.0.1", "localhost"):
+        from kiosk.sync import dutchie_sandbox
+
+        threading.Thread(target=dutchie_sandbox.serve, args=(pos_url.port or 80,),
+                         daemon=True, name="dutchie-sandbox").start()
+        _wait_for(pos_url.port or 80)
+    threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
+    print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
+
+
+def _wait_for(port: int, seconds: float = 10) -> None:
+    """Until something listens on ``port`` (a sandbox starting in its thread)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return
         except OSError:
             time.sleep(0.05)
-    threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
-    print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
 
 
 def cmd_sync(args) -> int:
@@ -219,9 +233,18 @@ def cmd_sync(args) -> int:
 
 
 def cmd_sandbox(args) -> int:
-    from kiosk.sync import sandbox
+    """The training Metrc, or with ``--pos dutchie`` the training Dutchie. Either serves the
+    store's own stock and sales when its database can be opened, else its demo stock."""
+    from kiosk.sync import dutchie_sandbox, sandbox
 
-    sandbox.serve(args.port, args.host)
+    settings = _settings(args)
+    url = urlparse(settings["database"])
+    if url.scheme != "sqlite" or Path(url.path.removeprefix("/")).exists():
+        _bind(settings)  # a store to read (a new SQLite file is not made for nothing)
+    if args.pos == "dutchie":
+        dutchie_sandbox.serve(args.port or 8282, args.host)
+    else:
+        sandbox.serve(args.port or 8181, args.host)
     return 0
 
 
@@ -361,7 +384,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_sync)
     s = sub.add_parser("sandbox")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8181)
+    s.add_argument("--port", type=int, default=0, help="8181 for Metrc, 8282 for Dutchie")
+    s.add_argument("--pos", choices=["dutchie"], help="the training POS instead of Metrc")
     s.set_defaults(fn=cmd_sandbox)
     s = sub.add_parser("print-test")
     s.set_defaults(fn=cmd_print_test)

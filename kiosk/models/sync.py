@@ -58,9 +58,12 @@ class Discrepancy(BaseModel):
 
 
 class PosSale(BaseModel):
-    """One sold line reported by the POS (webhook or imported sales report)."""
+    """One sold line reported by the POS (webhook, imported sales report, or pulled from
+    Dutchie). A return is its own line (its own receipt number) of units brought back; a
+    voided sale keeps its quantity and says ``void``: neither counts as sold."""
 
-    source = peewee.CharField()  # webhook | csv
+    source = peewee.CharField()  # webhook | csv | dutchie | demo
+    kind = peewee.CharField(default="sale")  # sale | return | void
     receipt = peewee.CharField()
     tag = peewee.CharField(index=True)
     quantity = QuantityField()
