@@ -1,5 +1,5 @@
 """The ``kiosk`` command: demo, serve, sync, db upgrade, users, verify, workflows show,
-print-test, sandbox, backup, restore."""
+print-test, sandbox, backup, restore, evidence, purge."""
 
 from __future__ import annotations
 
@@ -289,6 +289,66 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it YYYY-MM-DD.") from None
+
+
+def cmd_evidence(args) -> int:
+    """An inspector's evidence packet of a package or a day, or the check of one (offline)."""
+    if args.verify:
+        from kiosk import evidence_check
+
+        result = evidence_check.check(args.verify)
+        print(evidence_check.report(result))
+        return 0 if result.intact else 1
+    if not args.out:
+        print("Say where the packet goes: --out FILE.zip.", file=sys.stderr)
+        return 2
+    from kiosk import evidence
+
+    settings = _settings(args)
+    _bind(settings)
+    try:
+        if args.day:
+            packet = evidence.day_packet(args.day, Path(args.out), station="command line",
+                                         settings=settings)
+        else:
+            packet = evidence.package_packet(args.package, Path(args.out),
+                                             station="command line", settings=settings)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Evidence packet for {packet.subject} written to {packet.path}: {packet.files} "
+          f"files, {packet.records} records.\nFingerprint (SHA-256 of its manifest, also in "
+          f"the audit chain): {packet.fingerprint}")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """Remove derived files older than seven years; refuses anything younger."""
+    from kiosk import retention
+
+    settings = _settings(args)
+    _bind(settings)
+    try:
+        done = retention.purge(args.before, station="command line", settings=settings,
+                               dry_run=args.dry_run)
+    except retention.Refused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    verb = "Would remove" if args.dry_run else "Removed"
+    print(f"{verb} {len(done.files)} file(s) from before {done.before.isoformat()}; no record "
+          "or audit entry is ever deleted (see Retention in the README).")
+    for name, digest in done.files:
+        print(f"- {name} (SHA-256 {digest})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Dispensary back-of-house kiosk.")
     p.add_argument("--database", help="overrides KIOSK_DATABASE")
@@ -337,6 +397,17 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("restore")
     s.add_argument("backup", help="a file written by kiosk backup")
     s.set_defaults(fn=cmd_restore)
+    s = sub.add_parser("evidence", help="an inspector's evidence packet, or check one")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--package", metavar="TAG")
+    which.add_argument("--day", type=_date, metavar="YYYY-MM-DD")
+    which.add_argument("--verify", metavar="FILE.zip", help="check a packet (no database)")
+    s.add_argument("--out", metavar="FILE.zip")
+    s.set_defaults(fn=cmd_evidence)
+    s = sub.add_parser("purge", help="remove derived files older than 7 years")
+    s.add_argument("--before", type=_date, required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    s.set_defaults(fn=cmd_purge)
     return p
 
 
