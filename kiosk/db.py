@@ -108,7 +108,9 @@ def _store_schema_made() -> None:
     if is_sqlite():
         return
     schema = (database.obj.connect_params.get("options") or "").partition("search_path=")[2]
-    if schema:
+    # Asked first: a store's own role may own its schema yet have no right to create one.
+    if schema and not database.execute_sql("SELECT 1 FROM pg_namespace WHERE nspname = "
+                                           f"{database.param}", (schema,)).fetchone():
         database.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
