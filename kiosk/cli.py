@@ -1,5 +1,5 @@
 """The ``kiosk`` command: demo, serve, sync, db upgrade, users, verify, workflows show,
-print-test, sandbox, backup, restore, evidence, purge."""
+print-test, sandbox, backup, restore, evidence, purge, generate-year."""
 
 from __future__ import annotations
 
@@ -222,6 +222,45 @@ def _wait_for(port: int, seconds: float = 10) -> None:
             time.sleep(0.05)
 
 
+def cmd_generate_year(args) -> int:
+    """A store with a year of a busy store's history, for the scale benchmark and tests."""
+    import datetime as dt
+
+    from kiosk import demo, demo_counts, history
+    from kiosk.models import Employee
+
+    settings = _settings(args)
+    _bind(settings)
+    db.upgrade()
+    with db.connection():
+        if Employee.select().exists():
+            print("The database already holds a store; give an empty one.", file=sys.stderr)
+            return 2
+    now = clock.now()
+    start = now - dt.timedelta(days=args.days)
+    began = time.monotonic()
+    # The demo store opened a day before the year began, so the chain reads in time order.
+    real = clock.install(clock.FixedClock(start - dt.timedelta(days=1)))
+    try:
+        with db.connection():
+            demo.build(license=settings["license"])
+    finally:
+        clock.install(real)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  {done:,} of {total:,} movements ({time.monotonic() - began:.0f} s)",
+              flush=True)
+
+    counts = history.build(args.movements, start, now - dt.timedelta(hours=1),
+                           progress=progress if args.progress else None)
+    with db.connection():
+        demo_counts.seed()  # today's counts and the outside figures, as `kiosk demo` has
+    print(f"Built a store with {args.days} days of history in "
+          f"{time.monotonic() - began:.0f} s: "
+          + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")
+    return 0
+
+
 def cmd_sync(args) -> int:
     from kiosk.sync import worker
 
@@ -387,6 +426,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=0, help="8181 for Metrc, 8282 for Dutchie")
     s.add_argument("--pos", choices=["dutchie"], help="the training POS instead of Metrc")
     s.set_defaults(fn=cmd_sandbox)
+    s = sub.add_parser("generate-year", help="a store with a year of history (for scale)")
+    s.add_argument("--movements", type=int, default=1_000_000,
+                   help="movements (and audit entries) in the year; runs are one in twenty")
+    s.add_argument("--days", type=int, default=365)
+    s.add_argument("--progress", action="store_true")
+    s.set_defaults(fn=cmd_generate_year)
     s = sub.add_parser("print-test")
     s.set_defaults(fn=cmd_print_test)
     s = sub.add_parser("backup")

@@ -156,6 +156,16 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(
             f"KIOSK_DATABASE: {settings['database']!r} is not a database URL; use "
             "sqlite:////absolute/path.db or postgresql://user@host/name.")
+    if urlparse(str(settings["database"])).query:
+        from kiosk.db import store_schema
+
+        if db_scheme == "sqlite":
+            raise ConfigError("KIOSK_DATABASE: ?schema= is for a chain's stores sharing one "
+                              "PostgreSQL database; an SQLite file holds one store already.")
+        try:
+            store_schema(str(settings["database"]))
+        except ValueError as exc:
+            raise ConfigError(f"KIOSK_DATABASE: {exc}.") from None
     _validate_pos(settings)
     if not 1 <= settings["recon_count_packages"] <= 200:
         raise ConfigError("KIOSK_RECON_COUNT_PACKAGES must be between 1 and 200, not "
