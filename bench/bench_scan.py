@@ -71,20 +71,29 @@ TONE = re.compile(rb'(?i)\r\nhx-trigger: *[^\r]*"tone": *"(\w+)"')
 def prepare(workdir: Path, kiosks: int, database: str = "") -> tuple[str, dict]:
     """The demo store plus one station and one mover per simulated kiosk, in ``database`` (the
     URL of an empty database) or a new SQLite file in ``workdir``."""
-    from kiosk import auth, clock, db
-    from kiosk.models import Employee, Package, Station
-
     url = build_demo_database(database or workdir / "kiosk.db")
+    return url, add_kiosks(url, kiosks)
+
+
+def add_kiosks(url: str, kiosks: int) -> dict:
+    """One station and one mover per simulated kiosk in the store at ``url``; returns where
+    each package is (tag -> location code)."""
+    from kiosk import auth, clock, db
+    from kiosk.models import Employee, Location, Package, Station
+
     db.init(url)
     with db.connection(), db.write():
         for i in range(kiosks):
-            Station.create(name=f"bench-{i}", kind="vault")
+            _, new = Station.get_or_create(name=f"bench-{i}", defaults={"kind": "vault"})
+            if not new:
+                continue  # a kept store, already set up by an earlier run
             Employee.create(name=f"Bench Mover {i}", badge=f"{9100 + i}",
                             pin_hash=auth.hash_pin("2468"), roles="runner",
                             created_at=clock.now())
-        where = {p.tag: p.location.code for p in Package.select() if p.location}
+        where = dict(Package.select(Package.tag, Location.code).join(Location)
+                     .where(Package.status == "active").tuples())
     db.database.close()
-    return url, where
+    return where
 
 
 class Screen:

@@ -52,6 +52,9 @@ DEFAULTS: dict[str, object] = {
     "lockout_failures": 5,
     "lockout_seconds": 300,
     "sync_deadline_hours": 24,
+    # Where the end-of-day reports' PDFs are kept (7 years); empty: reports/ beside an
+    # SQLite database, or in KIOSK_HOME (var/ by default) for PostgreSQL.
+    "reports_folder": "",
     "sync_pull_minutes": 5,
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
@@ -153,6 +156,16 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(
             f"KIOSK_DATABASE: {settings['database']!r} is not a database URL; use "
             "sqlite:////absolute/path.db or postgresql://user@host/name.")
+    if urlparse(str(settings["database"])).query:
+        from kiosk.db import store_schema
+
+        if db_scheme == "sqlite":
+            raise ConfigError("KIOSK_DATABASE: ?schema= is for a chain's stores sharing one "
+                              "PostgreSQL database; an SQLite file holds one store already.")
+        try:
+            store_schema(str(settings["database"]))
+        except ValueError as exc:
+            raise ConfigError(f"KIOSK_DATABASE: {exc}.") from None
     _validate_pos(settings)
     if not 1 <= settings["recon_count_packages"] <= 200:
         raise ConfigError("KIOSK_RECON_COUNT_PACKAGES must be between 1 and 200, not "
@@ -163,6 +176,10 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(f"KIOSK_TIMEZONE: {settings['timezone']!r} is not a time zone; use "
                           "the store's zone name, for example America/Denver.") from None
     settings["timezone"] = str(settings["timezone"]).strip()
+    settings["reports_folder"] = str(settings["reports_folder"]).strip()
+    if settings["reports_folder"] and not Path(settings["reports_folder"]).is_absolute():
+        raise ConfigError("KIOSK_REPORTS_FOLDER must be an absolute path, not "
+                          f"{settings['reports_folder']!r}.")
     for key in ("pick_target_minutes", "pick_idle_minutes"):
         if settings[key] < 1:
             raise ConfigError(f"{env_name(key)} must be at least 1 minute, not {settings[key]}.")

@@ -97,4 +97,14 @@ SLIPS: dict[str, dict] = {
         "lines": [["Deliveries received", "3"], ["Packages accepted", "41"],
                   ["Packages rejected", "1"], ["Labels printed", "44"]],
     },
+    "day_summary": {
+        "date": "2026-11-23", "generated": "2026-11-23 21:04",
+        "lines": [["Deliveries received", "2"], ["Packages accepted", "41"],
+                  ["Variances found", "3"], ["Waiting for Metrc or the POS", "1"],
+                  ["Units sold", "1874"]],
+        "fastest": [["Crème Brûlée Live Resin Cartridge 1 g", "12.4"],
+                    ["Blue Dream Flower 3.5 g", "9.1"]],
+        "oldest_waiting": "package.adjust 1A4FF0100000022000000123 (26.5 h)",
+        "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+    },
 }

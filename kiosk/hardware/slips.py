@@ -236,6 +236,27 @@ def shift_summary(data: dict, settings: dict) -> list:
     return lines + _sign("Signed")
 
 
+def day_summary(data: dict, settings: dict) -> list:
+    """The end-of-day report in short: its headline figures, the fastest sellers, the oldest
+    message still waiting, and the kept PDF's SHA-256 (the whole report is that PDF)."""
+    lines = [Pair("Day", day(data.get("date")) or _s(data.get("date")), bold=True),
+             Pair("Generated", _s(data.get("generated"))), Rule()]
+    for row in data.get("lines") or []:
+        if isinstance(row, list | tuple) and len(row) >= 2:
+            lines.append(Pair(_s(row[0]), _s(row[1])))
+    fastest = [r for r in data.get("fastest") or [] if isinstance(r, list | tuple) and len(r) >= 2]
+    if fastest:
+        lines += [Rule(), Line("Fastest sellers (units a day)", bold=True)]
+        lines += [Pair(_s(name), _s(rate)) for name, rate, *_ in fastest]
+    if data.get("oldest_waiting"):
+        lines += [Rule(), Line("Oldest message waiting", bold=True),
+                  Line(_s(data["oldest_waiting"]))]
+    if data.get("sha256"):
+        digest = _s(data["sha256"])
+        lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]
+    return lines + _sign("Closing manager")
+
+
 def pick_ticket(data: dict, settings: dict) -> list:
     """An online order to pick: the order, when it came in, and each line with the shelf and
     tag ending of the package the kiosk would take."""
@@ -309,6 +330,7 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "count_sheet": ("COUNT SHEET", count_sheet),
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
+    "day_summary": ("END OF DAY", day_summary),
     "pick_ticket": ("PICK TICKET", pick_ticket),
     "destruction_log": ("DESTRUCTION LOG", destruction_log),
     "rtv_slip": ("RETURN TO VENDOR", rtv_slip),

@@ -212,8 +212,11 @@ class DutchiePos(pos._StoredPulls):
                     lines[key]["quantity"] += quantity
                     lines[key]["amount"] += amount
                     continue
+                # Dutchie names a weighed product's unit; the rest are counted.
+                weighed = str(item.get("unitWeightUnit") or "").lower() in ("g", "grams")
                 lines[key] = {"receipt": receipt, "tag": tag, "quantity": quantity,
-                              "amount": amount, "sold_at": sold_at, "kind": kind}
+                              "amount": amount, "sold_at": sold_at, "kind": kind,
+                              "unit": "Grams" if weighed else "Each"}
         return list(lines.values())
 
     def pull_sales(self, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
@@ -228,7 +231,7 @@ class DutchiePos(pos._StoredPulls):
             for line in lines:
                 new += pos.record_sale("dutchie", line["receipt"], line["tag"], line["quantity"],
                                        line["sold_at"].isoformat() + "+00:00",
-                                       unit=units.get(line["tag"], "Each"),
+                                       unit=units.get(line["tag"], line["unit"]),
                                        amount=line["amount"], kind=line["kind"])
         return new, len(lines) - new
 
