@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # python-escpos caches printer capabilities; give it one stable folder (not a temp dir per import).
 export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/var/escpos-cache
-DEBS := chromium cups cups-bsd postgresql cage curl python3-venv systemd
+DEBS := chromium cups cups-bsd postgresql cage curl python3-venv systemd \
+	libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench system-deps clean
@@ -28,8 +29,8 @@ node_modules/.installed: package.json package-lock.json
 
 # Debian packages the tests drive for real: Chromium (browser tests), CUPS (the cups://
 # printer path), PostgreSQL (multi-site), and what deploy/install.sh puts on a store's PC
-# (cage, curl, python3-venv; tests/deploy, which also runs systemd-analyze). Installed only
-# when missing.
+# (cage, curl, python3-venv; tests/deploy, which also runs systemd-analyze), and the Pango
+# and fonts WeasyPrint lays out the end-of-day report's PDF with. Installed only when missing.
 system-deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -11,7 +11,7 @@ two cores the server is measured on; real kiosks are other machines.
 
     python bench/bench_scan.py [--open-scans 100] [--open-reps 2] [--scans 150] [--reps 3]
                                [--kiosks 1,5,10] [--beat-ms 500] [--beat-scans 60]
-                               [--check] [--no-reference]
+                               [--check] [--no-reference] [--database URL]
 
 Three measurements.
 
@@ -68,22 +68,32 @@ LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 TONE = re.compile(rb'(?i)\r\nhx-trigger: *[^\r]*"tone": *"(\w+)"')
 
 
-def prepare(workdir: Path, kiosks: int) -> tuple[str, dict]:
-    """The demo store plus one station and one mover per simulated kiosk."""
-    from kiosk import auth, clock, db
-    from kiosk.models import Employee, Package, Station
+def prepare(workdir: Path, kiosks: int, database: str = "") -> tuple[str, dict]:
+    """The demo store plus one station and one mover per simulated kiosk, in ``database`` (the
+    URL of an empty database) or a new SQLite file in ``workdir``."""
+    url = build_demo_database(database or workdir / "kiosk.db")
+    return url, add_kiosks(url, kiosks)
 
-    url = build_demo_database(workdir / "kiosk.db")
+
+def add_kiosks(url: str, kiosks: int) -> dict:
+    """One station and one mover per simulated kiosk in the store at ``url``; returns where
+    each package is (tag -> location code)."""
+    from kiosk import auth, clock, db
+    from kiosk.models import Employee, Location, Package, Station
+
     db.init(url)
     with db.connection(), db.write():
         for i in range(kiosks):
-            Station.create(name=f"bench-{i}", kind="vault")
+            _, new = Station.get_or_create(name=f"bench-{i}", defaults={"kind": "vault"})
+            if not new:
+                continue  # a kept store, already set up by an earlier run
             Employee.create(name=f"Bench Mover {i}", badge=f"{9100 + i}",
                             pin_hash=auth.hash_pin("2468"), roles="runner",
                             created_at=clock.now())
-        where = {p.tag: p.location.code for p in Package.select() if p.location}
+        where = dict(Package.select(Package.tag, Location.code).join(Location)
+                     .where(Package.status == "active").tuples())
     db.database.close()
-    return url, where
+    return where
 
 
 class Screen:
@@ -373,16 +383,21 @@ def main(argv=None) -> int:
                         help=f"exit 1 if the open loop's p99 is over {TARGET_P99_MS:.0f} ms")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the host's yardstick (reference_server.py)")
+    parser.add_argument("--database", default="",
+                        help="an empty database to build the demo store in, e.g. "
+                             "postgresql://kiosk@127.0.0.1/bench (default: a new SQLite file)")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.kiosks.split(",")] if args.kiosks else []
 
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
-        url, where = prepare(Path(tmp), max(counts + [TARGET_KIOSKS]))
+        url, where = prepare(Path(tmp), max(counts + [TARGET_KIOSKS]), args.database)
         server = LiveServer(url, Path(tmp)).start()
         reference = None if args.no_reference else LiveServer(
             url, Path(tmp), program=[sys.executable, str(ROOT / "bench" / "reference_server.py")])
+        kind = ("PostgreSQL (each server process writes its own steps)"
+                if url.startswith("postgresql") else "SQLite WAL synchronous=FULL")
         print(f"Scan-to-response over HTTP: `kiosk serve` ({server_shape()}, print workers "
-              f"running), SQLite WAL synchronous=FULL; {os.cpu_count()} CPUs, {load()}.")
+              f"running), {kind}; {os.cpu_count()} CPUs, {load()}.")
         summary, beat = {}, None
         try:
             # The load generator's own full garbage collections (the demo store's records

@@ -26,7 +26,7 @@ DEPLOY=$SRC/deploy
 ROOT=""
 SCREEN=""
 EXTRAS=""
-PACKAGES="cage chromium python3-venv curl"
+PACKAGES="cage chromium python3-venv curl libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 VENV=/opt/kiosk/venv
 TOML=/etc/kiosk/kiosk.toml
 TTY=tty1
@@ -88,7 +88,7 @@ folder() {
 echo "Installing the kiosk from $SRC${ROOT:+ into $ROOT}:"
 
 # Debian packages: the compositor and browser of the screen, venv for Python, curl for the
-# browser unit's wait for the app.
+# browser unit's wait for the app, Pango and a font for the end-of-day report's PDF.
 if [ -n "$ROOT" ]; then
     said skipped "Debian packages ($PACKAGES): apt is not run for --root"
 else

@@ -24,8 +24,9 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     # Imported here so that `import kiosk.engine` (or the syncer) never loads Flask.
     from flask import Flask
     from htmx_flask import Htmx
+    from werkzeug.routing import IntegerConverter
 
-    from kiosk import clock, db
+    from kiosk import clock, db, limits
     from kiosk import config as config_module
 
     class KioskFlask(Flask):
@@ -43,12 +44,27 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
                 self.synced[func] = synced = super().ensure_sync(func)
                 return synced
 
+    class RecordNumber(IntegerConverter):
+        """Every ``<int:...>`` in a route names a record: ASCII digits within the database's
+        64 bits, so a longer number is "not found" rather than an overflow in the driver."""
+
+        regex = r"[0-9]{1,19}"
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", limits.RECORD_ID_MAX)
+            super().__init__(map, *args, **kwargs)
+
     settings = config_module.load(overrides)
     clock.use_zone(settings["timezone"])
     app = KioskFlask(__name__)
     app.config["KIOSK"] = settings
     app.config["SECRET_KEY"] = settings["secret_key"] or secrets.token_hex(32)
     app.config["TEMPLATES_AUTO_RELOAD"] = False
+    # Bodies are refused before they are read: a form's here, the webhook's in views/api.py.
+    app.config["MAX_CONTENT_LENGTH"] = limits.FORM_BODY
+    app.config["MAX_FORM_MEMORY_SIZE"] = limits.FORM_BODY
+    app.config["MAX_FORM_PARTS"] = limits.FORM_PARTS
+    app.url_map.converters["int"] = RecordNumber
     Htmx(app)
     app.jinja_env.filters["store_time"] = _store_time
     db.init(settings["database"])

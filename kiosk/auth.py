@@ -19,7 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from kiosk import clock, ledger, scans
+from kiosk import clock, ledger, limits, scans
 from kiosk.db import locked, write
 from kiosk.lockout import WRONG, locked_message, locked_until
 from kiosk.models import Employee, LoginAttempt, LoginSession
@@ -28,6 +28,7 @@ from kiosk.models import Employee, LoginAttempt, LoginSession
 # ruinous for anyone trying all 10,000 four-digit PINs against a stolen database.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 NOT_A_BADGE = "That is not a badge. Scan a badge or type a badge number."
+NOT_A_PIN = "That is not a PIN: a PIN is a few digits. Clear it and type it again."
 NO_PIN = "no pin"  # LoginAttempt.reason: the person must choose a PIN first (not counted)
 
 
@@ -116,7 +117,8 @@ def find_badge(badge: str) -> tuple[Employee | None, str]:
         return None, "Scan your badge or type your badge number."
     employee = Employee.holder(badge)
     if employee is None:
-        return None, f"Badge {badge} is not known here. Check the number or ask a manager."
+        return None, (f"Badge {limits.excerpt(badge, limits.BADGE)} is not known here. Check "
+                      "the number or ask a manager.")
     if not employee.active:
         return None, f"Badge {badge} ({employee.name}) is no longer active. Ask a manager."
     return employee, ""
@@ -128,11 +130,14 @@ def attempt(badge: str, pin: str, *, station: str, purpose: str = "login",
     module docstring). ``purpose``: login, signature, unlock, station.
 
     What is not an attempt is answered without a record: something that is not a badge
-    number at all, and a known badge with no PIN (``needs_pin``: ask for it).
+    number at all, something that is not a PIN (too long for one, or hidden characters),
+    and a known badge with no PIN (``needs_pin``: ask for it).
     """
     number = badge_number(badge)
     if number is None:
         return AuthResult(None, NOT_A_BADGE)
+    if len(pin) > limits.PIN or not pin.isprintable():
+        return AuthResult(None, NOT_A_PIN)
     if not pin.strip():
         holder = Employee.holder(number)
         if holder is not None and holder.active and not holder.must_set_pin:
@@ -157,10 +162,13 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
     now = clock.now()
     if employee is None or not employee.active:
         _, message = find_badge(badge)
-        row = LoginAttempt.create(badge=badge, employee=employee, ok=False,
+        # Anyone can type here: the records keep a short, escaped excerpt, never the input
+        # (``attempt`` lets only a badge number through; this holds for any other caller).
+        shown = limits.excerpt(badge, limits.BADGE)
+        row = LoginAttempt.create(badge=shown, employee=employee, ok=False,
                                   reason="unknown or inactive", purpose=purpose,
                                   station=station, at=now)
-        ledger.audit(f"{purpose}.refused", f"badge:{badge}",
+        ledger.audit(f"{purpose}.refused", f"badge:{shown}",
                      {"attempt": row.id, "reason": message}, station=station)
         return AuthResult(None, message, attempt_id=row.id)
     subject, name = f"employee:{employee.id}", employee.name
@@ -219,7 +227,7 @@ def start_session(employee: Employee, station: str) -> LoginSession:
 
 def current_session(token: str | None, policy: Policy = Policy()) -> LoginSession | None:
     """The live session for ``token``; None if unknown, ended, or idle past the lock time."""
-    if not token:
+    if not token or len(token) > limits.SESSION_TOKEN or not token.isprintable():
         return None
     session = LoginSession.one_with("employee", token=token, ended_at=None)
     if session is None:

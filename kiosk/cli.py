@@ -1,5 +1,5 @@
 """The ``kiosk`` command: demo, serve, sync, db upgrade, users, verify, workflows show,
-print-test, sandbox, backup, restore."""
+print-test, sandbox, backup, restore, evidence, purge, generate-year."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kiosk import backups, clock, config, db
 
@@ -171,6 +172,9 @@ def cmd_demo(args) -> int:
         counts = demo.build(license=settings["license"])
         counts.update(demo_counts.seed())  # a count due today, variances to investigate
         print(f"Built the demo store: {counts}")
+    if settings["pos"] == "none":  # no POS to pull from: the demo's sales, as if sent
+        with db.connection():
+            demo.record_sales()
     if not settings["pos_secret"]:
         # The simulated POS signs its pick requests like a real one; with no secret set, this
         # demo run makes its own, known only to the kiosk and the simulator.
@@ -192,20 +196,69 @@ def _start_demo_services(settings: dict, host: str, port: int) -> None:
         from kiosk.sync import sandbox, worker
     except ImportError:
         return
-    from urllib.parse import urlparse
-
     port = urlparse(settings["metrc_url"]).port or 8181
     threading.Thread(target=sandbox.serve, args=(port,), daemon=True, name="sandbox").start()
     # The syncer pulls at once; let the sandbox listen first so that pull finds it.
-    deadline = time.monotonic() + 10
+    _wait_for(port)
+    pos_url = urlparse(str(settings["pos"]).partition("+")[2])
+    if settings["pos"].startswith("dutchie+") and pos_url.hostname in ("127.0.0.1", "localhost"):
+        from kiosk.sync import dutchie_sandbox
+
+        threading.Thread(target=dutchie_sandbox.serve, args=(pos_url.port or 80,),
+                         daemon=True, name="dutchie-sandbox").start()
+        _wait_for(pos_url.port or 80)
+    threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
+    print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
+
+
+def _wait_for(port: int, seconds: float = 10) -> None:
+    """Until something listens on ``port`` (a sandbox starting in its thread)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return
         except OSError:
             time.sleep(0.05)
-    threading.Thread(target=worker.run, args=(settings,), daemon=True, name="sync").start()
-    print(f"Training sandbox (Metrc) at http://127.0.0.1:{port}/; syncer running.", flush=True)
+
+
+def cmd_generate_year(args) -> int:
+    """A store with a year of a busy store's history, for the scale benchmark and tests."""
+    import datetime as dt
+
+    from kiosk import demo, demo_counts, history
+    from kiosk.models import Employee
+
+    settings = _settings(args)
+    _bind(settings)
+    db.upgrade()
+    with db.connection():
+        if Employee.select().exists():
+            print("The database already holds a store; give an empty one.", file=sys.stderr)
+            return 2
+    now = clock.now()
+    start = now - dt.timedelta(days=args.days)
+    began = time.monotonic()
+    # The demo store opened a day before the year began, so the chain reads in time order.
+    real = clock.install(clock.FixedClock(start - dt.timedelta(days=1)))
+    try:
+        with db.connection():
+            demo.build(license=settings["license"])
+    finally:
+        clock.install(real)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  {done:,} of {total:,} movements ({time.monotonic() - began:.0f} s)",
+              flush=True)
+
+    counts = history.build(args.movements, start, now - dt.timedelta(hours=1),
+                           progress=progress if args.progress else None)
+    with db.connection():
+        demo_counts.seed()  # today's counts and the outside figures, as `kiosk demo` has
+    print(f"Built a store with {args.days} days of history in "
+          f"{time.monotonic() - began:.0f} s: "
+          + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")
+    return 0
 
 
 def cmd_sync(args) -> int:
@@ -219,9 +272,18 @@ def cmd_sync(args) -> int:
 
 
 def cmd_sandbox(args) -> int:
-    from kiosk.sync import sandbox
+    """The training Metrc, or with ``--pos dutchie`` the training Dutchie. Either serves the
+    store's own stock and sales when its database can be opened, else its demo stock."""
+    from kiosk.sync import dutchie_sandbox, sandbox
 
-    sandbox.serve(args.port, args.host)
+    settings = _settings(args)
+    url = urlparse(settings["database"])
+    if url.scheme != "sqlite" or Path(url.path.removeprefix("/")).exists():
+        _bind(settings)  # a store to read (a new SQLite file is not made for nothing)
+    if args.pos == "dutchie":
+        dutchie_sandbox.serve(args.port or 8282, args.host)
+    else:
+        sandbox.serve(args.port or 8181, args.host)
     return 0
 
 
@@ -266,6 +328,66 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it YYYY-MM-DD.") from None
+
+
+def cmd_evidence(args) -> int:
+    """An inspector's evidence packet of a package or a day, or the check of one (offline)."""
+    if args.verify:
+        from kiosk import evidence_check
+
+        result = evidence_check.check(args.verify)
+        print(evidence_check.report(result))
+        return 0 if result.intact else 1
+    if not args.out:
+        print("Say where the packet goes: --out FILE.zip.", file=sys.stderr)
+        return 2
+    from kiosk import evidence
+
+    settings = _settings(args)
+    _bind(settings)
+    try:
+        if args.day:
+            packet = evidence.day_packet(args.day, Path(args.out), station="command line",
+                                         settings=settings)
+        else:
+            packet = evidence.package_packet(args.package, Path(args.out),
+                                             station="command line", settings=settings)
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Evidence packet for {packet.subject} written to {packet.path}: {packet.files} "
+          f"files, {packet.records} records.\nFingerprint (SHA-256 of its manifest, also in "
+          f"the audit chain): {packet.fingerprint}")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """Remove derived files older than seven years; refuses anything younger."""
+    from kiosk import retention
+
+    settings = _settings(args)
+    _bind(settings)
+    try:
+        done = retention.purge(args.before, station="command line", settings=settings,
+                               dry_run=args.dry_run)
+    except retention.Refused as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    verb = "Would remove" if args.dry_run else "Removed"
+    print(f"{verb} {len(done.files)} file(s) from before {done.before.isoformat()}; no record "
+          "or audit entry is ever deleted (see Retention in the README).")
+    for name, digest in done.files:
+        print(f"- {name} (SHA-256 {digest})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Dispensary back-of-house kiosk.")
     p.add_argument("--database", help="overrides KIOSK_DATABASE")
@@ -301,8 +423,15 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_sync)
     s = sub.add_parser("sandbox")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8181)
+    s.add_argument("--port", type=int, default=0, help="8181 for Metrc, 8282 for Dutchie")
+    s.add_argument("--pos", choices=["dutchie"], help="the training POS instead of Metrc")
     s.set_defaults(fn=cmd_sandbox)
+    s = sub.add_parser("generate-year", help="a store with a year of history (for scale)")
+    s.add_argument("--movements", type=int, default=1_000_000,
+                   help="movements (and audit entries) in the year; runs are one in twenty")
+    s.add_argument("--days", type=int, default=365)
+    s.add_argument("--progress", action="store_true")
+    s.set_defaults(fn=cmd_generate_year)
     s = sub.add_parser("print-test")
     s.set_defaults(fn=cmd_print_test)
     s = sub.add_parser("backup")
@@ -313,6 +442,17 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("restore")
     s.add_argument("backup", help="a file written by kiosk backup")
     s.set_defaults(fn=cmd_restore)
+    s = sub.add_parser("evidence", help="an inspector's evidence packet, or check one")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--package", metavar="TAG")
+    which.add_argument("--day", type=_date, metavar="YYYY-MM-DD")
+    which.add_argument("--verify", metavar="FILE.zip", help="check a packet (no database)")
+    s.add_argument("--out", metavar="FILE.zip")
+    s.set_defaults(fn=cmd_evidence)
+    s = sub.add_parser("purge", help="remove derived files older than 7 years")
+    s.add_argument("--before", type=_date, required=True, metavar="YYYY-MM-DD")
+    s.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    s.set_defaults(fn=cmd_purge)
     return p
 
 

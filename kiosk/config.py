@@ -32,6 +32,10 @@ DEFAULTS: dict[str, object] = {
     "metrc_state": "ca",
     "pos": "none",
     "pos_secret": "",
+    # Dutchie: the location's API key (HTTP Basic user) and the integrator key (password;
+    # empty for older keys). The defaults are the ones the training Dutchie sandbox takes.
+    "pos_location_key": "training-location-key",
+    "pos_integrator_key": "training-integrator-key",
     "label_printer": f"file://{DEFAULT_DATA / 'spool'}",
     "receipt_printer": f"file://{DEFAULT_DATA / 'spool'}",
     "label_stock": "2x1",
@@ -48,11 +52,16 @@ DEFAULTS: dict[str, object] = {
     "lockout_failures": 5,
     "lockout_seconds": 300,
     "sync_deadline_hours": 24,
+    # Where the end-of-day reports' PDFs are kept (7 years); empty: reports/ beside an
+    # SQLite database, or in KIOSK_HOME (var/ by default) for PostgreSQL.
+    "reports_folder": "",
     "sync_pull_minutes": 5,
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
     "witness_receiving": "discrepancy",
     "workers": 0,
+    # Packages the opening spot count and the closing count take (the day's best sellers).
+    "recon_count_packages": 10,
     # The pick queue: the store's target from request to hand-off (the manager's view colours
     # ages against it), and how long a claim may sit idle before it goes back to the queue.
     "pick_target_minutes": 5,
@@ -64,7 +73,7 @@ DEFAULTS: dict[str, object] = {
 
 _INTS = {"label_dpi", "idle_seconds", "idle_warning_seconds", "lockout_failures",
          "lockout_seconds", "sync_deadline_hours", "sync_pull_minutes", "metrc_timeout", "workers",
-         "pick_target_minutes", "pick_idle_minutes", "events_port"}
+         "recon_count_packages", "pick_target_minutes", "pick_idle_minutes", "events_port"}
 _FLOATS = {"potency_tolerance_pct"}
 _BOOLS = {"training"}
 _CHOICES = {
@@ -147,18 +156,55 @@ def _validate(settings: dict) -> dict:
         raise ConfigError(
             f"KIOSK_DATABASE: {settings['database']!r} is not a database URL; use "
             "sqlite:////absolute/path.db or postgresql://user@host/name.")
-    if settings["pos"] != "none" and not str(settings["pos"]).startswith("webhook+http"):
-        raise ConfigError(
-            f"KIOSK_POS must be 'none' or 'webhook+https://…', not {settings['pos']!r}.")
+    if urlparse(str(settings["database"])).query:
+        from kiosk.db import store_schema
+
+        if db_scheme == "sqlite":
+            raise ConfigError("KIOSK_DATABASE: ?schema= is for a chain's stores sharing one "
+                              "PostgreSQL database; an SQLite file holds one store already.")
+        try:
+            store_schema(str(settings["database"]))
+        except ValueError as exc:
+            raise ConfigError(f"KIOSK_DATABASE: {exc}.") from None
+    _validate_pos(settings)
+    if not 1 <= settings["recon_count_packages"] <= 200:
+        raise ConfigError("KIOSK_RECON_COUNT_PACKAGES must be between 1 and 200, not "
+                          f"{settings['recon_count_packages']}.")
     try:
         clock.zone_named(settings["timezone"])
     except ValueError:
         raise ConfigError(f"KIOSK_TIMEZONE: {settings['timezone']!r} is not a time zone; use "
                           "the store's zone name, for example America/Denver.") from None
     settings["timezone"] = str(settings["timezone"]).strip()
+    settings["reports_folder"] = str(settings["reports_folder"]).strip()
+    if settings["reports_folder"] and not Path(settings["reports_folder"]).is_absolute():
+        raise ConfigError("KIOSK_REPORTS_FOLDER must be an absolute path, not "
+                          f"{settings['reports_folder']!r}.")
     for key in ("pick_target_minutes", "pick_idle_minutes"):
         if settings[key] < 1:
             raise ConfigError(f"{env_name(key)} must be at least 1 minute, not {settings[key]}.")
     if not str(settings["station"]).strip():
         raise ConfigError("KIOSK_STATION must name this screen, for example receiving-1.")
     return settings
+
+
+POS_ADAPTERS = ("webhook", "dutchie")
+
+
+def _validate_pos(settings: dict) -> None:
+    """``none``, or an adapter and its server: ``webhook+https://…``, ``dutchie+https://…``."""
+    value = str(settings["pos"]).strip()
+    settings["pos"] = value
+    if value == "none":
+        return
+    adapter, _, url = value.partition("+")
+    parsed = urlparse(url)
+    if adapter not in POS_ADAPTERS or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"KIOSK_POS must be 'none', 'webhook+https://…' or "
+                          f"'dutchie+https://HOST', not {value!r}.")
+    if adapter == "dutchie":
+        for key in ("pos_location_key", "pos_integrator_key"):
+            settings[key] = str(settings[key] or "").strip()
+        if not settings["pos_location_key"]:
+            raise ConfigError("KIOSK_POS_LOCATION_KEY must hold the Dutchie location's API "
+                              "key when KIOSK_POS is dutchie+….")

@@ -16,12 +16,13 @@ import fcntl
 import importlib
 import os
 import pkgutil
+import re
 import sqlite3
 import threading
 import time
 from contextlib import closing, contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
@@ -65,6 +66,10 @@ def connect_url(url: str) -> peewee.Database:
         return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                                     stale_timeout=300)
     if parsed.scheme in ("postgresql", "postgres"):
+        schema = store_schema(url)
+        # A chain's store lives in its own schema, and every connection of its server sees
+        # only that schema: no query can reach another store's rows (see ``store_schema``).
+        options = {"options": f"-c search_path={schema}"} if schema else {}
         return PooledPostgresqlDatabase(
             parsed.path.lstrip("/"),
             user=unquote(parsed.username) if parsed.username else None,
@@ -73,8 +78,40 @@ def connect_url(url: str) -> peewee.Database:
             port=parsed.port or None,
             max_connections=32,
             stale_timeout=300,
+            **options,
         )
     raise ValueError(f"unsupported database URL {url!r}")
+
+
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def store_schema(url: str) -> str:
+    """The PostgreSQL schema a chain's store keeps its records in (``?schema=`` in its
+    database URL), or "" for a database of its own.
+
+    Several stores (licences) share one PostgreSQL database, each in a schema of its own:
+    its server's connections search that schema alone, so every record belongs to one store
+    by where it is, not by a column every query must remember to filter on. Raises
+    ValueError, in words, for a name PostgreSQL would need quoted.
+    """
+    values = parse_qs(urlparse(url).query).get("schema", [""])
+    schema = values[-1]
+    if schema and not SCHEMA_NAME.fullmatch(schema):
+        raise ValueError(f"the schema {schema!r} must be lower-case letters, digits and _, "
+                         "not starting with a digit (for example store_c10_0000123)")
+    return schema
+
+
+def _store_schema_made() -> None:
+    """Create the bound store's schema on first use (a chain's new store)."""
+    if is_sqlite():
+        return
+    schema = (database.obj.connect_params.get("options") or "").partition("search_path=")[2]
+    # Asked first: a store's own role may own its schema yet have no right to create one.
+    if schema and not database.execute_sql("SELECT 1 FROM pg_namespace WHERE nspname = "
+                                           f"{database.param}", (schema,)).fetchone():
+        database.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -390,6 +427,7 @@ def up_to_date_at_rest() -> bool:
 
 def pending() -> list[tuple[int, str]]:
     """Migrations not yet applied, oldest first."""
+    _store_schema_made()
     database.create_tables([SchemaMigration], safe=True)
     done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
     return [(n, name) for n, name, _ in _migrations() if n not in done]
@@ -402,6 +440,7 @@ def upgrade(until: int | None = None) -> list[str]:
 
     applied = []
     with connection():
+        _store_schema_made()
         database.create_tables([SchemaMigration], safe=True)
         done = {m.version for m in SchemaMigration.select(SchemaMigration.version)}
         for number, name, module in _migrations():

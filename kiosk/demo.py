@@ -229,3 +229,24 @@ def deliveries(settings: dict | None = None) -> list[dict]:
                  {"item": "Watermelon Gummies 100mg", "quantity": 300, "unit_cost": "6.50"},
                  {"item": "CBD 1:1 Cart 0.5g", "quantity": 50, "unit_cost": "15.00"}]}},
     ]
+
+
+def record_sales(now: dt.datetime | None = None) -> int:
+    """The demo store's sales of the last days, as its POS would have sent them (for a
+    store with no POS link; with the training Dutchie, the syncer pulls the same sales from
+    it). The training Metrc holds the receipts of the same sales, with a morning's worth of
+    differences. Returns how many lines were new."""
+    from kiosk.sync import pos, sandbox_sales, sandbox_store
+
+    store = sandbox_store.store_from_database()
+    now = now or clock.now()
+    new = 0
+    with db.write():
+        for day in sandbox_sales.recent_days(now):
+            for sale in sandbox_sales.day_sales(store["packages"], day, now):
+                kind = "void" if sale["void"] else "return" if sale["return_of"] else "sale"
+                for line in sale["lines"]:
+                    new += pos.record_sale("demo", str(sale["id"]), line["tag"],
+                                           line["quantity"], sale["at"].isoformat() + "+00:00",
+                                           unit=line["unit"], amount=line["amount"], kind=kind)
+    return new

@@ -18,9 +18,9 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from kiosk import auth, clock, ledger, scans, step_writer
+from kiosk import auth, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
@@ -38,6 +38,17 @@ MEANINGS = ("performed", "witnessed", "approved")
 
 class Refuse(Exception):
     """Raised by an effect to refuse the step with a message; nothing it wrote is kept."""
+
+
+class Offer(str):
+    """A refusal's words with the procedure that is the way out, one tap away: a guard may
+    return one (an effect may raise ``Refuse`` with one), and the screen shows a button that
+    starts ``workflow`` with the package ``tag`` already scanned."""
+
+    def __new__(cls, text: str, workflow: str, label: str, tag: str = ""):
+        made = super().__new__(cls, text)
+        made.offer = {"workflow": workflow, "label": label, "tag": tag}
+        return made
 
 
 class NoSuchRun(LookupError):
@@ -95,6 +106,9 @@ class Step:
     show: Callable | None = None  # show(run) -> dict for the screen (progress, lists)
     expect: tuple[str, ...] = ()  # scan: accepted scan kinds
     unit: str = ""  # count, weigh (the unit a typed weight is in)
+    # count: unit_for(run) -> the unit of measure when it depends on the run (an item's
+    # "Each" or "Grams"); it sets the count's range and decimals (``limits.MEASURES``).
+    unit_for: Callable | None = None
     minimum: Decimal | None = Decimal(0)
     maximum: Decimal | None = None
     whole: bool = False
@@ -352,6 +366,7 @@ def _scan_not_taken(code: str, step: Step, run: Run, workflow: Workflow | None) 
 def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
            workflow: Workflow | None = None):
     """Turn the screen's answer into the step's typed value; ValueError carries the message."""
+    limits.answer(raw)
     text = str(raw.get("value", "")).strip()
     if text == BACK and step.back is not None:
         return BACK
@@ -367,19 +382,9 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         except scans.ScanError as exc:
             raise ValueError(str(exc)) from None
     if step.kind == "count":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"Enter a number{' of ' + step.unit if step.unit else ''}.") from None
-        if not number.is_finite():
-            raise ValueError("Enter a number.")
-        if step.whole and number != number.to_integral_value():
-            raise ValueError(f"Enter a whole number of {step.unit or 'units'}.")
-        if step.minimum is not None and number < step.minimum:
-            raise ValueError(f"The count can't be less than {step.minimum}.")
-        if step.maximum is not None and number > step.maximum:
-            raise ValueError(f"The count can't be more than {step.maximum}.")
-        return number
+        unit = step.unit_for(run) if step.unit_for is not None else step.unit
+        return limits.quantity(text, unit, minimum=step.minimum, maximum=step.maximum,
+                               whole=step.whole)
     if step.kind == "weigh":
         return _parse_weight(step, raw, run, ctx, settings)
     if step.kind == "choose":
@@ -500,7 +505,8 @@ def write_steps(requests: list[tuple], settings: dict, workflows) -> list[tuple]
         def work():
             outcome = _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
                               signer)
-            return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run)
+            return Outcome(outcome.accepted, outcome.message, outcome.tone, outcome.run,
+                           extra=outcome.extra)
 
         return work
 
@@ -545,14 +551,18 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
         run = _locked_run(run.id)  # the effect's in-memory changes were rolled back
         run.rev = rev + 1
         _save(run)
+        # A refused answer may be anything anyone typed: kept, but never whole if too big.
+        kept = {name: limits.storable(name, value) for name, value in raw.items()}
         event = StepEvent.create(run=run, rev=run.rev, step_id=step.id, kind=step.kind,
-                                 value=_storable(raw, None), accepted=False,
+                                 value=_storable(kept, None), accepted=False,
                                  message=str(exc), actor=actor, station=station,
                                  at=clock.now())
         ledger.audit("step.refused", f"run:{run.id}",
                      {"step": step.id, "message": str(exc), "event": event.id},
                      actor=actor, station=station)
-        return Outcome(False, str(exc), "error", run, event)
+        offer = getattr(exc.args[0], "offer", None) if exc.args else None
+        return Outcome(False, str(exc), "error", run, event,
+                       extra={"offer": offer} if offer else {})
 
 
 def _replayed(run: Run, step_id: str, rev: int, raw: dict, actor) -> Outcome | None:
@@ -714,7 +724,7 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
     transaction, so what it undoes (its corrections point at this event) is undone with the
     cancel or not at all. Its words, if any, are kept with the run (``_cancel_note``).
     """
-    reason = reason.strip()
+    reason = limits.text(reason, limits.REASON, "The reason")
     with write():
         run = _locked_run(run_id)
         if run.status != "active":
@@ -781,7 +791,8 @@ def check(workflow: Workflow) -> list[str]:
             problems.append(f"{step.id}: a choose step needs options")
         if step.kind == "print" and step.jobs is None:
             problems.append(f"{step.id}: a print step needs jobs")
-        for fn in (*step.guards, step.effect, step.skip_if, step.jobs, step.options_for):
+        for fn in (*step.guards, step.effect, step.skip_if, step.jobs, step.options_for,
+                   step.unit_for):
             if fn is not None and (not fn.__doc__ or fn.__name__ == "<lambda>"):
                 problems.append(f"{step.id}: {getattr(fn, '__name__', fn)} needs a name and a "
                                 "docstring")

@@ -103,23 +103,46 @@ def verify_chain() -> list[str]:
     """Every problem found in the audit chain, in words (empty when it is intact)."""
     problems = []
     prev_hash, expected_seq = GENESIS, 1
-    for entry in AuditEntry.select().order_by(AuditEntry.seq).iterator():
-        if entry.seq != expected_seq:
-            problems.append(f"Audit entry {expected_seq} is missing (next is {entry.seq}).")
-        if entry.prev_hash != prev_hash:
-            problems.append(f"Audit entry {entry.seq} does not point at the entry before it.")
-        digest = _entry_hash(entry.prev_hash, entry.seq, entry.at, entry.actor_id,
-                             entry.actor_name, entry.station, entry.action, entry.subject,
-                             entry.detail)
-        if digest != entry.hash:
-            problems.append(f"Audit entry {entry.seq} ({entry.action}) was altered after it "
-                            "was written.")
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
+    for (seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev,
+         entry_hash) in _entries():
+        if seq != expected_seq:
+            problems.append(f"Audit entry {expected_seq} is missing (next is {seq}).")
+        if entry_prev != prev_hash:
+            problems.append(f"Audit entry {seq} does not point at the entry before it.")
+        digest = _entry_hash(entry_prev, seq, at, actor_id, actor_name, station, action,
+                             subject, detail)
+        if digest != entry_hash:
+            problems.append(f"Audit entry {seq} ({action}) was altered after it was written.")
+        prev_hash, expected_seq = entry_hash, seq + 1
     head = ChainHead.get_or_none(ChainHead.id == 1)
     if head is not None and head.seq != expected_seq - 1:
         problems.append(f"The chain head says {head.seq} entries but {expected_seq - 1} exist: "
                         "entries were removed from the end.")
     return problems
+
+
+VERIFY_BATCH = 20000
+
+
+def _entries():
+    """Every audit entry in order, as plain rows, a batch at a time.
+
+    A year of a busy store is a million entries: made into model objects they took two
+    thirds of `kiosk verify`'s time, and read in one result PostgreSQL's driver would hold
+    them all in memory at once.
+    """
+    p, after = database.param, 0
+    at_value, detail_value = AuditEntry.at.python_value, AuditEntry.detail.python_value
+    while True:
+        rows = database.execute_sql(
+            "SELECT seq, at, actor_id, actor_name, station, action, subject, detail, "
+            f"prev_hash, hash FROM audit_entry WHERE seq > {p} ORDER BY seq "
+            f"LIMIT {VERIFY_BATCH}", (after,)).fetchall()
+        for row in rows:
+            yield (row[0], at_value(row[1]), *row[2:7], detail_value(row[7]), row[8], row[9])
+        if len(rows) < VERIFY_BATCH:
+            return
+        after = rows[-1][0]
 
 
 def verify_quantities() -> list[str]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from peewee import JOIN, Case, fn
 
-from kiosk import clock
+from kiosk import clock, db
 from kiosk.models import Location, Package
 from kiosk.models.picks import IN_HAND, PickedPackage, PickEvent, PickLine, PickRequest
 
@@ -54,6 +54,17 @@ def candidates(item_id: int):
                    Location.kind == "vault", Package.id.not_in(_reserved()))
             .order_by(Case(None, ((Package.expires_on.is_null(), 1),), 0), Package.expires_on,
                       Package.received_at, Package.id))
+
+
+def locked_package(tag: str) -> Package | None:
+    """The package, its row locked for this step's transaction.
+
+    On PostgreSQL the steps of two runners' runs write side by side, each holding only its own
+    run's lock, so two runners scanning one package at the same instant both found it free and
+    both took it (and each hand-off moved it). Holding the package's row while asking who has
+    it makes the second wait for the first to commit, and then see its take. SQLite writes one
+    step at a time, so there it is an ordinary read."""
+    return db.locked(Package.select().where(Package.tag == tag)).first()
 
 
 def holder_of(package: Package) -> PickRequest | None:

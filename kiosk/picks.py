@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from peewee import fn
 
-from kiosk import clock, ledger
+from kiosk import clock, ledger, limits
 from kiosk.db import database, locked, write
 from kiosk.models import Employee, Item, Location, Package, PrintJob, Run
 from kiosk.models.picks import (
@@ -54,16 +54,13 @@ class Line:
     unit: str
 
 
-def _quantity(value, number: int) -> Decimal:
+def _quantity(value, unit: str, number: int) -> Decimal:
+    """A line's quantity by the kiosk's rule for its unit (``limits.quantity``)."""
     try:
-        quantity = Decimal(str(value).strip())
-    except (InvalidOperation, AttributeError):
-        raise ValueError(f"line {number}: the quantity {value!r} is not a number") from None
-    if not quantity.is_finite() or quantity <= 0:
-        raise ValueError(f"line {number}: the quantity must be more than 0")
-    if quantity > MAX_QUANTITY:
-        raise ValueError(f"line {number}: the quantity is more than {MAX_QUANTITY}")
-    return quantity
+        return limits.quantity(value, unit, above_zero=True)
+    except limits.QuantityError as exc:
+        raise ValueError(f"line {number}: the quantity {exc.shown!r} is not possible: it "
+                         f"must be {exc.wanted}") from None
 
 
 def find_item(ref) -> Item | None:
@@ -89,21 +86,28 @@ def read_line(raw, number: int) -> Line:
     lost; the runner can only finish it short."""
     if not isinstance(raw, dict):
         raise ValueError(f"line {number} is not an object")
-    quantity = _quantity(raw.get("quantity"), number)
-    unit = str(raw.get("unit") or "Each")[:20]
+    try:
+        unit = limits.unit_name(raw.get("unit") or "Each")
+    except ValueError as exc:
+        raise ValueError(f"line {number}: {exc}") from None
     tag = str(raw.get("tag") or "").strip().upper()
     if tag:
         package = Package.one(tag=tag[:24])
         if package is None:
-            return Line(None, f"package {tag[:24]}", tag[:24], quantity, unit)
-        return Line(package.item, package.item.name, tag[:24], quantity, package.item.unit)
+            return Line(None, f"package {tag[:24]}", tag[:24],
+                        _quantity(raw.get("quantity"), unit, number), unit)
+        unit = package.item.unit
+        return Line(package.item, package.item.name, tag[:24],
+                    _quantity(raw.get("quantity"), unit, number), unit)
     ref = raw.get("item")
     if ref in (None, ""):
         raise ValueError(f"line {number} names no item and no package tag")
     item = find_item(ref)
     if item is None:
-        return Line(None, str(ref).strip()[:100], "", quantity, unit)
-    return Line(item, item.name, "", quantity, item.unit)
+        return Line(None, limits.excerpt(str(ref).strip(), 100), "",
+                    _quantity(raw.get("quantity"), unit, number), unit)
+    return Line(item, item.name, "", _quantity(raw.get("quantity"), item.unit, number),
+                item.unit)
 
 
 def destination_for(kind: str) -> Location | None:

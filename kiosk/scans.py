@@ -20,6 +20,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from kiosk import limits
+
 GS = "\x1d"
 TAG_RE = re.compile(r"^[0-9A-Z]{24}$")
 LOCATION_RE = re.compile(r"^LOC-[0-9A-Z][0-9A-Z-]{0,30}$")
@@ -172,6 +174,12 @@ def parse(raw: str, expect: tuple[str, ...] | list[str] = tuple(NAMES)) -> Scan:
     """The reading of ``raw`` that fits ``expect``; ScanError with a human message otherwise."""
     if not raw or not raw.strip():
         raise ScanError("Nothing was scanned. Scan the barcode again.")
+    if len(raw) > limits.SCAN:
+        raise ScanError(f"That is too long for a code here ({len(raw)} characters). Scan "
+                        "the barcode again.")
+    if not raw.isprintable() and limits.has_hidden(raw.strip("\r\n\t "), GS):
+        raise ScanError("That has a character no barcode here carries. Scan the barcode "
+                        "again.")
     options = readings(raw)
     for scan in options:
         if scan.kind in expect:

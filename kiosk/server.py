@@ -30,6 +30,14 @@ import threading
 import traceback
 from collections.abc import Callable
 
+from waitress import create_server as _waitress_server
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.receiver import ChunkedReceiver
+from waitress.utilities import BadRequest
+
+from kiosk import limits
+
 # Per process. Request threads of one process take turns on its interpreter lock, and each
 # turn costs: with ten busy screens on two cores, 2 processes of 4 threads spent 1.6 ms of CPU
 # on a scan's web side where 4 processes of 2 spent 1.35. Two, not one, so a slow request (a
@@ -50,11 +58,54 @@ def worker_count(settings: dict) -> int:
     return wanted if wanted > 0 else max(1, min(12, 3 * (os.cpu_count() or 1)))
 
 
+# A chunked body's size line is a few hex digits (extensions are allowed, and never sent),
+# its trailer a few headers at most.
+CHUNK_SIZE_LINE = 1024
+CHUNK_TRAILER = 8 * 1024
+
+
+class _BoundedChunks(ChunkedReceiver):
+    """waitress's reader of a chunked body, refusing a size line or trailer that goes on.
+
+    waitress 3.0.2, the newest, keeps an unfinished size line (or trailer) and joins each new
+    read onto it, so one that never ends costs CPU growing with its square: 16 MB of it, no
+    login needed, took 17 s. Refused as soon as it is longer than any real one, the cost
+    grows with the length sent, as for any body (bench/bench_chunked.py has the figures).
+    """
+
+    def received(self, s):
+        consumed = super().received(s)
+        if len(self.control_line) > CHUNK_SIZE_LINE or len(self.trailer) > CHUNK_TRAILER:
+            self.error = BadRequest("A chunk's size line or the trailer is too long.")
+        return consumed
+
+
+class _Parser(HTTPRequestParser):
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if self.chunked:
+            self.body_rcv = _BoundedChunks(self.body_rcv.buf)
+
+
+class _Channel(HTTPChannel):
+    parser_class = _Parser
+
+
+def create_server(app, listener: socket.socket, ident: str):
+    """waitress serving ``app`` on ``listener`` with the kiosk's bounds: headers up to
+    ``limits.SERVER_HEADERS``, a body up to ``limits.SERVER_BODY`` (refused from its
+    Content-Length before it is read, or as soon as a chunked one passes it), chunked bodies
+    read in time that grows with their length."""
+    server = _waitress_server(app, sockets=[listener], threads=THREADS, ident=ident,
+                              max_request_header_size=limits.SERVER_HEADERS,
+                              max_request_body_size=limits.SERVER_BODY + 1)  # refuses >=
+    server.channel_class = _Channel  # one socket: create_server gave its one server
+    return server
+
+
 def serve(settings: dict, host: str, port: int,
           alongside: Callable[[], None] | None = None) -> int:
     """Serve until stopped; ``alongside`` runs in the supervising process once workers run."""
-    import waitress
-
     from kiosk import create_app, db, pick_events, step_writer
 
     # waitress warns "Task queue depth" whenever requests arrive faster than its threads wake,
@@ -63,6 +114,7 @@ def serve(settings: dict, host: str, port: int,
     workers = worker_count(settings) if hasattr(os, "fork") else 1
     banner = (f"Kiosk for {settings['store_name']} at http://{host}:{port}/ (station "
               f"{settings['station']}, {workers} process{'es' if workers > 1 else ''})")
+    listener = socket.create_server((host, port), backlog=1024)
     events = pick_events.listen(host, port, settings.get("events_port") or 0)
     # The screens learn from the page where the queue's changes are told (0: nowhere).
     settings = {**settings, "events_port": events.getsockname()[1] if events else 0}
@@ -75,10 +127,9 @@ def serve(settings: dict, host: str, port: int,
             alongside()
         _settle_heap()
         print(banner, flush=True)
-        waitress.serve(app, host=host, port=port, threads=THREADS, ident="kiosk")
+        create_server(app, listener, "kiosk").run()
         return 0
 
-    listener = socket.create_server((host, port), backlog=1024)
     # A database connection must never cross a fork: close what this process opened.
     if db.database.obj is not None:
         if not db.database.is_closed():
@@ -111,8 +162,6 @@ def fork_workers(listener: socket.socket, workers: int, make_app: Callable[[int]
                  ident: str) -> list[int]:
     """Fork ``workers`` processes that each serve ``make_app(number)`` under waitress on
     ``listener``, taking new connections by least connections; returns their pids."""
-    import waitress
-
     parent = os.getpid()
     children = []
     open_connections = multiprocessing.RawArray("i", workers)  # shared by the forks
@@ -123,8 +172,7 @@ def fork_workers(listener: socket.socket, workers: int, make_app: Callable[[int]
             app = make_app(number)
             _settle_heap()
             try:
-                server = waitress.create_server(app, sockets=[listener], threads=THREADS,
-                                                ident=ident)
+                server = create_server(app, listener, ident)
                 _least_connections(server, open_connections, number)
                 server.run()
             finally:

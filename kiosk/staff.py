@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from kiosk import auth, clock, ledger, lockout
+from kiosk import auth, clock, ledger, limits, lockout
 from kiosk.db import locked
 from kiosk.models import (
     LANGUAGES,
@@ -34,8 +34,8 @@ from kiosk.models import (
     dumps,
 )
 
-NAME_MAX = 80  # a person's name, in characters
-REASON_MAX = 200  # why someone is deactivated
+NAME_MAX = limits.NAME  # a person's name, in characters
+REASON_MAX = limits.REASON  # why someone is deactivated
 PIN_DIGITS = (4, 8)  # a PIN is 4 to 8 digits, as `kiosk users` has always asked
 PIN_RESET_HOURS = 24
 NO_PIN = "no-pin"  # the pin_hash of someone who must choose a PIN: it matches no PIN

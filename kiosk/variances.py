@@ -1,7 +1,7 @@
 """The questions a variance investigation asks, so ``workflows/variance_investigation.py``
-reads as SOP §6: which variances wait, a package's whole history on one screen, Metrc's
-adjustment reasons (pulled by the syncer and kept here), and the manager's list of open
-variances with their age and size.
+reads as SOP §6: which variances wait, a package's whole history on one screen (the shared
+``timeline``), Metrc's adjustment reasons (pulled by the syncer and kept here), and the
+manager's list of open variances with their age and size.
 """
 
 from __future__ import annotations
@@ -9,22 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from peewee import JOIN
-
 from kiosk import clock
 from kiosk.manifests import quantity_text
-from kiosk.models import (
-    Employee,
-    Location,
-    Movement,
-    OutboxMessage,
-    Package,
-    Run,
-    Transfer,
-    TransferPackage,
-)
+from kiosk.models import Employee, Run
 from kiosk.models.counts import Count, CountLine, Variance
-from kiosk.models.sync import PosSale, SyncState
+from kiosk.models.sync import SyncState
+from kiosk.timeline import package_timeline as timeline  # noqa: F401  (its screens ask here)
 
 REASONS_KEY = "metrc:adjust_reasons"  # SyncState row the syncer fills from Metrc
 # A store that reports to no state system still adjusts with a reason from this list.
@@ -39,9 +29,6 @@ CAUSES = {"data_entry": "Data-entry error", "misscan": "Mis-scan at checkout",
 CHECKS = {"sales": "Sales log", "receiving": "Receiving log",
           "damage": "Damage and return records", "camera": "Camera review"}
 OPEN = ("recount", "investigating")
-MOVE_WORDS = {"receipt": "Received", "move": "Moved", "adjust": "Adjusted", "sale": "Sold",
-              "pick": "Picked", "quarantine": "Quarantined", "release": "Released",
-              "correction": "Corrected", "reject": "Rejected"}
 
 
 def open_variances() -> list[Variance]:
@@ -95,70 +82,16 @@ def figures_facts(variance: Variance) -> list[tuple[str, str]]:
     def q(value, missing="-"):
         return quantity_text(value, variance.unit) if value is not None else missing
 
-    return [("Package", f"{variance.tag} · {variance.item_name}"),
-            ("Variance", {"missing": "Expected, not found", "extra": "Found, not expected here",
-                          "quantity": "Figures disagree"}[variance.kind]),
-            ("On the shelf (count)", q(variance.physical, "not found")),
+    what = {"missing": "Expected, not found", "extra": "Found, not expected here",
+            "quantity": "Figures disagree"}[variance.kind]
+    shelf = q(variance.physical, "not found")
+    if variance.count.scope == "reconciliation":  # sent by kiosk/reconciliation.py
+        what, shelf = variance.line.records_place, q(variance.physical, "not counted")
+    return [("Package", f"{variance.tag} · {variance.item_name}"), ("Variance", what),
+            ("On the shelf (count)", shelf),
             ("Kiosk ledger", q(variance.ledger)), ("POS", q(variance.pos, "no figure")),
             ("Metrc", q(variance.metrc, "no figure")),
             ("Found", f"{clock.local(variance.found_at):%Y-%m-%d %H:%M}")]
-
-
-def _when(at: dt.datetime) -> str:
-    return f"{clock.local(at):%Y-%m-%d %H:%M}"
-
-
-def timeline(tag: str) -> list[list[str]]:
-    """Everything that happened to a package, oldest first: receipt, moves, sales,
-    adjustments, counts, quarantines; each with when (the store's clock), who and where."""
-    rows: list[tuple[dt.datetime, list[str]]] = []
-    From, To = Location.alias(), Location.alias()
-    moves = (Movement.select(Movement, From, To, Employee).join(Package)
-             .switch(Movement).join(From, JOIN.LEFT_OUTER, on=(Movement.from_location == From.id))
-             .switch(Movement).join(To, JOIN.LEFT_OUTER, on=(Movement.to_location == To.id))
-             .switch(Movement).join(Employee, JOIN.LEFT_OUTER, on=(Movement.actor == Employee.id))
-             .where(Package.tag == tag).order_by(Movement.id))
-    for m in moves:
-        where = m.to_location.name if m.to_location_id else ""
-        if m.kind == "move" and m.from_location_id:
-            where = f"{m.from_location.name} → {where}"
-        change = "" if m.quantity == 0 else f" {'+' if m.quantity > 0 else ''}" \
-                                              f"{quantity_text(m.quantity)}"
-        what = f"{MOVE_WORDS.get(m.kind, m.kind.capitalize())}{change}"
-        why = "; ".join(filter(None, [m.reason, m.note]))
-        who = m.actor.name if m.actor_id else (m.station or "")
-        rows.append((m.at, [_when(m.at), what + (f" ({why})" if why else ""), who, where]))
-    for line in (TransferPackage.select(TransferPackage, Transfer).join(Transfer)
-                 .where(TransferPackage.tag == tag)):
-        t = line.transfer
-        rows.append((t.created_at, [_when(t.created_at), f"On manifest {t.manifest_number} from "
-                     f"{t.shipper_name}: {quantity_text(line.shipped_quantity, line.shipped_unit)}"
-                     " shipped", "Metrc" if t.source == "state" else t.source, ""]))
-    for sale in PosSale.select().where(PosSale.tag == tag):
-        sold = quantity_text(sale.quantity, sale.unit)
-        rows.append((sale.sold_at, [_when(sale.sold_at), f"Sold {sold} on receipt "
-                                    f"{sale.receipt}", f"POS ({sale.source})", "Sales floor"]))
-    for line in (CountLine.select(CountLine, Count).join(Count).where(CountLine.tag == tag)):
-        for value, by, at, how, word in ((line.counted, line.counted_by_id, line.counted_at,
-                                          line.counted_how, "Counted"),
-                                         (line.recounted, line.recounted_by_id,
-                                          line.recounted_at, line.recounted_how, "Recounted")):
-            if at is not None:
-                rows.append((at, [_when(at), f"{word} {quantity_text(value, line.unit)} "
-                             f"({how}) in count {line.count.title}",
-                             Employee.get_by_id(by).name, line.count.title]))
-    for v in Variance.select().where(Variance.tag == tag):
-        if v.closed_at is not None:
-            rows.append((v.closed_at, [_when(v.closed_at), f"Variance resolved: {v.resolution}"
-                         + (f" ({v.resolution_note})" if v.resolution_note else ""), "", ""]))
-    for m in (OutboxMessage.select().where(OutboxMessage.ordering_key == tag,
-                                           OutboxMessage.kind == "package.adjust")):
-        state = "sent" if m.status == "delivered" else m.status
-        rows.append((m.created_at, [_when(m.created_at), f"Metrc adjustment {state}: "
-                     f"{m.payload.get('quantity')} {m.payload.get('unit', '')} "
-                     f"({m.payload.get('reason', '')})", "Syncer", "Metrc"]))
-    rows.sort(key=lambda r: r[0])
-    return [r for _, r in rows]
 
 
 def reasons(state_system: str) -> list[dict]:

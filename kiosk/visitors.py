@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN
 
-from kiosk import clock, ledger
+from kiosk import clock, ledger, limits
 from kiosk.db import locked
 from kiosk.models import Employee, VaultVisitor, Visitor, VisitorExit, dumps
 
@@ -27,7 +27,7 @@ MAX_PER_ESCORT = 5
 AREAS = {"vault": "Vault", "receiving": "Receiving"}
 HOW = {"scan": "badge scanned", "list": "signed out from the list",
        "resolved": "resolved by a manager", "cancelled": "sign-in cancelled"}
-REASON_MAX = 200  # a resolution's reason, in characters
+REASON_MAX = limits.REASON  # a resolution's reason, in characters
 
 
 def who(visitor: Visitor) -> str:

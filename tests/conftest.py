@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh migrated SQLite database per test, a settable clock, the app
-with a logged-in test client, employee factories, and a real PostgreSQL server."""
+"""Shared fixtures: a fresh migrated database per test (SQLite and PostgreSQL, one run of
+the test each), a settable clock, the app with a logged-in test client, employee
+factories, and a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -42,16 +44,79 @@ def fixed_clock():
     clock.install(previous)
 
 
+DATABASES = ["sqlite", "postgresql"]
+
+
+def _bind_fresh(url: str) -> str:
+    db.init(url)
+    db.database.connect(reuse_if_open=True)
+    return url
+
+
+def _unbind() -> None:
+    """Close this process's connections (pooled ones too) to the database bound now."""
+    if db.database.obj is None:
+        return
+    if not db.database.is_closed():
+        db.database.close()
+    if hasattr(db.database.obj, "close_all"):
+        db.database.obj.close_all()
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, tmp_path):
+    """A fresh migrated database bound for this test: once on SQLite (a file in the test's
+    folder) and once on the real PostgreSQL server of the session, so every test of the
+    store's records runs on both kinds the kiosk runs on. The test's name says which
+    (``test_x[sqlite]``, ``test_x[postgresql]``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kiosk.db'}"
+        db.init(url)
+        db.upgrade()
+        yield _bind_fresh(url)
+        _unbind()
+        return
+    _unbind()
+    url = request.getfixturevalue("reused_postgres").reset()
+    yield _bind_fresh(url)
+    _unbind()
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database(request, tmp_path):
+    """Where a test's own server keeps its records, once on each kind of database: the URL
+    of a SQLite file not yet made in the test's folder, or of a new, empty PostgreSQL
+    database. For tests that start ``kiosk serve`` or the ``kiosk`` command on it."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kiosk.db'}"
+    return request.getfixturevalue("new_postgres_database")()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_empty_database(request, tmp_path_factory):
+    """As ``empty_database``, for a server that a whole test module shares."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('records') / 'kiosk.db'}"
+        return
+    base = request.getfixturevalue("postgres_server")
+    name = f"m{time.monotonic_ns()}"
+    with closing(_admin(base)) as conn:
+        conn.cursor().execute(f"CREATE DATABASE {name}")
+    yield f"{base}/{name}"
+    _drop(base, [name])
+
+
 @pytest.fixture
-def database(tmp_path):
-    """A migrated SQLite database in a temp folder, bound for this test."""
+def sqlite_database(tmp_path):
+    """A fresh migrated SQLite database, for the tests of what only SQLite has: its file
+    and write-ahead log (checkpoints, the writers' lock file beside it, the step writer
+    and group commit that exist because SQLite has one writer at a time), a backup or
+    crash of that file. PostgreSQL has none of these; its own drills use ``database``."""
     url = f"sqlite:///{tmp_path / 'kiosk.db'}"
     db.init(url)
     db.upgrade()
-    db.database.connect(reuse_if_open=True)
-    yield url
-    if not db.database.is_closed():
-        db.database.close()
+    yield _bind_fresh(url)
+    _unbind()
 
 
 @pytest.fixture
@@ -158,21 +223,101 @@ def postgres_server():
     shutil.rmtree(home, ignore_errors=True)
 
 
+def _admin(base: str):
+    import psycopg2
+
+    conn = psycopg2.connect(base + "/postgres")
+    conn.autocommit = True
+    return conn
+
+
 @pytest.fixture
 def new_postgres_database(postgres_server):
     """Makes fresh, empty PostgreSQL databases for one test (each call another); returns
-    each one's URL."""
-    import psycopg2
+    each one's URL. They are dropped after the test."""
+    made = []
 
     def make() -> str:
         name = f"t{time.monotonic_ns()}"
-        conn = psycopg2.connect(postgres_server + "/postgres")
-        conn.autocommit = True
-        conn.cursor().execute(f"CREATE DATABASE {name}")
-        conn.close()
+        with closing(_admin(postgres_server)) as conn:
+            conn.cursor().execute(f"CREATE DATABASE {name}")
+        made.append(name)
         return f"{postgres_server}/{name}"
 
-    return make
+    yield make
+    _drop(postgres_server, made)
+
+
+def _drop(base: str, names: list[str]) -> None:
+    if not names:
+        return
+    _unbind()
+    with closing(_admin(base)) as conn:
+        for name in names:
+            # FORCE: a server process or thread of the test may still hold a connection.
+            conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class ReusedPostgres:
+    """One migrated PostgreSQL database for the session, put back as migrated before each
+    test that asks for it.
+
+    A copy of a migrated template (``CREATE DATABASE ... TEMPLATE``) took a second on this
+    two-core machine and a ``TRUNCATE`` of every table a third; deleting the rows of tables
+    that are nearly empty, putting back the few rows the migrations wrote, and restarting
+    the sequences takes milliseconds. What the migrations wrote is kept in the schema
+    ``test_seed`` of the same database.
+    """
+
+    def __init__(self, base: str, name: str = "kiosk_tests"):
+        self.base, self.name = base, name
+        self.url = f"{base}/{name}"
+        with closing(_admin(base)) as conn:
+            conn.cursor().execute(f"CREATE DATABASE {name}")
+        db.init(self.url)
+        db.upgrade()
+        _unbind()
+        import psycopg2
+
+        self.conn = psycopg2.connect(self.url)
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            tables = sorted(name for (name,) in cur.fetchall())
+            cur.execute("SELECT schemaname || '.' || sequencename, last_value "
+                        "FROM pg_sequences WHERE schemaname = 'public'")
+            sequences = cur.fetchall()
+            cur.execute("CREATE SCHEMA test_seed")
+            seeded = []
+            for table in tables:
+                cur.execute(f'SELECT EXISTS (SELECT 1 FROM public."{table}")')
+                if cur.fetchone()[0]:
+                    cur.execute(f'CREATE TABLE test_seed."{table}" AS TABLE public."{table}"')
+                    seeded.append(table)
+        statements = ["SET session_replication_role = replica"]  # no foreign-key checks
+        statements += [f'DELETE FROM public."{table}"' for table in tables]
+        statements += [f'INSERT INTO public."{t}" SELECT * FROM test_seed."{t}"' for t in seeded]
+        statements += [f"SELECT setval('{seq}', {last or 1}, {'true' if last else 'false'})"
+                       for seq, last in sequences]
+        statements.append("SET session_replication_role = DEFAULT")
+        self.reset_sql = ";\n".join(statements)
+
+    def reset(self) -> str:
+        """Put the database back as migrated; returns its URL."""
+        with self.conn.cursor() as cur:
+            # A server or thread a test left behind must not hold rows or locks over.
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", (self.name,))
+            cur.execute(self.reset_sql)
+        return self.url
+
+
+@pytest.fixture(scope="session")
+def reused_postgres(postgres_server):
+    """The session's migrated PostgreSQL database (see ``ReusedPostgres``)."""
+    reused = ReusedPostgres(postgres_server)
+    yield reused
+    reused.conn.close()
 
 
 @pytest.fixture

@@ -219,14 +219,17 @@ def location_label(data: dict, flow: Flow) -> None:
 
 def quarantine_label(data: dict, flow: Flow) -> None:
     """Quarantine: a QUARANTINE heading that cannot be missed, item, the reason (always
-    whole: wrapped, and smaller type when it is long), date, who, tag."""
+    whole: wrapped, and smaller type when it is long), date, who, batch, tag."""
     small, stock = flow.stock.small, flow.stock
     flow.banner("QUARANTINE")
     reason = _clean(data.get("reason"))
     reason = reason and f"Reason: {reason}"
-    when = _join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}")
+    when = _join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}",
+                 _clean(data.get("batch")) and f"batch {_clean(data['batch'])}")
     when_size = "s" if small else "m"
-    below = flow.rows_height(stock.sizes[when_size], 1 if when else 0)
+    when_lines = len(wrap(when, flow.right - flow.left, stock.sizes[when_size], 2)) \
+        if when else 0
+    below = flow.rows_height(stock.sizes[when_size], when_lines)
     if _clean(data.get("tag")):
         below += flow.barcode_height()
     elif flow.label.training:
@@ -250,7 +253,7 @@ def quarantine_label(data: dict, flow: Flow) -> None:
     item_h, item_lines, (reason_h, reason_lines) = best
     flow._rows(item_lines, item_h)
     flow._rows(reason_lines, reason_h)
-    flow.text(when, when_size)
+    flow.text(when, when_size, lines=2)
     flow.barcode(data.get("tag"))
 
 

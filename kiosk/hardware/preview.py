@@ -135,6 +135,9 @@ def render_html(layout: str, data: dict | None, settings: dict, training: bool =
     print it. A layout that cannot be drawn gives a sentence saying why, not an exception."""
     training = training or bool(settings.get("training"))
     try:
+        if layout in labels.LAYOUTS and isinstance((data or {}).get("labels"), list):
+            return "".join(render_html(layout, each if isinstance(each, dict) else {}, settings,
+                                       training) for each in data["labels"])
         if layout in labels.LAYOUTS:
             label = labels.build(layout, data or {}, str(settings.get("label_stock", "2x1")),
                                  training)

@@ -19,7 +19,7 @@ LABELS: dict[str, dict] = {
     "quarantine_label": {
         "tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
         "reason": "Seal broken on arrival; bag torn at the top", "date": "2026-11-23",
-        "who": "Ana Peña",
+        "who": "Ana Peña", "batch": "B-2026-11-0042",
     },
     "pick_label": {
         "order": "10042", "tag": "1A4FF0100000022000000125", "item": "Sour Gummies 10 pack",
@@ -77,9 +77,34 @@ SLIPS: dict[str, dict] = {
                       {"tag": "1A4FF0100000022000000124", "item": "Blue Dream Flower 3.5 g",
                        "what": "not found", "counted": "not found"}],
     },
+    "destruction_log": {
+        "tag": SAMPLE_TAG, "item": "Crème Brûlée Live Resin Cartridge 1 g", "quantity": "12",
+        "unit": "Each", "weight": "41.6", "weight_unit": "g", "keyed": False,
+        "method": "Ground and mixed 50:50 with non-cannabis waste",
+        "mixed_with": "Cat litter, 45 g", "reason": "Waste (Unusable Product)",
+        "note": "Seal broken on arrival", "at": "2026-11-23T16:00:00",
+        "performed_by": "Ana Peña", "witnessed_by": "Bob Lee",
+    },
+    "rtv_slip": {
+        "number": "RTV-7", "at": "2026-11-23T11:00:00", "vendor": "Niño Verde Farms",
+        "license": "C11-0000456-LIC", "reason": "Recalled: batch B-2026-11-0042",
+        "released_by": "Ana Peña", "witnessed_by": "Bob Lee",
+        "packages": [{"tag": SAMPLE_TAG, "item": "Crème Brûlée Live Resin Cartridge 1 g",
+                      "quantity": "12", "unit": "Each", "manifest": "0000123456"}],
+    },
     "shift_summary": {
         "date": "2026-11-23", "station": "receiving-1",
         "lines": [["Deliveries received", "3"], ["Packages accepted", "41"],
                   ["Packages rejected", "1"], ["Labels printed", "44"]],
+    },
+    "day_summary": {
+        "date": "2026-11-23", "generated": "2026-11-23 21:04",
+        "lines": [["Deliveries received", "2"], ["Packages accepted", "41"],
+                  ["Variances found", "3"], ["Waiting for Metrc or the POS", "1"],
+                  ["Units sold", "1874"]],
+        "fastest": [["Crème Brûlée Live Resin Cartridge 1 g", "12.4"],
+                    ["Blue Dream Flower 3.5 g", "9.1"]],
+        "oldest_waiting": "package.adjust 1A4FF0100000022000000123 (26.5 h)",
+        "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
     },
 }

@@ -236,6 +236,27 @@ def shift_summary(data: dict, settings: dict) -> list:
     return lines + _sign("Signed")
 
 
+def day_summary(data: dict, settings: dict) -> list:
+    """The end-of-day report in short: its headline figures, the fastest sellers, the oldest
+    message still waiting, and the kept PDF's SHA-256 (the whole report is that PDF)."""
+    lines = [Pair("Day", day(data.get("date")) or _s(data.get("date")), bold=True),
+             Pair("Generated", _s(data.get("generated"))), Rule()]
+    for row in data.get("lines") or []:
+        if isinstance(row, list | tuple) and len(row) >= 2:
+            lines.append(Pair(_s(row[0]), _s(row[1])))
+    fastest = [r for r in data.get("fastest") or [] if isinstance(r, list | tuple) and len(r) >= 2]
+    if fastest:
+        lines += [Rule(), Line("Fastest sellers (units a day)", bold=True)]
+        lines += [Pair(_s(name), _s(rate)) for name, rate, *_ in fastest]
+    if data.get("oldest_waiting"):
+        lines += [Rule(), Line("Oldest message waiting", bold=True),
+                  Line(_s(data["oldest_waiting"]))]
+    if data.get("sha256"):
+        digest = _s(data["sha256"])
+        lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]
+    return lines + _sign("Closing manager")
+
+
 def pick_ticket(data: dict, settings: dict) -> list:
     """An online order to pick: the order, when it came in, and each line with the shelf and
     tag ending of the package the kiosk would take."""
@@ -259,13 +280,60 @@ def pick_ticket(data: dict, settings: dict) -> list:
     return lines
 
 
+def destruction_log(data: dict, settings: dict) -> list:
+    """One package destroyed: what, how much it weighed (and whether typed), how, why, what
+    it was mixed with, and the two people who signed, with lines for their signatures."""
+    weight = f"{_s(data.get('weight'))} {_s(data.get('weight_unit'))}".strip()
+    if data.get("keyed"):
+        weight += f" (typed: {_s(data.get('keyed_reason'))})"
+    lines = [Pair("Destroyed", when(data.get("at")), bold=True),
+             Line(_s(data.get("item")) or "(no item name)", bold=True),
+             Line(_s(data.get("tag"))),
+             Pair("Quantity", f"{_s(data.get('quantity'))} {_s(data.get('unit'))}".strip()),
+             Pair("Weight", weight), Line(f"Method: {_s(data.get('method'))}")]
+    if data.get("mixed_with"):
+        lines.append(Line(f"Mixed with: {_s(data['mixed_with'])}"))
+    lines += [Line(f"Metrc reason: {_s(data.get('reason'))}"),
+              Line(f"Note: {_s(data.get('note'))}")]
+    if data.get("tag"):
+        lines.append(Code(_s(data["tag"])))
+    return (lines + _sign(f"Performed: {_s(data.get('performed_by'))}")
+            + _sign(f"Witness: {_s(data.get('witnessed_by'))}"))
+
+
+def rtv_slip(data: dict, settings: dict) -> list:
+    """A return to vendor for the driver: to whom, each package, the reason, and lines for
+    our two signatures and the driver's."""
+    lines = [Pair("Return", _s(data.get("number")), bold=True),
+             Pair("Date", when(data.get("at"))),
+             Pair("To", _s(data.get("vendor"))), Pair("Licence", _s(data.get("license"))),
+             Line(f"Reason: {_s(data.get('reason'))}"), Rule()]
+    for package in data.get("packages") or []:
+        package = package or {}
+        lines.append(Line(_s(package.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(package.get("tag"))))
+        lines.append(Pair("Quantity", f"{_s(package.get('quantity'))} "
+                                      f"{_s(package.get('unit'))}".strip()))
+        if package.get("manifest"):
+            lines.append(Pair("Came on manifest", _s(package["manifest"])))
+        lines.append(Rule("."))
+    lines.append(Pair("Packages", str(len(data.get("packages") or [])), bold=True))
+    if data.get("number"):
+        lines.append(Code(_s(data["number"])))
+    return (lines + _sign(f"Released by: {_s(data.get('released_by'))}")
+            + _sign(f"Witness: {_s(data.get('witnessed_by'))}") + _sign("Driver (name, signature)"))
+
+
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": ("RECEIVING", receiving_slip),
     "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
     "count_sheet": ("COUNT SHEET", count_sheet),
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
+    "day_summary": ("END OF DAY", day_summary),
     "pick_ticket": ("PICK TICKET", pick_ticket),
+    "destruction_log": ("DESTRUCTION LOG", destruction_log),
+    "rtv_slip": ("RETURN TO VENDOR", rtv_slip),
 }
 
 

@@ -41,7 +41,23 @@ from kiosk.models.counts import (  # noqa: E402,F401
     PosInventory,
     Variance,
 )
+from kiosk.models.holds import (  # noqa: E402,F401
+    Destruction,
+    PackageHold,
+    Recall,
+    RecallPackage,
+    ReturnLine,
+    VendorReturn,
+)
+from kiosk.models.reconciliation import (  # noqa: E402,F401
+    DayCheck,
+    DayCount,
+    DayDifference,
+    MetrcReceipt,
+    WaitingNote,
+)
 from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
+from kiosk.models.reports import KeptReport  # noqa: E402,F401
 from kiosk.models.sync import (  # noqa: E402,F401
     Discrepancy,
     PickRequest,

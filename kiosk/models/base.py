@@ -40,7 +40,21 @@ class JSONField(peewee.TextField):
         return None if value is None else json.loads(value)
 
 
-class QuantityField(peewee.DecimalField):
+class DecimalField(peewee.DecimalField):
+    """A decimal that reads back the same from either database: PostgreSQL's NUMERIC
+    returns the column's scale (``22.00``) where SQLite returns what was stored (``22``),
+    and the figure goes on labels, slips and messages as written. So trailing zeros are
+    dropped, never the digits of a whole number (``100`` stays ``100``)."""
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if value is None:
+            return None
+        plain = value.normalize()
+        return plain.quantize(Decimal(1)) if plain.as_tuple().exponent > 0 else plain
+
+
+class QuantityField(DecimalField):
     """Stock quantities: 4 decimal places (grams to the milligram-ish, units as whole numbers)."""
 
     def __init__(self, **kwargs):

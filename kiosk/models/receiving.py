@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, ForeignKey, JSONField, QuantityField
+from kiosk.models.base import BaseModel, DecimalField, ForeignKey, JSONField, QuantityField
 from kiosk.models.stock import Item
 
 TRANSFER_STATUSES = ("incoming", "receiving", "received", "cancelled")
@@ -49,8 +49,8 @@ class TransferPackage(BaseModel):
     received_quantity = QuantityField(null=True)
     state = peewee.CharField(default="shipped")
     reason = peewee.TextField(default="")
-    label_thc_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
-    label_cbd_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
+    label_thc_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
+    label_cbd_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
     metrc_package_id = peewee.IntegerField(null=True)
 
     class Meta:
@@ -75,7 +75,7 @@ class PurchaseOrderLine(BaseModel):
     item = ForeignKey(Item, backref="+")
     ordered_quantity = QuantityField()
     unit = peewee.CharField(default="Each")
-    unit_cost = peewee.DecimalField(max_digits=12, decimal_places=2, default=0)
+    unit_cost = DecimalField(max_digits=12, decimal_places=2, default=0)
 
 
 class LabResult(BaseModel):
@@ -85,8 +85,8 @@ class LabResult(BaseModel):
     batch = peewee.CharField(default="", index=True)
     test_type = peewee.CharField()  # e.g. "THC Potency", "Pesticides", "Microbials"
     passed = peewee.BooleanField()
-    thc_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
-    cbd_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
+    thc_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
+    cbd_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
     coa_ref = peewee.CharField(default="")  # the COA document's reference or file name
     tested_at = peewee.DateTimeField(null=True)
     source = peewee.CharField(default="state")

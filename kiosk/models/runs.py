@@ -23,13 +23,16 @@ class Run(BaseModel):
     current_step = peewee.CharField()
     rev = peewee.IntegerField(default=0)
     operator = ForeignKey(Employee, backref="runs")
-    station = peewee.CharField(index=True)
+    station = peewee.CharField()  # searched with status: (station, status) below (0130)
     started_at = peewee.DateTimeField()
     updated_at = peewee.DateTimeField()
     finished_at = peewee.DateTimeField(null=True)
     data = JSONField(default=dict)
     cancel_reason = peewee.TextField(null=True)
     cancelled_by = ForeignKey(Employee, null=True, backref="+")
+
+    class Meta:
+        indexes = ((("station", "status"), False),)
 
 
 class StepEvent(BaseModel):

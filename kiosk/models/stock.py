@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, ForeignKey, QuantityField
+from kiosk.models.base import BaseModel, DecimalField, ForeignKey, QuantityField
 from kiosk.models.people import Employee
 
 # pickup: where bagged online orders wait for their customers.
@@ -46,8 +46,8 @@ class Package(BaseModel):
     status = peewee.CharField(default="active", index=True)
     received_at = peewee.DateTimeField(null=True)
     expires_on = peewee.DateField(null=True)
-    thc_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
-    cbd_pct = peewee.DecimalField(max_digits=6, decimal_places=2, null=True)
+    thc_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
+    cbd_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
     created_at = peewee.DateTimeField()
 
 

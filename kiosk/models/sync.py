@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import peewee
 
-from kiosk.models.base import BaseModel, JSONField, QuantityField
+from kiosk.models.base import BaseModel, DecimalField, JSONField, QuantityField
 from kiosk.models.picks import PickRequest  # noqa: F401  (still importable where it was)
 
 
@@ -58,14 +58,17 @@ class Discrepancy(BaseModel):
 
 
 class PosSale(BaseModel):
-    """One sold line reported by the POS (webhook or imported sales report)."""
+    """One sold line reported by the POS (webhook, imported sales report, or pulled from
+    Dutchie). A return is its own line (its own receipt number) of units brought back; a
+    voided sale keeps its quantity and says ``void``: neither counts as sold."""
 
-    source = peewee.CharField()  # webhook | csv
+    source = peewee.CharField()  # webhook | csv | dutchie | demo
+    kind = peewee.CharField(default="sale")  # sale | return | void
     receipt = peewee.CharField()
     tag = peewee.CharField(index=True)
     quantity = QuantityField()
     unit = peewee.CharField(default="Each")
-    amount = peewee.DecimalField(max_digits=12, decimal_places=2, null=True)
+    amount = DecimalField(max_digits=12, decimal_places=2, null=True)
     sold_at = peewee.DateTimeField(index=True)
     received_at = peewee.DateTimeField()
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from kiosk import clock
 from kiosk.models import OutboxMessage
-from kiosk.sync import outbox, pauses, readback
+from kiosk.sync import outbox, pauses, readback, return_readback
 from kiosk.sync.metrc import (
     WRITE_BATCH,
     Ambiguous,
@@ -87,13 +87,24 @@ def _unfinish(m):
     return {"Label": m.payload["tag"]}
 
 
-def _receipt(m):
-    return {"SalesDateTime": m.payload["sold_at"], "ExternalReceiptNumber": m.external_key,
+def _receipt(m, number=None):
+    return {"SalesDateTime": m.payload["sold_at"],
+            "ExternalReceiptNumber": m.external_key if number is None else number,
             "SalesCustomerType": m.payload.get("customer_type") or "Consumer",
             "Transactions": [{"PackageLabel": line["tag"], "Quantity": float(line["quantity"]),
                               "UnitOfMeasure": line.get("unit") or "Each",
                               "TotalAmount": float(line.get("amount") or 0)}
                              for line in m.payload["lines"]]}
+
+
+def _receipt_update(m):
+    """A receipt Metrc holds, with its transactions as they should stand."""
+    return {"Id": int(m.payload["receipt_id"]),
+            **_receipt(m, m.payload.get("external_number") or None)}
+
+
+def _receipt_void(m):
+    return {"Id": int(m.payload["receipt_id"])}
 
 
 # kind -> (build one object, client method name, is a POST that must be looked up)
@@ -104,8 +115,11 @@ WRITES = {
     "package.finish": (_finish, "finish_packages", False),
     "package.unfinish": (_unfinish, "unfinish_packages", False),
     "sale.receipt": (_receipt, "create_receipts", True),
+    "sale.receipt.update": (_receipt_update, "update_receipts", False),
+    "sale.receipt.void": (_receipt_void, "void_receipts", False),
 }
-METRC_KINDS = tuple(WRITES) + ("transfer.received",)
+READS = {"transfer.received": readback.check, "transfer.returned": return_readback.check}
+METRC_KINDS = tuple(WRITES) + tuple(READS)
 
 
 def deliver_metrc(client: MetrcClient, messages: list,
@@ -122,9 +136,9 @@ def deliver_metrc(client: MetrcClient, messages: list,
             if may_send is not None and not may_send():
                 outbox.release([m for m in pending if m.status == "sending"])
                 return
-            if kind == "transfer.received":
+            if kind in READS:
                 for message in group:
-                    _readback(client, message)
+                    _readback(client, message, READS[kind])
                     pending.remove(message)
                 continue
             if kind not in WRITES:
@@ -271,9 +285,9 @@ def _adjustments_found(client: MetrcClient, suspects: list) -> set[int]:
     return found
 
 
-def _readback(client: MetrcClient, message) -> None:
+def _readback(client: MetrcClient, message, check=readback.check) -> None:
     try:
-        finished, text = readback.check(client, message)
+        finished, text = check(client, message)
     except (NotSent, Ambiguous, RateLimited) as exc:  # a read: nothing to look up afterwards
         _unavailable([message], exc, outbox.not_sent)
     except Refused as exc:

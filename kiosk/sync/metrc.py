@@ -190,6 +190,9 @@ class MetrcClient:
     def incoming_transfers(self, start: dt.datetime, end: dt.datetime):
         return self.windowed("/transfers/v2/incoming", start, end)
 
+    def outgoing_transfers(self, start: dt.datetime, end: dt.datetime):
+        return self.windowed("/transfers/v2/outgoing", start, end)
+
     def transfer_deliveries(self, transfer_id: int):
         return self.pages(f"/transfers/v2/{transfer_id}/deliveries", licensed=False)
 
@@ -275,3 +278,15 @@ class MetrcClient:
     def create_receipts(self, objects):
         """Sales receipts; each carries our ``ExternalReceiptNumber`` for look-up."""
         return self._write("POST", "/sales/v2/receipts", objects)
+
+    def update_receipts(self, objects):
+        """Receipts as they should stand (``Id`` and every transaction); a PUT, safe to
+        repeat."""
+        return self._write("PUT", "/sales/v2/receipts", objects)
+
+    def void_receipts(self, objects):
+        """``[{Id}]``: void each receipt (Metrc archives it); one DELETE per receipt."""
+        if not 1 <= len(objects) <= WRITE_BATCH:
+            raise ValueError(f"a write takes 1 to {WRITE_BATCH} objects, not {len(objects)}")
+        for obj in objects:
+            self.request("DELETE", f"/sales/v2/receipts/{int(obj['Id'])}")

@@ -19,13 +19,14 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import time
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 import requests
 
-from kiosk import clock
+from kiosk import clock, limits
 from kiosk.db import write
 from kiosk.models.counts import PosInventory
 from kiosk.models.picks import PickRequest
@@ -50,11 +51,12 @@ def verify(secret: str, header: str | None, body: bytes, now: float | None = Non
         return "the kiosk has no POS secret configured (KIOSK_POS_SECRET)"
     if not header:
         return "the request is not signed"
+    if len(header) > limits.SIGNATURE_HEADER:
+        return "the signature header is too long"
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+    if not re.fullmatch(r"[0-9]{1,12}", parts.get("t", "")):  # seconds, not 400 digits
         return "the signature has no timestamp"
+    timestamp = int(parts["t"])
     now = time.time() if now is None else now
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         return "the signature is stale (more than five minutes old or ahead)"
@@ -131,38 +133,65 @@ def adapter(settings: dict) -> PosAdapter | None:
 
 # -- inbound -------------------------------------------------------------------------------
 def _decimal(value, what: str) -> Decimal:
+    """A POS stock figure (it may be below zero: a POS sells what it thinks it has); the
+    caller checks that it is a finite figure of a sane size."""
     try:
         return Decimal(str(value).strip())
     except (InvalidOperation, AttributeError):
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        raise ValueError(f"{what} {limits.excerpt(value)!r} is not a number") from None
+
+
+def _amount(value, unit, what: str, **kw):
+    """A quantity or amount in ``unit`` (a name or a ``limits.Measure``) by the kiosk's rule
+    for it, as the reason for the POS when it does not fit."""
+    try:
+        return limits.quantity(value, unit, **kw)
+    except limits.QuantityError as exc:
+        raise ValueError(f"{what} {exc.shown!r} is not possible: it must be {exc.wanted}"
+                         ) from None
 
 
 def when(value) -> dt.datetime:
     """A POS time as naive UTC. A time without an offset is on the store's clock, as a
-    sales report prints it."""
+    sales report prints it. Only years the kiosk can hold are taken (year 1 at +23:59 has no
+    UTC to convert to)."""
     try:
         parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"the time {value!r} is not a date and time") from None
+        raise ValueError(f"the time {limits.excerpt(value)!r} is not a date and time") from None
+    if not limits.plausible_day(parsed.date()):
+        raise ValueError(f"the time {limits.excerpt(value)!r} is not between "
+                         f"{limits.FIRST_DAY.year} and {limits.LAST_DAY.year}")
     return clock.to_utc(parsed)
 
 
+SALE_KINDS = ("sale", "return", "void")
+
+
 def record_sale(source: str, receipt: str, tag: str, quantity, sold_at, unit: str = "Each",
-                amount=None) -> bool:
-    """Store one sold line (idempotent by receipt and tag); True if it was new."""
+                amount=None, kind: str = "sale") -> bool:
+    """Store one sold line (idempotent by receipt and tag); True if it was new. ``kind``
+    says a return (units brought back, on a receipt of its own) or a voided sale."""
     tag = str(tag).strip().upper()
-    if len(tag) != 24 or not tag.isalnum():
-        raise ValueError(f"{tag!r} is not a 24-character package tag")
-    if not str(receipt).strip():
+    if len(tag) != 24 or not (tag.isascii() and tag.isalnum()):
+        raise ValueError(f"{limits.excerpt(tag)!r} is not a 24-character package tag")
+    receipt = limits.text(receipt, limits.RECEIPT, "the receipt number")
+    if not receipt:
         raise ValueError("the receipt number is missing")
-    values = dict(source=source, quantity=_decimal(quantity, "quantity"), unit=unit or "Each",
-                  amount=None if amount in (None, "") else _decimal(amount, "amount"),
+    if kind not in SALE_KINDS:
+        raise ValueError(f"a sale line is a {', '.join(SALE_KINDS)}, "
+                         f"not {limits.excerpt(kind)!r}")
+    unit = limits.unit_name(unit or "Each")
+    values = dict(source=source, kind=kind, unit=unit,
+                  quantity=_amount(quantity, unit, "quantity", above_zero=True),
+                  amount=None if amount in (None, "") else _amount(amount, limits.MONEY,
+                                                                   "amount"),
                   sold_at=when(sold_at), received_at=clock.now())
     with write():
         updated = (PosSale.update(**values)
-                   .where(PosSale.receipt == str(receipt).strip(), PosSale.tag == tag).execute())
+                   .where(PosSale.receipt == receipt, PosSale.tag == tag).execute())
         if not updated:
-            PosSale.create(receipt=str(receipt).strip(), tag=tag, **values)
+            PosSale.create(receipt=receipt, tag=tag, **values)
     return not updated
 
 

@@ -275,9 +275,14 @@ def _number(value):
 
 def serve(port: int, host: str = "127.0.0.1") -> None:
     """Run the training sandbox in the foreground until interrupted (``kiosk sandbox``)."""
+    from kiosk.sync import sandbox_receipts, sandbox_store
+
     sandbox = Sandbox()
     try:
         adopt_store_stock(sandbox.world)
+        store = sandbox_store.store_from_database()
+        if store is not None:  # the demo store's sales, as its POS reported them to Metrc
+            sandbox_receipts.adopt_sales(sandbox.world, store["packages"])
     except Exception as exc:  # the sandbox still serves its own demo world
         print(f"Training sandbox: could not read the store's stock ({exc}).")
     server = make_server(host, port, sandbox, threaded=True, request_handler=_QuietHandler)

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from kiosk import clock
+from kiosk.sync import sandbox_receipts
 from kiosk.sync.sandbox_data import demo_data
 from kiosk.sync.sandbox_rules import WRITES, facility_stamp, stamp
 
@@ -60,6 +61,7 @@ class MetrcWorld:
                 "transfer": transfer,
                 "packages": {p["tag"]: {"pkg": p, "state": "Shipped", "received": None}
                              for p in transfer["packages"]}}
+        self.outgoing: dict[int, dict] = {}  # delivery id -> a transfer we sent (a return)
         self.adjustments: list[dict] = []
         self.receipts: list[dict] = []
         self.applied: list[tuple[str, dict, dt.datetime]] = []  # (path, object, when)
@@ -150,6 +152,11 @@ class MetrcWorld:
         key = (method, template)
         if key in WRITES:
             return self._write(path, body, *WRITES[key])
+        if key == ("DELETE", "/sales/v2/receipts/{id}"):
+            try:
+                return sandbox_receipts.void(self, parts[-1])
+            except ValueError as exc:
+                raise SandboxRefusal(str(exc), 404) from None
         handler = _READS.get(key)
         if handler is None:
             raise SandboxRefusal(f"The training sandbox does not simulate {method} {template}.",
@@ -225,8 +232,21 @@ class MetrcWorld:
             raise SandboxRefusal("Transfer not found.", 404)
         return self.page(query, rows)
 
+    def _outgoing_rows(self, parts, query):
+        rows = [{"Id": d["transfer_id"], "DeliveryId": d_id,
+                 "ManifestNumber": d["manifest_number"],
+                 "ShipperFacilityLicenseNumber": self.license,
+                 "RecipientFacilityLicenseNumber": d["recipient_license"],
+                 "ShipmentTypeName": "Transfer", "PackageCount": len(d["rows"]),
+                 "IsVoided": False, "LastModified": stamp(d["modified"])}
+                for d_id, d in self.outgoing.items()]
+        return self.page(query, self._window(query, rows))
+
     def _delivery_packages(self, parts, query):
-        delivery = self.deliveries.get(int(parts[4]) if parts[4].isdigit() else -1)
+        key = int(parts[4]) if parts[4].isdigit() else -1
+        if key in self.outgoing:
+            return self.page(query, self.outgoing[key]["rows"])
+        delivery = self.deliveries.get(key)
         if delivery is None:
             raise SandboxRefusal("Delivery not found.", 404)
         rows = []
@@ -320,15 +340,39 @@ class MetrcWorld:
                  "License": {"Number": self.license, "LicenseType": "Retailer"}}]
 
     def _receipts(self, parts, query):
+        sandbox_receipts.top_up(self)
         which = parts[4]
-        rows = [r for r in self.receipts if (which == "inactive") == r["IsFinal"]]
+        rows = [sandbox_receipts.row(r) for r in self.receipts
+                if (which == "inactive") == bool(r["IsFinal"] or r.get("ArchivedDate"))]
         return self.page(query, self._window(query, rows))
 
     def _receipt_external(self, parts, query):
         for receipt in self.receipts:
             if receipt["ExternalReceiptNumber"] == parts[-1]:
-                return receipt
+                return sandbox_receipts.row(receipt)
         raise SandboxRefusal("Receipt not found.", 404)
+
+    # -- a person entering an outgoing transfer in Metrc's web screen (training control) ---
+    def enter_outgoing(self, recipient_license: str, packages: list[dict]) -> str:
+        """A return entered by hand in Metrc, as a person would from the RTV slip:
+        ``packages`` are ``[{tag, quantity}]``. Returns the manifest number Metrc gives it."""
+        delivery_id = 900000 + len(self.outgoing) + 1
+        manifest = f"{delivery_id:010d}"
+        rows = []
+        for entry in packages:
+            pkg = self.packages.get(entry["tag"])
+            if pkg is None:
+                raise SandboxRefusal(f"package {entry['tag']} is not ours in Metrc")
+            rows.append({"PackageId": pkg["Id"], "PackageLabel": pkg["Label"],
+                         "ItemName": pkg["Item"]["Name"],
+                         "ShipmentPackageState": "Shipped",
+                         "ShippedQuantity": float(entry["quantity"]),
+                         "ShippedUnitOfMeasureName": pkg["UnitOfMeasureName"]})
+        self.outgoing[delivery_id] = {"transfer_id": delivery_id - 400000,
+                                      "manifest_number": manifest,
+                                      "recipient_license": recipient_license, "rows": rows,
+                                      "modified": clock.now()}
+        return manifest
 
     # -- a person receiving the manifest in Metrc's web screen (training control) ---------
     def receive(self, manifest_number: str, packages: list[dict] | None = None) -> None:
@@ -358,6 +402,7 @@ class MetrcWorld:
 
 _READS = {
     ("GET", "/transfers/v2/incoming"): MetrcWorld._incoming,
+    ("GET", "/transfers/v2/outgoing"): MetrcWorld._outgoing_rows,
     ("GET", "/transfers/v2/{id}/deliveries"): MetrcWorld._deliveries,
     ("GET", "/transfers/v2/deliveries/{id}/packages"): MetrcWorld._delivery_packages,
     ("GET", "/labtests/v2/results"): MetrcWorld._lab_results,

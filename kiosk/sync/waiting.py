@@ -21,6 +21,7 @@ KINDS = {
     "package.location": "Location", "package.note": "Note", "package.adjust": "Adjustment",
     "package.finish": "Finish", "package.unfinish": "Unfinish",
     "sale.receipt": "Sales receipt", "transfer.received": "Read-back of the received",
+    "transfer.returned": "Read-back of the returned",
     "stock.received": "Stock received", "stock.moved": "Stock moved", "stock.hold": "Hold",
     "stock.release": "Release", "stock.adjusted": "Stock adjusted",
 }
@@ -32,7 +33,11 @@ def switched_off(settings: dict) -> dict[str, str]:
     if settings.get("state_system", "metrc") != "metrc":
         off["metrc"] = (f"not sent: the state system is set to {settings.get('state_system')} "
                         "(KIOSK_STATE_SYSTEM)")
-    if not str(settings.get("pos") or "none").startswith("webhook+"):
+    link = str(settings.get("pos") or "none")
+    if link.startswith("dutchie+"):
+        off["pos"] = ("not sent: the Dutchie link reads sales and stock only; stock changes are "
+                      "made in Dutchie itself")
+    elif not link.startswith("webhook+"):
         off["pos"] = "not sent: no POS configured (KIOSK_POS is none)"
     return off
 
@@ -41,7 +46,7 @@ def subject(message: OutboxMessage) -> str:
     """What the message is about: a package, a manifest (never called a transfer id), a
     receipt."""
     payload = message.payload or {}
-    if message.kind == "transfer.received":
+    if message.kind in ("transfer.received", "transfer.returned"):
         return f"manifest {payload.get('manifest_number') or message.ordering_key}"
     if message.kind == "sale.receipt":
         return f"receipt {message.external_key}"
@@ -53,7 +58,7 @@ def describe(message: OutboxMessage) -> str:
     """``Location · package 1A40…`` (the target is said where it matters)."""
     what = KINDS.get(message.kind, message.kind)
     about = subject(message)
-    if message.kind == "transfer.received":
+    if message.kind in ("transfer.received", "transfer.returned"):
         return f"{what} {about}"
     return f"{what} · {about}" if about else what
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from kiosk import clock, db
-from kiosk.sync import liveness, outbox, pauses, pos, pulls, stock_pulls
+from kiosk.sync import liveness, outbox, pauses, pos, pos_link, pulls, sales_pulls, stock_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import (
     WRITE_BATCH,
@@ -57,7 +57,7 @@ def requests_of(messages: list) -> list[list]:
     for (target, kind), group in groups.items():
         if target != "metrc":
             cut.append(group)
-        elif kind == "transfer.received":
+        elif kind in ("transfer.received", "transfer.returned"):
             cut += [[m] for m in group]
         else:
             cut += [group[i:i + WRITE_BATCH] for i in range(0, len(group), WRITE_BATCH)]
@@ -75,7 +75,8 @@ class Worker:
         self.metrc = None
         if settings.get("state_system") == "metrc":
             self.metrc = client or MetrcClient.from_settings(settings)
-        self.pos = pos_adapter or pos.adapter(settings)
+        self.pos = pos_adapter or pos_link.adapter(settings)
+        self.sales = sales_pulls.SalesPuller(settings, self.metrc, self.pos)
         self._given = client is not None or pos_adapter is not None
         self._home = threading.current_thread()
         self._local = threading.local()  # each sending thread's own HTTP sessions
@@ -91,7 +92,9 @@ class Worker:
         return self._in_flight > 0
 
     def configured(self) -> tuple[str, ...]:
-        return tuple(t for t, on in (("metrc", self.metrc), ("pos", self.pos)) if on)
+        # A POS link that only reads (Dutchie: sales and stock) is sent nothing.
+        sends_pos = self.pos is not None and getattr(self.pos, "sends", True)
+        return tuple(t for t, on in (("metrc", self.metrc), ("pos", sends_pos)) if on)
 
     def grace(self) -> float:
         """Seconds a request we stopped waiting for may still take to land (the longest
@@ -106,7 +109,7 @@ class Worker:
             return self.metrc, self.pos
         if not hasattr(self._local, "metrc"):
             self._local.metrc = MetrcClient.from_settings(self.settings) if self.metrc else None
-            self._local.pos = pos.adapter(self.settings) if self.pos else None
+            self._local.pos = pos_link.adapter(self.settings) if self.pos else None
         return self._local.metrc, self._local.pos
 
     # -- which targets may be sent to ------------------------------------------------------
@@ -294,6 +297,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
     if once:
         with db.connection():
             worker.pull_if_due(force=True)
+            worker.sales.pull_if_due(force=True)
             worker.drain()
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
@@ -342,6 +346,10 @@ def _pull_loop(worker: Worker, stop: threading.Event) -> None:
                 worker.pull_if_due()
             except Exception:  # a bad manifest must not end pulling for good; it is logged
                 log.exception("pulling manifests failed")
+            try:
+                worker.sales.pull_if_due()
+            except Exception:  # nor a bad receipt pulling sales
+                log.exception("pulling sales failed")
             stop.wait(5)
 
 

@@ -4,52 +4,70 @@ cycle counts) and pick requests.
 These are machine requests, not browser ones: instead of the CSRF token they must carry an
 HMAC signature (``X-Kiosk-Signature``, see ``kiosk.sync.pos``) made with the shared POS
 secret and no older than five minutes. Anything unsigned, wrongly signed or stale is refused
-with 401 and nothing is stored.
+with 401 and nothing is stored. Anyone on the store's network can post here, so the
+signature header's size and the body's are checked before the body is read, and a signed
+body must still have the shape ``pos_schema`` gives it (400 with the reason otherwise).
 """
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 
-from kiosk import picks
-from kiosk.sync import pos
+from kiosk import db, limits, picks
+from kiosk.sync import pos, pos_schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _verified():
-    """The decoded JSON body, or a refusal response."""
+# A body larger than any form, and a whole store's inventory larger still.
+BODY_CAPS = {"api.inventory": limits.INVENTORY_BODY}
+
+
+@bp.before_request
+def _room_for_a_report():
+    request.max_content_length = BODY_CAPS.get(request.endpoint, limits.WEBHOOK_BODY)
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    return jsonify(error=f"Refused: the body is larger than {request.max_content_length} "
+                         "bytes."), 413
+
+
+def _verified(schema: dict):
+    """The body as ``schema`` allows it, or a refusal response."""
+    header = request.headers.get(pos.SIGNATURE_HEADER) or ""
+    if not header or len(header) > limits.SIGNATURE_HEADER:
+        return None, (jsonify(error="Refused: the request is not signed."), 401)
+    if request.content_length is None:
+        return None, (jsonify(error="Refused: send the body with a Content-Length."), 411)
+    if request.content_length > request.max_content_length:
+        return None, _too_large(None)  # before a byte of it is read
     body = request.get_data()
-    problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""),
-                         request.headers.get(pos.SIGNATURE_HEADER), body)
+    problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""), header,
+                         body)
     if problem:
         return None, (jsonify(error=f"Refused: {problem}."), 401)
     try:
-        data = json.loads(body)
-    except ValueError:
-        return None, (jsonify(error="The body is not JSON."), 400)
-    if not isinstance(data, dict):
-        return None, (jsonify(error="The body must be a JSON object."), 400)
-    return data, None
+        return pos_schema.read(body, schema), None
+    except ValueError as exc:
+        return None, (jsonify(error=f"Not stored: {exc}."), 400)
 
 
 @bp.post("/pos/sales")
 def sales():
     """``{"receipt", "sold_at", "lines": [{"tag", "quantity", "unit", "amount"}]}``"""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.SALE)
     if refusal:
         return refusal
     try:
-        lines = data.get("lines") or []
-        if not lines:
-            raise ValueError("a sale needs at least one line")
-        new = sum(pos.record_sale("webhook", data.get("receipt", ""), line.get("tag", ""),
-                                  line.get("quantity"), data.get("sold_at"),
-                                  unit=line.get("unit") or "Each", amount=line.get("amount"))
-                  for line in lines)
-    except (ValueError, AttributeError, TypeError) as exc:
+        with db.write():  # every line or none: a refused line undoes the ones before it
+            new = sum(pos.record_sale("webhook", data["receipt"], line["tag"],
+                                      line["quantity"], data["sold_at"],
+                                      unit=line.get("unit") or "Each",
+                                      amount=line.get("amount"))
+                      for line in data["lines"])
+    except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, new=new)
 
@@ -57,14 +75,11 @@ def sales():
 @bp.post("/pos/inventory")
 def inventory():
     """``{"as_of", "lines": [{"tag", "quantity", "unit", "room"}]}``: what the POS holds."""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.INVENTORY)
     if refusal:
         return refusal
-    lines = data.get("lines")
-    if not isinstance(lines, list) or not lines:
-        return jsonify(error="Not stored: an inventory report needs at least one line."), 400
     try:
-        kept, older = pos.record_inventory("webhook", lines, data.get("as_of"))
+        kept, older = pos.record_inventory("webhook", data["lines"], data.get("as_of"))
     except ValueError as exc:
         return jsonify(error=f"Not stored: {exc}."), 400
     return jsonify(ok=True, kept=kept, older=older)
@@ -75,7 +90,7 @@ def pick_requests():
     """``{"id", "lines": [{"tag" or "item", "quantity"}], "note", "requested_at", "kind":
     "sale" | "online" | "restock", "priority": "normal" | "urgent", "customer"}``: a request
     for the vault's live pick queue (``kiosk.picks``). The same id again changes nothing."""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.PICK)
     if refusal:
         return refusal
     try:
@@ -93,7 +108,7 @@ def pick_requests():
 @bp.post("/pos/pick-requests/cancel")
 def cancel_pick_request():
     """``{"id", "reason"}``: the POS withdrew an order; its request leaves the queue."""
-    data, refusal = _verified()
+    data, refusal = _verified(pos_schema.WITHDRAW)
     if refusal:
         return refusal
     try:

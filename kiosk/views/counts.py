@@ -14,7 +14,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 
-from kiosk import clock, counts, db, engine, figures, ledger, variances, workflows
+from kiosk import clock, counts, db, engine, figures, ledger, limits, variances, workflows
 from kiosk.models import Count, CountLine, Employee, Location, Run, Signature, Variance
 from kiosk.views.home import go, login_required, station
 from kiosk.workflows import cycle_count, variance_investigation
@@ -137,7 +137,7 @@ def schedule():
                 scope, due_on=due_on, by=g.employee,
                 location=Location.get_or_none(Location.code == form.get("location", "")),
                 category=form.get("category", ""),
-                spot_size=int(form["spot_size"]) if form.get("spot_size", "").isdigit() else None)
+                spot_size=limits.record_id(form.get("spot_size", "")))
             ledger.audit("count.schedule", f"count:{made.id}",
                          {"title": made.title, "due_on": due_on.isoformat()},
                          actor=g.employee, station=station())
@@ -151,7 +151,10 @@ def schedule():
 def cancel(count_id: int):
     """Take a count off the schedule before anyone has started it; the reason is kept."""
     found = Count.get_or_none(Count.id == count_id)
-    reason = (request.form.get("why") or "").strip()
+    try:
+        reason = limits.text(request.form.get("why") or "", limits.REASON, "The reason")
+    except ValueError as exc:
+        return _screen(str(exc), "error", 400)
     if found is None or found.status != "scheduled":
         return _screen("Only a count nobody has started can be taken off the schedule.",
                        "error", 400)
@@ -211,7 +214,10 @@ def follow_up(variance_id: int):
     found = Variance.get_or_none(Variance.id == variance_id)
     if found is None or not found.incident:
         abort(404)
-    note = (request.form.get("why") or "").strip()
+    try:
+        note = limits.text(request.form.get("why") or "", limits.REASON, "The follow-up")
+    except ValueError as exc:
+        return _variance_page(found, str(exc), "error", 400)
     if not note:
         return _variance_page(found, "Say what the follow-up was (report filed, police "
                                      "called, staff interviewed…).", "error", 400)

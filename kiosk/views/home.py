@@ -30,7 +30,7 @@ from flask import (
 )
 from flask.sessions import SessionInterface
 
-from kiosk import auth, clock, db, lockout, scans, workflows
+from kiosk import auth, clock, db, limits, lockout, scans, workflows
 from kiosk.models import Employee, LoginSession, Run, Station
 
 bp = Blueprint("home", __name__)
@@ -233,6 +233,12 @@ def init_app(app: Flask) -> None:
                                        "action. Try again; if it happens again, get a "
                                        "manager."), 500
 
+    @app.errorhandler(413)
+    def too_large(exc):
+        return render_template("message.html", title="Too much to take",
+                               message="That was far more than a screen sends, so nothing "
+                                       "was saved. Press Home and try again."), 413
+
     @app.errorhandler(404)
     def not_found(exc):
         return render_template("message.html", title="Not found",
@@ -326,9 +332,9 @@ def login_pin():
     with db.write():
         session = auth.start_session(result.employee, station())
     target = url_for("home.index")
-    resume = request.cookies.get(RESUME_COOKIE, "")
-    if resume.isdigit():
-        run = Run.get_or_none(Run.id == int(resume), Run.status == "active")
+    resume = limits.record_id(request.cookies.get(RESUME_COOKIE, ""))
+    if resume is not None:
+        run = Run.get_or_none(Run.id == resume, Run.status == "active")
         workflow = workflows.get(run.workflow) if run else None
         if workflow and result.employee.has_any(workflow.roles):
             target = url_for("runs.show", run_id=run.id)
@@ -352,9 +358,9 @@ def logout():
             auth.end_session(session, "idle" if reason == "idle" else "logout")
     response = go(url_for("home.index"))
     response.delete_cookie(SESSION_COOKIE)
-    resume = request.form.get("resume", "")
-    if reason == "idle" and resume.isdigit():
-        response.set_cookie(RESUME_COOKIE, resume, httponly=True, samesite="Strict")
+    resume = limits.record_id(request.form.get("resume", ""))
+    if reason == "idle" and resume is not None:
+        response.set_cookie(RESUME_COOKIE, str(resume), httponly=True, samesite="Strict")
     return response
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, g, render_template, request
 from peewee import JOIN
 
-from kiosk import clock, engine, ledger, visitors, workflows
+from kiosk import clock, engine, ledger, limits, visitors, workflows
 from kiosk.models import Employee, Run, VaultVisit
 from kiosk.views.home import login_required, station
 
@@ -22,11 +22,19 @@ def index():
     return render_template("manager/index.html")
 
 
-def _day(text: str | None, default: dt.date) -> dt.date:
+def _day(text: str | None, default: dt.date, notices: list) -> dt.date:
+    """The date asked for, or ``default`` with a notice when it is not one the log can hold
+    (year 1 or 9999 has no store day to work out)."""
     try:
-        return dt.date.fromisoformat(text) if text else default
+        day = dt.date.fromisoformat(text) if text else default
     except ValueError:
+        day = None
+    if day is None or not limits.plausible_day(day):
+        notices.append(f"{limits.excerpt(text, 20)} is not a date between "
+                       f"{limits.FIRST_DAY.isoformat()} and {limits.LAST_DAY.isoformat()}; "
+                       f"showing {default.isoformat()} instead.")
         return default
+    return day
 
 
 @bp.get("/vault-log")
@@ -34,8 +42,9 @@ def _day(text: str | None, default: dt.date) -> dt.date:
 def vault_log():
     """Who went into the vault, with whom, when, why, and for how long; by date."""
     today = clock.store_date()  # the manager asks by the store's days, not UTC's
-    start = _day(request.args.get("from"), today)
-    end = _day(request.args.get("to"), start)
+    notices = []
+    start = _day(request.args.get("from"), today, notices)
+    end = _day(request.args.get("to"), start, notices)
     if end < start:
         start, end = end, start
     since, until = clock.store_day_bounds(start, end)
@@ -56,7 +65,8 @@ def vault_log():
         rows.append({"visit": visit, "first": visit.first_person, "second": visit.second_person,
                      "minutes": minutes, "inside": visit.exited_at is None,
                      "visitors": [visitors.who(g) for g in guests.get(visit.id, [])]})
-    return render_template("manager/vault_log.html", rows=rows, start=start, end=end)
+    return render_template("manager/vault_log.html", rows=rows, start=start, end=end,
+                           notices=notices)
 
 
 def _when(at: dt.datetime) -> str:

@@ -15,7 +15,7 @@ twenty screens, scan times with and without them) are in bench/bench_picks.py.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
@@ -34,6 +34,7 @@ from kiosk import (
     clock,
     db,
     engine,
+    limits,
     pick_events,
     pick_queue,
     pick_times,
@@ -230,20 +231,17 @@ def _quantities(lines) -> tuple[list[tuple[Item, Decimal]], list[str]]:
     wanted, problems = [], []
     for item, text in lines:
         try:
-            quantity = Decimal(text or "0")
-        except InvalidOperation:
-            quantity = Decimal(0)
-        if not quantity.is_finite() or quantity <= 0 or quantity > picks.MAX_QUANTITY:
-            problems.append(f"{item.name}: enter how many, from 1 to {picks.MAX_QUANTITY}.")
-        elif item.unit != "Grams" and quantity != quantity.to_integral_value():
-            problems.append(f"{item.name}: enter a whole number.")
+            quantity = limits.quantity(text, item.unit, above_zero=True,
+                                       maximum=picks.MAX_QUANTITY)
+        except limits.QuantityError as exc:
+            problems.append(f"{item.name}: {exc}")
         else:
             wanted.append((item, quantity))
     return wanted, problems
 
 
 def _restock_page(lines, message: str = "", tone: str = "", sent=None):
-    query = (request.values.get("q") or "").strip()[:40]
+    query = limits.excerpt((request.values.get("q") or "").strip(), limits.SEARCH)
     stock = [(item, have) for item, have in pick_queue.items_in_vault()
              if not query or query.lower() in f"{item.name} {item.brand} {item.category}".lower()]
     mine = (PickRequest.select().where(PickRequest.origin == "floor",
@@ -288,7 +286,11 @@ def restock_post():
     if problems or not wanted:
         message = " ".join(problems) or "Add at least one item first."
         return feedback(make_response(_restock_page(lines, message, "error")), "error", message)
-    note = " ".join((request.form.get("note") or "").split())[:MAX_NOTE]
+    try:
+        note = limits.text(request.form.get("note") or "", MAX_NOTE, "The note")
+    except ValueError as exc:
+        return feedback(make_response(_restock_page(lines, str(exc), "error")), "error",
+                        str(exc))
     sent = picks.request_restock(g.employee, station(), wanted,
                                  request.form.get("urgent") == "1", note)
     ahead = PickRequest.select().where(PickRequest.status == "open",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
-from kiosk import clock, db, ledger
+from kiosk import clock, db, ledger, scans
 from kiosk.hardware import preview, queue
 from kiosk.hardware.labels import package_label_data
 from kiosk.models import Employee, Package, PrintJob, Run
@@ -171,7 +171,10 @@ def run_jobs(run_id: int):
 
 
 def _package_or_404(tag: str) -> Package:
-    package = Package.get_or_none(Package.tag == tag.strip().upper())
+    tag = tag.strip().upper()
+    if not scans.TAG_RE.match(tag):  # not a tag at all: nothing to look up
+        abort(404)
+    package = Package.get_or_none(Package.tag == tag)
     if package is None:
         abort(404)
     return package

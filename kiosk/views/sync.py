@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
 
+from kiosk import limits
 from kiosk.models import OutboxMessage
 from kiosk.models.sync import Discrepancy
 from kiosk.sync import outbox, pulls, readback, waiting
@@ -59,7 +60,8 @@ def screen():
 
 
 def _why() -> str:
-    return (request.form.get("why") or "").strip()
+    """The manager's reason; ValueError in words when it is too long or not plain text."""
+    return limits.text(request.form.get("why") or "", limits.REASON, "The reason")
 
 
 @bp.post("/manager/sync/messages/<int:message_id>/retry")

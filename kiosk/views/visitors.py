@@ -144,10 +144,11 @@ def resolve(visitor_id: int):
 def log():
     """Every visit by date: who, from where, why, ID checked, escort, in, out, how long."""
     today = clock.store_date()
-    start = _day(request.args.get("from"), today)
-    end = _day(request.args.get("to"), start)
+    notices = []
+    start = _day(request.args.get("from"), today, notices)
+    end = _day(request.args.get("to"), start, notices)
     if end < start:
         start, end = end, start
     since, until = clock.store_day_bounds(start, end)
     return render_template("visitors/log.html", rows=visitors.log(since, until), start=start,
-                           end=end, how=visitors.HOW, areas=visitors.AREAS)
+                           end=end, how=visitors.HOW, areas=visitors.AREAS, notices=notices)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from kiosk.workflows import (
+    close_store,
     cycle_count,
+    destroy,
     move_package,
+    open_store,
     paper_manifest,
     pick,
+    quarantine,
+    recall,
     receiving,
+    release,
+    return_to_vendor,
     variance_investigation,
     vault_entry,
     visitor,
@@ -15,7 +22,9 @@ from kiosk.workflows import (
 
 WORKFLOWS = (vault_entry.WORKFLOW, move_package.WORKFLOW, receiving.WORKFLOW,
              paper_manifest.WORKFLOW, cycle_count.WORKFLOW, variance_investigation.WORKFLOW,
-             visitor.WORKFLOW, pick.WORKFLOW)
+             visitor.WORKFLOW, open_store.WORKFLOW, close_store.WORKFLOW, pick.WORKFLOW,
+             quarantine.WORKFLOW, release.WORKFLOW, recall.WORKFLOW, destroy.WORKFLOW,
+             return_to_vendor.WORKFLOW)
 
 _BY_KEY = {w.key: w for w in WORKFLOWS}
 

@@ -7,8 +7,8 @@ movement and is reported to the state system (package location) and the POS.
 
 from __future__ import annotations
 
-from kiosk import clock
-from kiosk.engine import FINISH, Refuse, Workflow, scan
+from kiosk import clock, holds
+from kiosk.engine import FINISH, Offer, Refuse, Workflow, scan
 from kiosk.models import Location, Package
 
 MOVER_ROLES = ("vault", "runner", "receiver", "manager")
@@ -23,6 +23,14 @@ def package_can_move(run, scanned):
     package = Package.one(tag=scanned.value)
     if package is None:
         return f"Package {scanned.value} is not in this store's stock. Check the tag."
+    if package.status == "quarantined" and not holds.in_cage(package):
+        return Offer(f"Package {scanned.value} is on hold (a recall); it can't be moved except "
+                     "into the quarantine cage.", "quarantine", "Bring it into the cage",
+                     package.tag)
+    if package.status == "quarantined":
+        return Offer(f"Package {scanned.value} is on hold in quarantine; it can't be moved. "
+                     "To put it back in stock, release it (a manager signs).", "release",
+                     "Release it from quarantine", package.tag)
     if package.status != "active":
         return f"Package {scanned.value} is {package.status.replace('_', ' ')}; it can't be moved."
     return None
@@ -41,9 +49,13 @@ def destination_is_valid(run, scanned):
     location = Location.one(code=scanned.value)
     if location is None or not location.active:
         return f"{scanned.value} is not a location in this store. Scan a shelf label."
+    if location.kind == "quarantine":
+        return Offer(f"{location.name} is the quarantine cage: a package goes there with a "
+                     "reason and a quarantine label.", "quarantine", "Quarantine this package",
+                     run.data["tag"])
     if location.kind not in MOVABLE_TO:
-        return (f"{location.name} is a {location.kind.replace('_', ' ')} location. Use the "
-                "quarantine procedure for that.")
+        return (f"{location.name} is a {location.kind.replace('_', ' ')} location; packages "
+                "are moved to a vault shelf, the sales floor or a tote.")
     package = Package.one(tag=run.data["tag"])
     if package.location_id == location.id:
         return f"Package {package.tag} is already on {location.name}."

@@ -175,12 +175,9 @@ def hold_item(run, scanned, ctx):
     ctx.message = f"{item.name}: key the count the paper shows ({item.unit})."
 
 
-def whole_when_each(run, number):
-    """An item sold by the unit is counted in whole units."""
-    item = Item.get_by_id(run.data["item"])
-    if item.unit == "Each" and number != number.to_integral_value():
-        return f"{item.name} is counted in whole units. Enter a whole number."
-    return None
+def item_unit(run):
+    """The unit the item is counted in (Each, Grams ...)."""
+    return Item.get_by_id(run.data["item"]).unit
 
 
 def add_package(run, number, ctx):
@@ -249,7 +246,7 @@ WORKFLOW = Workflow(
              finish_label="All packages entered"),
         scan("item", "Scan the item's barcode, or tap the item.", expect=("gtin", "gs1"),
              guards=(item_is_known,), effect=hold_item, show=item_choices),
-        count("quantity", "Key the shipped count from the paper.", guards=(whole_when_each,),
+        count("quantity", "Key the shipped count from the paper.", unit_for=item_unit,
               effect=add_package, show=entered),
         confirm("coa", "Did a COA for this batch come with it, showing every test passed?",
                 effect=record_coa, next="tag", show=entered),

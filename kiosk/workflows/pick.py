@@ -87,7 +87,7 @@ def in_the_vault(run, scanned):
     """The package is on a vault shelf and not already taken for a request."""
     if scanned == FINISH:
         return None
-    package = Package.one(tag=scanned.value)
+    package = pick_stock.locked_package(scanned.value)  # until this step commits
     place = package.location
     if place is None or place.kind != "vault":
         where = place.name if place else "nowhere in the ledger"

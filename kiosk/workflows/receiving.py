@@ -169,11 +169,9 @@ def record_condition(run, option, ctx):
     ctx.tone = "" if option.value == "intact" else "warn"
 
 
-def count_fits_unit(run, number):
-    """A count in 'Each' is a whole number."""
-    if run.data["held"]["unit"] == "Each" and number != number.to_integral_value():
-        return "This package is counted in whole units (Each). Enter a whole number."
-    return None
+def held_unit(run):
+    """The unit the package in hand is counted in (its manifest's: Each, Grams ...)."""
+    return run.data["held"]["unit"]
 
 
 def record_count(run, number, ctx):
@@ -440,7 +438,7 @@ WORKFLOW = Workflow(
                back=Back(back_to_the_tag, "Back: not this package",
                          forget=("tag", "held", "condition", "counted", "reopen"))),
         count("units", "Count the units in the package (grams for bulk).",
-              guards=(count_fits_unit,), effect=record_count, show=deliveries.package_facts,
+              unit_for=held_unit, effect=record_count, show=deliveries.package_facts,
               back=Back("condition", "Back: change the condition",
                         forget=("condition", "counted"))),
         choose("decide", "Accept or reject this package?", (), options_for=decision_options,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import clock, variances
-from kiosk.engine import Option, Refuse, Signer, Workflow, choose, count, instruct, sign_off, text
+from kiosk.engine import Offer, Option, Refuse, Signer, Workflow, choose, count, instruct, sign_off, text
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, Variance
 
@@ -143,10 +143,17 @@ def record_cause_note(run, note, ctx):
 
 
 def adjustable(run, option):
-    """Only a package in this store's records can be adjusted."""
+    """Only a package in this store's records can be adjusted, and not one held in the
+    quarantine cage: what leaves the cage does so by release or destruction, signed."""
     if option.value == "adjust" and _variance(run).package_id is None:
         return (f"Tag {run.data['tag']} is not in this store's records, so there is nothing "
                 "to adjust. Choose no adjustment and say where it was resolved.")
+    if option.value == "adjust" and \
+            Package.get_by_id(_variance(run).package_id).status == "quarantined":
+        return Offer(f"Package {run.data['tag']} is on hold in quarantine: a count does not "
+                     "change its stock. It leaves the cage by release (a manager signs, then "
+                     "count it again) or by destruction (weighed and witnessed).", "destroy",
+                     "Destroy it from the cage", run.data["tag"])
     if option.value == "adjust" and not variances.reasons(run.data["state_system"]):
         return ("Metrc's adjustment reasons have not been pulled yet (the syncer pulls them "
                 "when Metrc answers). Try again later, or choose no adjustment.")

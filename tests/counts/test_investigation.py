@@ -203,6 +203,21 @@ def test_a_held_package_is_adjusted_only_when_someone_says_so(driver, outside):
     assert variance_of(TAGS[4]).resolution_note.endswith("(package on hold)")
 
 
+def test_a_package_held_in_the_quarantine_cage_is_not_adjusted_by_a_count(driver, outside):
+    count_and_close(driver)
+    with db.write():
+        Package.update(status="quarantined").where(Package.tag == TAGS[4]).execute()
+    driver.as_("femi")
+    driver.tap(f"/variances/{variance_of(TAGS[4]).id}/investigate")
+    for step, value in (("history", "ok"), ("checks", "damage"), ("checks", "done"),
+                        ("cause", "damage"), ("cause_note", "Crushed box in the bin")):
+        driver.ok(step, value=value)
+    refused = driver.refused("resolution", value="adjust")
+    assert "on hold in quarantine: a count does not change its stock" in refused
+    assert 'data-offer="destroy"' in driver.last.get_data(as_text=True)
+    driver.ok("resolution", value="elsewhere")  # the other way stays open
+
+
 def test_a_tag_the_store_never_had_cannot_be_adjusted(driver, outside):
     count_and_close(driver)
     driver.as_("femi")

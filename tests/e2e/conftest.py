@@ -3,7 +3,8 @@
 Fixtures and helpers for every module in this folder:
 
 ``live_server`` (module scope)
-    A demo store in a fresh SQLite file, served by ``kiosk serve`` (waitress) in a child
+    A demo store in a fresh database, once SQLite and once PostgreSQL (the tests' names say
+    which: ``test_x[sqlite]``, ``test_x[postgresql]``), served by ``kiosk serve`` (waitress) in a child
     process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL),
     ``.database_url`` and ``.env``. A test module can set
     ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}`` to start its server with other
@@ -40,7 +41,7 @@ Fixtures and helpers for every module in this folder:
     revisions), for tests that need several screens at once without a browser each.
 
 ``records``
-    ``with records():`` binds this process's database to the live server's file, for
+    ``with records():`` binds this process's database to the live server's records, for
     checking what the server saved.
 """
 
@@ -87,9 +88,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def live_server(request, tmp_path_factory):
+def live_server(request, tmp_path_factory, module_empty_database):
     workdir = tmp_path_factory.mktemp("live")
-    url = build_demo_database(workdir / "kiosk.db")
+    url = build_demo_database(module_empty_database)
     env = dict(getattr(request.module, "LIVE_SERVER_ENV", {}))
     server = LiveServer(url, workdir, station=env.pop("KIOSK_STATION", "vault-1"), env=env)
     server.start()

@@ -1,6 +1,7 @@
 """A real kiosk server in a child process, for browser tests, crash tests and the benchmark.
 
-``build_demo_database`` migrates a fresh SQLite file and fills it with the demo store;
+``build_demo_database`` migrates a fresh SQLite file (or an empty PostgreSQL database) and
+fills it with the demo store;
 ``LiveServer`` runs the app under waitress on a free loopback port with ``KIOSK_*``
 settings in its environment, waits until ``/healthz`` answers, and can stop it politely,
 kill it with SIGKILL, and start it again on the same database and port. ``HttpKiosk`` is one
@@ -34,14 +35,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_demo_database(path: Path) -> str:
-    """Create the demo store in a new SQLite file at ``path``, as ``kiosk demo`` builds it
-    (its counts included); return its URL.
+def build_demo_database(target: Path | str) -> str:
+    """Create the demo store, as ``kiosk demo`` builds it (its counts included), in a new
+    SQLite file at ``target`` (a path) or in the empty database a URL names (PostgreSQL);
+    return its URL.
 
     Runs in a child process so the caller's database binding and PIN-hash settings are left
     exactly as they were.
     """
-    url = f"sqlite:///{path}"
+    url = target if str(target).startswith(("sqlite:", "postgresql:")) else f"sqlite:///{target}"
     code = ("import sys\nfrom kiosk import db, demo, demo_counts\n"
             "db.init(sys.argv[1])\ndb.upgrade()\n"
             "with db.connection():\n    demo.build()\n    demo_counts.seed()\n")

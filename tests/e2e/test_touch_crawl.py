@@ -30,6 +30,8 @@ NOT_SCREENS = {
     # A weigh step draws it; the step comes after scanning a bulk package's barcode and tag,
     # which no tap does (tests/counts/test_weighing.py takes it there).
     "scale.live": "the scale's live weight, drawn into a weigh step",
+    "picks.live": "the queue's fragment, fetched by an open queue screen when the queue changes",
+    "picks.manager_live": "the manager's live view's fragment, fetched the same way",
 }
 # What a store cannot do without: if any of these was not reached, the crawl saw too little.
 EVERYONE = {"home.index", "runs.start", "runs.show", "runs.submit_step", "runs.cancel",

@@ -9,8 +9,8 @@ from kiosk import db
 from kiosk.models.picks import PickLine, PickRequest
 
 
-def test_older_pick_requests_get_their_lines_and_the_queues_columns(tmp_path):
-    db.init(f"sqlite:///{tmp_path / 'kiosk.db'}")
+def test_older_pick_requests_get_their_lines_and_the_queues_columns(empty_database):
+    db.init(empty_database)
     db.upgrade(until=119)
     with db.connection():
         run = db.database.execute_sql
@@ -24,9 +24,10 @@ def test_older_pick_requests_get_their_lines_and_the_queues_columns(tmp_path):
                  {"tag": "1A4060300000000000000007", "quantity": "125.5"},
                  {"item": "850012000013", "quantity": "lots"}, {"item": "Moon Rocks"}]
         run("INSERT INTO pick_request (external_id, lines, note, requested_at, received_at, "
-            "status) VALUES (?, ?, '', '2026-11-20 10:00:00', '2026-11-20 10:00:01', 'open')",
+            "status) VALUES (%s, %s, '', '2026-11-20 10:00:00', '2026-11-20 10:00:01', 'open')"
+            .replace("%s", db.database.param),
             ("OLD-1", json.dumps(lines)))
-    assert db.upgrade() == ["0120_pick_queue"]
+    assert db.upgrade(until=120) == ["0120_pick_queue"]
     with db.connection():
         request = PickRequest.get()
         assert (request.kind, request.workflow, request.priority, request.queue_note) == (

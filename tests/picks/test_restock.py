@@ -54,11 +54,13 @@ def test_the_form_refuses_what_cannot_be_asked_for_in_words(store, new_client):
     gummies = store.items.gummies.id
     for fields, words in (
             ({}, "Add at least one item first."),
-            ({f"q{gummies}": ""}, "Watermelon Gummies: enter how many, from 1 to 100000."),
-            ({f"q{gummies}": "-3"}, "enter how many"),
-            ({f"q{gummies}": "1e9"}, "enter how many"),
-            ({f"q{gummies}": "2.5"}, "Watermelon Gummies: enter a whole number."),
-            ({f"q{gummies}": "abc"}, "enter how many")):
+            ({f"q{gummies}": ""},
+             "Watermelon Gummies: Enter a whole number of units from 1 to 99,999."),
+            ({f"q{gummies}": "-3"}, "A count of -3 is not possible here"),
+            ({f"q{gummies}": "1e9"}, "A count of 1e9 is not possible here"),
+            ({f"q{gummies}": "2.5"}, "Watermelon Gummies: A count of 2.5 is not possible here"),
+            ({f"q{gummies}": "abc"}, "A count of abc is not possible here"),
+            ({f"q{gummies}": "1", "note": "ring me\x00"}, "hidden control character")):
         answer = ana.kiosk.post("/picks/new", {**fields, "op": "send"})
         assert words in screen_text(answer.data.decode()), fields
         assert '"tone": "error"' in answer.headers["HX-Trigger"]

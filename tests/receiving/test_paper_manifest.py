@@ -34,7 +34,7 @@ def test_paper_manifest_then_receive_it(receive, load, kiosk):
     assert p.refused("item", value="00850012999997").startswith("No item in this store has")
     p.ok("item", value=demo.demo_upc(1), source="tapped")
     assert p.refused("quantity", value="10.5") == (
-        "Blue Dream 3.5g Jar is counted in whole units. Enter a whole number.")
+        "A count of 10.5 is not possible here: enter a whole number of units from 0 to 99,999.")
     p.ok("quantity", value="24")
     p.ok("coa", value="pass")
     p.ok("tag", value=TAG.format(2))

@@ -22,8 +22,8 @@ TAGS = [TAG.format(n) for n in range(1, 7)]
 
 
 @pytest.fixture
-def server(tmp_path):
-    url = build_demo_database(tmp_path / "kiosk.db")
+def server(tmp_path, empty_database):
+    url = build_demo_database(empty_database)
     db.init(url)
     with db.connection(), db.write():
         manifests.load_transfer(manifest(packages=6))

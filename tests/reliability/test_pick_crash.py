@@ -41,8 +41,8 @@ CHOICE = re.compile(r"Tag ends</th><td>…(\d{6})")
 WAITING = re.compile(r'<li class="request[^"]*" data-request="(\d+)"')
 
 
-def make_server(tmp_path, stations) -> LiveServer:
-    return make_crash_server(tmp_path, stations, env={"KIOSK_POS_SECRET": SECRET})
+def make_server(tmp_path, stations, database_url) -> LiveServer:
+    return make_crash_server(tmp_path, stations, database_url, env={"KIOSK_POS_SECRET": SECRET})
 
 
 def send_request(server: LiveServer, external_id: str, lines: list[tuple[str, int]]) -> None:
@@ -69,8 +69,9 @@ def request_id(server: LiveServer, external_id: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = make_server(tmp_path_factory.mktemp("claims"), ["race-1", "race-2"])
+def server(tmp_path_factory, module_empty_database):
+    server = make_server(tmp_path_factory.mktemp("claims"), ["race-1", "race-2"],
+                         module_empty_database)
     yield server
     server.stop()
 
@@ -176,8 +177,8 @@ class Runner:
             self.cut = True  # the server died while it claimed or read a screen
 
 
-def test_sigkill_mid_pick_loses_nothing_and_doubles_nothing(tmp_path):
-    server = make_server(tmp_path, [f"picker-{i}" for i in range(len(RUNNERS))])
+def test_sigkill_mid_pick_loses_nothing_and_doubles_nothing(tmp_path, empty_database):
+    server = make_server(tmp_path, [f"picker-{i}" for i in range(len(RUNNERS))], empty_database)
     try:
         items = stocked_items(server, 4)
         rng = random.Random(16)

@@ -9,6 +9,9 @@
   one core while the other idles.
 - The write-ahead log is copied back into the database in the background, not inside a
   step's commit.
+The processes' tests run on SQLite and on PostgreSQL; the writers' lock and the write-ahead
+log are SQLite's own (PostgreSQL's server processes write side by side with row locks), so
+their tests make a SQLite file.
 """
 
 from __future__ import annotations
@@ -60,8 +63,8 @@ def wait_until(condition, seconds: float = 10) -> bool:
     return condition()
 
 
-def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
-    url = build_demo_database(tmp_path / "kiosk.db")
+def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path, empty_database):
+    url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
         workers = worker_pids(server.proc.pid)
@@ -96,10 +99,10 @@ def connections_held(pid: int, port: int) -> int:
     return held
 
 
-def test_screens_connections_are_shared_evenly_between_workers(tmp_path):
+def test_screens_connections_are_shared_evenly_between_workers(tmp_path, empty_database):
     """A browser keeps its connection open, so a screen stays with the process that took it.
     Ten screens must not pile onto one process while the other has two."""
-    url = build_demo_database(tmp_path / "kiosk.db")
+    url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     screens = []
     try:
@@ -126,8 +129,8 @@ def test_screens_connections_are_shared_evenly_between_workers(tmp_path):
         server.stop()
 
 
-def test_a_dead_worker_stops_the_service_for_a_clean_restart(tmp_path):
-    url = build_demo_database(tmp_path / "kiosk.db")
+def test_a_dead_worker_stops_the_service_for_a_clean_restart(tmp_path, empty_database):
+    url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "2"}).start()
     try:
         first, second = worker_pids(server.proc.pid)
@@ -259,8 +262,8 @@ def test_the_log_starts_again_while_screens_keep_reading_and_writing(tmp_path, m
         assert ledger.verify_chain() == []
 
 
-def test_one_worker_serves_in_the_process_itself(tmp_path):
-    url = build_demo_database(tmp_path / "kiosk.db")
+def test_one_worker_serves_in_the_process_itself(tmp_path, empty_database):
+    url = build_demo_database(empty_database)
     server = LiveServer(url, tmp_path, env={"KIOSK_WORKERS": "1"}).start()
     try:
         assert child_pids(server.proc.pid) == []

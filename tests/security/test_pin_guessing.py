@@ -40,8 +40,8 @@ def records(url):
 
 
 @pytest.fixture
-def server(tmp_path):
-    url = build_demo_database(tmp_path / "kiosk.db")
+def server(tmp_path, empty_database):
+    url = build_demo_database(empty_database)
     with records(url), db.write():
         for n in range(1, SCREENS + 1):
             Station.create(name=f"back-office-{n}", kind="vault")

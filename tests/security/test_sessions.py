@@ -26,9 +26,9 @@ JUNK = "<script>alert(1)</script>" + "x" * 5000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, module_empty_database):
     workdir = tmp_path_factory.mktemp("sessions")
-    server = LiveServer(build_demo_database(workdir / "kiosk.db"), workdir).start()
+    server = LiveServer(build_demo_database(module_empty_database), workdir).start()
     yield server
     server.stop()
 

@@ -62,13 +62,19 @@ SAMPLE_PAYLOADS = {
     "package.unfinish": {"tag": "1A4060300003779000000011"},
     "sale.receipt": {"sold_at": "2026-11-23T10:15:00.000", "lines": [
         {"tag": "1A4060300003779000000011", "quantity": 1, "unit": "Each", "amount": 35}]},
+    "sale.receipt.update": {"receipt_id": 500012, "sold_at": "2026-11-22T10:15:00.000",
+                            "external_number": "261122005", "lines": [
+                                {"tag": "1A4060300003779000000011", "quantity": 2,
+                                 "unit": "Each", "amount": 70}]},
+    "sale.receipt.void": {"receipt_id": 500013},
 }
 
 
 def _every_call(client):
     start, end = dt.datetime(2026, 11, 22, 9), dt.datetime(2026, 11, 23, 9)
     calls = {
-        "incoming_transfers": (start, end), "transfer_deliveries": (4501,),
+        "incoming_transfers": (start, end), "outgoing_transfers": (start, end),
+        "transfer_deliveries": (4501,),
         "delivery_packages": (94501,), "lab_results": (880101,),
         "packages": ("active", start, end), "package": ("1A4060300003779000000011",),
         "adjust_reasons": (), "adjustments": (), "receipts": ("active", start, end),

@@ -120,7 +120,8 @@ def test_a_sales_report_imports_once_and_reports_bad_rows(database, fixed_clock)
               f"R-1003,{TAG},one,2026-11-23T11:30:00,35.00\n")
     assert pos.import_sales_csv(report) == (2, 0, [
         "Row 4: 'NOT-A-TAG' is not a 24-character package tag.",
-        "Row 5: quantity 'one' is not a number."])
+        "Row 5: quantity 'one' is not possible: it must be a whole number of units from 1 "
+        "to 99,999."])
     assert pos.import_sales_csv(report)[:2] == (0, 2), "re-importing adds nothing"
     sale = PosSale.get(PosSale.receipt == "R-1001", PosSale.tag == TAG)
     assert (sale.quantity, sale.amount, sale.source) == (Decimal("2"), Decimal("70"), "csv")

@@ -57,8 +57,8 @@ def test_upgrade_verify_and_backup(tmp_path, capsys):
     assert "Audit entry 1" in capsys.readouterr().out
 
 
-def test_users_add_list_deactivate(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/k.db"
+def test_users_add_list_deactivate(empty_database, capsys):
+    url = empty_database
     cli.main(["--database", url, "db", "upgrade"])
     assert cli.main(["--database", url, "users", "add", "--name", "Zoe", "--badge", "3001",
                      "--pin", "4321", "--roles", "vault,runner"]) == 0
@@ -71,8 +71,8 @@ def test_users_add_list_deactivate(tmp_path, capsys):
     assert "Zoe" in out and "inactive" in out and "X " not in out
 
 
-def test_users_add_refuses_a_badge_an_active_person_holds(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/k.db"
+def test_users_add_refuses_a_badge_an_active_person_holds(empty_database, capsys):
+    url = empty_database
     cli.main(["--database", url, "db", "upgrade"])
     add = ["--database", url, "users", "add", "--badge", "3001", "--pin", "4321", "--roles",
            "runner"]
@@ -92,8 +92,8 @@ def test_every_workflow_can_be_shown(key):
     assert run("workflows", "show", key).returncode == 0
 
 
-def test_stations_add_and_list(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/k.db"
+def test_stations_add_and_list(empty_database, capsys):
+    url = empty_database
     cli.main(["--database", url, "db", "upgrade"])
     assert cli.main(["--database", url, "stations", "add", "--name", "vault-2",
                      "--kind", "vault"]) == 0

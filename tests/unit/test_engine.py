@@ -227,9 +227,14 @@ def test_a_crash_inside_a_step_leaves_no_half_step(store):
 def test_counts_choices_and_confirmations_are_checked(store):
     run = start(store)
     walk_to(store, run, "qty")
-    assert submit(store, run, "qty", {"value": "two"}).message == "Enter a number of units."
-    assert "whole number" in submit(store, run, "qty", {"value": "2.5"}).message
-    assert "less than 0" in submit(store, run, "qty", {"value": "-1"}).message
+    wanted = "enter a whole number of units from 0 to 99,999."
+    assert submit(store, run, "qty", {"value": "two"}).message == \
+        f"A count of two is not possible here: {wanted}"
+    assert submit(store, run, "qty", {"value": "2.5"}).message == \
+        f"A count of 2.5 is not possible here: {wanted}"
+    assert submit(store, run, "qty", {"value": "-1"}).message == \
+        f"A count of -1 is not possible here: {wanted}"
+    assert submit(store, run, "qty", {"value": ""}).message == f"E{wanted[1:]}"
     assert submit(store, run, "qty", {"value": "5"}).accepted
     assert submit(store, run, "cond", {"value": "maybe"}).message == "Choose one of the buttons."
     assert submit(store, run, "cond", {"value": "bad"}).accepted   # loops back to the tag

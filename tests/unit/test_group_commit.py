@@ -1,5 +1,6 @@
 """Group commit: steps from several screens share one transaction and one sync, and each
-still gets exactly its own result, its own error, and nothing of another's failure."""
+still gets exactly its own result, its own error, and nothing of another's failure. Sharing is
+SQLite's (one writer at a time); on PostgreSQL each step is its own transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from kiosk import db, ledger
 from kiosk.models import AuditEntry
 
 
-def test_waiting_steps_commit_together_and_a_failing_one_undoes_only_itself(database):
+def test_waiting_steps_commit_together_and_a_failing_one_undoes_only_itself(sqlite_database):
     ran_on: dict[str, int] = {}
     results: dict[str, object] = {}
     first_running = threading.Event()

@@ -1,0 +1,244 @@
+"""The end-of-day report (SOP §7.3): one store day's figures, its charts, its PDF, its slip.
+
+``end_of_day(day)`` gathers the report (``report_queries`` asks, ``report_charts`` draws);
+the manager's screen shows it as HTML and ``pdf`` lays out the very same HTML as a PDF with
+WeasyPrint. ``keep_pdf(day, actor)`` keeps that PDF as a record for seven years: the file in
+the reports folder, a ``KeptReport`` row with its SHA-256, day, who and when, and an audit
+entry, so the file can later be proved to be the one made. ``slip`` is the short summary the
+receipt printer prints.
+
+``keep_pdf`` runs in its own transaction and never inside a step's: a PDF takes seconds to
+lay out, and no step may hold the write lock that long. (Keeping one at close, once the
+closing reconciliation is in, belongs after its signing step has committed.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from markupsafe import Markup
+
+from kiosk import clock, config, db, ledger, report_charts
+from kiosk import report_queries as q
+from kiosk.manifests import quantity_text
+from kiosk.models import KeptReport
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass
+class Report:
+    """One store day's report, ready to show: rows of text and the figures behind them."""
+
+    day: dt.date
+    store_name: str
+    license: str
+    generated_at: dt.datetime  # naive UTC
+    receipts: list = field(default_factory=list)
+    moves: list = field(default_factory=list)
+    counts: list = field(default_factory=list)
+    variances_found: list = field(default_factory=list)
+    variances_resolved: list = field(default_factory=list)
+    adjustments: list = field(default_factory=list)
+    quarantines: list = field(default_factory=list)
+    destructions: list = field(default_factory=list)
+    waiting: list = field(default_factory=list)
+    deadline_hours: int = 24
+    sales: dict = field(default_factory=dict)
+    velocity: dict = field(default_factory=dict)
+    expiring: list = field(default_factory=list)
+    vault: list = field(default_factory=list)
+    charts: dict = field(default_factory=dict)  # name -> SVG markup (absent: nothing to draw)
+
+    @property
+    def generated_text(self) -> str:
+        return f"{clock.local(self.generated_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def day_text(self) -> str:
+        return f"{self.day:%A %d %B %Y}"
+
+    @property
+    def late(self) -> list:
+        """Waiting messages past the state's deadline."""
+        return [m for m in self.waiting if m["hours"] >= self.deadline_hours]
+
+    def figures(self) -> list[tuple[str, str]]:
+        """The headline figures, in the order the report and the slip give them."""
+        accepted = sum(r["accepted"] for r in self.receipts)
+        rejected = sum(r["rejected"] for r in self.receipts)
+        units = sum((r["units"] for r in self.receipts), Decimal(0))
+        adjusted = sum((a["quantity"] for a in self.adjustments), Decimal(0))
+        attention = sum(1 for m in self.waiting if m["status"] == "attention")
+        return [
+            ("Deliveries received", str(len(self.receipts))),
+            ("Packages accepted", str(accepted)),
+            ("Packages rejected", str(rejected)),
+            ("Units received", quantity_text(units)),
+            ("Moves", str(sum(m["moves"] for m in self.moves))),
+            ("Counts", str(len(self.counts))),
+            ("Variances found", str(len(self.variances_found))),
+            ("Variances resolved", str(len(self.variances_resolved))),
+            ("Adjustments", f"{len(self.adjustments)}" + (f" ({_signed(adjusted)} units)"
+                                                          if self.adjustments else "")),
+            ("Quarantined", str(sum(1 for r in self.quarantines if r["kind"] in q.QUARANTINE))),
+            ("Released from quarantine",
+             str(sum(1 for r in self.quarantines if r["kind"] in q.RELEASE))),
+            ("Destroyed", str(len(self.destructions))),
+            ("Waiting for Metrc or the POS", str(len(self.waiting))),
+            ("Needing attention", str(attention)),
+            (f"Waiting over {self.deadline_hours} h", str(len(self.late))),
+            ("Sales lines", str(self.sales.get("lines", 0))),
+            ("Sales receipts", str(self.sales.get("receipts", 0))),
+            ("Units sold", quantity_text(self.sales.get("units", 0))),
+            ("Packages expiring within 30 days",
+             str(sum(r["packages"] for r in self.expiring))),
+            ("Vault entries", str(len(self.vault))),
+        ]
+
+
+def _signed(value: Decimal) -> str:
+    text = quantity_text(value)
+    return text if value <= 0 else f"+{text}"
+
+
+def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
+    """The report of the store's ``day`` from the records as they stand now."""
+    settings = settings if settings is not None else config.load()
+    now = clock.now()
+    since, until = clock.store_day_bounds(day, day)
+    with db.connection():
+        names = q.places()
+        velocity = q.velocity(day, until)
+        hours = q.sales_by_hour(since, until)
+        report = Report(
+            day=day, store_name=str(settings.get("store_name", "")),
+            license=str(settings.get("license", "")), generated_at=now,
+            receipts=q.receipts(since, until), moves=q.moves(since, until, names),
+            counts=q.counts(day, since, until),
+            variances_found=q.variances_found(since, until),
+            variances_resolved=q.variances_resolved(since, until),
+            adjustments=q.stock_changes(("adjust",), since, until),
+            quarantines=q.stock_changes(q.QUARANTINE + q.RELEASE, since, until),
+            destructions=q.stock_changes(q.DESTRUCTION, since, until),
+            waiting=q.waiting(since, until, now),
+            deadline_hours=int(settings.get("sync_deadline_hours", 24)),
+            sales=q.sales_totals(since, until), velocity=velocity,
+            expiring=q.expiring(day, until, names), vault=q.vault_visits(since, until, now))
+    for name, svg in (("fastest", report_charts.fastest(velocity["fastest"])),
+                      ("slowest", report_charts.slowest(velocity["slowest"])),
+                      ("by_hour", report_charts.by_hour(hours))):
+        if svg:
+            report.charts[name] = Markup(svg)
+    return report
+
+
+# -- the PDF ---------------------------------------------------------------------------------
+def _environment():
+    """Jinja for the PDF: the same templates the screen uses, outside any Flask app (the
+    closing workflow and the CLI have none)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+
+def document_html(report: Report) -> str:
+    """The report as a standalone HTML document for print (what the PDF is laid out from)."""
+    return _environment().get_template("reports/document.html").render(report=report)
+
+
+def pdf(report: Report) -> bytes:
+    """The report as a PDF, laid out by WeasyPrint from ``document_html``."""
+    import weasyprint  # slow to import: only where a PDF is made
+
+    return weasyprint.HTML(string=document_html(report), base_url=str(TEMPLATES)).write_pdf()
+
+
+def folder(settings: dict | None = None) -> Path:
+    """Where kept reports go: the ``reports_folder`` setting, or ``reports/`` beside an SQLite
+    database (in ``KIOSK_HOME`` for PostgreSQL)."""
+    settings = settings if settings is not None else config.load()
+    if settings.get("reports_folder"):
+        return Path(settings["reports_folder"])
+    parsed = urlparse(str(settings.get("database", "")))
+    path = unquote(parsed.path) if parsed.scheme == "sqlite" else ""
+    base = Path(path).resolve().parent if path not in ("", "/:memory:") else config.DEFAULT_DATA
+    return base / "reports"
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write the file whole or not at all: a temporary name, synced, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_suffix(".part")
+    with open(part, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(part, 0o640)
+    os.replace(part, path)
+
+
+def keep_pdf(day: dt.date, actor=None, settings: dict | None = None, station: str = "",
+             occasion: str = "on demand") -> KeptReport:
+    """Make the day's report as a PDF and keep it: the file, its row and an audit entry.
+
+    ``actor`` is the employee who asked (None: the kiosk itself). Runs its own transaction;
+    never call it inside a step's (see the module's docstring).
+    """
+    settings = settings if settings is not None else config.load()
+    report = end_of_day(day, settings)
+    data = pdf(report)
+    digest = hashlib.sha256(data).hexdigest()
+    stamp = clock.local(report.generated_at)
+    relative = Path(f"{day:%Y}") / f"{day.isoformat()}-end-of-day-{stamp:%H%M%S}-{digest[:12]}.pdf"
+    target = folder(settings) / relative
+    _write(target, data)
+    try:
+        with db.connection(), db.write():
+            kept = KeptReport.create(
+                kind="end_of_day", day=day, sha256=digest, size=len(data), path=str(relative),
+                generated_by=actor, generated_at=report.generated_at, station=station,
+                occasion=occasion)
+            ledger.audit("report.keep", f"report:{kept.id}",
+                         {"day": day.isoformat(), "sha256": digest, "size": len(data),
+                          "file": str(relative), "occasion": occasion},
+                         actor=actor, station=station)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no row names it: it was never kept
+        raise
+    return kept
+
+
+def kept(day: dt.date) -> list[KeptReport]:
+    """The reports kept for ``day``, newest first."""
+    return list(KeptReport.select().where(KeptReport.day == day)
+                .order_by(KeptReport.id.desc()))
+
+
+def kept_state(row: KeptReport, settings: dict | None = None) -> str:
+    """Whether a kept PDF is still the file it was: "intact", "altered" or "missing"."""
+    path = folder(settings) / row.path
+    if not path.is_file():
+        return "missing"
+    return "intact" if hashlib.sha256(path.read_bytes()).hexdigest() == row.sha256 else "altered"
+
+
+# -- the slip --------------------------------------------------------------------------------
+def slip(report: Report, kept_row: KeptReport | None = None) -> dict:
+    """The summary slip's data (``slips.day_summary``): headline figures, the three fastest
+    sellers, the oldest waiting message, and the kept PDF's fingerprint when there is one."""
+    data = {"date": report.day.isoformat(), "generated": report.generated_text,
+            "lines": [list(pair) for pair in report.figures()],
+            "fastest": [[r["item"], r["per_day_text"]] for r in report.velocity["fastest"][:3]]}
+    if report.waiting:
+        oldest = report.waiting[0]
+        data["oldest_waiting"] = f"{oldest['kind']} {oldest['about']} ({oldest['hours']} h)"
+    if kept_row is not None:
+        data["sha256"] = kept_row.sha256
+    return data

@@ -1,0 +1,69 @@
+"""Returns to vendor (SOP §5): which vendors a package can go back to, whether a package may
+go back to the one chosen (its licence against the manifest it came on), and the return's
+record and slip.
+
+Metrc's California collection gives a retailer no call to create an outgoing transfer
+(``/transfers/v2`` has external incoming transfers and outgoing templates only), so, as with
+receiving, the kiosk prints the exact sheet to enter in Metrc (the RTV slip), records who
+entered it and the manifest number Metrc gave it, and the syncer reads the outgoing transfer
+back (``sync/return_readback.py``).
+"""
+
+from __future__ import annotations
+
+from kiosk import holds
+from kiosk.models import Package, ReturnLine, Transfer, TransferPackage, VendorReturn
+
+
+def vendors() -> list[tuple[str, str]]:
+    """(name, licence) of every vendor that shipped to us, by name."""
+    rows = (Transfer.select(Transfer.shipper_name, Transfer.shipper_license)
+            .where(Transfer.shipper_license != "").distinct())
+    return sorted({(t.shipper_name, t.shipper_license) for t in rows})
+
+
+def came_on(package: Package) -> tuple[Transfer, TransferPackage] | None:
+    """The manifest the package came to us on (the latest, if it came more than once)."""
+    line = (TransferPackage.select(TransferPackage, Transfer).join(Transfer)
+            .where(TransferPackage.tag == package.tag)
+            .order_by(Transfer.id.desc()).first())
+    return (line.transfer, line) if line is not None else None
+
+
+def refusal(package: Package | None, tag: str, licence: str, taken: list[str]) -> str | None:
+    """Why this package cannot go back to the vendor with ``licence``; None when it can."""
+    if package is None:
+        return f"Package {tag} is not in this store's records. Check the tag."
+    if package.tag in taken:
+        return f"Package {package.tag} is already on this return."
+    if package.status == "rejected":
+        pass  # rejected at receiving: the vendor's in Metrc, waiting in the cage
+    elif not holds.in_cage(package) or holds.whole_hold(package) is None:
+        return (f"Package {package.tag} is not on hold in the quarantine cage. Only what is "
+                "in the cage goes back: quarantine it first.")
+    found = came_on(package)
+    if found is None:
+        return (f"Package {package.tag} came on no manifest this store has, so its vendor's "
+                "licence cannot be checked. It cannot go back on this return.")
+    transfer, _ = found
+    if transfer.shipper_license != licence:
+        return (f"Package {package.tag} came from {transfer.shipper_name} "
+                f"({transfer.shipper_license}) on manifest {transfer.manifest_number}, not "
+                f"from this vendor ({licence}). It goes back to the vendor it came from.")
+    return None
+
+
+def number(made: VendorReturn) -> str:
+    return f"RTV-{made.id}"
+
+
+def slip(made: VendorReturn, released_by: str, witnessed_by: str) -> dict:
+    """The RTV slip: for the driver to sign, and the exact sheet to enter in Metrc."""
+    lines = list(ReturnLine.select().where(ReturnLine.vendor_return == made.id)
+                 .order_by(ReturnLine.id))
+    return {"number": number(made), "at": made.created_at.isoformat(),
+            "vendor": made.vendor_name, "license": made.vendor_license, "reason": made.reason,
+            "released_by": released_by, "witnessed_by": witnessed_by,
+            "packages": [{"tag": line.tag, "item": line.item_name,
+                          "quantity": f"{line.quantity.normalize():f}", "unit": line.unit,
+                          "manifest": line.manifest_number} for line in lines]}

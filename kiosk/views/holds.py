@@ -1,0 +1,115 @@
+"""The quarantine cage on screen: everything on hold as a list, one package's whole timeline,
+a manager's decision on what happens next, and starting a procedure with a package already
+scanned (the button a refusal offers, or the cage's own buttons)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
+
+from kiosk import db, engine, holds, ledger, recalls, workflows
+from kiosk.models import Package, PackageHold, Recall
+from kiosk.timeline import package_timeline
+from kiosk.views.home import feedback, login_required, station
+from kiosk.views.runs import step_context
+
+bp = Blueprint("holds", __name__, url_prefix="/cage")
+
+CAGE_ROLES = ("runner", "vault", "receiver", "counter", "manager")
+# The ways out of the cage a package's page offers, as (workflow key, button words).
+WAYS_OUT = (("release", "Release it"), ("return_to_vendor", "Return to vendor"),
+            ("destroy", "Destroy it"))
+
+
+@bp.record_once
+def _count_for_home(state):
+    # The home screen shows how many are on hold; a template global keeps home's view as is.
+    state.app.jinja_env.globals["cage_count"] = holds.held_count
+    state.app.jinja_env.globals["cage_roles"] = CAGE_ROLES
+
+
+@bp.get("")
+@login_required(roles=CAGE_ROLES)
+def cage():
+    """Everything on hold, oldest first: what, why, since when, by whom, what next, age."""
+    return render_template("holds/cage.html", rows=holds.cage_rows(),
+                           recalls=recalls.open_recalls())
+
+
+@bp.get("/recall/<int:recall_id>")
+@login_required(roles=CAGE_ROLES)
+def recall(recall_id: int):
+    """A recall's progress: each package, where it was found, where it is now."""
+    found = Recall.get_or_none(Recall.id == recall_id)
+    if found is None:
+        abort(404)
+    rows = recalls.progress(found)
+    return render_template("holds/recall.html", recall=found, rows=rows,
+                           inside=sum(1 for r in rows if r["in_cage"]))
+
+
+def _package_page(package: Package, notice: str = "", tone: str = "ok", status: int = 200):
+    held = holds.open_holds(package)
+    ways = [(key, words) for key, words in WAYS_OUT
+            if (wf := workflows.get(key)) is not None and g.employee.has_any(wf.roles)]
+    return render_template("holds/package.html", package=package, held=held,
+                           history=package_timeline(package.tag), ways=ways,
+                           next_words=holds.NEXT_WORDS, age=holds.age,
+                           notice=notice, tone=tone), status
+
+
+@bp.get("/package/<tag>")
+@login_required(roles=CAGE_ROLES)
+def package(tag: str):
+    """One package's whole timeline, its holds, and the ways out of the cage."""
+    found = Package.one(tag=tag[:24])
+    if found is None:
+        abort(404)
+    return _package_page(found)
+
+
+@bp.post("/hold/<int:hold_id>/next")
+@login_required(roles=("manager",))
+def set_next(hold_id: int):
+    """A manager decides what happens next to a held package."""
+    held = PackageHold.get_or_none(PackageHold.id == hold_id)
+    if held is None:
+        abort(404)
+    package = Package.one(id=held.package_id)
+    choice = request.form.get("next", "")
+    if choice not in holds.NEXT_WORDS:
+        return _package_page(package, "Choose one of the buttons.", "error", 400)
+    if held.status != "held":
+        return _package_page(package, f"This hold is already ended ({held.status}).", "error")
+    with db.write():
+        holds.set_next(held, choice)
+        ledger.audit("hold.next", f"package:{held.tag}",
+                     {"hold": held.id, "from": held.next_step, "to": choice},
+                     actor=g.employee, station=station())
+    return _package_page(package, f"Next: {holds.NEXT_WORDS[choice]}.")
+
+
+@bp.post("/start")
+@login_required()
+def start():
+    """Start a procedure; with a package tag, the tag is its first scan, as if scanned."""
+    workflow = workflows.get(request.form.get("workflow", ""))
+    if workflow is None:
+        abort(404)
+    if not g.employee.has_any(workflow.roles):
+        return feedback(make_response(render_template(
+            "message.html", title="Not allowed",
+            message=f"{g.employee.name} can't start {workflow.title}: it needs a "
+                    f"{' or '.join(workflow.roles)}. Ask a manager.")), "error")
+    settings = current_app.config["KIOSK"]
+    run = engine.start(workflow, g.employee, station(), settings)
+    first, outcome = workflow.step(run.current_step), None
+    tag = request.form.get("tag", "").strip()[:24]
+    if tag and first.kind == "scan":
+        outcome = engine.submit(run.id, first.id, run.rev, {"value": tag, "source": "typed"},
+                                g.employee, station(), settings, workflows)
+        run = outcome.run
+    response = make_response(render_template("run.html", **step_context(run, workflow, outcome)))
+    response.headers["HX-Push-Url"] = url_for("runs.show", run_id=run.id)
+    tone = "ok" if outcome is None else ("error" if not outcome.accepted else "ok")
+    return feedback(response, tone, outcome.message if outcome else "")
+

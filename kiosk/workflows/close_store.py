@@ -1,0 +1,358 @@
+"""Closing reconciliation. SOP §7.2 "Opening and closing reconciliation", revision 1.
+
+At closing, the closing manager proves that today's sales match what is on the shelves, and
+that nothing owed to the state or the POS is left unsaid. The kiosk lists today's best
+sellers for a blind closing count and compares each count with the books (the ledger less
+what the POS sold since the package came in); a count off the books is settled as at opening
+(corrected in the count's note, explained, or escalated). Then the investigations still
+open, and every message still waiting for Metrc or the POS, oldest first, with how long it
+has waited against the state's 24-hour deadline: each must be delivered or explained (a
+reason and a note) before the day can close. The closing manager signs last; the signature
+is refused while any message waits unexplained or any visitor is still signed in.
+
+Differences and counts are settled with the same steps as opening (``open_store.py``); the
+questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
+``kiosk/day_close.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kiosk import clock, day_close, day_counts, variances, visitors
+from kiosk import reconciliation as recon
+from kiosk.engine import (
+    Back,
+    Option,
+    Signer,
+    Workflow,
+    choose,
+    count,
+    instruct,
+    scan,
+    sign_off,
+    text,
+)
+from kiosk.models import OutboxMessage
+from kiosk.models.reconciliation import DayCheck
+from kiosk.workflows.open_store import (
+    COUNT_REASONS,
+    difference_facts,
+    explain,
+    keep_reason,
+    no_reason_yet,
+    not_explaining,
+    nothing_to_settle,
+    settle,
+    settle_choices,
+)
+
+MANAGER = ("manager",)
+WAIT_REASONS = (
+    Option("outage", "The state system is down; the outage is reported"),
+    Option("by_hand", "Entered by hand in Metrc; resolve it tomorrow"),
+    Option("refused", "Refused; being fixed with Metrc support"),
+    Option("pos", "The POS is down or being set up"),
+    Option("other", "Other (say in the note)"),
+)
+
+
+def _sellers(run) -> list[str]:
+    today, size = clock.store_date(), run.data.get("count_size", 10)
+    tags = recon.best_sellers(today, size)
+    return tags[:size]
+
+
+# -- 1. today's sales and the closing count ---------------------------------------------------
+def sales_facts(run):
+    """Today's sales so far and the packages the closing count takes (no quantities)."""
+    today = clock.store_date()
+    seen = recon.day_figures(today)
+    size = run.data.get("count_size")
+    return {"facts": [("Day", f"{today:%A %d %B %Y}"),
+                      ("POS today", recon.sales_words(seen))],
+            "items": {"title": "To count" + (f" (the {size} best sellers)" if size else ""),
+                      "rows": [f"…{t[-6:]}" for t in _sellers(run)]}}
+
+
+def begin_close(run, value, ctx):
+    """Open the day's closing check and fix the closing count's packages."""
+    today = clock.store_date(ctx.event.at)
+    run.data.update(count_size=int(ctx.settings.get("recon_count_packages", 10)),
+                    targets=day_close.targets(ctx.settings),
+                    deadline=int(ctx.settings.get("sync_deadline_hours", 24)),
+                    day=today.isoformat())
+    check = recon.begin(run.id, "close", today, ctx.actor, ctx.event.at)
+    planned = day_counts.plan(check, _sellers(run))
+    DayCheck.update(figures=recon.day_figures(today)).where(DayCheck.id == check.id).execute()
+    run.data.update(check=check.id, counting=planned)
+    ctx.audit("reconcile.close_begin", f"day:{today}", {"check": check.id, "count": planned})
+    ctx.message = (f"Count {planned} package{'s' if planned != 1 else ''}: scan each tag, then "
+                   "key in what is there." if planned else "Nothing sold today: no count.")
+
+
+def close_reasons(run):
+    """A closing difference is a count: the count's reasons."""
+    return COUNT_REASONS
+
+
+def all_counted(run):
+    """Every package on the count is counted."""
+    return "counting" in run.data and not day_counts.uncounted(run.data["check"])
+
+
+def on_the_count(run, scanned):
+    """The tag is on the count and not counted yet."""
+    if scanned == "__finish__":
+        return None
+    entry = day_counts.line(run.data["check"], scanned.value)
+    if entry is None:
+        return f"Package {scanned.value} is not on this count. Scan one on the list."
+    if entry.counted is not None:
+        return f"Package …{scanned.value[-6:]} is already counted."
+    return None
+
+
+def hold_package(run, scanned, ctx):
+    """This package is counted next."""
+    run.data["in_hand"] = scanned.value
+
+
+def count_progress(run):
+    """How many are counted, and the package in hand."""
+    done, total = day_counts.progress(run.data["check"])
+    shown = {"progress": f"{done} of {total} counted",
+             "items": {"title": "Still to count",
+                       "rows": [f"{c.item_name} · …{c.tag[-6:]} · {c.place}"
+                                for c in day_counts.uncounted(run.data["check"])]}}
+    if "in_hand" in run.data:
+        entry = day_counts.line(run.data["check"], run.data["in_hand"])
+        shown["facts"] = [("Package", f"{entry.tag} · {entry.item_name}"),
+                          ("Unit", entry.unit)]
+    return shown
+
+
+def nothing_in_hand(run):
+    """No package was scanned for counting."""
+    return "in_hand" not in run.data
+
+
+def keep_count(run, number, ctx):
+    """The package's count; off the books, it is a difference to settle now."""
+    entry = day_counts.line(run.data["check"], run.data.pop("in_hand"))
+    found = day_counts.record(entry, number, ctx.actor, ctx.event.at)
+    ctx.message = (f"Counted {recon.amount_text(number, entry.unit)}: that is not what the "
+                   "books say. Settle it now." if found else "Counted. Scan the next one.")
+
+
+def count_missing(run, option, ctx):
+    """The packages not found are counted as none there (or the counter goes back)."""
+    if option.value == "none":
+        for entry in day_counts.uncounted(run.data["check"]):
+            day_counts.record(entry, 0, ctx.actor, ctx.event.at)
+
+
+# -- 2. what is still open ------------------------------------------------------------------
+def investigations(run):
+    """The variances still open (to recount or to investigate), oldest first."""
+    rows = [f"…{v.tag[-6:]} {v.item_name} · {v.count.title} · {v.state} · open "
+            f"{variances.age(v)}" for v in variances.open_variances()]
+    return {"items": {"title": f"Open variances ({len(rows)})",
+                      "rows": rows or ["None open."]}}
+
+
+def seen_investigations(run, value, ctx):
+    """The closing manager has seen what stays open."""
+    run.data["investigations_seen"] = len(variances.open_variances())
+
+
+def investigations_seen(run):
+    """The open investigations were looked at."""
+    return "investigations_seen" in run.data
+
+
+# -- 3. every message still waiting --------------------------------------------------------------
+def _waiting(run) -> list[OutboxMessage]:
+    return day_close.unexplained(run.data["check"], run.data["targets"])
+
+
+def all_explained(run):
+    """No message waits unexplained."""
+    return "check" not in run.data or not _waiting(run)
+
+
+def message_facts(run):
+    """The oldest message not explained: what, for whom, how long it has waited."""
+    left = _waiting(run)
+    message = left[0]
+    waited, past = day_close.waited(message, run.data["deadline"])
+    explained = len(day_close.explained(run.data["check"]))
+    shown = {"progress": f"{len(left)} waiting unexplained · {explained} explained",
+             "facts": [("Message", day_close.describe(message)),
+                       ("Queued", f"{clock.local(message.created_at):%a %d %b %H:%M}"),
+                       ("Waited", waited), ("State", message.status),
+                       ("Last error", message.last_error or "none")]}
+    if past:
+        shown["warnings"] = ["Past the state's deadline: report it, and explain it here."]
+    return shown
+
+
+def message_choices(run):
+    """Explain the message, or look again (it may have been delivered meanwhile)."""
+    return (Option("explain", "Explain it", next="wait_reason"),
+            Option("again", "Check again", next="waiting"))
+
+
+def take_message(run, option, ctx):
+    """Keep which message is being explained."""
+    if option.value == "explain":
+        run.data["message"] = _waiting(run)[0].id
+
+
+def no_message_in_hand(run):
+    """No waiting message is being explained."""
+    return "message" not in run.data
+
+
+def message_in_hand(run):
+    """The message being explained."""
+    message = OutboxMessage.get_by_id(run.data["message"])
+    waited, _past = day_close.waited(message, run.data["deadline"])
+    return {"facts": [("Message", day_close.describe(message)), ("Waited", waited),
+                      ("Last error", message.last_error or "none")]}
+
+
+def keep_wait_reason(run, option, ctx):
+    """Keep the reason for the note that follows."""
+    run.data["wait_reason"] = option.label
+
+
+def no_wait_reason(run):
+    """No reason has been chosen for the message."""
+    return "wait_reason" not in run.data
+
+
+def explain_message(run, note, ctx):
+    """The explanation of the waiting message is written down, and audited."""
+    message_id, reason = run.data.pop("message"), run.data.pop("wait_reason")
+    day_close.explain(recon.check_of(run), message_id, reason, note, ctx.actor, ctx.event.at)
+    ctx.audit("sync.explain", f"outbox:{message_id}", {"reason": reason, "note": note,
+                                                        "check": run.data["check"]})
+    ctx.message = f"Explained: {reason}."
+
+
+# -- 4. the signature ---------------------------------------------------------------------------
+def nothing_left(run, value):
+    """No message waits unexplained, no visitor is inside; every count is in and every
+    difference settled."""
+    if "check" not in run.data:
+        return "Start with today's sales."
+    left = _waiting(run)
+    if left:
+        return (f"{len(left)} message{'s' if len(left) != 1 else ''} still wait"
+                f"{'s' if len(left) == 1 else ''} unexplained (the oldest: "
+                f"{day_close.describe(left[0])}). Go back to the waiting messages and "
+                "explain each before closing.")
+    inside = visitors.inside_now()
+    if inside:
+        return (f"{len(inside)} visitor{'s are' if len(inside) != 1 else ' is'} still signed "
+                f"in: {', '.join(visitors.who(v) for v in inside[:3])}"
+                f"{' …' if len(inside) > 3 else ''}. Sign them out (scan their badge, or "
+                "Visitors inside now on the home screen) or resolve them, then sign here.")
+    if recon.unsettled(run.data["check"]) is not None:
+        return "A count difference is not settled yet."
+    if day_counts.uncounted(run.data["check"]):
+        return "The closing count is not finished."
+    return None
+
+
+def close_facts(run):
+    """What the closing manager signs."""
+    check = recon.check_of(run)
+    counted, total = day_counts.progress(check.id)
+    done, found = recon.tally(check.id)
+    others = day_close.not_sent_anywhere(run.data["targets"])
+    facts = [("Day", f"{check.day:%A %d %B %Y}"),
+             ("Closing count", f"{counted} of {total} counted; {found} off the books"),
+             ("Waiting messages explained", str(len(day_close.explained(check.id)))),
+             ("Open variances", str(len(variances.open_variances()))),
+             ("Visitors inside", ", ".join(visitors.who(v) for v in visitors.inside_now())
+              or "none")]
+    facts += [(f"Not sent ({day_close.TARGET_WORDS.get(t, t)})",
+               f"{n} message{'s' if n != 1 else ''}: this store does not send to it")
+              for t, n in sorted(others.items())]
+    return {"facts": facts}
+
+
+def sign(run, signers, ctx):
+    """The closing manager signs the day closed."""
+    check = recon.check_of(run)
+    waiting = day_close.waiting(run.data["targets"])
+    DayCheck.update(status="signed", signed_by=signers[0], signed_at=ctx.event.at,
+                    figures={**check.figures, "waiting_explained": len(waiting),
+                             "variances_open": len(variances.open_variances())}).where(
+        DayCheck.id == check.id).execute()
+    ctx.audit("reconcile.sign", f"day:{check.day}", {"check": check.id, "kind": "close",
+                                                     "waiting": [m.id for m in waiting]})
+    ctx.message = f"{check.day:%a %d %b} is closed, signed by {signers[0].name}."
+
+
+def cancelled(run, ctx):
+    """The day's closing check is marked cancelled."""
+    DayCheck.update(status="cancelled").where(DayCheck.run_id == run.id).execute()
+
+
+def summary(run):
+    """One line for lists of runs."""
+    if "check" not in run.data:
+        return "Starting"
+    counted, total = day_counts.progress(run.data["check"])
+    return f"{counted} of {total} counted"
+
+
+WORKFLOW = Workflow(
+    key="close_store",
+    title="Closing reconciliation",
+    sop="SOP §7.2 Closing reconciliation",
+    version=1,
+    roles=MANAGER,
+    description="Today's sales against the closing count; every waiting message delivered "
+                "or explained.",
+    summary=summary,
+    on_cancel=cancelled,
+    steps=(
+        instruct("sales", "Today's sales: count the best sellers.", effect=begin_close,
+                 show=sales_facts),
+        choose("difference", "Settle this difference.", (), options_for=settle_choices,
+               effect=settle, skip_if=nothing_to_settle, show=difference_facts),
+        choose("reason", "Why does the count differ?", (), options_for=close_reasons,
+               effect=keep_reason, next="note", skip_if=not_explaining, show=difference_facts),
+        text("note", "Write a note: what you checked and found.", max_length=200,
+             effect=explain, next="difference", skip_if=no_reason_yet, show=difference_facts),
+        scan("count_scan", "Scan a package on the list.", expect=("package_tag",),
+             guards=(on_the_count,), effect=hold_package, skip_if=all_counted,
+             show=count_progress, finish="count_missing", finish_label="The rest are not here"),
+        count("count_units", "How many are there?", effect=keep_count, next="difference",
+              maximum=Decimal(1_000_000),
+              skip_if=nothing_in_hand, show=count_progress),
+        choose("count_missing", "Some packages were not counted. Are they really not here?",
+               (Option("none", "Count them as none here", next="difference", danger=True),
+                Option("back", "Go back and scan them", next="count_scan")),
+               effect=count_missing, skip_if=all_counted, show=count_progress),
+        instruct("investigations", "These variances stay open overnight.",
+                 effect=seen_investigations, skip_if=investigations_seen, show=investigations),
+        choose("waiting", "This message has not reached its system yet.", (),
+               options_for=message_choices, effect=take_message, skip_if=all_explained,
+               show=message_facts),
+        choose("wait_reason", "Why is it still waiting?", WAIT_REASONS,
+               effect=keep_wait_reason, next="wait_note", skip_if=no_message_in_hand,
+               show=message_in_hand),
+        text("wait_note", "Write a note: what is being done about it.", max_length=200,
+             effect=explain_message, next="waiting", skip_if=no_wait_reason,
+             show=message_in_hand),
+        sign_off("sign", "Closing manager: sign the day closed.",
+                 (Signer(MANAGER, "approved", "closing manager"),),
+                 guards=(nothing_left,), effect=sign, show=close_facts,
+                 back=Back("waiting", "Back to the waiting messages")),
+    ),
+)

@@ -1,0 +1,184 @@
+"""Release a package from quarantine. SOP §5 "Quarantine, returns and return-to-vendor",
+step 4 (back to stock, with a second signature), revision 1.
+
+Scan the held package (its quarantine label's barcode is its tag), choose why it may be sold
+again, scan the shelf or floor it goes back to, and a manager signs: never the person who put
+it on hold, nor the one releasing it. The signature is the step that releases it: the package
+is sellable again where it was put, the POS hears of the release and Metrc of its place and a
+note, and a package label prints to replace the quarantine label. A part of a package that
+was held goes back into the package, wherever it is.
+"""
+
+from __future__ import annotations
+
+from kiosk import holds, scans
+from kiosk.engine import Offer, Option, Refuse, Signer, Workflow, choose, scan, sign_off, text
+from kiosk.manifests import quantity_text
+from kiosk.models import Employee, Location, Package, PackageHold
+
+STARTER_ROLES = ("runner", "vault", "receiver", "manager")
+REASONS = {"inspected": "Inspected: nothing wrong with it",
+           "lab_passed": "Lab retest passed",
+           "resolved": "Discrepancy resolved",
+           "resaleable": "Customer return is resaleable",
+           "recall_lifted": "The recall was lifted",
+           "other": "Other"}
+
+
+def _hold(run) -> PackageHold:
+    return PackageHold.get_by_id(run.data["hold"])
+
+
+def package_is_held(run, scanned):
+    """The package has a hold that a release can end."""
+    package = Package.one(tag=scanned.value)
+    if package is None:
+        return f"Package {scanned.value} is not in this store's stock. Check the tag."
+    held = holds.open_holds(package)
+    if not held:
+        return f"Package {scans.short(package.tag)} is not on hold; there is nothing to release."
+    if all(h.reason == "rejected" for h in held):
+        return Offer(f"Package {scans.short(package.tag)} was rejected at receiving: it is "
+                     "not ours in Metrc and cannot go back to stock. It goes back to its "
+                     "vendor.", "return_to_vendor", "Return it to its vendor")
+    return None
+
+
+def take_package(run, scanned, ctx):
+    """The package in hand; its only hold is taken at once, several are chosen from."""
+    package = Package.one(tag=scanned.value)
+    held = [holds.kept(h) for h in holds.open_holds(package) if h.reason != "rejected"]
+    run.data.update(tag=package.tag, holds=[h.id for h in held], hold=held[0].id)
+    ctx.message = f"{package.item.name}: on hold since {held[0].held_at:%Y-%m-%d}."
+
+
+def one_hold(run):
+    """The package has one hold to release."""
+    return len(run.data.get("holds", [])) <= 1
+
+
+def hold_choices(run):
+    """Each open hold of the package: what is held, and why."""
+    return [Option(f"hold:{h.id}", f"{quantity_text(h.quantity, h.unit)}"
+                                   f"{'' if h.whole else ' (part)'}: {h.reason_text}")
+            for h in PackageHold.select().where(PackageHold.id.in_(run.data["holds"]))]
+
+
+def record_which(run, option, ctx):
+    """The hold this release ends."""
+    run.data["hold"] = int(option.value.split(":")[1])
+
+
+def reason_choices(run):
+    """Why it may be sold again (a recall's hold only once the recall is lifted); 'other'
+    asks for the words."""
+    codes = (("recall_lifted", "other") if _hold(run).recall_id is not None
+             else tuple(c for c in REASONS if c != "recall_lifted"))
+    return [Option(c, REASONS[c], next="note" if c == "other" else "shelf") for c in codes]
+
+
+def record_reason(run, option, ctx):
+    """Keep the reason (the words come next for 'other')."""
+    run.data.update(reason=REASONS[option.value], other=option.value == "other")
+
+
+def record_note(run, note, ctx):
+    """The reason in the releaser's words."""
+    run.data["reason"] = note
+
+
+def part_hold(run):
+    """Held units go back into their package, wherever it is: no shelf to scan."""
+    return not _hold(run).whole
+
+
+def is_a_stock_place(run, scanned):
+    """The label scanned is a vault shelf or the sales floor, in use."""
+    place = Location.one(code=scanned.value)
+    if place is None or not place.active:
+        return f"{scanned.value} is not a location in this store. Scan a shelf label."
+    if place.kind not in holds.STOCK_PLACES:
+        return (f"{place.name} is not a stock location. Put the package on a vault shelf or "
+                "the sales floor and scan its label.")
+    return None
+
+
+def record_shelf(run, scanned, ctx):
+    """Where it goes back."""
+    place = Location.one(code=scanned.value)
+    run.data.update(shelf=place.code, shelf_name=place.name)
+    ctx.message = f"It goes back to {place.name}. A manager signs to release it."
+
+
+def not_who_held_it(run, value):
+    """The approving manager is neither the person who held it nor the one releasing it."""
+    signer, held = value["employee"], _hold(run)
+    if signer.id == held.held_by_id:
+        return (f"{signer.name} put this package on hold and can't approve its release. "
+                "Another manager must sign.")
+    if signer.id == run.operator_id:
+        return (f"{signer.name} is releasing this package; the release needs a second "
+                "person. Another manager must sign.")
+    return None
+
+
+def release_it(run, signers, ctx):
+    """Signed: sellable again, the POS and Metrc told, a package label printing."""
+    held = _hold(run)
+    if held.status != "held":
+        raise Refuse(f"This hold was ended meanwhile ({held.status}); nothing was released.")
+    shelf = Location.one(code=run.data["shelf"]) if held.whole else None
+    holds.release(ctx, held, shelf, run.data["reason"], signers[0])
+    package = Package.one(id=held.package_id)
+    place = shelf.name if shelf is not None else holds.where(package)
+    ctx.message = (f"Released: {package.tag} is sellable again on {place}. Put the new "
+                   "package label on it in place of the quarantine label.")
+
+
+def facts(run):
+    """The held package and what its release will be."""
+    held = _hold(run)
+    package = Package.one(id=held.package_id)
+    who = Employee.get_by_id(held.held_by_id).name if held.held_by_id else "receiving"
+    shown = [("Package", package.tag), ("Item", package.item.name),
+             ("Held", f"{quantity_text(held.quantity, held.unit)}"
+                      f"{'' if held.whole else ' (part of the package)'}"),
+             ("Why it was held", held.reason_text),
+             ("Held by", f"{who}, {holds.age(held.held_at)} ago")]
+    if run.data.get("reason"):
+        shown.append(("Why it is released", run.data["reason"]))
+    if run.data.get("shelf_name"):
+        shown.append(("Goes back to", run.data["shelf_name"]))
+    return {"facts": shown}
+
+
+def summary(run):
+    """One line for lists of runs."""
+    return f"Releasing {run.data['tag']}" if "tag" in run.data else "Scanning the package"
+
+
+WORKFLOW = Workflow(
+    key="release",
+    title="Release from quarantine",
+    sop="SOP §5 Quarantine, returns and return-to-vendor",
+    version=1,
+    roles=STARTER_ROLES,
+    description="Put a held package back in stock, with a manager's signature.",
+    summary=summary,
+    steps=(
+        scan("package", "Scan the held package (its quarantine label).",
+             expect=("package_tag",), guards=(package_is_held,), effect=take_package),
+        choose("which", "Which hold is released?", (), options_for=hold_choices,
+               effect=record_which, skip_if=one_hold, show=facts),
+        choose("reason", "Why may it be sold again?", (), options_for=reason_choices,
+               effect=record_reason, show=facts),
+        text("note", "Say why it may be sold again.", max_length=200, effect=record_note,
+             next="shelf", show=facts),
+        scan("shelf", "Put it back on a vault shelf or the sales floor, then scan its label.",
+             expect=("location",), guards=(is_a_stock_place,), effect=record_shelf,
+             skip_if=part_hold, show=facts),
+        sign_off("sign", "A manager approves the release (not the person who held it).",
+                 signers=(Signer(("manager",), "approved", "manager"),),
+                 guards=(not_who_held_it,), effect=release_it, show=facts),
+    ),
+)
