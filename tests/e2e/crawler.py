@@ -32,7 +32,8 @@ ERROR_TITLES = ("Something went wrong", "Not found", "Not allowed", "Screen out 
 VIEWPORT = {"width": 1080, "height": 1920}
 # How many different URLs of one endpoint a person opens (print jobs, runs, filters): enough
 # to see each kind of row, not all 300 packages' pages.
-PER_ENDPOINT = {"runs.show": 4, "printing.job": 3}
+# Print jobs of every layout are listed together: enough rows to meet a package label's.
+PER_ENDPOINT = {"runs.show": 4, "printing.job": 10}
 PER_ENDPOINT_DEFAULT = 5
 WALKS, WALK_STEPS = 10, 30
 # Not actions of a screen: buttons that only work the page's own scripts (keypad, keyboard,
@@ -55,6 +56,10 @@ class Person:
     pin: str
     roles: tuple[str, ...]
     active: bool
+
+
+# Links to files a tap downloads rather than opens (the browser starts a download).
+FILES = (".pdf", ".zip", ".csv")
 
 
 def demo_people(readme: Path) -> list[Person]:
@@ -106,6 +111,7 @@ class Crawler:
         self.person: Person | None = None
         self.trail: list[str] = []
         self.pending: list[str] = []
+        self.fetched: set[str] = set()  # downloads already fetched
         self.walks: list[str] = []  # every walk's taps, for the test's artifacts
 
     # What happens on the page: answers, errors, script errors.
@@ -251,14 +257,33 @@ class Crawler:
             per_endpoint[endpoint] += 1
             self.trail = [f"open {url}"]
             self.open(page, url)
-            for href in page.eval_on_selector_all(
-                    "a[href]", "els => els.map(a => a.getAttribute('href'))"):
+            for href, download in page.eval_on_selector_all(
+                    "a[href]", "els => els.map(a => [a.getAttribute('href'), "
+                               "a.hasAttribute('download')])"):
                 target = urlsplit(href)
-                if target.netloc in ("", self.host) and target.path.startswith("/"):
-                    queue.append(target.path + (f"?{target.query}" if target.query else ""))
+                if target.netloc not in ("", self.host) or not target.path.startswith("/"):
+                    continue
+                path = target.path + (f"?{target.query}" if target.query else "")
+                if download or target.path.endswith(FILES):
+                    self.fetch(page, path)  # a file to keep, not a screen to open
+                else:
+                    queue.append(path)
             if endpoint != "runs.show":  # a run's buttons are walked from its tile
                 self.tap_everything(page, url, endpoint)
         self.trail = []
+
+    def fetch(self, page: Page, path: str) -> None:
+        """A download a tap starts (a PDF, a packet): it must come, not an error page."""
+        if path in self.fetched:
+            return
+        self.fetched.add(path)
+        endpoint = self.endpoint(path)
+        answer = page.request.get(path)
+        if answer.status >= 400:
+            self.problems.append(f"{self.person.name}: the download {path} answered "
+                                 f"{answer.status}")
+        elif endpoint is not None:
+            self.reached[endpoint].add(self.person.name)
 
     def endpoint(self, url: str) -> str | None:
         try:
