@@ -110,12 +110,17 @@ def badge_number(raw: str) -> str | None:
     return match.group(1) if match and raw.isascii() else None
 
 
+def _plausible(badge: str) -> bool:
+    """Could a badge be this? (Not too long, nothing hidden in it.)"""
+    return len(badge) <= limits.BADGE and badge.isprintable()
+
+
 def find_badge(badge: str) -> tuple[Employee | None, str]:
     """The active employee with this badge, or a message saying why not."""
     badge = badge.strip()
     if not badge:
         return None, "Scan your badge or type your badge number."
-    employee = Employee.holder(badge)
+    employee = Employee.holder(badge) if _plausible(badge) else None
     if employee is None:
         return None, (f"Badge {limits.excerpt(badge, limits.BADGE)} is not known here. Check "
                       "the number or ask a manager.")
@@ -157,8 +162,10 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
     the PIN checked beforehand by ``check_ahead`` (see there).
     """
     badge = badge.strip()
-    employee = locked(Employee.select().where(Employee.badge == badge)
-                      .order_by(Employee.active.desc(), Employee.id.desc())).first()
+    employee = None
+    if _plausible(badge):  # PostgreSQL refuses a NUL in a query: no badge holds one anyway
+        employee = locked(Employee.select().where(Employee.badge == badge)
+                          .order_by(Employee.active.desc(), Employee.id.desc())).first()
     now = clock.now()
     if employee is None or not employee.active:
         _, message = find_badge(badge)
