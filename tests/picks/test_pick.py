@@ -137,7 +137,7 @@ def test_a_pos_cancellation_mid_pick_stops_the_run_and_says_what_to_put_back(
     assert run.cancel_reason == ("The POS cancelled this order: customer. Put back: "
                                  f"…{tag(1)[-6:]} to Vault shelf A1.")
     tone, screen = runner.send(store.packages.gummies_later.tag)
-    assert tone == "warn" and "This run is cancelled" in screen
+    assert tone == "error" and "This run is cancelled" in screen  # nothing was saved: red
     assert "Put back: …" in screen
     assert PickRequest.get_by_id(request.id).status == "cancelled"
     assert "W-9" not in runner.kiosk.get("/picks").data.decode()
