@@ -132,12 +132,20 @@ def test_opening_reconciliation_by_touch(page, shoot, login, keypad, start_run, 
                         "metrc_user_key": "u", "metrc_timeout": 5, "pos": "none"}
             worker = Worker(settings)
             worker.drain()
-            # Metrc is paused for its backoff (a couple of seconds); then the rest goes.
-            paused = outbox.health("metrc").get("paused_until")
-            if paused:
-                time.sleep(max(0.0, (dt.datetime.fromisoformat(paused) - clock.now())
-                               .total_seconds()) + 0.2)
-            worker.drain()
+            # Metrc is paused for its backoff, and the writes whose answer was lost wait out
+            # their grace (the client's timeout); then the rest goes, the lost one looked up.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and OutboxMessage.select().where(
+                    OutboxMessage.target == "metrc",
+                    OutboxMessage.status != "delivered").exists():
+                due = [m.next_attempt_at for m in OutboxMessage.select().where(
+                    OutboxMessage.target == "metrc", OutboxMessage.status == "pending")]
+                paused = outbox.health("metrc").get("paused_until")
+                if paused:
+                    due.append(dt.datetime.fromisoformat(paused))
+                wait = max([0.0] + [(d - clock.now()).total_seconds() for d in due])
+                time.sleep(min(wait, 10) + 0.2)
+                worker.drain()
             sent = list(OutboxMessage.select().where(OutboxMessage.target == "metrc"))
             assert sent and {m.status for m in sent} == {"delivered"}
             posted = [o["ExternalReceiptNumber"] for path, o, _ in metrc.world.applied

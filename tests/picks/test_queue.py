@@ -150,7 +150,7 @@ def test_an_idle_claim_goes_back_to_the_queue_visibly_and_its_run_stops(
     assert runner.run.status == "cancelled"
     assert "Put back: …000001 to Vault shelf A1." in runner.run.cancel_reason
     tone, screen = runner.send(store.packages.gummies_later.tag)
-    assert tone == "warn" and "lapsed" in screen
+    assert tone == "error" and "lapsed" in screen  # nothing saved: red, as any stale screen
     # Anyone can take it now, and it starts from nothing taken.
     assert "HX-Redirect" in second_runner.claim(back).headers
     assert "Tag ends …000001" in second_runner.screen()

@@ -34,10 +34,11 @@ class Steps:
         run = Run.get_by_id(self.run_id)
         return run.current_step if run.status == "active" else run.status
 
-    def ok(self, step_id: str, **form) -> str:
+    def ok(self, step_id: str, tone: str = "ok", **form) -> str:
+        """Answers a step; the kiosk must take it in the given tone (a rejection is amber)."""
         response = self.kiosk.step(self.run_id, step_id, **form)
         answer = json.loads(response.headers["HX-Trigger"])["kiosk:feedback"]
-        assert answer["tone"] == "ok", (step_id, form, answer)
+        assert answer["tone"] == tone, (step_id, form, answer)
         return answer["message"]
 
     def choices(self) -> list[str]:
@@ -65,7 +66,7 @@ def _receive(kiosk, transfer: Transfer) -> dict[str, str]:
         options = r.choices()
         choice = "accept" if "accept" in options else next(
             o for o in options if o.startswith("reject:"))
-        r.ok("decide", value=choice)
+        r.ok("decide", value=choice, tone="ok" if choice == "accept" else "warn")
         verdicts[line.tag] = "accepted" if choice == "accept" else "rejected"
     if r.at == "quarantine":
         r.ok("quarantine", value="LOC-Q")
