@@ -1,14 +1,15 @@
 """What the manager's reconciliation screen shows for one store day: the day's sales on both
 sides and how fresh they are, the opening reconciliation of those sales (signed the next
 morning) with each difference and how it was settled, the closing reconciliation of the day
-itself with its count and the messages explained, and how the figures stand right now.
+itself with its count and the messages explained (and the day's report PDF it kept), and
+how the figures stand right now.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import clock
+from kiosk import clock, closing_pdf
 from kiosk import reconciliation as recon
 from kiosk.models import Count, Employee, OutboxMessage, Variance
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
@@ -17,7 +18,7 @@ STATE_WORDS = {"pending": "waiting", "sending": "sending", "delivered": "deliver
                "attention": "refused: needs a person", "resolved": "resolved by hand"}
 
 
-def _latest(day: dt.date, kind: str) -> DayCheck | None:
+def latest(day: dt.date, kind: str) -> DayCheck | None:
     """The day's check of this kind: the signed one, else the latest started."""
     checks = list(DayCheck.select().where(DayCheck.day == day, DayCheck.kind == kind)
                   .order_by(DayCheck.id))
@@ -34,14 +35,14 @@ def _differences(check: DayCheck) -> list[dict]:
     ids = [d.detail["variance"] for d in found if "variance" in d.detail]
     variances = {v.id: v for v in Variance.select().where(Variance.id.in_(ids or [0]))}
     names = {e.id: e.name for e in Employee.select(Employee.id, Employee.name)}
-    return [{"difference": d, "what": recon.KIND_WORDS[d.kind], "figures": _figures(d),
+    return [{"difference": d, "what": recon.KIND_WORDS[d.kind], "figures": figures(d),
              "sent": [f"{sent[k].kind}: {STATE_WORDS.get(sent[k].status, sent[k].status)}"
                       for k in d.messages or [] if k in sent],
              "variance": variances.get(d.detail.get("variance")),
              "by": names.get(d.settled_by_id, "")} for d in found]
 
 
-def _figures(difference: DayDifference) -> str:
+def figures(difference: DayDifference) -> str:
     unit = difference.unit
     if difference.kind == "count":
         return (f"counted {recon.amount_text(difference.counted, unit)}, books "
@@ -53,7 +54,7 @@ def _figures(difference: DayDifference) -> str:
 def day(day: dt.date, now: dt.datetime | None = None) -> dict:
     """Everything the screen shows for the store's ``day``."""
     now = now or clock.now()
-    opening, closing = _latest(day, "open"), _latest(day, "close")
+    opening, closing = latest(day, "open"), latest(day, "close")
     spot = list(Count.select().where(Count.scope == "spot",
                                      Count.due_on == day + dt.timedelta(days=1)))
     status = {"day": day, "figures": recon.day_figures(day),
@@ -65,6 +66,7 @@ def day(day: dt.date, now: dt.datetime | None = None) -> dict:
     status["closing_rows"] = _differences(closing) if closing else []
     status["counted"] = list(DayCount.select().where(DayCount.check == closing.id)
                              .order_by(DayCount.id)) if closing else []
+    status["pdf"] = closing_pdf.state(day)
     status["notes"] = []
     if closing is not None:
         for note in WaitingNote.select().where(WaitingNote.check == closing.id).order_by(

@@ -8,8 +8,8 @@ entry, so the file can later be proved to be the one made. ``slip`` is the short
 receipt printer prints.
 
 ``keep_pdf`` runs in its own transaction and never inside a step's: a PDF takes seconds to
-lay out, and no step may hold the write lock that long. (Keeping one at close, once the
-closing reconciliation is in, belongs after its signing step has committed.)
+lay out, and no step may hold the write lock that long. The one kept at close is queued by
+the closing manager's signature and made by the syncer (``kiosk/closing_pdf.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from markupsafe import Markup
 
-from kiosk import clock, config, db, ledger, report_charts
+from kiosk import clock, config, db, ledger, report_charts, report_reconciliation
 from kiosk import report_queries as q
 from kiosk.manifests import quantity_text
 from kiosk.models import KeptReport
@@ -55,6 +56,7 @@ class Report:
     expiring: list = field(default_factory=list)
     vault: list = field(default_factory=list)
     charts: dict = field(default_factory=dict)  # name -> SVG markup (absent: nothing to draw)
+    reconciliation: dict = field(default_factory=dict)  # ``report_reconciliation.of_day``
 
     @property
     def generated_text(self) -> str:
@@ -130,7 +132,8 @@ def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
             waiting=q.waiting(since, until, now),
             deadline_hours=int(settings.get("sync_deadline_hours", 24)),
             sales=q.sales_totals(since, until), velocity=velocity,
-            expiring=q.expiring(day, until, names), vault=q.vault_visits(since, until, now))
+            expiring=q.expiring(day, until, names), vault=q.vault_visits(since, until, now),
+            reconciliation=report_reconciliation.of_day(day))
     for name, svg in (("fastest", report_charts.fastest(velocity["fastest"])),
                       ("slowest", report_charts.slowest(velocity["slowest"])),
                       ("by_hour", report_charts.by_hour(hours))):
@@ -185,18 +188,21 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def keep_pdf(day: dt.date, actor=None, settings: dict | None = None, station: str = "",
-             occasion: str = "on demand") -> KeptReport:
+             occasion: str = "on demand", name: str = "end-of-day",
+             along: Callable[[KeptReport], None] | None = None) -> KeptReport:
     """Make the day's report as a PDF and keep it: the file, its row and an audit entry.
 
-    ``actor`` is the employee who asked (None: the kiosk itself). Runs its own transaction;
-    never call it inside a step's (see the module's docstring).
+    ``actor`` is the employee who asked (None: the kiosk itself). ``name`` goes into the
+    file's name after the day; ``along(kept)`` runs in the transaction that keeps the row (it
+    may raise to keep nothing). Runs its own transaction; never call it inside a step's (see
+    the module's docstring).
     """
     settings = settings if settings is not None else config.load()
     report = end_of_day(day, settings)
     data = pdf(report)
     digest = hashlib.sha256(data).hexdigest()
     stamp = clock.local(report.generated_at)
-    relative = Path(f"{day:%Y}") / f"{day.isoformat()}-end-of-day-{stamp:%H%M%S}-{digest[:12]}.pdf"
+    relative = Path(f"{day:%Y}") / f"{day.isoformat()}-{name}-{stamp:%H%M%S}-{digest[:12]}.pdf"
     target = folder(settings) / relative
     _write(target, data)
     try:
@@ -209,6 +215,8 @@ def keep_pdf(day: dt.date, actor=None, settings: dict | None = None, station: st
                          {"day": day.isoformat(), "sha256": digest, "size": len(data),
                           "file": str(relative), "occasion": occasion},
                          actor=actor, station=station)
+            if along is not None:
+                along(kept)
     except BaseException:
         target.unlink(missing_ok=True)  # no row names it: it was never kept
         raise
@@ -232,13 +240,16 @@ def kept_state(row: KeptReport, settings: dict | None = None) -> str:
 # -- the slip --------------------------------------------------------------------------------
 def slip(report: Report, kept_row: KeptReport | None = None) -> dict:
     """The summary slip's data (``slips.day_summary``): headline figures, the three fastest
-    sellers, the oldest waiting message, and the kept PDF's fingerprint when there is one."""
+    sellers, the oldest waiting message, the day's opening and closing reconciliation in a
+    line each, and the kept PDF's fingerprint when there is one."""
     data = {"date": report.day.isoformat(), "generated": report.generated_text,
             "lines": [list(pair) for pair in report.figures()],
             "fastest": [[r["item"], r["per_day_text"]] for r in report.velocity["fastest"][:3]]}
     if report.waiting:
         oldest = report.waiting[0]
         data["oldest_waiting"] = f"{oldest['kind']} {oldest['about']} ({oldest['hours']} h)"
+    if report.reconciliation:
+        data["reconciliation"] = [list(pair) for pair in report.reconciliation["lines"]]
     if kept_row is not None:
         data["sha256"] = kept_row.sha256
     return data

@@ -238,7 +238,8 @@ def shift_summary(data: dict, settings: dict) -> list:
 
 def day_summary(data: dict, settings: dict) -> list:
     """The end-of-day report in short: its headline figures, the fastest sellers, the oldest
-    message still waiting, and the kept PDF's SHA-256 (the whole report is that PDF)."""
+    message still waiting, the day's reconciliations (who signed, how they were settled),
+    and the kept PDF's SHA-256 (the whole report is that PDF)."""
     lines = [Pair("Day", day(data.get("date")) or _s(data.get("date")), bold=True),
              Pair("Generated", _s(data.get("generated"))), Rule()]
     for row in data.get("lines") or []:
@@ -251,6 +252,11 @@ def day_summary(data: dict, settings: dict) -> list:
     if data.get("oldest_waiting"):
         lines += [Rule(), Line("Oldest message waiting", bold=True),
                   Line(_s(data["oldest_waiting"]))]
+    checks = [r for r in data.get("reconciliation") or []
+              if isinstance(r, list | tuple) and len(r) >= 2]
+    if checks:
+        lines += [Rule(), Line("Reconciliation", bold=True)]
+        lines += [Line(f"{_s(name)}: {_s(words)}") for name, words, *_ in checks]
     if data.get("sha256"):
         digest = _s(data["sha256"])
         lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]

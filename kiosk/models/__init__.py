@@ -57,7 +57,7 @@ from kiosk.models.reconciliation import (  # noqa: E402,F401
     WaitingNote,
 )
 from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
-from kiosk.models.reports import KeptReport  # noqa: E402,F401
+from kiosk.models.reports import ClosingPdf, KeptReport  # noqa: E402,F401
 from kiosk.models.sync import (  # noqa: E402,F401
     Discrepancy,
     PickRequest,

@@ -1,4 +1,5 @@
-"""The sync worker (``kiosk sync``): sends due outbox messages and pulls manifests.
+"""The sync worker (``kiosk sync``): sends due outbox messages and pulls manifests; it also
+keeps the day's report PDF of each signed closing (``closing_pdfs``).
 
 It claims due messages (one per package and target, oldest first), after taking over those
 of workers known dead, and cuts them into requests: writes of one kind, ten at a time.
@@ -25,7 +26,17 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from kiosk import clock, db
-from kiosk.sync import liveness, outbox, pauses, pos, pos_link, pulls, sales_pulls, stock_pulls
+from kiosk.sync import (
+    closing_pdfs,
+    liveness,
+    outbox,
+    pauses,
+    pos,
+    pos_link,
+    pulls,
+    sales_pulls,
+    stock_pulls,
+)
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import (
     WRITE_BATCH,
@@ -43,6 +54,7 @@ IDLE_POLL = 0.2  # seconds between looks at the outbox when idle (commit-to-send
 CLAIM_LIMIT = 100
 SENDERS = 4  # requests in flight at once (Metrc allows ten concurrent calls per facility)
 HEALTH_EVERY = dt.timedelta(seconds=30)
+REPORT_LOOK = 5  # seconds between looks for a signed closing whose PDF is owed
 NAMES = {"metrc": "Metrc", "pos": "the POS"}
 
 
@@ -299,11 +311,13 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
             worker.pull_if_due(force=True)
             worker.sales.pull_if_due(force=True)
             worker.drain()
+            closing_pdfs.make_due(settings)
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
              ", ".join(worker.configured()) or "none")
     helpers = [threading.Thread(target=loop, args=(worker, stop), daemon=True, name=name)
-               for loop, name in ((_pull_loop, "sync-pull"), (_beat_loop, "sync-heartbeat"))]
+               for loop, name in ((_pull_loop, "sync-pull"), (_beat_loop, "sync-heartbeat"),
+                                  (_report_loop, "sync-reports"))]
     for thread in helpers:
         thread.start()
     with db.connection(), ThreadPoolExecutor(SENDERS, thread_name_prefix="sync-send") as pool:
@@ -351,6 +365,18 @@ def _pull_loop(worker: Worker, stop: threading.Event) -> None:
             except Exception:  # nor a bad receipt pulling sales
                 log.exception("pulling sales failed")
             stop.wait(5)
+
+
+def _report_loop(worker: Worker, stop: threading.Event) -> None:
+    """The day's report PDF of each signed closing, kept within seconds of the signature
+    (a thread of its own: laying a PDF out takes seconds, and pulls must not wait)."""
+    with db.connection():
+        while not stop.is_set():
+            try:
+                closing_pdfs.make_due(worker.settings)
+            except Exception:  # e.g. the database briefly away: the next look tries again
+                log.exception("keeping the reports of signed closings failed")
+            stop.wait(REPORT_LOOK)
 
 
 def _beat_loop(worker: Worker, stop: threading.Event) -> None:

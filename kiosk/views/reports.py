@@ -20,7 +20,7 @@ import re
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_file
 
-from kiosk import clock, db, evidence, ledger, reports, retention, scans
+from kiosk import clock, closing_pdf, db, evidence, ledger, reports, retention, scans
 from kiosk.hardware import queue
 from kiosk.models import Employee, KeptReport
 from kiosk.views.home import login_required, station
@@ -51,7 +51,8 @@ def _kept(day: dt.date, notice: str = "", tone: str = "ok", packet=None) -> dict
                   .tuples()) if rows else {}
     states = {r.id: reports.kept_state(r, _settings()) for r in rows}
     return {"day": day, "kept": rows, "people": people, "states": states,
-            "words": STATE_WORDS, "notice": notice, "tone": tone, "packet": packet}
+            "words": STATE_WORDS, "notice": notice, "tone": tone, "packet": packet,
+            "at_close": closing_pdf.state(day)}
 
 
 def _kept_list(day: dt.date, notice: str = "", tone: str = "ok", packet=None):

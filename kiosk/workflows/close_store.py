@@ -8,7 +8,8 @@ what the POS sold since the package came in); a count off the books is settled a
 open, and every message still waiting for Metrc or the POS, oldest first, with how long it
 has waited against the state's 24-hour deadline: each must be delivered or explained (a
 reason and a note) before the day can close. The closing manager signs last; the signature
-is refused while any message waits unexplained or any visitor is still signed in.
+is refused while any message waits unexplained or any visitor is still signed in. The
+signature queues the day's report, which the syncer then keeps as a PDF (SOP §7.3).
 
 Differences and counts are settled with the same steps as opening (``open_store.py``); the
 questions are in ``kiosk/reconciliation.py``, ``kiosk/day_counts.py`` and
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kiosk import clock, day_close, day_counts, variances, visitors
+from kiosk import clock, closing_pdf, day_close, day_counts, variances, visitors
 from kiosk import reconciliation as recon
 from kiosk.engine import (
     Back,
@@ -294,7 +295,10 @@ def sign(run, signers, ctx):
         DayCheck.id == check.id).execute()
     ctx.audit("reconcile.sign", f"day:{check.day}", {"check": check.id, "kind": "close",
                                                      "waiting": [m.id for m in waiting]})
-    ctx.message = f"{check.day:%a %d %b} is closed, signed by {signers[0].name}."
+    # The report is kept at close, but its PDF takes seconds: the signature only queues it.
+    closing_pdf.queue(check, signers[0], ctx.station, ctx.event.at)
+    ctx.message = (f"{check.day:%a %d %b} is closed, signed by {signers[0].name}. The day's "
+                   "report is being kept as a PDF (Manager screens → End-of-day report).")
 
 
 def cancelled(run, ctx):

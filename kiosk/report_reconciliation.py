@@ -1,0 +1,134 @@
+"""The day's reconciliation as the end-of-day report gives it (SOP §7.2, §7.3).
+
+The report of a store day is what happened that day, so it takes the two checks signed on
+it: this morning's opening reconciliation (of the day before's sales: each difference and
+how it was settled, explained, corrected or escalated, by whom) and this evening's closing
+reconciliation (its count, the differences the count found, every message still waiting at
+close with the closing manager's word on it), and who signed each. The manager's screen of
+a day's reconciliation (``day_status``) shows the other view: one day's *sales*, opened the
+next morning.
+
+Rows are plain dicts of what a person reads, like ``report_queries``'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiosk import clock, day_close, day_status
+from kiosk import reconciliation as recon
+from kiosk.models import Employee, OutboxMessage, Variance
+from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
+
+KINDS = {"open": "Opening", "close": "Closing"}
+
+
+def _when(at: dt.datetime | None) -> str:
+    return f"{clock.local(at):%a %d %b %H:%M}" if at else ""
+
+
+def _amount(value, unit: str) -> str:
+    return recon.amount_text(value, unit) if value is not None else ""
+
+
+def _state(check: DayCheck | None, names: dict[int, str]) -> str:
+    if check is None:
+        return "not done"
+    if check.status == "signed":
+        return f"signed by {names.get(check.signed_by_id, '?')} at {_when(check.signed_at)}"
+    if check.status == "cancelled":
+        return f"cancelled (started by {names.get(check.started_by_id, '?')})"
+    return (f"not signed: in progress, started by {names.get(check.started_by_id, '?')} at "
+            f"{_when(check.started_at)}")
+
+
+def _settled(difference: DayDifference, variances: dict[int, Variance]) -> str:
+    how = difference.settled
+    if not how:
+        return "not settled"
+    if how == "explained":
+        return f"Explained: {difference.reason}" + (f". {difference.note}"
+                                                    if difference.note else "")
+    if how == "corrected":
+        sent = len(difference.messages or [])
+        return (f"Corrected: {difference.reason}" if difference.reason else "Corrected") + (
+            f" ({sent} message{'s' if sent != 1 else ''} to Metrc)" if sent else "")
+    variance = variances.get(difference.detail.get("variance"))
+    return "Escalated" + (f": variance {variance.id}, {variance.state}" if variance else "")
+
+
+def _differences(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
+    if check is None:
+        return []
+    found = list(DayDifference.select().where(DayDifference.check == check.id)
+                 .order_by(DayDifference.id))
+    ids = [d.detail["variance"] for d in found if "variance" in d.detail]
+    variances = {v.id: v for v in Variance.select().where(Variance.id.in_(ids))} if ids else {}
+    return [{"tag": d.tag, "item": d.item_name, "what": recon.KIND_WORDS[d.kind],
+             "figures": day_status.figures(d), "settled": _settled(d, variances),
+             "how": d.settled or "not settled",
+             "by": (f"{names.get(d.settled_by_id, '?')}, {_when(d.settled_at)}"
+                    if d.settled_by_id else "")} for d in found]
+
+
+def _counted(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
+    if check is None:
+        return []
+    return [{"tag": c.tag, "item": c.item_name, "place": c.place,
+             "books": _amount(c.expected, c.unit),
+             "counted": _amount(c.counted, c.unit) if c.counted is not None else "not counted",
+             "by": names.get(c.counted_by_id, "") if c.counted_by_id else ""}
+            for c in DayCount.select().where(DayCount.check == check.id).order_by(DayCount.id)]
+
+
+def _notes(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
+    if check is None:
+        return []
+    notes = list(WaitingNote.select().where(WaitingNote.check == check.id)
+                 .order_by(WaitingNote.id))
+    ids = [n.message_id for n in notes]
+    messages = {m.id: m for m in OutboxMessage.select().where(OutboxMessage.id.in_(ids))
+                } if ids else {}
+    rows = []
+    for note in notes:
+        message = messages.get(note.message_id)
+        rows.append({"message": day_close.describe(message) if message
+                     else f"message {note.message_id}",
+                     "queued": _when(message.created_at) if message else "",
+                     "reason": note.reason, "note": note.note,
+                     "by": f"{names.get(note.by_id, '?')}, {_when(note.at)}",
+                     "now": day_status.STATE_WORDS.get(message.status, message.status)
+                     if message else "gone"})
+    return rows
+
+
+def _tally(rows: list[dict]) -> str:
+    if not rows:
+        return "no differences"
+    ways = {}
+    for row in rows:
+        ways[row["how"]] = ways.get(row["how"], 0) + 1
+    return (f"{recon.plural(len(rows), 'difference')}: "
+            + ", ".join(f"{n} {how}" for how, n in sorted(ways.items())))
+
+
+def of_day(day: dt.date) -> dict:
+    """The opening signed on ``day`` (of the day before's sales) and the day's closing."""
+    opening, closing = day_status.latest(day - dt.timedelta(days=1), "open"), \
+        day_status.latest(day, "close")
+    names = dict(Employee.select(Employee.id, Employee.name).tuples())
+    found = {"opening": opening, "closing": closing,
+             "sales_day": day - dt.timedelta(days=1),
+             "opening_state": _state(opening, names), "closing_state": _state(closing, names),
+             "opening_rows": _differences(opening, names),
+             "closing_rows": _differences(closing, names),
+             "counted": _counted(closing, names), "notes": _notes(closing, names)}
+    off = sum(1 for r in found["closing_rows"] if r["what"] == recon.KIND_WORDS["count"])
+    found["lines"] = [
+        (f"Opening ({found['sales_day']:%a %d %b} sales)",
+         found["opening_state"] + (f"; {_tally(found['opening_rows'])}" if opening else "")),
+        ("Closing", found["closing_state"] + (
+            f"; {len(found['counted'])} counted, {off} off the books; "
+            f"{recon.plural(len(found['notes']), 'waiting message')} explained"
+            if closing else ""))]
+    return found
