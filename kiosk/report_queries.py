@@ -299,8 +299,23 @@ def expiring(day: dt.date, until: dt.datetime, names: dict[int, str]) -> list[di
         row["days"] = (row["expires"] - day).days
         row["expires"] = row["expires"].isoformat()
         row["units_text"] = quantity_text(row["units"], row["unit"])
-        row["where"] = ", ".join(sorted(row["where"]))
+        row["where"] = places_text(row["where"])
     return rows
+
+
+def places_text(names) -> str:
+    """Places in short: shelves of one row written once ("Vault shelf A1, A2, B4"), other
+    places in full, groups apart by semicolons. Half the words of a store's busy rows, and
+    the PDF lays out every word of every line."""
+    groups: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    for name in sorted(names):
+        head, _, code = name.rpartition(" ")
+        if head and any(c.isdigit() for c in code):
+            groups[head, True].append(code)
+        else:
+            groups[name, False] = []
+    return "; ".join(f"{key} {', '.join(codes)}" if shelf else key
+                     for (key, shelf), codes in sorted(groups.items()))
 
 
 def vault_visits(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[dict]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from report_helpers import DAY, FIGURES, MANIFEST, at, pdf_text, tag, visitor_into_vault
 
-from kiosk import clock, db, ledger, reports
+from kiosk import clock, db, ledger, report_queries, reports
 from kiosk.models import AuditEntry, KeptReport, Package
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -104,7 +104,10 @@ def test_the_pdf_opens_and_holds_the_days_figures(report):
     text = pdf_text(data)
     assert "End of day · Monday 23 November 2026 Demo Dispensary · Licence C10-0000001-LIC" in text
     assert "Summary " + " ".join(f"{label} {value}" for label, value in FIGURES.items()) \
-        + " Sales velocity" in text
+        + " Reconciliation" in text
+    # A day no one reconciled says so (the reconciled day: tests/reconciliation).
+    assert ("Reconciliation Opening (Sun 22 Nov sales) not done Closing not done" in text
+            and "No opening reconciliation was done this morning." in text)
     squeezed = "".join(text.split())  # a long cell wraps, and may break at a hyphen
     for words in (MANIFEST, "Ana Reyes", tag(3), "Damage (Non-Recoverable)", "seal broken",
                   "mould found", "Ben Okafor Carla Nguyen Restock or pick", "CBD Tincture 30ml",
@@ -175,8 +178,15 @@ def test_expiring_stock_is_one_row_an_item_from_its_soonest_package(store_day, a
     rows = reports.end_of_day(DAY, app.config["KIOSK"]).expiring
     assert [(r["item"], r["expires"], r["days"], r["packages"], r["units_text"])
             for r in rows] == [("CBD Tincture 30ml", "2026-12-03", 10, 3, "14 Each")]
-    assert rows[0]["where"] == ", ".join(sorted({places["LOC-FLOOR"].name,
+    assert rows[0]["where"] == "; ".join(sorted({places["LOC-FLOOR"].name,
                                                  places["LOC-V-A1"].name}))
+
+
+def test_places_are_written_short_a_shelf_row_once():
+    assert report_queries.places_text({"Vault shelf B4", "Sales floor", "Vault shelf A1",
+                                       "Vault shelf A2", "Quarantine"}) == \
+        "Quarantine; Sales floor; Vault shelf A1, A2, B4"
+    assert report_queries.places_text({"Vault shelf A1"}) == "Vault shelf A1"
 
 
 def test_the_vault_log_names_the_visitors_taken_in(store_day, app, kiosk, fixed_clock):
