@@ -5,12 +5,16 @@ the opening reconciliation from its tile, and settles each seeded difference: th
 sale and the void by sending Metrc its receipts, the quantity by a reason and a typed note,
 the receipt keyed by hand by escalating it. The corrections reach Metrc once each, judged by
 its own collection. At night the closing manager is refused the signature while a message
-waits unexplained, and closes once it is explained."""
+waits unexplained, and closes once it is explained; the day's screens say the report is
+being made, until the syncer has kept it as a PDF, and then give its SHA-256."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 import time
 
 from liveserver import free_port
@@ -19,7 +23,14 @@ from test_touch_ux import check_screen
 from test_vault_entry import sign
 
 from kiosk import clock, db
-from kiosk.models import DayCheck, DayDifference, OutboxMessage, Variance, WaitingNote
+from kiosk.models import (
+    DayCheck,
+    DayDifference,
+    KeptReport,
+    OutboxMessage,
+    Variance,
+    WaitingNote,
+)
 from kiosk.sync import outbox, sandbox_receipts, sandbox_store
 from kiosk.sync.dutchie_sandbox import DutchieSandbox
 from kiosk.sync.sandbox import Sandbox, adopt_store_stock
@@ -166,7 +177,7 @@ def test_opening_reconciliation_by_touch(page, shoot, login, keypad, start_run, 
 
 
 def test_closing_waits_for_every_message_to_be_explained(page, shoot, login, keypad,
-                                                         start_run, records):
+                                                         start_run, records, live_server):
     with records(), db.write():
         waiting = OutboxMessage.create(
             target="metrc", kind="package.adjust", external_key="close-test-1",
@@ -221,3 +232,24 @@ def test_closing_waits_for_every_message_to_be_explained(page, shoot, login, key
         notes = list(WaitingNote.select().order_by(WaitingNote.id))
         assert [n.message_id for n in notes][0] == waiting.id and len(notes) == 2
         assert DayCheck.get(DayCheck.kind == "close").status == "signed"
+
+    # The day's report is kept as a PDF at close: not by the signature, by the syncer.
+    page.locator("a.btn.home").tap()
+    page.get_by_role("link", name="Manager screens").tap()
+    page.get_by_role("link", name=re.compile("Day's reconciliation")).tap()
+    page.get_by_role("link", name="Today").tap()
+    expect(page.locator("#closing-pdf")).to_contain_text("being made")
+    synced = subprocess.run([sys.executable, "-m", "kiosk.cli", "sync", "--once"],
+                            env={**os.environ, **live_server.env}, capture_output=True,
+                            text=True, timeout=300)
+    assert synced.returncode == 0, synced.stderr
+    with records():
+        kept = KeptReport.get()
+        assert (kept.occasion, kept.generated_by.name) == ("at close", "Gus Lindqvist")
+    page.reload()
+    expect(page.locator("#closing-pdf")).to_contain_text(
+        f"The day's report is kept, SHA-256 {kept.sha256}")
+    shoot(page, "kept-at-close")
+    page.goto(f"/manager/reports?day={kept.day.isoformat()}")
+    expect(page.locator("#at-close")).to_contain_text(f"Kept at close, SHA-256 {kept.sha256}")
+    expect(page.locator("#kept-table")).to_contain_text("at close")
