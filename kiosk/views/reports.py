@@ -2,6 +2,8 @@
 
 ``/manager/reports?day=YYYY-MM-DD``      the day's report (today by default), with its charts
 ``/manager/reports/<day>/keep``          POST: keep the report as a PDF (a record for 7 years)
+``/manager/reports/<day>/kept``          the kept PDFs of the day (the panel, asked again while
+                                         the PDF at close is being made)
 ``/manager/reports/kept/<id>.pdf``       a kept PDF, as it was made
 ``/manager/reports/<day>/slip``          POST: print the summary slip on the receipt printer
 ``/manager/reports/<day>/evidence``      POST: make the day's evidence packet
@@ -75,6 +77,14 @@ def day():
                            earlier=chosen - dt.timedelta(days=1),
                            later=chosen + dt.timedelta(days=1) if chosen < today else None,
                            page_notice=notice, **_kept(chosen))
+
+
+@bp.get("/<day_text>/kept")
+@login_required(roles=MANAGERS)
+def kept_panel(day_text: str):
+    """The kept-PDFs panel alone: the screen asks again every few seconds while the PDF of
+    the day's closing is being made, so "kept, SHA-256 …" appears without a touch."""
+    return _kept_list(_posted_day(day_text))
 
 
 def _posted_day(text: str) -> dt.date:

@@ -108,8 +108,12 @@ def test_a_signed_close_keeps_the_days_report_with_its_reconciliation(
     assert KeptReport.select().count() == 0
     screen = words(kiosk.get(f"/manager/reconciliation?day={today}").text)
     assert "Closed by Gus Lindqvist" in screen and "being made" in screen
-    screen = words(kiosk.get(f"/manager/reports?day={today}").text)
-    assert "Report at close: being made" in screen
+    page = kiosk.get(f"/manager/reports?day={today}").text
+    assert "Report at close: being made" in words(page)
+    panel = BeautifulSoup(page, "html.parser").find(id="kept")
+    assert panel["hx-trigger"] == "every 5s"  # the screen asks again until it is kept
+    asked = kiosk.get(panel["hx-get"]).text
+    assert "being made" in words(asked) and 'hx-trigger="every 5s"' in asked
 
     # The syncer keeps it: the file, its SHA-256, who and why, an audit entry.
     sync_worker.run(settings, once=True)
@@ -144,8 +148,11 @@ def test_a_signed_close_keeps_the_days_report_with_its_reconciliation(
     assert f"Escalated: variance {variance.id}" in page
     assert "Metrc is down since 6 pm; outage ticket 4411." in page
 
-    # Both manager screens now say it is kept, with its SHA-256.
+    # Both manager screens now say it is kept, with its SHA-256 (and stop asking).
     assert f"Kept at close, SHA-256 {kept.sha256}" in page
+    asked = kiosk.get(panel["hx-get"]).text
+    assert f"Kept at close, SHA-256 {kept.sha256}" in words(asked)
+    assert "hx-trigger" not in asked
     screen = words(kiosk.get(f"/manager/reconciliation?day={today}").text)
     assert f"The day's report is kept, SHA-256 {kept.sha256}" in screen
 
