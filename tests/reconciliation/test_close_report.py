@@ -25,6 +25,7 @@ from test_close_store import count_all, evening
 
 from kiosk import clock, reports
 from kiosk import reconciliation as recon
+from kiosk.hardware import slips
 from kiosk.models import (
     AuditEntry,
     ClosingPdf,
@@ -163,6 +164,10 @@ def test_a_signed_close_keeps_the_days_report_with_its_reconciliation(
     assert lines["Closing"].startswith("signed by Gus Lindqvist")
     assert "1 escalated" in lines[f"Opening ({yesterday():%a %d %b} sales)"]
     assert slip["sha256"] == kept.sha256
+    printed = [line.text for line in slips.day_summary(slip, settings)
+               if isinstance(line, slips.Line)]
+    assert "Reconciliation" in printed
+    assert any(t.startswith("Closing: signed by Gus Lindqvist") for t in printed)
 
     # Made once: another look keeps nothing more.
     assert closing_pdfs.make_due(settings) == []
