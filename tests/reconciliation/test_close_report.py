@@ -242,3 +242,23 @@ def test_a_failed_making_says_why_and_is_tried_again(kiosk, settings, store, fix
     assert len(kept) == 1 and ClosingPdf.get().status == "kept"
     assert KeptReport.select().count() == 1
     assert dt.date.fromisoformat(kept[0].path.split("/")[-1][:10]) == clock.store_date()
+
+
+def test_a_closing_claimed_by_a_live_maker_is_left_to_it_and_kept_once(
+        kiosk, settings, store, fixed_clock):
+    evening(fixed_clock, settings)
+    close_the_day(kiosk, store)
+    job = ClosingPdf.get()
+    me = closing_pdfs.me()
+    assert closing_pdfs.claim(job, me, clock.now())
+    # Another syncer looks meanwhile: the claimer is alive, so it leaves the closing alone.
+    assert closing_pdfs.due(clock.now()) == [] and closing_pdfs.make_due(settings) == []
+    # Had another taken it over meanwhile, this maker's PDF is not kept, nor its file left.
+    ClosingPdf.update(claimed_by="another-host:1:1").where(ClosingPdf.id == job.id).execute()
+    assert closing_pdfs.make(ClosingPdf.get_by_id(job.id), me, settings) is None
+    assert KeptReport.select().count() == 0
+    assert list(reports.folder(settings).rglob("*.pdf")) == []
+    # That other host went quiet past the lease: the closing is taken back and kept once.
+    fixed_clock.advance(minutes=11)
+    assert len(closing_pdfs.make_due(settings)) == 1
+    assert KeptReport.select().count() == 1 and ClosingPdf.get().status == "kept"
