@@ -286,7 +286,8 @@ def close_facts(run):
 
 
 def sign(run, signers, ctx):
-    """The closing manager signs the day closed."""
+    """The closing manager signs the day closed, and the day's report is queued to be kept
+    as a PDF (SOP §7.3)."""
     check = recon.check_of(run)
     waiting = day_close.waiting(run.data["targets"])
     DayCheck.update(status="signed", signed_by=signers[0], signed_at=ctx.event.at,
