@@ -326,7 +326,10 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
                 stop.wait(IDLE_POLL)
         wait(in_flight)
     for thread in helpers:
-        thread.join(timeout=30)
+        # Wait for each to see the stop, however long its current pull takes (every request
+        # has its timeout): a helper left running would touch the database after whoever
+        # started the worker has closed it.
+        thread.join()
     with db.connection():
         worker.heartbeat.stop()
 
