@@ -15,6 +15,7 @@ from kiosk.models.people import (
 from kiosk.models.printing import PrintJob
 from kiosk.models.receiving import (
     LabResult,
+    PackageOrigin,
     PurchaseOrder,
     PurchaseOrderLine,
     Transfer,
@@ -30,6 +31,7 @@ __all__ = [
     "BadgeUnlock",
     "AuditEntry", "BaseModel", "ChainHead", "Employee", "Item", "JSONField", "LabResult",
     "Location", "LoginAttempt", "LoginSession", "Movement", "OutboxMessage", "Package",
+    "PackageOrigin",
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
     "LANGUAGES", "StaffChange", "VaultVisitor", "Visitor", "VisitorExit",

@@ -43,8 +43,15 @@ def recall(recall_id: int):
     if found is None:
         abort(404)
     rows = recalls.progress(found)
+    matched: dict[str, int] = {}
+    for row in rows:
+        if row["matched"]:
+            matched[row["matched"]] = matched.get(row["matched"], 0) + 1
+    bring = workflows.get("quarantine")
     return render_template("holds/recall.html", recall=found, rows=rows,
-                           inside=sum(1 for r in rows if r["in_cage"]))
+                           inside=sum(1 for r in rows if r["in_cage"]),
+                           matched=sorted(matched.items()),
+                           may_bring=bring is not None and g.employee.has_any(bring.roles))
 
 
 def _package_page(package: Package, notice: str = "", tone: str = "ok", status: int = 200):
