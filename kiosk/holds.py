@@ -92,6 +92,16 @@ def kept(made: PackageHold) -> PackageHold:
     return made
 
 
+def part_holds(package: Package) -> list[PackageHold]:
+    """The package's open holds of part of its units, oldest first."""
+    return [h for h in _rows(package.id) if not h.whole]
+
+
+def parts_held(package: Package) -> Decimal:
+    """How many of the package's units are held apart from it (already out of its stock)."""
+    return sum((Decimal(str(h.quantity)) for h in part_holds(package)), Decimal(0))
+
+
 def whole_hold(package: Package) -> PackageHold | None:
     """The open hold on the whole package, if there is one."""
     return next((h for h in open_holds(package) if h.whole), None)

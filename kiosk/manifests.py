@@ -115,7 +115,8 @@ def load_transfer(data: dict) -> Transfer:
             transfer=transfer, tag=pkg["tag"], item=item, item_name=pkg.get("item", ""),
             batch=pkg.get("batch", ""), shipped_quantity=_dec(pkg["quantity"]), shipped_unit=unit,
             label_thc_pct=_dec(pkg.get("thc_pct")), label_cbd_pct=_dec(pkg.get("cbd_pct")),
-            metrc_package_id=pkg.get("package_id"), source_tags=", ".join(split_tags(pkg.get("source_tags"))))
+            metrc_package_id=pkg.get("package_id"),
+            source_tags=", ".join(split_tags(pkg.get("source_tags"))))
     for lab in data.get("lab_results", []):
         LabResult.create(
             tag=lab.get("tag"), batch=lab.get("batch", ""), test_type=lab["test_type"],

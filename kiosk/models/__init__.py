@@ -51,6 +51,7 @@ from kiosk.models.holds import (  # noqa: E402,F401
     ReturnLine,
     VendorReturn,
 )
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.reconciliation import (  # noqa: E402,F401
     DayCheck,
     DayCount,
@@ -58,7 +59,6 @@ from kiosk.models.reconciliation import (  # noqa: E402,F401
     MetrcReceipt,
     WaitingNote,
 )
-from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.reports import KeptReport  # noqa: E402,F401
 from kiosk.models.sync import (  # noqa: E402,F401
     Discrepancy,

@@ -4,12 +4,13 @@ A manager enters what is recalled (a batch or lot number, a source package tag o
 batch, each scanned or typed, or an item chosen from those in stock) and the notice it came
 in. A source package's recall finds the packages made from it (as their manifests listed it
 when they were received); a lab test batch's finds those received with that COA. The kiosk
-finds every package of it in the store, wherever it is (vault shelves, the sales floor, packages taken for an open
-pick, the cage itself), and shows how many, where, and how each matched. Confirming is the one step that holds
-them all (``recalls.hold_all``): never sellable, never pickable, the POS and Metrc told, a
-quarantine label for each; a package a runner has taken for a pick is withdrawn from it,
-and each one on the sales floor gets a pick-back task in the live queue. The recall's own
-screen follows them until every one is in the cage.
+finds every package of it in the store, wherever it is (vault shelves, the sales floor,
+packages taken for an open pick, the cage itself), and shows how many, where, and how each
+matched. Confirming is the one step that holds them all (``recalls.hold_all``): never
+sellable, never pickable, the POS and Metrc told, a quarantine label for each; a package a
+runner has taken for a pick is withdrawn from it, and each one on the sales floor gets a
+pick-back task in the live queue. The recall's own screen follows them until every one is in
+the cage.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def receive_it(driver, data: dict) -> None:
     driver.start("receiving")
     for step, value in (("delivery", f"MAN-{MANIFEST}"), ("transport", "pass"), ("order", ""),
                         ("cases", "1")):
-        assert driver.answer(value)["tone"] in ("ok", "warn"), driver.at()
+        assert driver.at() == step
+        assert driver.answer(value)["tone"] in ("ok", "warn"), step
     for n in NEW:
         driver.scan(NEW[n])
         driver.answer("intact")
