@@ -168,8 +168,10 @@ def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal 
         ctx.movement(package, 0, "quarantine", to_location=cage, status="quarantined",
                      reason=reason_text[:250])
     else:
+        # The package stays where it is; its held units go to the cage (the note says so).
+        held_in = f" in {cage.name}" if cage is not None else ""
         ctx.movement(package, -part, "quarantine", reason=reason_text[:250],
-                     note=f"{quantity_text(part, package.unit)} held, "
+                     note=f"{quantity_text(part, package.unit)} held{held_in}, "
                           f"{quantity_text(before - part)} stay sellable")
     made = PackageHold.create(
         package=package, tag=package.tag, quantity=amount, unit=package.unit, whole=whole,
