@@ -3,12 +3,13 @@ one is, the one step that holds them all, and how far bringing them into the cag
 
 A recall names an item, a batch (lot) number, a source package tag (the packages made from
 it, as their manifests listed it, and that package itself if the store has it) or a lab test
-batch (the packages received with that COA; ``origins``). The kiosk looks everywhere: vault shelves,
-the sales floor, packages a runner has taken for an open pick, and the cage itself. Holding
-them is ``holds.hold`` for each (never sellable, never pickable, the POS and Metrc told, a
-quarantine label queued), with the recall on each hold; a package a runner holds for a pick
-is withdrawn from that pick; a package on the sales floor gets a pick-back task in the live
-queue, which a runner claims and finishes by putting it in the cage (``quarantine``).
+batch (the packages received with that COA; ``origins``). The kiosk looks everywhere: vault
+shelves, the sales floor, packages a runner has taken for an open pick, and the cage itself.
+Holding them is ``holds.hold`` for each (never sellable, never pickable, the POS and Metrc
+told, a quarantine label queued), with the recall on each hold; a package a runner holds for
+a pick is withdrawn from that pick; a package on the sales floor gets a pick-back task in
+the live queue, which a runner claims and finishes by putting it in the cage
+(``quarantine``).
 """
 
 from __future__ import annotations

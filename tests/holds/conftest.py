@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hold_helpers import OTHER_VENDOR, TAGS, VENDOR, HoldDriver  # noqa: E402  # noqa: E402
+from hold_helpers import OTHER_VENDOR, TAGS, VENDOR, HoldDriver  # noqa: E402
 
 from kiosk import clock, db, ledger  # noqa: E402
 from kiosk.models import (  # noqa: E402
