@@ -40,7 +40,8 @@ def expected_deliveries(run):
                      "detail": f"{counts['total']} packages, {state}"})
     if not rows:
         return {"warnings": ["No deliveries are expected. If the state system is down, record "
-                             "the driver's paper manifest first (Paper manifest)."]}
+                             "the driver's paper manifest first (Paper manifest)."],
+                "offers": [{"workflow": "paper_manifest", "label": "Paper manifest", "tag": ""}]}
     return {"choices": {"title": "Expected deliveries (tap one, or scan the manifest)",
                         "rows": rows}}
 

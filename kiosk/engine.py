@@ -43,11 +43,14 @@ class Refuse(Exception):
 class Offer(str):
     """A refusal's words with the procedure that is the way out, one tap away: a guard may
     return one (an effect may raise ``Refuse`` with one), and the screen shows a button that
-    starts ``workflow`` with the package ``tag`` already scanned."""
+    starts ``workflow`` with the package ``tag`` already scanned. Where the words name more
+    than one way out, ``also`` gives the others as (workflow, label) pairs: a button each."""
 
-    def __new__(cls, text: str, workflow: str, label: str, tag: str = ""):
+    def __new__(cls, text: str, workflow: str, label: str, tag: str = "",
+                also: tuple[tuple[str, str], ...] = ()):
         made = super().__new__(cls, text)
-        made.offer = {"workflow": workflow, "label": label, "tag": tag}
+        made.offer = {"workflow": workflow, "label": label, "tag": tag,
+                      "also": [{"workflow": w, "label": lbl, "tag": tag} for w, lbl in also]}
         return made
 
 

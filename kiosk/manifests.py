@@ -11,6 +11,7 @@ hands a manifest back to the expected deliveries when its receiving is cancelled
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,6 +56,14 @@ def quantity_text(value, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def split_tags(value) -> list[str]:
+    """The tags in a manifest's list of source packages (Metrc's ``SourcePackageLabels``:
+    commas, semicolons or spaces between them; or a list), upper case, each once, in order."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return list(dict.fromkeys(t for t in re.split(r"[\s,;]+", str(value or "").upper()) if t))
+
+
 def item_named(name: str, unit: str = "Each") -> Item:
     """The item with this name; created (category Unknown) when the store has never had it."""
     item = Item.get_or_none(Item.name == name)
@@ -77,7 +86,8 @@ def load_transfer(data: dict) -> Transfer:
     - ``case_count`` (int or None when the manifest does not say)
     - ``packages``: list of {``tag`` (24 characters), ``item`` (item name; created if
       unknown), ``batch``, ``quantity`` (shipped), ``unit``, ``thc_pct``, ``cbd_pct`` (the
-      label's declared potency), ``package_id`` (Metrc id, optional)}
+      label's declared potency), ``package_id`` (Metrc id, optional), ``source_tags`` (the
+      packages it was made from: a list of tags, or one string with commas; optional)}
     - ``lab_results``: list of {``tag`` or ``batch``, ``test_type`` ("THC", "CBD",
       "Microbials", ...), ``passed`` (bool), ``thc_pct``, ``cbd_pct``, ``coa_ref``,
       ``tested_at``}
@@ -105,7 +115,8 @@ def load_transfer(data: dict) -> Transfer:
             transfer=transfer, tag=pkg["tag"], item=item, item_name=pkg.get("item", ""),
             batch=pkg.get("batch", ""), shipped_quantity=_dec(pkg["quantity"]), shipped_unit=unit,
             label_thc_pct=_dec(pkg.get("thc_pct")), label_cbd_pct=_dec(pkg.get("cbd_pct")),
-            metrc_package_id=pkg.get("package_id"))
+            metrc_package_id=pkg.get("package_id"),
+            source_tags=", ".join(split_tags(pkg.get("source_tags"))))
     for lab in data.get("lab_results", []):
         LabResult.create(
             tag=lab.get("tag"), batch=lab.get("batch", ""), test_type=lab["test_type"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiosk import clock, manifests
 from kiosk.deliveries import other_run
 from kiosk.dock import NOT_RECEIVED
-from kiosk.engine import FINISH
+from kiosk.engine import FINISH, Offer
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package, Transfer, TransferPackage
 
@@ -18,8 +18,10 @@ def delivery_is_expected(run, scanned):
     """The manifest is expected, not received, voided or being received in another run."""
     transfer = Transfer.get_or_none(Transfer.manifest_number == scanned.value)
     if transfer is None or transfer.status == "draft":
-        return (f"Manifest {scanned.value} is not an expected delivery. Check the number on the "
-                "driver's paper; if the state system is down, record it with Paper manifest.")
+        return Offer(f"Manifest {scanned.value} is not an expected delivery. Check the number "
+                     "on the driver's paper; if the state system is down, record it with Paper "
+                     "manifest.", "paper_manifest", "Paper manifest",
+                     "" if transfer is not None else scanned.value)
     if transfer.status == "received":
         when = (f" on {clock.local(transfer.received_at):%Y-%m-%d at %H:%M}"
                 if transfer.received_at else "")

@@ -97,6 +97,8 @@ class Show(NamedTuple):
     items: dict | None = None
     choices: dict | None = None
     reasons: dict | None = None  # the same scan sent again with a reason (pick: a newer package)
+    # Procedures the words name, to start in one tap: {workflow, label, tag} each.
+    offers: tuple | list = ()
 
 
 def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> dict:

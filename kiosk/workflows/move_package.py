@@ -31,6 +31,10 @@ def package_can_move(run, scanned):
         return Offer(f"Package {scanned.value} is on hold in quarantine; it can't be moved. "
                      "To put it back in stock, release it (a manager signs).", "release",
                      "Release it from quarantine", package.tag)
+    if package.status == "rejected":
+        return Offer(f"Package {scanned.value} was rejected at receiving: it is still the "
+                     "vendor's in Metrc, so it can't be moved into stock. It goes back to its "
+                     "vendor.", "return_to_vendor", "Return it to its vendor")
     if package.status != "active":
         return f"Package {scanned.value} is {package.status.replace('_', ' ')}; it can't be moved."
     return None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import holds, recalls, scans
-from kiosk.engine import FINISH, Back, Option, Refuse, Workflow, choose, count, scan, text
+from kiosk.engine import FINISH, Back, Offer, Option, Refuse, Workflow, choose, count, scan, text
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package
 from kiosk.models.sync import PosSale
@@ -54,8 +54,9 @@ def package_can_be_held(run, scanned):
         return (f"Package {scans.short(package.tag)} is already on hold in "
                 f"{holds.where(package)}: {held.reason_text}.")
     if package.status == "rejected":
-        return f"Package {scans.short(package.tag)} was rejected at receiving; it is in " \
-               f"{holds.where(package)}, not in stock."
+        return Offer(f"Package {scans.short(package.tag)} was rejected at receiving; it is in "
+                     f"{holds.where(package)}, not in stock. It goes back to its vendor.",
+                     "return_to_vendor", "Return it to its vendor")
     if held is None and Decimal(str(package.quantity)) <= 0:
         return f"Package {scans.short(package.tag)} has nothing left in stock to hold."
     return None
@@ -123,7 +124,10 @@ def quantity_choices(run):
     """All of it, or only part (a package of more than one unit)."""
     package = _package(run)
     amount = quantity_text(package.quantity, package.unit)
-    options = [Option("all", f"All of it: {amount}", next="cage")]
+    apart = holds.parts_held(package)
+    words = (f"All the rest of it: {amount} ({quantity_text(apart, package.unit)} already "
+             "held)") if apart else f"All of it: {amount}"
+    options = [Option("all", words, next="cage")]
     if Decimal(str(package.quantity)) > 1 or package.unit != "Each":
         options.append(Option("part", "Only part of it", next="part"))
     return options
@@ -203,6 +207,17 @@ def put_in_cage(run, scanned, ctx):
         run.data.pop(key, None)
 
 
+# What holding part of a package means, said before anyone chooses it: a retailer cannot
+# split a package in Metrc, so the part is only a record here, at the POS and in a note.
+PART_WORDS = (
+    "Part of a package: Metrc tracks the whole tag and a store cannot split it there. The "
+    "held units leave this package's sellable stock here and at the POS; Metrc keeps the "
+    "whole package, with a note saying how many units are held and why. Later the held units "
+    "can be released (back into the package) or destroyed (Metrc adjusts the package by that "
+    "many). They cannot go back to the vendor on their own: a return sends the whole package, "
+    "so to return it, hold all of it.")
+
+
 def package_facts(run):
     """The package in hand, and what is chosen for it so far."""
     package = _package(run)
@@ -210,6 +225,9 @@ def package_facts(run):
              ("Batch", package.batch or "-"),
              ("In stock", quantity_text(package.quantity, package.unit)),
              ("Where", holds.where(package))]
+    apart = holds.parts_held(package)
+    if apart:
+        facts.append(("Already held apart", quantity_text(apart, package.unit)))
     if run.data.get("reason"):
         facts.append(("Reason", _reason_text(run)))
     if run.data.get("part"):
@@ -220,11 +238,7 @@ def package_facts(run):
 def quantity_facts(run):
     """The package, and what holding part of it means in Metrc."""
     shown = package_facts(run)
-    shown["warnings"] = [
-        "Part of a package: Metrc tracks the whole tag and cannot split it. The held units "
-        "leave this package's stock here and at the POS; Metrc keeps the whole package, with "
-        "a note saying how many units are held and why. Releasing them puts them back; "
-        "destroying them adjusts Metrc."]
+    shown["warnings"] = [PART_WORDS]
     return shown
 
 
