@@ -1,28 +1,81 @@
-"""The only way stock changes (movements) and the hash-linked audit chain.
+"""The only way stock changes (movements) and the audit chain, signed with the store's key.
 
 Every function here expects to run inside the caller's write transaction, so a step's
 movements, audit entries, outbox messages and print jobs commit together or not at all.
+
+Each entry carries the hash of the one before it and its own HMAC-SHA256 under the store's
+audit key (kiosk.audit_key), a file the database does not hold: whoever edits the database
+cannot write an entry, nor hash the chain again, that `kiosk verify` takes. Entries written
+before the chain had a key keep their plain SHA-256 (``_entry_hash``); the entry
+``chain.keyed`` that ends them is signed, so they are held by it. Every movement has an
+entry of its own (``movement``), so a movement cannot change, appear or go unseen even when
+its package is changed with it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from json import loads
+from json.encoder import encode_basestring_ascii as _quoted
 
 from peewee import fn
 
-from kiosk import clock
+from kiosk import audit_key, clock
 from kiosk.db import database, is_sqlite
 from kiosk.models import AuditEntry, ChainHead, Location, Movement, Package, dumps
 
 GENESIS = "0" * 64
+KEYED = "chain.keyed"  # the entry that ends the entries hashed before the chain had a key
+AT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how an entry's time is written, signed and read back
+Q4 = Decimal("0.0001")
 
 
 def _entry_hash(prev_hash: str, seq: int, at, actor_id, actor_name, station, action, subject,
                 detail) -> str:
+    """An entry's plain SHA-256, as entries were hashed before the chain had a key."""
     body = dumps([prev_hash, seq, at.isoformat(timespec="microseconds"), actor_id, actor_name,
                   station, action, subject, detail])
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def stamp(at) -> str:
+    """An entry's time as it is written and signed (to the microsecond, in UTC)."""
+    return at.strftime(AT_FORMAT)
+
+
+def _body(prev_hash: str, seq: int, at: str, actor_id, actor_name: str, station: str,
+          action: str, subject: str, detail: str) -> bytes:
+    # The stored texts, each quoted as JSON: nothing to parse when the chain is checked, and
+    # no two different entries read alike.
+    return (f"[{_quoted(prev_hash)},{seq},{_quoted(at)},"
+            f"{'null' if actor_id is None else int(actor_id)},{_quoted(actor_name)},"
+            f"{_quoted(station)},{_quoted(action)},{_quoted(subject)},{_quoted(detail)}]"
+            ).encode()
+
+
+def entry_digest(prev_hash: str, seq: int, at: str, actor_id, actor_name: str, station: str,
+                 action: str, subject: str, detail: str) -> str:
+    """An entry's HMAC-SHA256 under the store's key, over its texts as stored (``at`` as
+    ``stamp`` writes it, ``detail`` as its JSON text)."""
+    mac = audit_key.signer().copy()
+    mac.update(_body(prev_hash, seq, at, actor_id, actor_name, station, action, subject,
+                     detail))
+    return mac.hexdigest()
+
+
+def quantity_text(value) -> str:
+    """A quantity as a movement's entry records it (four decimals), whatever the database
+    hands back (a Decimal, a float, a text)."""
+    return str(Decimal(str(value)).quantize(Q4))
+
+
+def movement_detail(movement_id, package_id, quantity, kind, from_id, to_id, actor_id, run_id,
+                    event_id, corrects_id, reason) -> dict:
+    """What a movement's audit entry records of it: all that says what stock did."""
+    return {"id": movement_id, "package": package_id, "quantity": quantity_text(quantity),
+            "kind": kind, "from": from_id, "to": to_id, "actor": actor_id, "run": run_id,
+            "event": event_id, "corrects": corrects_id, "reason": reason}
 
 
 def audit(action: str, subject: str = "", detail: dict | None = None, *, actor=None,
@@ -37,18 +90,17 @@ def audit(action: str, subject: str = "", detail: dict | None = None, *, actor=N
     lock = "" if is_sqlite() else " FOR UPDATE"
     head_seq, head_hash = database.execute_sql(
         f"SELECT seq, hash FROM chain_head WHERE id = 1{lock}").fetchone()
-    at = clock.now()
+    at = stamp(clock.now())
     seq = head_seq + 1
     actor_id = actor.id if actor is not None else None
     actor_name = actor.name if actor is not None else ""
-    detail = detail or {}
-    digest = _entry_hash(head_hash, seq, at, actor_id, actor_name, station, action, subject,
-                         detail)
+    detail = dumps(detail or {})
+    digest = entry_digest(head_hash, seq, at, actor_id, actor_name, station, action, subject,
+                          detail)
     database.execute_sql(
         "INSERT INTO audit_entry (seq, at, actor_id, actor_name, station, action, subject, "
         f"detail, prev_hash, hash) VALUES ({', '.join([p] * 10)})",
-        (seq, AuditEntry.at.db_value(at), actor_id, actor_name, station, action, subject,
-         AuditEntry.detail.db_value(detail), head_hash, digest))
+        (seq, at, actor_id, actor_name, station, action, subject, detail, head_hash, digest))
     database.execute_sql(f"UPDATE chain_head SET seq = {p}, hash = {p} WHERE id = 1",
                          (seq, digest))
 
@@ -57,7 +109,8 @@ def record(package: Package, quantity, kind: str, *, to_location: Location | Non
            reason: str = "", note: str = "", actor=None, station: str = "", run_id=None,
            step_event_id=None, corrects: Movement | None = None, status: str | None = None
            ) -> Movement:
-    """Append a movement and update the package's cached quantity, location and status."""
+    """Append a movement, its audit entry, and update the package's cached quantity, location
+    and status."""
     quantity = Decimal(str(quantity))
     from_location = package.location
     movement = Movement.create(
@@ -80,6 +133,11 @@ def record(package: Package, quantity, kind: str, *, to_location: Location | Non
     database.execute_sql(f"UPDATE package SET {', '.join(sets)} WHERE id = {p}",
                          (*params, package.id))
     package.quantity = Decimal(str(package.quantity or 0)) + quantity
+    audit("movement", f"movement:{movement.id}", movement_detail(
+        movement.id, package.id, quantity, kind, movement.from_location_id,
+        movement.to_location_id, actor.id if actor is not None else None, run_id,
+        step_event_id, corrects.id if corrects is not None else None, reason),
+        actor=actor, station=station)
     return movement
 
 
@@ -99,47 +157,141 @@ def correct(movement: Movement, *, reason: str, actor, station: str = "", **kw) 
                   actor=actor, station=station, corrects=movement, **kw)
 
 
-def verify_chain() -> list[str]:
-    """Every problem found in the audit chain, in words (empty when it is intact)."""
+def verify_chain(anchors_given=()) -> list[str]:
+    """Every problem found in the audit chain, in words (empty when it is intact): each
+    entry's signature and link, the anchors written outside the database (and any given),
+    and every record the chain vouches for (movements, signatures and what they signed,
+    login attempts, deliveries, transfer lines, finished runs: ``kiosk.chain_cover``)."""
+    from kiosk import anchors, chain_cover
+
+    try:
+        mac = audit_key.signer(make=False)
+    except audit_key.MissingKey as exc:
+        return [str(exc)]
+    cover = chain_cover.Cover()
+    wanted = anchors.wanted(list(anchors_given))
+    anchored: dict[int, str] = {}
     problems = []
-    prev_hash, expected_seq = GENESIS, 1
-    for (seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev,
-         entry_hash) in _entries():
+    prev_hash, expected_seq, keyed, said = GENESIS, 1, None, 0
+    legacy: list[tuple] = []  # entries that may have been hashed before the chain had a key
+    for row in _entries():
+        seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev, \
+            entry_hash = row
         if seq != expected_seq:
-            problems.append(f"Audit entry {expected_seq} is missing (next is {seq}).")
+            problems.append(f"Audit entry {expected_seq} is missing (next is {seq})."
+                            if seq > expected_seq else
+                            f"Audit entry {seq} is out of its place (after entry "
+                            f"{expected_seq - 1}).")
         if entry_prev != prev_hash:
             problems.append(f"Audit entry {seq} does not point at the entry before it.")
-        digest = _entry_hash(entry_prev, seq, at, actor_id, actor_name, station, action,
-                             subject, detail)
-        if digest != entry_hash:
-            problems.append(f"Audit entry {seq} ({action}) was altered after it was written.")
+        body = _body(entry_prev or "", seq, at if type(at) is str else _text_of(at),
+                     actor_id, actor_name or "", station or "", action or "", subject or "",
+                     detail or "")
+        mine = mac.copy()
+        mine.update(body)
+        if mine.hexdigest() != entry_hash:
+            if keyed is None and action != KEYED:
+                legacy.append(row)  # judged once the chain says where its key begins
+            else:
+                problems.append(_altered(seq, action, at, detail))
+        elif action == KEYED and keyed is None:
+            keyed = seq
+            cover.keyed(detail)
+        if keyed is None and not legacy:
+            keyed = 0  # its first entry is signed: the chain had its key from the start
+        if seq in wanted:
+            anchored[seq] = entry_hash
+        cover.take(seq, action, subject, detail)
         prev_hash, expected_seq = entry_hash, seq + 1
+        said += 1
+    for row in legacy:
+        seq, action = row[0], row[5]
+        if keyed is None or seq > keyed:
+            problems.append(_altered(seq, action, row[1], row[7]) if keyed is not None else
+                            f"Audit entry {seq} ({action}) is not signed with the store's key "
+                            "(altered, or written without the key).")
+        elif not _legacy_intact(row):
+            problems.append(_altered(seq, action, row[1], row[7]))
     head = ChainHead.get_or_none(ChainHead.id == 1)
-    if head is not None and head.seq != expected_seq - 1:
-        problems.append(f"The chain head says {head.seq} entries but {expected_seq - 1} exist: "
-                        "entries were removed from the end.")
-    return problems
+    newest = expected_seq - 1
+    if head is not None and head.seq != newest:
+        problems.append(f"The chain head says {head.seq} entries but {newest} exist: "
+                        "entries were removed from the end." if head.seq > newest else
+                        f"The chain head says {head.seq} entries but {newest} exist: entries "
+                        "were added after the head.")
+    elif head is not None and newest and head.hash != prev_hash:
+        problems.append(f"The chain head does not name entry {newest}'s hash.")
+    problems += anchors.problems(anchored, newest, list(anchors_given))
+    return problems + cover.problems()
+
+
+def _text_of(at) -> str:
+    return stamp(at) if at is not None else ""
+
+
+def _altered(seq: int, action, at, detail) -> str:
+    """The words for an entry whose signature fails, naming what cannot even be read."""
+    why = ""
+    try:
+        loads(detail or "")
+    except ValueError:
+        why = " (its detail is not JSON)"
+    if isinstance(at, str):
+        try:
+            AuditEntry.at.python_value(at).isoformat()
+        except (AttributeError, ValueError):
+            why += " (its time is not a time)"
+    return f"Audit entry {seq} ({action}) was altered after it was written{why}."
+
+
+def _legacy_intact(row) -> bool:
+    """An entry from before the key, hashed again as it was then (False if unreadable)."""
+    seq, at, actor_id, actor_name, station, action, subject, detail, prev, digest = row
+    try:
+        when = AuditEntry.at.python_value(at) if isinstance(at, str) else at
+        return _entry_hash(prev, seq, when, actor_id, actor_name, station, action, subject,
+                           loads(detail)) == digest
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def key_the_chain() -> None:
+    """End a chain hashed before it had a key: one signed entry, ``chain.keyed``, holding the
+    newest plain hash and the newest record of each kind the chain now vouches for (those
+    older were written before there was an entry to vouch for them). Nothing on an empty
+    chain, or one already signed."""
+    row = database.execute_sql(
+        "SELECT seq, at, actor_id, actor_name, station, action, subject, detail, prev_hash, "
+        "hash FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return
+    at = row[1] if isinstance(row[1], str) else _text_of(row[1])
+    if entry_digest(row[8], row[0], at, *row[2:8]) == row[9]:
+        return
+    marks = {}
+    for name in ("movement", "signature", "login_attempt", "transfer_package",
+                 "outbox_message", "run"):
+        marks[name] = database.execute_sql(f'SELECT MAX(id) FROM "{name}"').fetchone()[0] or 0
+    audit(KEYED, "chain", {"before": row[9], "records_before": marks})
 
 
 VERIFY_BATCH = 20000
 
 
 def _entries():
-    """Every audit entry in order, as plain rows, a batch at a time.
+    """Every audit entry in order, as stored, a batch at a time.
 
-    A year of a busy store is a million entries: made into model objects they took two
-    thirds of `kiosk verify`'s time, and read in one result PostgreSQL's driver would hold
-    them all in memory at once.
+    A year of a busy store is two million entries: made into model objects, or their times
+    and details parsed, they took most of `kiosk verify`'s time; read in one result
+    PostgreSQL's driver would hold them all in memory at once.
     """
     p, after = database.param, 0
-    at_value, detail_value = AuditEntry.at.python_value, AuditEntry.detail.python_value
     while True:
         rows = database.execute_sql(
             "SELECT seq, at, actor_id, actor_name, station, action, subject, detail, "
             f"prev_hash, hash FROM audit_entry WHERE seq > {p} ORDER BY seq "
             f"LIMIT {VERIFY_BATCH}", (after,)).fetchall()
-        for row in rows:
-            yield (row[0], at_value(row[1]), *row[2:7], detail_value(row[7]), row[8], row[9])
+        yield from rows
         if len(rows) < VERIFY_BATCH:
             return
         after = rows[-1][0]
@@ -151,8 +303,13 @@ def verify_quantities() -> list[str]:
                 .group_by(Movement.package).tuples())
     problems = []
     for pkg_id, tag, qty in Package.select(Package.id, Package.tag, Package.quantity).tuples():
-        total = Decimal(str(sums.get(pkg_id) or 0)).quantize(Decimal("0.0001"))
-        cached = Decimal(str(qty)).quantize(Decimal("0.0001"))
+        try:
+            total = Decimal(str(sums.get(pkg_id) or 0)).quantize(Q4)
+            cached = Decimal(str(qty)).quantize(Q4)
+        except (InvalidOperation, ValueError):
+            problems.append(f"Package {tag} has a quantity that is not a number ({qty!r}), or "
+                            "a movement of it has.")
+            continue
         if cached != total:
             problems.append(f"Package {tag} shows {cached.normalize():f} but its movements "
                             f"add up to {total.normalize():f}.")

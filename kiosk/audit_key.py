@@ -1,0 +1,104 @@
+"""The audit chain's key: a secret kept in a file outside the database.
+
+The chain's entries are signed with HMAC-SHA256 under this key, so someone who can edit the
+database but cannot read the file (only the service user may) cannot write an entry that
+`kiosk verify` takes, nor hash the chain again after an edit. The file sits beside an SQLite
+database (``audit.key``), or in KIOSK_HOME for PostgreSQL, unless the ``audit_key`` setting
+names another place. It is made, 32 random bytes readable by its owner alone, the first
+time the kiosk starts (or by deploy/install.sh for the service user); `kiosk verify` never
+makes one: a missing key is a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from kiosk import config
+from kiosk.db import database, is_sqlite
+
+KEY_BYTES = 32
+
+_chosen: dict[int, Path] = {}  # the bound database (its object's id) -> its key file
+_loaded: dict[Path, hmac.HMAC] = {}
+
+
+class MissingKey(RuntimeError):
+    """The key file is not there (or unreadable): nothing can be signed or checked."""
+
+
+def store_name() -> str:
+    """A name for the bound store: its SQLite file's, or its PostgreSQL database and schema."""
+    real = database.obj
+    if is_sqlite():
+        return Path(real.database).stem
+    schema = (real.connect_params.get("options") or "").partition("search_path=")[2]
+    return "-".join(part for part in (real.database, schema) if part)
+
+
+def default_path() -> Path:
+    """Where the bound store's key lives when no setting says: beside its SQLite file, else in
+    KIOSK_HOME."""
+    if is_sqlite() and database.obj.database != ":memory:":
+        return Path(database.obj.database).absolute().parent / "audit.key"
+    return config.DEFAULT_DATA / "audit.key"
+
+
+def use(path: str | os.PathLike | None) -> Path:
+    """Sign the bound store's chain with the key at ``path`` (empty: the default place)."""
+    chosen = Path(path).absolute() if path else default_path()
+    _chosen[id(database.obj)] = chosen
+    return chosen
+
+
+def path() -> Path:
+    """The key file of the bound store."""
+    return _chosen.get(id(database.obj)) or default_path()
+
+
+def create(where: Path) -> bool:
+    """Make a new key at ``where``, readable and writable by its owner alone; False if one
+    is there already (a key is never replaced: every entry signed with it would fail)."""
+    where.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(KEY_BYTES) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return True
+
+
+def _load(where: Path, make: bool) -> hmac.HMAC:
+    mac = _loaded.get(where)
+    if mac is not None:
+        return mac
+    if make:
+        create(where)
+    try:
+        text = where.read_text().strip()
+        key = bytes.fromhex(text)
+    except (OSError, ValueError) as exc:
+        raise MissingKey(f"The audit key {where} cannot be read ({exc}); the chain cannot be "
+                         "signed or checked without it. Restore it from the store's backup.")
+    if len(key) < 16:
+        raise MissingKey(f"The audit key {where} is too short to be one the kiosk made.")
+    mac = _loaded[where] = hmac.new(key, digestmod=hashlib.sha256)
+    return mac
+
+
+def signer(make: bool = True) -> hmac.HMAC:
+    """An HMAC-SHA256 under the bound store's key, to ``copy()`` and feed (made on first use
+    unless ``make`` is False)."""
+    return _load(path(), make)
+
+
+def sign(body: bytes) -> str:
+    mac = signer().copy()
+    mac.update(body)
+    return mac.hexdigest()
