@@ -22,7 +22,7 @@ from kiosk.db import database, is_sqlite
 
 KEY_BYTES = 32
 
-_chosen: dict[int, Path] = {}  # the bound database (its object's id) -> its key file
+_chosen: dict[str, Path] = {}  # a store (``_store_id``) -> its key file, where one was named
 _loaded: dict[Path, hmac.HMAC] = {}
 
 
@@ -47,16 +47,25 @@ def default_path() -> Path:
     return config.DEFAULT_DATA / "audit.key"
 
 
-def use(path: str | os.PathLike | None) -> Path:
-    """Sign the bound store's chain with the key at ``path`` (empty: the default place)."""
-    chosen = Path(path).absolute() if path else default_path()
-    _chosen[id(database.obj)] = chosen
-    return chosen
+def _store_id() -> str:
+    real = database.obj
+    if is_sqlite():
+        return str(Path(real.database).absolute())
+    params = real.connect_params
+    return f"{params.get('host')}:{params.get('port')}/{store_name()}"
+
+
+def use(where: str | os.PathLike | None) -> Path:
+    """Sign the bound store's chain with the key at ``where``. Empty: the place named for
+    this store before in this process, else the default place."""
+    if where:
+        _chosen[_store_id()] = Path(where).absolute()
+    return path()
 
 
 def path() -> Path:
     """The key file of the bound store."""
-    return _chosen.get(id(database.obj)) or default_path()
+    return _chosen.get(_store_id()) or default_path()
 
 
 def create(where: Path) -> bool:
@@ -84,8 +93,9 @@ def _load(where: Path, make: bool) -> hmac.HMAC:
         text = where.read_text().strip()
         key = bytes.fromhex(text)
     except (OSError, ValueError) as exc:
-        raise MissingKey(f"The audit key {where} cannot be read ({exc}); the chain cannot be "
-                         "signed or checked without it. Restore it from the store's backup.")
+        raise MissingKey(f"The audit key {where} cannot be read ({exc}); the chain cannot "
+                         "be signed or checked without it. Restore it from the store's "
+                         "backup.") from None
     if len(key) < 16:
         raise MissingKey(f"The audit key {where} is too short to be one the kiosk made.")
     mac = _loaded[where] = hmac.new(key, digestmod=hashlib.sha256)

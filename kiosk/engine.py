@@ -14,7 +14,6 @@ signature's badge and PIN are judged just before, in a transaction of their own
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable

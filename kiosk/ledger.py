@@ -14,6 +14,7 @@ its package is changed with it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
 from json import loads
@@ -177,6 +178,10 @@ def verify_chain(anchors_given=()) -> list[str]:
     for row in _entries():
         seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev, \
             entry_hash = row
+        if type(seq) is not int:
+            problems.append(f"An audit entry is numbered {seq!r}, which is not a number: the "
+                            "chain was edited.")
+            continue
         if seq != expected_seq:
             problems.append(f"Audit entry {expected_seq} is missing (next is {seq})."
                             if seq > expected_seq else
@@ -184,9 +189,11 @@ def verify_chain(anchors_given=()) -> list[str]:
                             f"{expected_seq - 1}).")
         if entry_prev != prev_hash:
             problems.append(f"Audit entry {seq} does not point at the entry before it.")
-        body = _body(entry_prev or "", seq, at if type(at) is str else _text_of(at),
-                     actor_id, actor_name or "", station or "", action or "", subject or "",
-                     detail or "")
+        try:
+            body = _body(entry_prev or "", seq, at or "", actor_id, actor_name or "",
+                         station or "", action or "", subject or "", detail or "")
+        except (TypeError, ValueError):  # a field of the wrong kind: no entry was written so
+            body = b""
         mine = mac.copy()
         mine.update(body)
         if mine.hexdigest() != entry_hash:
@@ -222,11 +229,17 @@ def verify_chain(anchors_given=()) -> list[str]:
     elif head is not None and newest and head.hash != prev_hash:
         problems.append(f"The chain head does not name entry {newest}'s hash.")
     problems += anchors.problems(anchored, newest, list(anchors_given))
-    return problems + cover.problems()
+    return _capped(problems) + cover.problems()
 
 
-def _text_of(at) -> str:
-    return stamp(at) if at is not None else ""
+SAID_OF_EACH = 50  # a chain hashed again from an early entry fails at every entry after it
+
+
+def _capped(problems: list[str]) -> list[str]:
+    if len(problems) <= SAID_OF_EACH:
+        return problems
+    return problems[:SAID_OF_EACH] + [f"… and {len(problems) - SAID_OF_EACH} more problems in "
+                                      "the chain like those."]
 
 
 def _altered(seq: int, action, at, detail) -> str:
@@ -234,13 +247,12 @@ def _altered(seq: int, action, at, detail) -> str:
     why = ""
     try:
         loads(detail or "")
-    except ValueError:
+    except (TypeError, ValueError):
         why = " (its detail is not JSON)"
-    if isinstance(at, str):
-        try:
-            AuditEntry.at.python_value(at).isoformat()
-        except (AttributeError, ValueError):
-            why += " (its time is not a time)"
+    try:
+        dt.datetime.strptime(at or "", AT_FORMAT)
+    except (TypeError, ValueError):
+        why += " (its time is not a time)"
     return f"Audit entry {seq} ({action}) was altered after it was written{why}."
 
 
@@ -248,7 +260,7 @@ def _legacy_intact(row) -> bool:
     """An entry from before the key, hashed again as it was then (False if unreadable)."""
     seq, at, actor_id, actor_name, station, action, subject, detail, prev, digest = row
     try:
-        when = AuditEntry.at.python_value(at) if isinstance(at, str) else at
+        when = AuditEntry.at.python_value(at)
         return _entry_hash(prev, seq, when, actor_id, actor_name, station, action, subject,
                            loads(detail)) == digest
     except (AttributeError, TypeError, ValueError):
@@ -261,12 +273,11 @@ def key_the_chain() -> None:
     older were written before there was an entry to vouch for them). Nothing on an empty
     chain, or one already signed."""
     row = database.execute_sql(
-        "SELECT seq, at, actor_id, actor_name, station, action, subject, detail, prev_hash, "
-        "hash FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone()
+        f"SELECT seq, {_at_sql()}, actor_id, actor_name, station, action, subject, detail, "
+        "prev_hash, hash FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone()
     if row is None:
         return
-    at = row[1] if isinstance(row[1], str) else _text_of(row[1])
-    if entry_digest(row[8], row[0], at, *row[2:8]) == row[9]:
+    if entry_digest(row[8], row[0], row[1] or "", *row[2:8]) == row[9]:
         return
     marks = {}
     for name in ("movement", "signature", "login_attempt", "transfer_package",
@@ -285,16 +296,23 @@ def _entries():
     and details parsed, they took most of `kiosk verify`'s time; read in one result
     PostgreSQL's driver would hold them all in memory at once.
     """
-    p, after = database.param, 0
+    p, after, at = database.param, 0, _at_sql()
     while True:
         rows = database.execute_sql(
-            "SELECT seq, at, actor_id, actor_name, station, action, subject, detail, "
+            f"SELECT seq, {at}, actor_id, actor_name, station, action, subject, detail, "
             f"prev_hash, hash FROM audit_entry WHERE seq > {p} ORDER BY seq "
             f"LIMIT {VERIFY_BATCH}", (after,)).fetchall()
         yield from rows
-        if len(rows) < VERIFY_BATCH:
+        if len(rows) < VERIFY_BATCH or type(rows[-1][0]) is not int:
             return
         after = rows[-1][0]
+
+
+def _at_sql() -> str:
+    """An entry's time as the text it was signed as. SQLite keeps the text itself;
+    PostgreSQL formats its timestamp so (any it can hold, even 'infinity', which the
+    driver cannot turn into a Python time)."""
+    return "at" if is_sqlite() else "to_char(at, 'YYYY-MM-DD HH24:MI:SS.US')"
 
 
 def verify_quantities() -> list[str]:
