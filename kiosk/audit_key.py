@@ -43,14 +43,19 @@ def default_path() -> Path:
     """Where the bound store's key lives when no setting says: beside its SQLite file, else in
     KIOSK_HOME."""
     if is_sqlite() and database.obj.database != ":memory:":
-        return Path(database.obj.database).absolute().parent / "audit.key"
+        return _sqlite_file().parent / "audit.key"
     return config.DEFAULT_DATA / "audit.key"
+
+
+def _sqlite_file() -> Path:
+    name = str(database.obj.database)  # sqlite:////abs/path leaves two slashes in front
+    return Path("/" + name.lstrip("/")) if name.startswith("/") else Path(name).absolute()
 
 
 def _store_id() -> str:
     real = database.obj
     if is_sqlite():
-        return str(Path(real.database).absolute())
+        return str(_sqlite_file())
     params = real.connect_params
     return f"{params.get('host')}:{params.get('port')}/{store_name()}"
 

@@ -32,8 +32,8 @@ def _bind(settings: dict, make_key: bool = True) -> None:
     db.init(settings["database"])
     where = audit_key.use(settings.get("audit_key"))
     if make_key and audit_key.create(where):
-        print(f"Made the audit chain's key: {where} (readable by this user only; back it "
-              "up with the database, never in it).", file=sys.stderr)
+        print(f"Made the audit chain's key: {where} (readable by this user only; keep a copy "
+              "off this machine, apart from the database's backups).", file=sys.stderr)
 
 
 def cmd_db_upgrade(args) -> int:

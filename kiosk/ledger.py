@@ -228,8 +228,8 @@ def verify_chain(anchors_given=()) -> list[str]:
                         "were added after the head.")
     elif head is not None and newest and head.hash != prev_hash:
         problems.append(f"The chain head does not name entry {newest}'s hash.")
-    problems += anchors.problems(anchored, newest, list(anchors_given))
-    return _capped(problems) + cover.problems()
+    return (_capped(problems) + anchors.problems(anchored, newest, list(anchors_given))
+            + cover.problems())
 
 
 SAID_OF_EACH = 50  # a chain hashed again from an early entry fails at every entry after it
