@@ -11,7 +11,6 @@ makes one: a missing key is a finding.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -23,7 +22,7 @@ from kiosk.db import database, is_sqlite
 KEY_BYTES = 32
 
 _chosen: dict[str, Path] = {}  # a store (``_store_id``) -> its key file, where one was named
-_loaded: dict[Path, hmac.HMAC] = {}
+_loaded: dict[Path, bytes] = {}
 
 
 class MissingKey(RuntimeError):
@@ -88,32 +87,29 @@ def create(where: Path) -> bool:
     return True
 
 
-def _load(where: Path, make: bool) -> hmac.HMAC:
-    mac = _loaded.get(where)
-    if mac is not None:
-        return mac
+def _load(where: Path, make: bool) -> bytes:
+    key = _loaded.get(where)
+    if key is not None:
+        return key
     if make:
         create(where)
     try:
-        text = where.read_text().strip()
-        key = bytes.fromhex(text)
+        key = bytes.fromhex(where.read_text().strip())
     except (OSError, ValueError) as exc:
         raise MissingKey(f"The audit key {where} cannot be read ({exc}); the chain cannot "
                          "be signed or checked without it. Restore it from the store's "
                          "backup.") from None
     if len(key) < 16:
         raise MissingKey(f"The audit key {where} is too short to be one the kiosk made.")
-    mac = _loaded[where] = hmac.new(key, digestmod=hashlib.sha256)
-    return mac
+    _loaded[where] = key
+    return key
 
 
-def signer(make: bool = True) -> hmac.HMAC:
-    """An HMAC-SHA256 under the bound store's key, to ``copy()`` and feed (made on first use
-    unless ``make`` is False)."""
+def key(make: bool = True) -> bytes:
+    """The bound store's key (the file made on first use unless ``make`` is False)."""
     return _load(path(), make)
 
 
-def sign(body: bytes) -> str:
-    mac = signer().copy()
-    mac.update(body)
-    return mac.hexdigest()
+def sign(body: bytes, secret: bytes | None = None) -> str:
+    """HMAC-SHA256 of ``body`` under the store's key (or ``secret``), in hex."""
+    return hmac.digest(secret or key(), body, "sha256").hex()

@@ -168,7 +168,7 @@ class Cover:
                                  "to the records by hand.")
                 continue
             try:
-                text = dumps(ledger.movement_detail(*row))
+                text = ledger.movement_detail(*row)
             except (InvalidOperation, ValueError, TypeError):
                 text = None
             if text is None or hash(text) != kept:

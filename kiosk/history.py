@@ -131,7 +131,8 @@ def _chain(entries, seq: int, prev_hash: str) -> tuple[int, str]:
     rows = []
     for at, actor, station, action, subject, detail in entries:
         seq += 1
-        at, detail = ledger.stamp(at), dumps(detail)
+        at = ledger.stamp(at)
+        detail = detail if isinstance(detail, str) else dumps(detail)
         digest = ledger.entry_digest(prev_hash, seq, at, actor.id, actor.name, station, action,
                                      subject, detail)
         rows.append((seq, at, actor.id, actor.name, station, action, subject, detail,
@@ -251,7 +252,7 @@ class _Plan:
     def run_data(self, run: int) -> str:
         return dumps({"tag": self.tag((run * PER_RUN + PER_RUN - 1) // PER_PACKAGE)})
 
-    def movement(self, m: int, actor, run_id: int) -> dict:
+    def movement(self, m: int, actor, run_id: int) -> str:
         """Movement ``m`` as its audit entry records it (the ledger's own words)."""
         package, k = divmod(m, PER_PACKAGE)
         quantity, kind, reason = ((RECEIVED, "receipt", "received") if k == 0 else
