@@ -81,6 +81,7 @@ class Cover:
         self.resolved: set[int] = set()
         self.lines: dict[int, tuple] = {}  # id -> (state, quantity text or None)
         self.runs: dict[int, tuple] = {}  # id -> (status, data digest)
+        self.exits: dict[int, dict] = {}  # a visitor's resolution (signed) -> its entry
 
     def keyed(self, detail: str) -> None:
         marks = _detail(detail).get("records_before", {})
@@ -120,6 +121,10 @@ class Cover:
             found = _detail(detail)
             if isinstance(found.get("line"), int):
                 self.lines[found["line"]] = (found.get("state"), found.get("received"))
+        elif action == "visitor.resolved":
+            found = _detail(detail)
+            if isinstance(found.get("exit"), int):
+                self.exits[found["exit"]] = found
         elif action == "transfer.release":
             for line in _detail(detail).get("lines", []):
                 self.lines[line] = ("shipped", None)
@@ -148,8 +153,8 @@ class Cover:
 
     def problems(self) -> list[str]:
         found = [f"Movement {m} has two audit entries." for m in self.doubled[:20]]
-        for check in (self._movements, self._signatures, self._attempts, self._outbox,
-                      self._lines, self._runs):
+        for check in (self._movements, self._signatures, self._exits, self._attempts,
+                      self._outbox, self._lines, self._runs):
             found += check()
         return found
 
@@ -210,6 +215,25 @@ class Cover:
         for number in sorted(set(self.signatures) - seen)[:50]:
             found.append(f"Signature {number} is in the audit chain but not in the records: "
                          "it was deleted.")
+        return found
+
+    def _exits(self) -> list[str]:
+        """A manager's signed resolution of a visitor: as the chain says, and its record
+        hash computed again from the visit and the resolution."""
+        from kiosk.models import Visitor, VisitorExit
+        from kiosk.visitors import resolution_hash
+
+        found = []
+        for row in VisitorExit.select().where(VisitorExit.how == "resolved"):
+            entry = self.exits.get(row.id)
+            if entry is None:
+                continue  # written before the chain recorded its resolution (nothing to hold)
+            visitor = Visitor.get_or_none(Visitor.id == row.visitor_id)
+            again = (resolution_hash(visitor, _Someone(row.by_id), row.reason, row.at)
+                     if visitor is not None else None)
+            if entry.get("record_hash") != row.record_hash or again != row.record_hash:
+                found.append(f"Visitor {row.visitor_id}'s signed resolution no longer matches "
+                             "what the manager signed: it was altered.")
         return found
 
     def _attempts(self) -> list[str]:
@@ -281,6 +305,13 @@ class Cover:
 
 
 BATCH = 20000
+
+
+class _Someone:
+    """Who signed, by id alone (all a record hash names of them)."""
+
+    def __init__(self, number):
+        self.id = number
 
 
 def _rows(columns: str, table: str, where: str = ""):
