@@ -89,7 +89,7 @@ def create(where: Path) -> bool:
 
 def _load(where: Path, make: bool) -> bytes:
     key = _loaded.get(where)
-    if key is not None:
+    if key is not None and make:  # a check (make=False) reads the file as it is now
         return key
     if make:
         create(where)

@@ -361,3 +361,17 @@ def test_the_key_file_is_the_service_users_alone(lived, tmp_path):
     log = anchors.path()
     assert log.parent == tmp_path and anchors.read()[-1].seq == anchors.head()[0]
     assert Package.get(Package.tag == TAGS[0]).quantity == Decimal(48)
+
+
+def test_the_first_start_makes_the_key_and_verify_never_does(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'store' / 'kiosk.db'}"
+    key = tmp_path / "store" / "audit.key"
+    assert cli.main(["--database", url, "db", "upgrade"]) == 0
+    assert "Made the audit chain's key" in capsys.readouterr().err
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert cli.main(["--database", url, "verify"]) == 0
+    assert cli.main(["--database", url, "verify", "--anchor", "12:not-a-hash"]) == 2
+    assert "is not an anchor" in capsys.readouterr().err
+    key.rename(tmp_path / "elsewhere.key")
+    assert cli.main(["--database", url, "verify"]) == 1
+    assert "The audit key" in capsys.readouterr().out and not key.exists()
