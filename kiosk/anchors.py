@@ -24,6 +24,7 @@ from kiosk import audit_key, clock
 from kiosk.db import database
 
 LINE = re.compile(r"^(\S+) entry (\d+) hash ([0-9a-f]{64})$")
+RESTORED = re.compile(r"^(\S+) restored ")  # `kiosk restore` put a backup in place
 GIVEN = re.compile(r"^(?:entry\s*)?(\d+)\s*[:/ ]\s*(?:hash\s*)?([0-9a-f]{64})$")
 
 _last: dict[Path, tuple[int, str]] = {}  # what this process wrote last, per log
@@ -80,6 +81,21 @@ def write(every: float = 0) -> Anchor | None:
     return Anchor(seq, digest, at, str(log))
 
 
+def restored(backup: str) -> None:
+    """Note in the log that `kiosk restore` put ``backup`` in place (by whoever may run it on
+    the store's PC): the anchors before belong to the database it replaced, kept beside it,
+    and the restored chain is anchored afresh from its head."""
+    log = path()
+    at = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as out:
+        out.write(f"{at} restored {backup}; the anchors above are of the database it "
+                  "replaced\n")
+    _last.pop(log, None)
+    _when.pop(log, None)
+    write()
+
+
 def write_quietly(every: float = 0) -> None:
     """As ``write``, for a loop or a shutdown that must not stop for it (a full disk, a
     database not there yet): the next one writes it."""
@@ -99,6 +115,9 @@ def read(log: Path | None = None) -> list[Anchor]:
         return []
     found = []
     for number, line in enumerate(lines, 1):
+        if RESTORED.match(line):
+            found = []  # the anchors above are of the database the restore replaced
+            continue
         match = LINE.match(line.strip())
         if match:
             found.append(Anchor(int(match[2]), match[3], match[1], f"{log.name} line {number}"))

@@ -346,6 +346,11 @@ def cmd_restore(args) -> int:
     except backups.Refused as exc:
         print(exc, file=sys.stderr)
         return 1
+    from kiosk import anchors
+
+    _bind(settings, make_key=False)
+    with db.connection():
+        anchors.restored(str(Path(args.backup).absolute()))
     print("\n".join(done))
     return 0
 
