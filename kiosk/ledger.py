@@ -191,7 +191,7 @@ def verify_chain(anchors_given=()) -> list[str]:
     wanted = anchors.wanted(list(anchors_given))
     anchored: dict[int, str] = {}
     problems = []
-    prev_hash, expected_seq, keyed, said = GENESIS, 1, None, 0
+    prev_hash, expected_seq, keyed = GENESIS, 1, None
     legacy: list[tuple] = []  # entries that may have been hashed before the chain had a key
     for row in _entries():
         seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev, \
@@ -238,7 +238,6 @@ def verify_chain(anchors_given=()) -> list[str]:
         elif action != "step":  # a step's entry names its event, nothing the cover checks
             cover.take(seq, action, subject, detail)
         prev_hash, expected_seq = entry_hash, seq + 1
-        said += 1
     for row in legacy:
         seq, action = row[0], row[5]
         if keyed is None or seq > keyed:
