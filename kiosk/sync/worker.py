@@ -300,6 +300,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
             worker.pull_if_due(force=True)
             worker.sales.pull_if_due(force=True)
             worker.drain()
+            anchors.write_quietly()
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
              ", ".join(worker.configured()) or "none")
