@@ -26,7 +26,7 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     from htmx_flask import Htmx
     from werkzeug.routing import IntegerConverter
 
-    from kiosk import clock, db, limits
+    from kiosk import audit_key, clock, db, limits
     from kiosk import config as config_module
 
     class KioskFlask(Flask):
@@ -68,6 +68,7 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     Htmx(app)
     app.jinja_env.filters["store_time"] = _store_time
     db.init(settings["database"])
+    audit_key.use(settings.get("audit_key"))
 
     @app.before_request
     def _connect():

@@ -55,6 +55,9 @@ DEFAULTS: dict[str, object] = {
     # Where the end-of-day reports' PDFs are kept (7 years); empty: reports/ beside an
     # SQLite database, or in KIOSK_HOME (var/ by default) for PostgreSQL.
     "reports_folder": "",
+    # The audit chain's key file (kiosk.audit_key); empty: audit.key beside an SQLite
+    # database, or in KIOSK_HOME (var/ by default) for PostgreSQL. Its anchor log sits beside it.
+    "audit_key": "",
     "sync_pull_minutes": 5,
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,

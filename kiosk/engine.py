@@ -14,13 +14,13 @@ signature's badge and PIN are judged just before, in a transaction of their own
 
 from __future__ import annotations
 
-import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from kiosk import auth, clock, ledger, limits, scans, step_writer
+from kiosk import auth, chain_cover, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
 
@@ -347,9 +347,7 @@ def record_hash(run: Run) -> str:
                                    StepEvent.actor, StepEvent.at)
                   .where(StepEvent.run == run.id, StepEvent.accepted == True)  # noqa: E712
                   .order_by(StepEvent.id).tuples())
-    body = dumps({"run": run.id, "workflow": run.workflow, "version": run.version,
-                  "data": run.data, "events": events})
-    return hashlib.sha256(body.encode()).hexdigest()
+    return chain_cover.signed_hash(run.id, run.workflow, run.version, run.data, events)
 
 
 def pending_signers(run: Run, step: Step) -> list[Signer]:
@@ -644,6 +642,9 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
     if value == BACK:
         return _go_back(workflow, step, run, event, ctx, now)
     if step.kind == "sign_off":
+        # The data as signed goes into the chain with the signature, so `kiosk verify` can
+        # compute the record hash again (the run's data moves on after the signing).
+        signed_data = json.loads(dumps(run.data))
         signature = Signature.create(
             run=run, step_event=event, step_id=step.id, employee=value["employee"],
             printed_name=value["employee"].name, role=value["role"],
@@ -653,7 +654,8 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
         signed.append(value["employee"].id)
         ctx.audit("signature", f"run:{run.id}",
                   {"step": step.id, "signer": value["employee"].id, "meaning":
-                   signature.meaning, "record_hash": signature.record_hash})
+                   signature.meaning, "record_hash": signature.record_hash,
+                   "signature": signature.id, "event": event.id, "data": signed_data})
         if pending_signers(run, step):
             _save(run)
             return Outcome(True, f"Signed by {signature.printed_name}. Next signature, please.",
@@ -697,7 +699,8 @@ def _go_back(workflow: Workflow, step: Step, run: Run, event: StepEvent, ctx: Co
 def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
     if following is None:
         run.status, run.finished_at = "completed", now
-        ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow})
+        ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow,
+                                                    "data": _data_digest(run)})
         _save(run)
         return Outcome(True, ctx.message or f"{workflow.title} is complete.",
                        ctx.tone or "done", run, event, value)
@@ -751,9 +754,15 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
                 run.data["_cancel_note"] = ctx.message
         _save(run)
         Run.update(cancel_reason=reason, cancelled_by=actor).where(Run.id == run.id).execute()
-        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id},
+        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id,
+                                                     "data": _data_digest(run)},
                      actor=actor, station=station)
     return Run.get_by_id(run_id)
+
+
+def _data_digest(run: Run) -> str:
+    """The hash of a finished run's data as ``_save`` writes it, kept in its last entry."""
+    return chain_cover.data_digest(Run.data.db_value(run.data))
 
 
 def check(workflow: Workflow) -> list[str]:

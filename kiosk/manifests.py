@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock
+from kiosk import clock, ledger
 from kiosk.models import (
     Item,
     LabResult,
@@ -138,7 +138,12 @@ def load_transfer(data: dict) -> Transfer:
 
 def release(transfer_id: int) -> None:
     """The manifest is expected again and its packages undecided (a cancelled receiving:
-    the verdicts stay in the run's events and the ledger)."""
+    the verdicts stay in the run's events and the ledger). The chain records it, since it
+    holds each line's verdict."""
+    lines = [line for (line,) in TransferPackage.select(TransferPackage.id)
+             .where(TransferPackage.transfer == transfer_id).order_by(TransferPackage.id)
+             .tuples()]
+    ledger.audit("transfer.release", f"transfer:{transfer_id}", {"lines": lines})
     (TransferPackage.update(state="shipped", received_quantity=None, reason="")
      .where(TransferPackage.transfer == transfer_id).execute())
     (Transfer.update(status="incoming", run_id=None, received_at=None)

@@ -254,6 +254,11 @@ def day_summary(data: dict, settings: dict) -> list:
     if data.get("sha256"):
         digest = _s(data["sha256"])
         lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]
+    if data.get("chain_hash"):
+        # Kept with the day's papers: `kiosk verify --anchor ENTRY:HASH` checks it later.
+        digest = _s(data["chain_hash"])
+        lines += [Rule(), Line(f"Audit chain at entry {_s(data.get('chain_seq'))}:"),
+                  Line(digest[:32]), Line(digest[32:])]
     return lines + _sign("Closing manager")
 
 

@@ -24,7 +24,7 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from kiosk import clock, db
+from kiosk import anchors, audit_key, clock, db
 from kiosk.sync import liveness, outbox, pauses, pos, pos_link, pulls, sales_pulls, stock_pulls
 from kiosk.sync.delivery import METRC_KINDS, TargetUnavailable, deliver_metrc
 from kiosk.sync.metrc import (
@@ -292,6 +292,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
     """
     if db.database.obj is None:
         db.init(settings["database"])
+        audit_key.use(settings.get("audit_key"))
     worker = Worker(settings)
     stop = stop or threading.Event()
     if once:
@@ -299,6 +300,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
             worker.pull_if_due(force=True)
             worker.sales.pull_if_due(force=True)
             worker.drain()
+            anchors.write_quietly()
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
              ", ".join(worker.configured()) or "none")
@@ -332,6 +334,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
         thread.join()
     with db.connection():
         worker.heartbeat.stop()
+        anchors.write_quietly()
 
 
 def _send(worker: Worker, request: list) -> None:
@@ -359,6 +362,8 @@ def _pull_loop(worker: Worker, stop: threading.Event) -> None:
 def _beat_loop(worker: Worker, stop: threading.Event) -> None:
     with db.connection():
         while not stop.wait(liveness.HEARTBEAT):
+            # The chain's head, out of the database's reach (at most once a minute).
+            anchors.write_quietly(every=anchors.EVERY_SECONDS)
             if worker.busy:
                 try:
                     worker.heartbeat.beat()

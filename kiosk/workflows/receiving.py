@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kiosk import clock, deliveries, dock, manifests, scans, verdicts
+from kiosk import clock, deliveries, dock, ledger, manifests, scans, verdicts
 from kiosk import receiving_scans as checks
 from kiosk.deliveries import quantity_text, transfer_of
 from kiosk.engine import (
@@ -208,8 +208,10 @@ def decide(run, option, ctx):
     changed = dock.record_verdict(ctx, line, run.data["held"], run.data["manifest"],
                                   values["received_quantity"], reason)
     TransferPackage.update(**values).where(TransferPackage.id == line.id).execute()
+    received = values["received_quantity"]
     ctx.audit("receiving.verdict", f"package:{line.tag}",
-              {"manifest": run.data["manifest"], "state": values["state"],
+              {"manifest": run.data["manifest"], "state": values["state"], "line": line.id,
+               "received": None if received is None else ledger.quantity_text(received),
                "reason": values["reason"], "counted": run.data["counted"],
                "condition": run.data.get("condition"), "correction": changed})
     run.data.pop("tag", None)
