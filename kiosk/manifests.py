@@ -27,6 +27,7 @@ from kiosk.models import (
     Transfer,
     TransferPackage,
 )
+from kiosk.words import Number, _
 
 OPEN = ("incoming", "receiving")
 # Below this percentage both label and lab are "trace" (e.g. CBD 0.1 vs 0.2 %), where a
@@ -46,13 +47,23 @@ def _time(value) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
+# Units of measure as a screen names them (records keep Metrc's names).
+UNIT_WORDS = {"Each": _("Each"), "Grams": _("Grams"), "Kilograms": _("Kilograms"),
+              "Milligrams": _("Milligrams"), "Ounces": _("Ounces"), "Pounds": _("Pounds"),
+              "Milliliters": _("Milliliters"), "Liters": _("Liters"),
+              "Fluid Ounces": _("Fluid Ounces"), "cases": _("cases"), "g": _("g")}
+
+
 def quantity_text(value, unit: str = "") -> str:
-    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros)."""
+    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros), in the
+    reader's language where it is shown (``kiosk.words``)."""
     if value is None:
         return "-"
     number = Decimal(str(value)).normalize()
-    text = f"{number:f}"
-    return f"{text} {unit}".strip()
+    text = Number(number, f"{number:f}")
+    if not unit:
+        return text
+    return _("{number} {unit}", number=text, unit=UNIT_WORDS.get(unit, unit))
 
 
 def item_named(name: str, unit: str = "Each") -> Item:

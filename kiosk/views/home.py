@@ -39,6 +39,7 @@ SESSION_COOKIE = "kiosk_session"
 CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
+LANGUAGE_COOKIE = "kiosk_language"  # the lock screen's choice (views/language)
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen",
                  "floor": "a sales-floor screen"}
@@ -129,6 +130,9 @@ def feedback(response, tone: str, message: str = ""):
     """Attach the scan/tap feedback cue (sound + colour) that kiosk.js plays."""
     from json import dumps
 
+    from kiosk.views.language import say
+
+    message = say(message)
     response.headers["HX-Trigger"] = dumps({"kiosk:feedback": {"tone": tone,
                                                                 "message": message}})
     return response
@@ -358,6 +362,7 @@ def logout():
             auth.end_session(session, "idle" if reason == "idle" else "logout")
     response = go(url_for("home.index"))
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(LANGUAGE_COOKIE)  # the next person first sees the store's language
     resume = limits.record_id(request.form.get("resume", ""))
     if reason == "idle" and resume is not None:
         response.set_cookie(RESUME_COOKIE, str(resume), httponly=True, samesite="Strict")
