@@ -79,6 +79,31 @@ class Plural(Phrase):
         return (Plural, (self.message, self.plural, self.count, args))
 
 
+class Trimmed(Phrase):
+    """A phrase without its closing full stop, to go inside a sentence."""
+
+    def __new__(cls, inner):
+        made = str.__new__(cls, str(inner).rstrip("."))
+        made.message, made.args = "{inner}", {"inner": inner}
+        return made
+
+    def __reduce__(self):
+        return (Trimmed, (self.args["inner"],))
+
+
+class Known(Phrase):
+    """Words a record kept in English (a rejection's reason): said in the reader's language
+    when they are one of the catalogue's messages, else as they are."""
+
+    def __new__(cls, text: str):
+        made = str.__new__(cls, text)
+        made.message, made.args = str(text), {}
+        return made
+
+    def __reduce__(self):
+        return (Known, (str(self),))
+
+
 @lru_cache(maxsize=8)
 def catalogue(language: str) -> NullTranslations:
     """The compiled catalogue of a language (English: none, the words are English)."""
@@ -99,6 +124,8 @@ def say(text, language: str):
     """``text`` in ``language``: a phrase translated and filled in; anything else unchanged."""
     if not isinstance(text, Phrase) or language == DEFAULT:
         return text
+    if isinstance(text, Trimmed):
+        return str(say(text.args["inner"], language)).rstrip(".")
     found = catalogue(language)
     if isinstance(text, Plural):
         wording = found.ungettext(text.message, text.plural, text.count)
@@ -111,6 +138,14 @@ def say(text, language: str):
         return wording.format(**args)
     except (KeyError, IndexError, ValueError):  # a translation that lost a place: say it in English
         return str(text)
+
+
+def known(text: str, language: str) -> str:
+    """Words the kiosk wrote and a record kept in English (a rejection's reason): in
+    ``language`` when they are one of the catalogue's messages, else as they are."""
+    if language == DEFAULT or not text:
+        return text
+    return catalogue(language).ugettext(str(text))
 
 
 def _argument(value, language: str):
@@ -129,3 +164,37 @@ def joined(parts, separator: str = " ") -> Phrase:
     places = {f"p{i}": part for i, part in enumerate(parts)}
     # Not marked for the catalogue: the separator and the places are not words.
     return Phrase(separator.join("{" + key + "}" for key in places), places)
+
+
+def keep(text):
+    """A phrase as plain data, to keep in a run's JSON and say again later (``restore``);
+    anything else as it is."""
+    if isinstance(text, Plural):
+        return {"said": text.message, "plural": text.plural, "count": text.count,
+                "args": {k: keep(v) for k, v in text.args.items() if k != "count"}}
+    if isinstance(text, Phrase):
+        return {"said": text.message, "args": {k: keep(v) for k, v in text.args.items()}}
+    if isinstance(text, Number):
+        return {"number": str(text)}
+    if isinstance(text, Decimal):
+        return {"number": str(text)}
+    return text
+
+
+def restore(kept):
+    """What ``keep`` kept, a phrase again; plain text as it is."""
+    if not isinstance(kept, dict):
+        return kept
+    if "number" in kept:
+        return Number(Decimal(kept["number"]), kept["number"])
+    args = {k: restore(v) for k, v in kept.get("args", {}).items()}
+    if "plural" in kept:
+        return Plural(kept["said"], kept["plural"], kept["count"], args)
+    return Phrase(kept["said"], args)
+
+
+# Units of measure as a screen or label names them (records keep Metrc's names).
+UNIT_WORDS = {"Each": _("Each"), "Grams": _("Grams"), "Kilograms": _("Kilograms"),
+              "Milligrams": _("Milligrams"), "Ounces": _("Ounces"), "Pounds": _("Pounds"),
+              "Milliliters": _("Milliliters"), "Liters": _("Liters"),
+              "Fluid Ounces": _("Fluid Ounces"), "cases": _("cases"), "g": _("g")}

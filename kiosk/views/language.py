@@ -14,7 +14,7 @@ import datetime as dt
 from babel.dates import format_date, format_datetime, format_time
 from flask import Blueprint, Flask, current_app, g, request, url_for
 
-from kiosk import clock, engine, manifests, words
+from kiosk import clock, engine, words
 from kiosk.views.home import LANGUAGE_COOKIE, go
 from kiosk.words import _, n_
 
@@ -121,7 +121,7 @@ def init_app(app: Flask) -> None:
                                  say=say)
     app.jinja_env.globals.update(
         language_names=NAMES, role_words=engine.ROLE_WORDS, meaning_words=engine.MEANING_WORDS,
-        status_words=engine.STATUS_WORDS, unit_words=manifests.UNIT_WORDS,
+        status_words=engine.STATUS_WORDS, unit_words=words.UNIT_WORDS,
         role_list=engine.role_list, print_list=print_list, layout_words=layout_words)
 
     @app.context_processor
