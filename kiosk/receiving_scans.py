@@ -27,7 +27,8 @@ def delivery_is_expected(run, scanned):
         if transfer.received_at:
             at = clock.local(transfer.received_at)
             return _("Manifest {number} was already received on {day} at {time}. Do not receive "
-                     "it twice.", number=scanned.value, day=at.strftime("%Y-%m-%d"), time=at.strftime("%H:%M"))
+                     "it twice.", number=scanned.value, day=at.strftime("%Y-%m-%d"),
+                     time=at.strftime("%H:%M"))
         return _("Manifest {number} was already received. Do not receive it twice.",
                  number=scanned.value)
     if transfer.status == "cancelled":
