@@ -12,8 +12,7 @@ from kiosk.dock import NOT_RECEIVED
 from kiosk.engine import FINISH
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package, Transfer, TransferPackage
-from kiosk.verdicts import reason_said
-from kiosk.words import _
+from kiosk.words import Known, _
 
 
 def delivery_is_expected(run, scanned):
@@ -77,7 +76,7 @@ def tag_not_checked_yet(run, scanned):
     result = (_("accepted, {quantity}",
                 quantity=quantity_text(line.received_quantity, line.shipped_unit))
               if line.state == "accepted" else _("rejected: {reason}",
-                                                 reason=reason_said(line.reason)))
+                                                 reason=Known(line.reason)))
     return _("Package {tag} was already checked ({result}). Scan the next one; to change it, "
              "use the review before signing.", tag=scanned.value, result=result)
 

@@ -30,8 +30,7 @@ REASONS = {
     "expired": _("Expired or too close to expiry"),
     "not_delivered": _("Not in the delivery"),
 }
-# A kept reason (records keep the English) as the reader's language says it.
-_REASON_PHRASES = {str(phrase): phrase for phrase in REASONS.values()}
+
 
 
 def problems_found(run) -> list[str]:
@@ -83,11 +82,6 @@ def reason_words(run, line, code: str) -> str:
                  counted=quantity_text(run.data["counted"]),
                  shipped=quantity_text(line.shipped_quantity))
     return REASONS[code]
-
-
-def reason_said(reason: str):
-    """A kept reason, in the reader's language when it is one of the kiosk's own."""
-    return _REASON_PHRASES.get(reason, reason)
 
 
 def trimmed(reason):

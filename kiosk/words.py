@@ -15,6 +15,7 @@ Flask-Babel).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -91,9 +92,30 @@ class Trimmed(Phrase):
         return (Trimmed, (self.args["inner"],))
 
 
+# Messages whose English a record keeps filled in ("Short: 46 of 48 received"), as patterns
+# that find the message and its arguments again (``kept_forms``).
+_FORMS: list[tuple[re.Pattern, str]] = []
+_PLACE = re.compile(r"\{(\w+)\}")
+
+
+def kept_forms(*messages: Phrase) -> None:
+    """Let ``Known`` recognise these messages filled in, and say them again translated. A
+    place called ``number`` matches a number only; any other, some text."""
+    for message in messages:
+        parts, at = [], 0
+        for place in _PLACE.finditer(message.message):
+            parts.append(re.escape(message.message[at:place.start()]))
+            wanted = r"[0-9][0-9.,]*" if place.group(1) == "number" else r".+?"
+            parts.append(f"(?P<{place.group(1)}>{wanted})")
+            at = place.end()
+        parts.append(re.escape(message.message[at:]))
+        _FORMS.append((re.compile("".join(parts)), message.message))
+
+
 class Known(Phrase):
     """Words a record kept in English (a rejection's reason): said in the reader's language
-    when they are one of the catalogue's messages, else as they are."""
+    when they are one of the catalogue's messages, or one of ``kept_forms`` filled in, else
+    as they are."""
 
     def __new__(cls, text: str):
         made = str.__new__(cls, text)
@@ -127,6 +149,8 @@ def say(text, language: str):
     if isinstance(text, Trimmed):
         return str(say(text.args["inner"], language)).rstrip(".")
     found = catalogue(language)
+    if isinstance(text, Known):
+        return _said_again(str(text), found, language)
     if isinstance(text, Plural):
         wording = found.ungettext(text.message, text.plural, text.count)
     else:
@@ -141,11 +165,25 @@ def say(text, language: str):
 
 
 def known(text: str, language: str) -> str:
-    """Words the kiosk wrote and a record kept in English (a rejection's reason): in
-    ``language`` when they are one of the catalogue's messages, else as they are."""
+    """Words the kiosk wrote and a record kept in English (a rejection's reason), in
+    ``language`` where the catalogue knows them (see ``Known``)."""
     if language == DEFAULT or not text:
         return text
-    return catalogue(language).ugettext(str(text))
+    return say(Known(text), language)
+
+
+def _said_again(text: str, found, language: str) -> str:
+    translated = found.ugettext(text)
+    if translated != text:
+        return translated
+    import kiosk.kept_words  # noqa: F401  (registers the forms once, on first use)
+
+    for pattern, message in _FORMS:
+        match = pattern.fullmatch(text)
+        if match:
+            return say(Phrase(message, {k: Known(v) for k, v in match.groupdict().items()}),
+                       language)
+    return text
 
 
 def _argument(value, language: str):

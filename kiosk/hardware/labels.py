@@ -33,7 +33,8 @@ from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label 
 )
 from kiosk.words import DEFAULT, UNIT_WORDS, Number, _, known, say
 
-TRAINING_BANNER = "TRAINING ONLY"  # big labels also carry a banner; every label has the mark
+TRAINING_BANNER = _("TRAINING ONLY")
+TRAINING_MARK = _("TRAINING")  # big labels also carry a banner; every label has the mark
 # The smallest text a layout shrinks to so that something is printed whole (a quarantine
 # reason): 10 dots at 203 dpi, font 0's least legible height; 15 dots at 300 dpi.
 SMALLEST_TEXT = 1.25
@@ -139,13 +140,14 @@ class Flow:
         self.y += h + self.stock.gap
 
     def _mark_width(self, h: float) -> float:
-        return text_width("TRAINING", h) + h * 0.8 + self.stock.gap
+        return text_width(self.say(TRAINING_MARK), h) + h * 0.8 + self.stock.gap
 
     def _mark(self, x: float, y: float, h: float) -> None:
         pad = h * 0.2
-        w = text_width("TRAINING", h) + 2 * pad
+        w = text_width(self.say(TRAINING_MARK), h) + 2 * pad
         self.label.items.append(Box(x, y - pad, w, h + 2 * pad))
-        self.label.items.append(Text(x + pad, y, w - 2 * pad, h, "TRAINING", reverse=True))
+        self.label.items.append(Text(x + pad, y, w - 2 * pad, h, self.say(TRAINING_MARK),
+                                     reverse=True))
         self.marked = True
 
     def finish(self) -> Label:
@@ -212,7 +214,7 @@ def package_label(data: dict, flow: Flow) -> None:
     """Package: item, brand, batch, tag (Code 128 + DataMatrix), dates, potency."""
     small = flow.stock.small
     if not small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     flow.matrix(data.get("tag"))
     flow.text(data.get("item"), "l", lines=1 if small else 3)
     flow.text(_join(data.get("brand"), data.get("batch") and flow.say(
@@ -231,7 +233,7 @@ def package_label(data: dict, flow: Flow) -> None:
 def location_label(data: dict, flow: Flow) -> None:
     """Location: its name large, its code as a barcode."""
     if not flow.stock.small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     flow.text(data.get("name"), "xl", lines=2)
     flow.barcode(data.get("code"))
 
@@ -282,7 +284,7 @@ def pick_label(data: dict, flow: Flow) -> None:
     """Pick/bag: order, customer, item, quantity, where it came from, tag barcode."""
     small = flow.stock.small
     if not small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     order = data.get("order")
     flow.text(_join(order not in (None, "") and f"Order {_clean(order)}", data.get("customer")),
               "l", lines=1 if small else 2)

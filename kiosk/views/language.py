@@ -98,6 +98,52 @@ COUNTED_LAYOUTS = {
 }
 
 
+# The home screen's names of procedures whose modules do not mark their words yet: said in
+# the screen's language through ``known``, which finds them in the catalogue by their
+# English (a title changed in its module is shown as it is until it is translated again).
+MENU_WORDS = (
+    _('Vault entry'),
+    _('Two people sign into the vault with a purpose, and sign out when they leave.'),
+    _('Move packages'),
+    _('Restock or put away: scan a package, then the shelf, floor or tote it goes to.'),
+    _('Paper manifest'),
+    _("The state system is down: record the driver's paper manifest to receive it."),
+    _('Cycle count'),
+    _('Count a shelf, a category or a spot list blind: barcode, tag, quantity.'),
+    _('Investigate a variance'),
+    _('Find out why a count differs, then adjust it or say where it was fixed.'),
+    _('Sign a visitor in'),
+    _('A driver, vendor, contractor or inspector: name, ID checked, an escort, a badge.'),
+    _('Opening reconciliation'),
+    _("Yesterday's POS sales against Metrc's receipts, tag by tag; today's spot count."),
+    _('Closing reconciliation'),
+    _("Today's sales against the closing count; every waiting message delivered or "
+      "explained."),
+    _('Pick'),
+    _('Take what a request asks for from the vault and hand it off.'),
+    _('Quarantine packages'),
+    _('Take a package out of stock: a reason, the cage, a label. Or bring in a recalled one.'),
+    _('Release from quarantine'),
+    _("Put a held package back in stock, with a manager's signature."),
+    _('Recall'),
+    _('Hold every package of a recalled batch or item, wherever it is.'),
+    _('Destroy a package'),
+    _('Destroy a package from the cage, weighed and witnessed, with the log slip.'),
+    _('Return to vendor'),
+    _("Send packages from the cage back to their vendor, signed by two, with the RTV slip "
+      "and the sheet for Metrc."),
+
+)
+
+
+def known(text):
+    """Words a procedure or record gives in English, in the screen's language where the
+    catalogue has them."""
+    if isinstance(text, words.Phrase) or not text:
+        return say(text)
+    return words.known(str(text), current())
+
+
 def layout_words(layout: str):
     return LAYOUT_WORDS.get(layout, layout.replace("_", " "))
 
@@ -111,6 +157,48 @@ def print_list(counts) -> words.Phrase:
     return words.joined(parts, ", ")
 
 
+# What the screen's scripts say (kiosk.js, scanner.js), given to them in the screen's
+# language on the page; each script keeps its English for a key it does not find.
+SCRIPT_WORDS = (
+    _("Connection lost"),
+    _("The kiosk server is not answering. Retrying; nothing you scanned is lost."),
+    _("Something went wrong"),
+    _("This screen was out of date. Press Home and try again; nothing was saved."),
+    _("The kiosk hit an error and saved nothing from that action. Try again; if it happens "
+      "again, get a manager."),
+    _("Typing: {typed} (press Enter to send)"),
+    _("Badge {badge} scanned: now the PIN"),
+    _(" · {count} more waiting"),
+    _("Connection lost — retrying · {count} waiting"),
+    _("Connection lost — retrying"),
+    _("{count} is waiting and will be sent in order as soon as the kiosk server answers. "
+      "Nothing you scanned is lost; keep scanning."),
+    _("{count} are waiting and will be sent in order as soon as the kiosk server answers. "
+      "Nothing you scanned is lost; keep scanning."),
+    _("{code} (sending…){waiting}"),
+    _("{code} was not recorded: scan it again"),
+    _("{code} was not recorded; nothing was saved from it. Scan it again; if it happens "
+      "again, get a manager."),
+    _("{code} (not recorded)"),
+    _("{code}: not recorded, this run has ended"),
+    _("{code}: nothing on this screen takes a scan"),
+)
+SCRIPT_PLURALS = {"{count} scan": lambda n: n_("{count} scan", "{count} scans", n)}
+
+
+def script_words() -> dict:
+    language = current()
+    if language == words.DEFAULT:
+        return {}
+    said = {str(w): words.say(w, language) for w in SCRIPT_WORDS}
+    # The two forms of "N scans waiting" the overlay needs (one, and any other number).
+    said["{count} scan"] = words.say(SCRIPT_PLURALS["{count} scan"](1), language).replace(
+        "1", "{count}", 1)
+    said["{count} scans"] = words.say(SCRIPT_PLURALS["{count} scan"](2), language).replace(
+        "2", "{count}", 1)
+    return said
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel for the templates, with the screen's language."""
     from flask_babel import Babel
@@ -118,7 +206,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current, default_locale=words.DEFAULT,
           default_translation_directories=str(words.TRANSLATIONS))
     app.jinja_env.filters.update(store_time=store_time, store_day=store_day, number=number,
-                                 say=say)
+                                 say=say, known=known)
     app.jinja_env.globals.update(
         language_names=NAMES, role_words=engine.ROLE_WORDS, meaning_words=engine.MEANING_WORDS,
         status_words=engine.STATUS_WORDS, unit_words=words.UNIT_WORDS,
@@ -126,7 +214,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language():
-        return {"language": current()}
+        return {"language": current(), "script_words": script_words}
 
 
 @bp.post("/language")
