@@ -149,7 +149,8 @@ def test_a_spanish_receiver_receives_a_whole_delivery_in_spanish(page, shoot, ke
     scan(page, TAG.format(1))
     expect(prompt).to_have_text("Escanee el estante de la bóveda donde lo puso.")
     scan(page, "LOC-V-A1")
-    expect(prompt).to_have_text("Revise la hoja. Para cambiar un paquete, escanéelo; si no, termine.")
+    expect(prompt).to_have_text(
+        "Revise la hoja. Para cambiar un paquete, escanéelo; si no, termine.")
     expect(step.locator("table.grid")).to_contain_text("Incompleto: 46 de 48 recibidos")
     no_english(page, "acceptance sheet")
     shoot(page, "sheet-es")
