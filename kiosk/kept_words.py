@@ -11,3 +11,10 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("Label says {name} {label}% but the lab found {lab}% (more than {tolerance}% "
              "apart)."),
            _("{number} {unit}"))
+
+# A package's status and a location's kind as records keep them (with spaces for "_"), and
+# the words a run keeps for a package not yet on any shelf: ``Known`` says them again.
+KEPT = (_("active"), _("quarantined"), _("on hold"), _("empty"), _("rejected"),
+        _("returned"), _("destroyed"), _("sold"), _("not received"), _("vault"),
+        _("sales floor"), _("quarantine"), _("receiving"), _("tote"), _("pickup"),
+        _("nowhere yet"))

@@ -171,26 +171,26 @@ def receiving_slip(data: dict, settings: dict) -> list:
 
 def vault_access_slip(data: dict, settings: dict) -> list:
     """Who went into the vault, with whom, why, when and at which screen."""
-    lines = [Pair("Entered", when(data.get("entered_at")), bold=True),
-             Pair("Purpose", _s(data.get("purpose"))),
-             Pair("Station", _s(data.get("station")))]
+    lines = [Pair(_("Entered"), when(data.get("entered_at")), bold=True),
+             Pair(_("Purpose"), Known(_s(data.get("purpose")))),
+             Pair(_("Station"), _s(data.get("station")))]
     if data.get("run") not in (None, ""):
-        lines.append(Pair("Record", f"run {_s(data['run'])}"))
+        lines.append(Pair(_("Record"), _("run {number}", number=_s(data["run"]))))
     lines.append(Rule())
     for person in data.get("people") or []:
         lines.append(Line(_s(person), bold=True))
     visitors = data.get("visitors") or []
     if visitors:
-        lines += [Rule("."), Line(f"Visitors ({len(visitors)})", bold=True)]
+        lines += [Rule("."), Line(_("Visitors ({count})", count=len(visitors)), bold=True)]
     for visitor in visitors:
         visitor = visitor if isinstance(visitor, dict) else {"name": visitor}
         lines.append(Line(_s(visitor.get("name")), bold=True))
         if visitor.get("company"):
             lines.append(Line(_s(visitor["company"])))
         if visitor.get("code"):
-            lines.append(Pair("Badge", _s(visitor["code"])))
+            lines.append(Pair(_("Badge"), _s(visitor["code"])))
         if visitor.get("escort"):
-            lines.append(Pair("Escort", _s(visitor["escort"])))
+            lines.append(Pair(_("Escort"), _s(visitor["escort"])))
     if data.get("run") not in (None, ""):
         lines.append(Code(f"RUN-{_s(data['run'])}"))
     return lines
@@ -349,7 +349,7 @@ def rtv_slip(data: dict, settings: dict) -> list:
 
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": (_("RECEIVING"), receiving_slip),
-    "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
+    "vault_access_slip": (_("VAULT ACCESS"), vault_access_slip),
     "count_sheet": ("COUNT SHEET", count_sheet),
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
