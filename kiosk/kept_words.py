@@ -10,7 +10,8 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("No lab results (COA) for this package or batch {batch}."),
            _("Label says {name} {label}% but the lab found {lab}% (more than {tolerance}% "
              "apart)."),
-           _("{number} {unit}"))
+           _("{number} {unit}"), _("{words} (sale {sale})"),
+           _("{quantity} of this package: {reason}"))
 
 # A package's status and a location's kind as records keep them (with spaces for "_"), and
 # the words a run keeps for a package not yet on any shelf: ``Known`` says them again.
@@ -18,3 +19,9 @@ KEPT = (_("active"), _("quarantined"), _("on hold"), _("empty"), _("rejected"),
         _("returned"), _("destroyed"), _("sold"), _("not received"), _("vault"),
         _("sales floor"), _("quarantine"), _("receiving"), _("tote"), _("pickup"),
         _("nowhere yet"))
+# The reasons a hold keeps (kiosk/holds.py), and what happens next to a held package.
+HOLD_REASONS = (_("Damaged"), _("Expired"), _("Recalled"), _("Customer return"),
+                _("Discrepant (count or label differs)"), _("Suspected tampering"),
+                _("Failed or missing lab result"), _("Other"), _("Rejected at receiving"),
+                _("Awaiting vendor (return)"), _("Awaiting destruction"),
+                _("Awaiting lab retest"), _("Awaiting a manager's decision"), _("brought in"))
