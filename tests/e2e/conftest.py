@@ -70,6 +70,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-q
                  "--disable-component-update", "--disable-sync"]
 
 HERE = Path(__file__).resolve().parent
+# An assertion waits for the screen up to this long. The screen answers in milliseconds; the
+# margin is for a loaded two-core machine running Chromium, the server and the tests at once,
+# where 5 s (Playwright's default) was sometimes not enough. A wrong screen still fails.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
