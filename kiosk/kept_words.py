@@ -25,3 +25,7 @@ HOLD_REASONS = (_("Damaged"), _("Expired"), _("Recalled"), _("Customer return"),
                 _("Failed or missing lab result"), _("Other"), _("Rejected at receiving"),
                 _("Awaiting vendor (return)"), _("Awaiting destruction"),
                 _("Awaiting lab retest"), _("Awaiting a manager's decision"), _("brought in"))
+# What a quantity is and what it is counted in (kiosk/limits.py's measures).
+MEASURE_WORDS = (_("count"), _("weight"), _("volume"), _("amount"), _("units"), _("grams"),
+                 _("kilograms"), _("milligrams"), _("ounces"), _("pounds"), _("millilitres"),
+                 _("litres"), _("fluid ounces"), _("dollars"))
