@@ -132,7 +132,6 @@ MENU_WORDS = (
     _('Return to vendor'),
     _("Send packages from the cage back to their vendor, signed by two, with the RTV slip "
       "and the sheet for Metrc."),
-
 )
 
 
