@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     # The store's clock: the dates Metrc gets and the times people read. The demo store is in
     # California (licence C10-…, Metrc CA); every other store must set its own.
     "timezone": clock.DEFAULT_ZONE,
+    # The screens' language while nobody is logged in (a person reads their own): en or es.
+    "language": "en",
     "secret_key": "",
     "training": True,
     "idle_seconds": 90,
@@ -83,6 +85,7 @@ _CHOICES = {
     "state_system": {"metrc", "biotrack", "none"},
     "label_stock": {"2x1", "4x6"},
     "witness_receiving": {"always", "discrepancy", "never"},
+    "language": {"en", "es"},
 }
 _PRINTER_SCHEMES = {
     "label_printer": {"zpl+tcp", "cups", "zpl+usb", "file", "none"},

@@ -28,6 +28,7 @@ from kiosk.models import (
     Transfer,
     TransferPackage,
 )
+from kiosk.words import UNIT_WORDS, Number, _
 
 OPEN = ("incoming", "receiving")
 # Below this percentage both label and lab are "trace" (e.g. CBD 0.1 vs 0.2 %), where a
@@ -48,12 +49,15 @@ def _time(value) -> dt.datetime | None:
 
 
 def quantity_text(value, unit: str = "") -> str:
-    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros)."""
+    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros), in the
+    reader's language where it is shown (``kiosk.words``)."""
     if value is None:
         return "-"
     number = Decimal(str(value)).normalize()
-    text = f"{number:f}"
-    return f"{text} {unit}".strip()
+    text = Number(number, f"{number:f}")
+    if not unit:
+        return text
+    return _("{number} {unit}", number=text, unit=UNIT_WORDS.get(unit, unit))
 
 
 def split_tags(value) -> list[str]:
@@ -242,22 +246,33 @@ def coa_verdict(tp: TransferPackage, tolerance_pct: float) -> Coa:
     """Is there a COA, did every test pass, and is the label's potency within tolerance?"""
     rows = lab_results_for(tp)
     if not rows:
-        return Coa("missing", f"No lab results (COA) for this package or batch {tp.batch or '-'}.")
+        return Coa("missing", _("No lab results (COA) for this package or batch {batch}.",
+                                batch=tp.batch or "-"))
     ref = next((r.coa_ref for r in rows if r.coa_ref), "")
     thc = next((Decimal(str(r.thc_pct)) for r in rows if r.thc_pct is not None), None)
     cbd = next((Decimal(str(r.cbd_pct)) for r in rows if r.cbd_pct is not None), None)
     failed = [r.test_type for r in rows if not r.passed]
     if failed:
-        return Coa("failed", f"Lab test failed: {', '.join(failed)}.", ref, thc, cbd)
+        return Coa("failed", _("Lab test failed: {tests}.", tests=", ".join(failed)), ref, thc,
+                   cbd)
     label_thc = _dec(tp.label_thc_pct)
     label_cbd = _dec(tp.label_cbd_pct)
     for name, label, lab in (("THC", label_thc, thc), ("CBD", label_cbd, cbd)):
         if _off(label, lab, tolerance_pct):
-            return Coa("potency", f"Label says {name} {label.normalize():f}% but the lab found "
-                                  f"{lab.normalize():f}% (more than {tolerance_pct:g}% apart).",
+            return Coa("potency", _("Label says {name} {label}% but the lab found {lab}% (more "
+                                    "than {tolerance}% apart).", name=name,
+                                    label=_percent(label), lab=_percent(lab),
+                                    tolerance=Number(tolerance_pct, f"{tolerance_pct:g}")),
                        ref, thc, cbd)
-    shown = f"THC {thc.normalize():f}%" if thc is not None else "passed"
-    return Coa("ok", f"COA {ref or 'on file'}: all tests passed, {shown}.", ref, thc, cbd)
+    if thc is not None:
+        return Coa("ok", _("COA {ref}: all tests passed, THC {thc}%.", ref=ref or _("on file"),
+                           thc=_percent(thc)), ref, thc, cbd)
+    return Coa("ok", _("COA {ref}: all tests passed, passed.", ref=ref or _("on file")), ref,
+               thc, cbd)
+
+
+def _percent(value: Decimal) -> Number:
+    return Number(value.normalize(), f"{value.normalize():f}")
 
 
 def purchase_order_for(transfer: Transfer) -> PurchaseOrder | None:
