@@ -6,7 +6,7 @@
 Each store is served by `kiosk serve` as systemd starts it: on SQLite (files in WAL mode,
 synchronous=FULL) and on PostgreSQL (a throwaway cluster this script starts with Debian's
 `initdb`, fsync on), a fresh demo store and a store with a year of a busy store's history
-(`kiosk generate-year`: by default 1,000,000 movements and audit entries, 50,000 runs).
+(`kiosk generate-year`: by default 1,000,000 movements, 2,050,000 audit entries, 50,000 runs).
 
 What it prints for each database, and the goals:
 

@@ -224,7 +224,11 @@ if put "$DEPLOY/99-kiosk-devices.rules" /etc/udev/rules.d/99-kiosk-devices.rules
 fi
 put "$DEPLOY/chromium-policy.json" /etc/chromium/policies/managed/kiosk.json 644 || true
 
-# The database, brought up to date as the kiosk user (so its files are the kiosk's).
+# The database, brought up to date as the kiosk user (so its files are the kiosk's). The
+# first time, this makes the audit chain's key beside it (audit.key, mode 600, the kiosk
+# user's alone): the database never holds it, so whoever edits the database cannot sign.
+key_file="$ROOT/var/lib/kiosk/audit.key"
+had_key=$([ -e "$key_file" ] && echo 1 || echo 0)
 as_kiosk=(env -i PATH=/usr/bin:/bin HOME="$ROOT/var/lib/kiosk" KIOSK_SETTINGS="$ROOT$TOML")
 [ -n "$ROOT" ] && as_kiosk+=(KIOSK_DATABASE="sqlite:///$ROOT/var/lib/kiosk/kiosk.db")
 upgraded=$(cd "$ROOT/opt/kiosk" && umask 027 && setpriv --reuid="$uid" --regid="$gid" --clear-groups \
@@ -233,6 +237,9 @@ if [ "$upgraded" = "The database is up to date." ]; then
     said unchanged "the database (up to date)"
 else
     changed upgraded "the database: $upgraded"
+fi
+if [ "$had_key" = 0 ] && [ -e "$key_file" ]; then
+    changed made "the audit chain's key /var/lib/kiosk/audit.key (600, kiosk user)"
 fi
 
 # A new kiosk or new units take effect in running services at once.
@@ -279,4 +286,6 @@ cat <<EOF
     sudo kiosk users add --name "First Last" --badge 1001 --pin 4821 --roles manager
 - Start it (or reboot): sudo systemctl start kiosk-app kiosk-sync kiosk-backup.timer kiosk-browser@$TTY
 - Copy /var/lib/kiosk/backups off this PC regularly; the timer keeps the newest 14 here.
+  Keep a copy of /var/lib/kiosk/audit.key off this PC too, apart from the backups: without
+  it `kiosk verify` cannot check the audit chain; with it, anyone could sign one.
 EOF

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import secrets
-
-
-def _store_time(at, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A record's time (naive UTC, or its ISO text) as the store's clock shows it: records
-    keep UTC, people read the store's time."""
-    from kiosk import clock
-
-    if not at:
-        return ""
-    if isinstance(at, str):
-        at = dt.datetime.fromisoformat(at)
-    return clock.local(at).strftime(fmt)
 
 
 def create_app(overrides: dict | None = None, *, start_workers: bool = False):
@@ -26,12 +13,24 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     from htmx_flask import Htmx
     from werkzeug.routing import IntegerConverter
 
-    from kiosk import clock, db, limits
+    from kiosk import audit_key, clock, db, limits
     from kiosk import config as config_module
+    from kiosk.words import Phrase
+
+    def _say(value):
+        # Every {{ }} of every template passes here: a workflow's phrase is said in the
+        # screen's language; anything else is printed as it is, at the cost of one check.
+        if isinstance(value, Phrase):
+            from kiosk.views import language
+
+            return language.say(value)
+        return value
 
     class KioskFlask(Flask):
         """Flask, remembering which views and hooks need no async wrapper: it asks
         ``inspect`` again at every call of every hook, eight times a scan."""
+
+        jinja_options = {**Flask.jinja_options, "finalize": _say}
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -66,8 +65,8 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
     app.config["MAX_FORM_PARTS"] = limits.FORM_PARTS
     app.url_map.converters["int"] = RecordNumber
     Htmx(app)
-    app.jinja_env.filters["store_time"] = _store_time
     db.init(settings["database"])
+    audit_key.use(settings.get("audit_key"))
 
     @app.before_request
     def _connect():
@@ -85,6 +84,7 @@ def create_app(overrides: dict | None = None, *, start_workers: bool = False):
         app.register_blueprint(module.bp)
     views_home = importlib.import_module("kiosk.views.home")
     views_home.init_app(app)
+    importlib.import_module("kiosk.views.language").init_app(app)
     if start_workers:
         from kiosk.hardware import queue
 

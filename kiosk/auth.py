@@ -23,12 +23,13 @@ from kiosk import clock, ledger, limits, scans
 from kiosk.db import locked, write
 from kiosk.lockout import WRONG, locked_message, locked_until
 from kiosk.models import Employee, LoginAttempt, LoginSession
+from kiosk.words import _
 
 # scrypt at n=2**14 costs ~16 MB and tens of milliseconds per try: cheap for a person,
 # ruinous for anyone trying all 10,000 four-digit PINs against a stolen database.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-NOT_A_BADGE = "That is not a badge. Scan a badge or type a badge number."
-NOT_A_PIN = "That is not a PIN: a PIN is a few digits. Clear it and type it again."
+NOT_A_BADGE = _("That is not a badge. Scan a badge or type a badge number.")
+NOT_A_PIN = _("That is not a PIN: a PIN is a few digits. Clear it and type it again.")
 NO_PIN = "no pin"  # LoginAttempt.reason: the person must choose a PIN first (not counted)
 
 
@@ -119,13 +120,14 @@ def find_badge(badge: str) -> tuple[Employee | None, str]:
     """The active employee with this badge, or a message saying why not."""
     badge = badge.strip()
     if not badge:
-        return None, "Scan your badge or type your badge number."
+        return None, _("Scan your badge or type your badge number.")
     employee = Employee.holder(badge) if _plausible(badge) else None
     if employee is None:
-        return None, (f"Badge {limits.excerpt(badge, limits.BADGE)} is not known here. Check "
-                      "the number or ask a manager.")
+        return None, _("Badge {badge} is not known here. Check the number or ask a manager.",
+                       badge=limits.excerpt(badge, limits.BADGE))
     if not employee.active:
-        return None, f"Badge {badge} ({employee.name}) is no longer active. Ask a manager."
+        return None, _("Badge {badge} ({name}) is no longer active. Ask a manager.",
+                       badge=badge, name=employee.name)
     return employee, ""
 
 
@@ -168,7 +170,7 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
                           .order_by(Employee.active.desc(), Employee.id.desc())).first()
     now = clock.now()
     if employee is None or not employee.active:
-        _, message = find_badge(badge)
+        _nobody, message = find_badge(badge)
         # Anyone can type here: the records keep a short, escaped excerpt, never the input
         # (``attempt`` lets only a badge number through; this holds for any other caller).
         shown = limits.excerpt(badge, limits.BADGE)
@@ -191,8 +193,9 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
         row = _record(badge, employee, False, NO_PIN, purpose, station, now)
         ledger.audit(f"{purpose}.no_pin", subject, {"attempt": row.id, "badge": badge},
                      actor=employee, station=station)
-        return AuthResult(None, f"{name} has no PIN yet. Log in with badge {badge} to "
-                                "choose one, then try again.", name=name, no_pin=True,
+        return AuthResult(None, _("{name} has no PIN yet. Log in with badge {badge} to choose "
+                                  "one, then try again.", name=name, badge=badge),
+                          name=name, no_pin=True,
                           attempt_id=row.id)
     if ahead is not None and (ahead.badge, ahead.pin_hash) == (badge, employee.pin_hash):
         matches = ahead.matches
@@ -207,9 +210,10 @@ def authenticate(badge: str, pin: str, *, station: str, purpose: str = "login",
             ledger.audit("badge.locked", subject,
                          {"badge": badge, "attempt": row.id, "minutes": policy.lock_seconds // 60},
                          actor=employee, station=station)
-            return AuthResult(None, "Wrong PIN. " + locked_message(badge, until, policy),
+            return AuthResult(None, _("Wrong PIN. {locked}",
+                                      locked=locked_message(badge, until, policy)),
                               name=name, locked=True, attempt_id=row.id)
-        return AuthResult(None, "Wrong PIN. Try again.", name=name, attempt_id=row.id)
+        return AuthResult(None, _("Wrong PIN. Try again."), name=name, attempt_id=row.id)
     row = _record(badge, employee, True, "", purpose, station, now)
     ledger.audit(f"{purpose}.pin_ok", subject, {"attempt": row.id, "badge": badge},
                  actor=employee, station=station)

@@ -24,7 +24,7 @@ import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from kiosk import clock, db
+from kiosk import audit_key, clock, db
 
 NAME = "kiosk-%Y%m%d-%H%M%S.db"  # a backup's name in a folder of backups (store's clock)
 COMPANIONS = ("-wal", "-shm")  # SQLite's files beside a database, which belong with it
@@ -128,14 +128,14 @@ def restore(source: Path, settings: dict, verify) -> list[str]:
         _remove_with_companions(staged)
         shutil.copyfile(source, staged)
         try:
-            done = _check(staged, source, verify)
+            done = _check(staged, source, verify, settings.get("audit_key"))
             done += _replace(database, staged)
         finally:
             _remove_with_companions(staged)
         return done
 
 
-def _check(staged: Path, source: Path, verify) -> list[str]:
+def _check(staged: Path, source: Path, verify, key: str | None = None) -> list[str]:
     problem = _integrity(staged)
     if problem:
         raise Refused(f"{source} is damaged (SQLite's integrity check: {problem}); nothing was "
@@ -150,6 +150,7 @@ def _check(staged: Path, source: Path, verify) -> list[str]:
         raise Refused(f"{source} was made by a newer kiosk (migration {max(unknown)}); "
                       "upgrade this kiosk first. Nothing was replaced.")
     db.init(f"sqlite:///{staged}")
+    audit_key.use(key)  # the store's own key checks it (the default: beside it, as the store's)
     try:
         with db.connection():
             problems = verify()

@@ -24,8 +24,16 @@ def _settings(args) -> dict:
     return settings
 
 
-def _bind(settings: dict) -> None:
+def _bind(settings: dict, make_key: bool = True) -> None:
+    """Bind the store's database and its audit key (made at the first start; never by
+    `kiosk verify`, to which a missing key is a finding)."""
+    from kiosk import audit_key
+
     db.init(settings["database"])
+    where = audit_key.use(settings.get("audit_key"))
+    if make_key and audit_key.create(where):
+        print(f"Made the audit chain's key: {where} (readable by this user only; keep a copy "
+              "off this machine, apart from the database's backups).", file=sys.stderr)
 
 
 def cmd_db_upgrade(args) -> int:
@@ -39,24 +47,32 @@ def cmd_db_upgrade(args) -> int:
     return 0
 
 
-def _problems() -> list[str]:
+def _problems(given=()) -> list[str]:
     """What ``kiosk verify`` finds wrong in the bound database, in words."""
     from kiosk import ledger
 
-    return ledger.verify_chain() + ledger.verify_quantities()
+    return ledger.verify_chain(given) + ledger.verify_quantities()
 
 
 def cmd_verify(args) -> int:
-    _bind(_settings(args))
+    from kiosk import anchors
+
+    try:
+        given = [anchors.parse(text) for text in args.anchor or ()]
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    _bind(_settings(args), make_key=False)
     with db.connection():
-        problems = _problems()
+        problems = _problems(given)
     if problems:
         print(f"{len(problems)} problem(s) found:")
         for problem in problems:
             print(f"- {problem}")
         return 1
-    print("OK: the audit chain is intact and every package's quantity equals the sum of its "
-          "movements.")
+    print("OK: the audit chain is intact and signed with the store's key, it passes through "
+          "every anchor, every record it vouches for matches it, and every package's quantity "
+          "equals the sum of its movements.")
     return 0
 
 
@@ -152,8 +168,14 @@ def cmd_serve(args) -> int:
     if db.pending():
         print("The database needs upgrading: run `kiosk db upgrade` first.", file=sys.stderr)
         return 2
+    from kiosk import anchors
+
     with backups.in_use(settings):
-        return _serve(settings, args.host, args.port)
+        try:
+            return _serve(settings, args.host, args.port)
+        finally:
+            with db.connection():
+                anchors.write_quietly()  # the head as the kiosk stops
 
 
 def cmd_demo(args) -> int:
@@ -324,6 +346,11 @@ def cmd_restore(args) -> int:
     except backups.Refused as exc:
         print(exc, file=sys.stderr)
         return 1
+    from kiosk import anchors
+
+    _bind(settings, make_key=False)
+    with db.connection():
+        anchors.restored(str(Path(args.backup).absolute()))
     print("\n".join(done))
     return 0
 
@@ -401,6 +428,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["upgrade"])
     s.set_defaults(fn=cmd_db_upgrade)
     s = sub.add_parser("verify")
+    s.add_argument("--anchor", action="append", metavar="ENTRY:HASH",
+                   help="a chain head from a slip or a packet the chain must pass through")
     s.set_defaults(fn=cmd_verify)
     s = sub.add_parser("workflows")
     s.add_argument("action", choices=["show"])

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     # The store's clock: the dates Metrc gets and the times people read. The demo store is in
     # California (licence C10-…, Metrc CA); every other store must set its own.
     "timezone": clock.DEFAULT_ZONE,
+    # The screens' language while nobody is logged in (a person reads their own): en or es.
+    "language": "en",
     "secret_key": "",
     "training": True,
     "idle_seconds": 90,
@@ -55,6 +57,9 @@ DEFAULTS: dict[str, object] = {
     # Where the end-of-day reports' PDFs are kept (7 years); empty: reports/ beside an
     # SQLite database, or in KIOSK_HOME (var/ by default) for PostgreSQL.
     "reports_folder": "",
+    # The audit chain's key file (kiosk.audit_key); empty: audit.key beside an SQLite
+    # database, or in KIOSK_HOME (var/ by default) for PostgreSQL. Its anchor log sits beside it.
+    "audit_key": "",
     "sync_pull_minutes": 5,
     "metrc_timeout": 15,
     "potency_tolerance_pct": 10.0,
@@ -80,6 +85,7 @@ _CHOICES = {
     "state_system": {"metrc", "biotrack", "none"},
     "label_stock": {"2x1", "4x6"},
     "witness_receiving": {"always", "discrepancy", "never"},
+    "language": {"en", "es"},
 }
 _PRINTER_SCHEMES = {
     "label_printer": {"zpl+tcp", "cups", "zpl+usb", "file", "none"},

@@ -13,6 +13,7 @@ from kiosk import clock, dock, manifests, scans
 from kiosk.manifests import quantity_text
 from kiosk.models import Run, Transfer
 from kiosk.verdicts import CONDITIONS
+from kiosk.words import UNIT_WORDS, Known, _, joined, keep, n_, restore
 
 SHOWN_TAGS = 12  # how many tags a list shows; the rest are counted
 
@@ -33,15 +34,19 @@ def expected_deliveries(run):
     for transfer in manifests.open_deliveries():
         counts = manifests.package_counts(transfer.id)
         due = (f"{clock.local(transfer.est_arrival):%H:%M}" if transfer.est_arrival
-               else "no time given")
-        state = "being received" if transfer.status == "receiving" else f"due {due}"
+               else _("no time given"))
+        state = (_("being received") if transfer.status == "receiving" else
+                 _("due {time}", time=due))
         rows.append({"value": manifest_code(transfer.manifest_number),
                      "label": f"{transfer.manifest_number} · {transfer.shipper_name}",
-                     "detail": f"{counts['total']} packages, {state}"})
+                     "detail": _("{count} packages, {state}", count=counts["total"],
+                                 state=state)})
     if not rows:
-        return {"warnings": ["No deliveries are expected. If the state system is down, record "
-                             "the driver's paper manifest first (Paper manifest)."]}
-    return {"choices": {"title": "Expected deliveries (tap one, or scan the manifest)",
+        return {"warnings": [_("No deliveries are expected. If the state system is down, record "
+                               "the driver's paper manifest first (Paper manifest).")],
+                "offers": [{"workflow": "paper_manifest", "label": _("Paper manifest"),
+                            "tag": ""}]}
+    return {"choices": {"title": _("Expected deliveries (tap one, or scan the manifest)"),
                         "rows": rows}}
 
 
@@ -49,10 +54,10 @@ def licence_problem(transfer: Transfer, ours: str) -> str:
     """Why this manifest is not ours to receive ('' when it is): addressed to another
     licence, or from a shipper without one."""
     if transfer.receiver_license != ours:
-        return (f"This manifest is addressed to licence {transfer.receiver_license or '(none)'}, "
-                f"not ours ({ours}).")
+        return _("This manifest is addressed to licence {licence}, not ours ({ours}).",
+                 licence=transfer.receiver_license or _("(none)"), ours=ours)
     if not transfer.shipper_license:
-        return "The manifest has no shipper licence."
+        return _("The manifest has no shipper licence.")
     return ""
 
 
@@ -61,65 +66,71 @@ def transport_facts(run):
     t = transfer_of(run)
 
     def when(value):
-        return f"{clock.local(value):%Y-%m-%d %H:%M}" if value else "not given"
+        return f"{clock.local(value):%Y-%m-%d %H:%M}" if value else _("not given")
 
     problem = licence_problem(t, run.data["our_license"])
-    warnings = [f"{problem} Stop and call a manager."] if problem else []
-    return {"facts": [("Manifest", t.manifest_number),
-                      ("Shipper", f"{t.shipper_name} ({t.shipper_license or 'no licence'})"),
-                      ("Receiver licence", t.receiver_license or "(none)"),
-                      ("Our licence", run.data["our_license"]),
-                      ("Driver", f"{t.driver_name or 'not given'} "
-                                 f"({t.driver_license or 'no licence number'})"),
-                      ("Vehicle", t.vehicle or "not given"),
-                      ("Departed", when(t.actual_departure or t.est_departure)),
-                      ("Expected", when(t.est_arrival)),
-                      ("Arrived", when(t.actual_arrival) if t.actual_arrival else "now")],
+    warnings = [_("{problem} Stop and call a manager.", problem=problem)] if problem else []
+    return {"facts": [(_("Manifest"), t.manifest_number),
+                      (_("Shipper"), _("{name} ({licence})", name=t.shipper_name,
+                                       licence=t.shipper_license or _("no licence"))),
+                      (_("Receiver licence"), t.receiver_license or _("(none)")),
+                      (_("Our licence"), run.data["our_license"]),
+                      (_("Driver"), _("{name} ({licence})", name=t.driver_name or _("not given"),
+                                      licence=t.driver_license or _("no licence number"))),
+                      (_("Vehicle"), t.vehicle or _("not given")),
+                      (_("Departed"), when(t.actual_departure or t.est_departure)),
+                      (_("Expected"), when(t.est_arrival)),
+                      (_("Arrived"), when(t.actual_arrival) if t.actual_arrival else _("now"))],
             "warnings": warnings}
 
 
 def order_table(run):
     """Ordered vs shipped per item; shorts, overs and unordered items are flagged."""
     po, rows = manifests.po_match(transfer_of(run))
-    words = {"ok": "matches", "short": "SHORT", "over": "OVER", "unordered": "NOT ORDERED",
-             "not shipped": "NOT SHIPPED"}
-    table = {"title": f"Purchase order {po.number}" if po else "No purchase order",
-             "columns": ["Item", "Ordered", "Shipped", "Check"],
+    words = {"ok": _("matches"), "short": _("SHORT"), "over": _("OVER"),
+             "unordered": _("NOT ORDERED"), "not shipped": _("NOT SHIPPED")}
+    table = {"title": _("Purchase order {number}", number=po.number) if po else
+             _("No purchase order"),
+             "columns": [_("Item"), _("Ordered"), _("Shipped"), _("Check")],
              "rows": [[r["item"], quantity_text(r["ordered"], r["unit"]) if r["ordered"] is not
                        None else "-", quantity_text(r["shipped"], r["unit"]), words[r["flag"]]]
                       for r in rows]}
     flagged = [r for r in rows if r["flag"] != "ok"]
-    warnings = [] if po else ["There is no open purchase order from this shipper: every item "
-                              "is unordered. A manager should know before you accept any."]
-    progress = (f"{len(flagged)} item{'s' if len(flagged) != 1 else ''} differ from the order"
-                if flagged else "Everything shipped matches the order")
+    warnings = [] if po else [_("There is no open purchase order from this shipper: every item "
+                                "is unordered. A manager should know before you accept any.")]
+    progress = (n_("{count} item differ from the order", "{count} items differ from the order",
+                   len(flagged))
+                if flagged else _("Everything shipped matches the order"))
     return {"progress": progress, "table": table, "warnings": warnings}
 
 
 def case_facts(run):
     """What the manifest says about cases."""
     cases = transfer_of(run).case_count
-    return {"big": f"Manifest: {cases} sealed case{'s' if cases != 1 else ''}" if cases
-            else "The manifest does not say how many cases; count them for the record."}
+    return {"big": n_("Manifest: {count} sealed case", "Manifest: {count} sealed cases", cases)
+            if cases else _("The manifest does not say how many cases; count them for the "
+                            "record.")}
 
 
 def checked_line(transfer_id: int) -> str:
     """'37 of 112 checked, 2 rejected'."""
     counts = manifests.package_counts(transfer_id)
-    return f"{counts['checked']} of {counts['total']} checked, {counts['rejected']} rejected"
+    return _("{checked} of {total} checked, {rejected} rejected", checked=counts["checked"],
+             total=counts["total"], rejected=counts["rejected"])
 
 
 def progress(run):
     """'37 of 112 checked, 2 rejected' and the tags still to check."""
     counts = manifests.package_counts(run.data["transfer"])
     left = manifests.unchecked(run.data["transfer"], SHOWN_TAGS + 1)
-    rows = [f"{tp.tag} · {tp.item_name} · {quantity_text(tp.shipped_quantity, tp.shipped_unit)}"
-            for tp in left[:SHOWN_TAGS]]
+    rows = [joined([tp.tag, tp.item_name, quantity_text(tp.shipped_quantity, tp.shipped_unit)],
+                   " · ") for tp in left[:SHOWN_TAGS]]
     if counts["shipped"] > SHOWN_TAGS:
-        rows.append(f"… and {counts['shipped'] - SHOWN_TAGS} more")
+        rows.append(_("… and {count} more", count=counts["shipped"] - SHOWN_TAGS))
     shown = {"progress": checked_line(run.data["transfer"])}
     if rows:
-        shown["items"] = {"title": f"Still to check ({counts['shipped']})", "rows": rows}
+        shown["items"] = {"title": _("Still to check ({count})", count=counts["shipped"]),
+                          "rows": rows}
     return shown
 
 
@@ -129,6 +140,7 @@ def held_line(line, tolerance_pct: float) -> dict:
     coa = manifests.coa_verdict(line, tolerance_pct)
     return {"item": line.item_name, "batch": line.batch, "shipped": str(line.shipped_quantity),
             "unit": line.shipped_unit, "coa": coa.status, "coa_message": coa.message,
+            "coa_said": keep(coa.message),
             "thc": None if coa.thc is None else str(coa.thc),
             "cbd": None if coa.cbd is None else str(coa.cbd)}
 
@@ -136,18 +148,21 @@ def held_line(line, tolerance_pct: float) -> dict:
 def package_facts(run) -> dict:
     """The package being checked: manifest line, COA verdict, and what was found so far."""
     held = run.data["held"]
-    facts = [("Tag", run.data["tag"]), ("Item", held["item"]), ("Batch", held["batch"] or "-"),
-             ("Shipped", quantity_text(held["shipped"], held["unit"])),
-             ("COA", held["coa_message"])]
+    coa = restore(held.get("coa_said", held["coa_message"]))
+    facts = [(_("Tag"), run.data["tag"]), (_("Item"), held["item"]),
+             (_("Batch"), held["batch"] or "-"),
+             (_("Shipped"), quantity_text(held["shipped"], held["unit"])),
+             (_("COA"), coa)]
     if "condition" in run.data:
-        facts.append(("Condition", {o.value: o.label for o in CONDITIONS}[run.data["condition"]]))
+        facts.append((_("Condition"),
+                      {o.value: o.label for o in CONDITIONS}[run.data["condition"]]))
     if "counted" in run.data:
-        facts.append(("Counted", quantity_text(run.data["counted"], held["unit"])))
-    warnings = [] if held["coa"] == "ok" else [held["coa_message"]]
+        facts.append((_("Counted"), quantity_text(run.data["counted"], held["unit"])))
+    warnings = [] if held["coa"] == "ok" else [coa]
     if held["item"] in run.data.get("unordered", []):
-        warnings.append(f"{held['item']} is not on our purchase order.")
+        warnings.append(_("{item} is not on our purchase order.", item=held["item"]))
     if run.data.get("reopen"):
-        warnings.append("You are changing this package's result; the earlier one is kept.")
+        warnings.append(_("You are changing this package's result; the earlier one is kept."))
     shown = {"facts": facts, "warnings": warnings}
     if not run.data.get("reopen"):
         shown["progress"] = checked_line(run.data["transfer"])
@@ -157,16 +172,18 @@ def package_facts(run) -> dict:
 def missing_facts(run):
     """The packages never scanned."""
     left = manifests.unchecked(run.data["transfer"])
-    return {"items": {"title": f"Not scanned ({len(left)})",
+    return {"items": {"title": _("Not scanned ({count})", count=len(left)),
                       "rows": [f"{tp.tag} · {tp.item_name}" for tp in left]}}
 
 
 def quarantine_list(run):
     """What goes into the quarantine cage now."""
     lines = list(manifests.to_quarantine(run.data["transfer"]))
-    return {"big": f"{len(lines)} package{'s' if len(lines) != 1 else ''} to quarantine",
-            "items": {"title": "Put these in the quarantine cage",
-                      "rows": [f"{tp.tag} · {tp.item_name} · {tp.reason}" for tp in lines]}}
+    return {"big": n_("{count} package to quarantine", "{count} packages to quarantine",
+                      len(lines)),
+            "items": {"title": _("Put these in the quarantine cage"),
+                      "rows": [joined([tp.tag, tp.item_name, Known(tp.reason)], " · ")
+                               for tp in lines]}}
 
 
 def putaway_list(run):
@@ -181,31 +198,42 @@ def putaway_list(run):
         row = f"{tp.tag} · {tp.item_name}"
         if tp.item_id in oldest:
             shelf, received, expires = oldest[tp.item_id]
-            dates = "".join([f", received {clock.store_date(received).isoformat()}"
-                             if received else "",
-                             f", expires {expires.isoformat()}" if expires else ""])
-            row += f" (oldest stock on {shelf}{dates})"
+            dates = joined([_(", received {day}", day=clock.store_date(received).isoformat())
+                            if received else "",
+                            _(", expires {day}", day=expires.isoformat()) if expires else ""],
+                           "")
+            row = _("{row} (oldest stock on {shelf}{dates})", row=row, shelf=shelf, dates=dates)
         rows.append(row)
     if left > SHOWN_TAGS:
-        rows.append(f"… and {left - SHOWN_TAGS} more")
-    shown = {"progress": f"{left} still to put away",
-             "items": {"title": "Put away (scan the package, then the shelf)", "rows": rows}}
+        rows.append(_("… and {count} more", count=left - SHOWN_TAGS))
+    shown = {"progress": _("{count} still to put away", count=left),
+             "items": {"title": _("Put away (scan the package, then the shelf)"), "rows": rows}}
     if run.data.get("put"):
-        shown["facts"] = [("Package", run.data["put"])]
+        shown["facts"] = [(_("Package"), run.data["put"])]
     return shown
 
 
 def sheet(run):
     """The acceptance sheet: every package's result, as it will be entered in Metrc."""
     counts = manifests.package_counts(run.data["transfer"])
-    rows = [[r["tag"], r["item"], f"{r['shipped']} → {r['received'] or '-'} {r['unit']}",
-             " · ".join(filter(None, [r["state"].upper(), r["reason"], r["location"]]))]
+    rows = [[r["tag"], r["item"],
+             _("{shipped} → {received} {unit}", shipped=r["shipped"],
+               received=r["received"] or "-", unit=UNIT_WORDS.get(r["unit"], r["unit"])),
+             joined([STATES.get(r["state"], r["state"].upper()), Known(r["reason"]),
+                     r["location"]], " · ")]
             for r in manifests.acceptance_rows(run.data["transfer"])]
-    return {"progress": f"{counts['checked']} of {counts['total']} checked, "
-                        f"{counts['accepted']} accepted, {counts['rejected']} rejected",
-            "table": {"title": f"Acceptance sheet: manifest {run.data['manifest']}",
-                      "columns": ["Tag", "Item", "Shipped → received", "Result · reason · now on"],
+    return {"progress": _("{checked} of {total} checked, {accepted} accepted, {rejected} "
+                          "rejected", checked=counts["checked"], total=counts["total"],
+                          accepted=counts["accepted"], rejected=counts["rejected"]),
+            "table": {"title": _("Acceptance sheet: manifest {number}",
+                                 number=run.data["manifest"]),
+                      "columns": [_("Tag"), _("Item"), _("Shipped → received"),
+                                  _("Result · reason · now on")],
                       "rows": rows}}
+
+
+# A package's result on the sheet (records keep the key).
+STATES = {"accepted": _("ACCEPTED"), "rejected": _("REJECTED"), "shipped": _("SHIPPED")}
 
 
 def receiving_slip(run):
@@ -281,11 +309,13 @@ def metrc_messages(transfer: Transfer, today: str) -> list[tuple[str, dict, str]
 def summary(run):
     """One line for lists of runs."""
     if "transfer" not in run.data:
-        return "Choosing the delivery"
+        return _("Choosing the delivery")
     if run.data.get("stopped"):
-        return f"Manifest {run.data['manifest']}: stopped ({run.data['stopped']})"
+        return _("Manifest {number}: stopped ({reason})", number=run.data["manifest"],
+                 reason=run.data["stopped"])
     names = ", ".join(name for _id, name in run.data.get("people", []))
-    return f"Manifest {run.data['manifest']}: {checked_line(run.data['transfer'])} ({names})"
+    return _("Manifest {number}: {checked} ({names})", number=run.data["manifest"],
+             checked=checked_line(run.data["transfer"]), names=names)
 
 
 def other_run(transfer: Transfer) -> Run | None:

@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 
 from kiosk import auth, clock, config, db, ledger, manifests
-from kiosk.models import Employee, Item, Location, Package, Station
+from kiosk.models import Employee, Item, Location, Package, PackageOrigin, Station
 from kiosk.scans import gs1_check_digit
 
 # (name, badge, PIN, roles, active) — listed in the README.
@@ -128,6 +128,8 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
                 cbd_pct=Decimal(str(cbd)), created_at=received)
             ledger.receive(package, quantity, to_location=place, reason="opening stock",
                            station="demo")
+            for kind, value in demo_origins(serial):
+                PackageOrigin.create(package=package, kind=kind, value=value)
         expected = deliveries({"license": license})
         for delivery in expected:
             manifests.load_transfer(delivery)
@@ -136,6 +138,21 @@ def build(packages: int = 320, seed: int = 7, license: str = "C10-0000001-LIC") 
     counts.update(employees=len(EMPLOYEES), locations=len(LOCATIONS), items=len(ITEMS),
                   packages=packages, deliveries=len(expected))
     return counts
+
+
+def demo_origins(serial: int) -> list[tuple[str, str]]:
+    """What an opening-stock package was made from and tested with, so a recall by source
+    package or lab test batch can be tried: every item's packages come from a few of the
+    vendor's bulk packages (``demo_source_tag``), and two bulk packages share one COA."""
+    index, round_ = (serial - 1) % len(ITEMS), (serial - 1) // len(ITEMS)
+    group = round_ % 3
+    return [("source", demo_source_tag(index, group)),
+            ("lab", f"COA-D{index + 1:02d}-{group // 2 + 1}")]
+
+
+def demo_source_tag(index: int, group: int) -> str:
+    """The vendor's bulk package opening stock of item ``index`` (0-based) was made from."""
+    return f"1A4010100{(index + 1) * 10 + group:015d}"
 
 
 def deliveries(settings: dict | None = None) -> list[dict]:
@@ -153,15 +170,17 @@ def deliveries(settings: dict | None = None) -> list[dict]:
 
     def lines(prefix: str, serial: int, batches: list[tuple]) -> tuple[list, list, int]:
         packages, labs = [], []
-        for code, name, count, per_case, options in batches:
+        for number, (code, name, count, per_case, options) in enumerate(batches, 1):
             unit, thc, cbd = catalogue[name]
             label_thc = options.get("label_thc", thc)
             batch = f"{code}-{now:%y%m}"
+            source = f"{prefix}{900 + number:015d}"  # the shipper's bulk package of the batch
             for _ in range(count):
                 serial += 1
                 packages.append({"tag": f"{prefix}{serial:015d}", "item": name, "batch": batch,
                                  "quantity": per_case, "unit": unit, "thc_pct": label_thc,
-                                 "cbd_pct": cbd, "package_id": 770000 + serial})
+                                 "cbd_pct": cbd, "package_id": 770000 + serial,
+                                 "source_tags": [source]})
             if options.get("no_coa"):
                 continue
             tested = now - dt.timedelta(days=12)

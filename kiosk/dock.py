@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from kiosk import clock, ledger, manifests
+from kiosk import clock, ledger, manifests, origins
 from kiosk.engine import Refuse
 from kiosk.models import Location, Movement, OutboxMessage, Package, TransferPackage
 
@@ -32,7 +32,8 @@ def dock() -> Location:
 
 
 def package_for(line: TransferPackage, held: dict) -> tuple[Package, bool]:
-    """The package record for the manifest line (made at its first verdict); is it new?"""
+    """The package record for the manifest line (made at its first verdict, with what the
+    manifest says it came from: its source packages and lab test batch); is it new?"""
     package = Package.get_or_none(Package.tag == line.tag)
     if package is not None:
         return package, False
@@ -42,6 +43,7 @@ def package_for(line: TransferPackage, held: dict) -> tuple[Package, bool]:
                              thc_pct=held["thc"] or line.label_thc_pct,
                              cbd_pct=held["cbd"] or line.label_cbd_pct, status="rejected",
                              created_at=clock.now(), received_at=clock.now())
+    origins.record(package, line)
     return package, True
 
 

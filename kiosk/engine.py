@@ -14,26 +14,39 @@ signature's badge and PIN are judged just before, in a transaction of their own
 
 from __future__ import annotations
 
-import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from kiosk import auth, clock, ledger, limits, scans, step_writer
+from kiosk import auth, chain_cover, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
+from kiosk.words import _
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
 BACK = "__back__"  # what a step's Back button submits
 SCANS_TAKEN = ("scan", "text")  # step kinds a scanner's code may answer
 # What to do instead, said to someone whose scan arrived at a step that takes no scan.
-INSTEAD = {"instruct": "press the button to go on", "count": "enter the count on the keypad",
-           "weigh": "put it on the scale and press Take reading",
-           "choose": "choose one of the buttons", "confirm": "press Yes or No",
-           "sign_off": "sign with your badge and PIN", "print": "press Print"}
+INSTEAD = {"instruct": _("press the button to go on"),
+           "count": _("enter the count on the keypad"),
+           "weigh": _("put it on the scale and press Take reading"),
+           "choose": _("choose one of the buttons"), "confirm": _("press Yes or No"),
+           "sign_off": _("sign with your badge and PIN"), "print": _("press Print")}
 KINDS = ("instruct", "scan", "count", "weigh", "choose", "confirm", "sign_off", "print", "text")
 MEANINGS = ("performed", "witnessed", "approved")
+# What a signature's meaning (kept in English on the record) reads as on a screen.
+MEANING_WORDS = {"performed": _("performed"), "witnessed": _("witnessed"),
+                 "approved": _("approved")}
+
+
+def words_of(exc: Exception) -> str:
+    """A refusal's words as raised: a phrase stays one, to be said in the reader's language."""
+    if exc.args and isinstance(exc.args[0], str):
+        first = exc.args[0]
+        return getattr(first, "said", first)
+    return str(exc)
 
 
 class Refuse(Exception):
@@ -43,11 +56,15 @@ class Refuse(Exception):
 class Offer(str):
     """A refusal's words with the procedure that is the way out, one tap away: a guard may
     return one (an effect may raise ``Refuse`` with one), and the screen shows a button that
-    starts ``workflow`` with the package ``tag`` already scanned."""
+    starts ``workflow`` with the package ``tag`` already scanned. Where the words name more
+    than one way out, ``also`` gives the others as (workflow, label) pairs: a button each."""
 
-    def __new__(cls, text: str, workflow: str, label: str, tag: str = ""):
+    def __new__(cls, text: str, workflow: str, label: str, tag: str = "",
+                also: tuple[tuple[str, str], ...] = ()):
         made = super().__new__(cls, text)
-        made.offer = {"workflow": workflow, "label": label, "tag": tag}
+        made.said = text  # the words as given: a phrase is said in the reader's language
+        made.offer = {"workflow": workflow, "label": label, "tag": tag,
+                      "also": [{"workflow": w, "label": lbl, "tag": tag} for w, lbl in also]}
         return made
 
 
@@ -344,9 +361,7 @@ def record_hash(run: Run) -> str:
                                    StepEvent.actor, StepEvent.at)
                   .where(StepEvent.run == run.id, StepEvent.accepted == True)  # noqa: E712
                   .order_by(StepEvent.id).tuples())
-    body = dumps({"run": run.id, "workflow": run.workflow, "version": run.version,
-                  "data": run.data, "events": events})
-    return hashlib.sha256(body.encode()).hexdigest()
+    return chain_cover.signed_hash(run.id, run.workflow, run.version, run.data, events)
 
 
 def pending_signers(run: Run, step: Step) -> list[Signer]:
@@ -359,8 +374,11 @@ def _scan_not_taken(code: str, step: Step, run: Run, workflow: Workflow | None) 
     """The refusal of a scan that came to a step that takes none (a second scan that came
     fast behind the first, say): it was not recorded, and what to finish first."""
     instead = workflow.in_hand(run, step) if workflow and workflow.in_hand else None
-    return (f"That scan ({scans.short(code)}) was not recorded: "
-            f"{instead or 'this step takes no scan; ' + INSTEAD.get(step.kind, 'go on here')}.")
+    if instead:
+        return _("That scan ({code}) was not recorded: {instead}.", code=scans.short(code),
+                 instead=instead)
+    return _("That scan ({code}) was not recorded: this step takes no scan; {instead}.",
+             code=scans.short(code), instead=INSTEAD.get(step.kind, _("go on here")))
 
 
 def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
@@ -456,24 +474,43 @@ def _parse_text(step: Step, text: str) -> str:
 def _parse_signature(step: Step, raw: dict, run: Run, ctx: Context, settings: dict):
     signers = pending_signers(run, step)
     if not signers:
-        raise ValueError("This step is already signed.")
+        raise ValueError(_("This step is already signed."))
     result = ctx.signer
     if not str(raw.get("badge", "")).strip():
-        raise ValueError("Scan a badge or type a badge number.")
+        raise ValueError(_("Scan a badge or type a badge number."))
     if result is None or result.needs_pin:
-        raise ValueError("Type the PIN on the keypad, then press Sign.")
+        raise ValueError(_("Type the PIN on the keypad, then press Sign."))
     if not result.ok:
         raise ValueError(result.message)
     employee, wanted = result.employee, signers[0]
     already = run.data.get("_sign", {}).get(step.id, [])
     if employee.id in already:
-        raise ValueError(f"{employee.name} has already signed here. A different person must "
-                         f"sign as {wanted.label or wanted.meaning}.")
+        raise ValueError(_("{name} has already signed here. A different person must sign as "
+                           "{signer}.", name=employee.name, signer=_signer_words(wanted)))
     if not employee.has_any(wanted.roles):
-        raise ValueError(f"{employee.name} can't sign as {wanted.label or wanted.meaning}: "
-                         f"it needs a {' or '.join(wanted.roles)}.")
+        raise ValueError(_("{name} can't sign as {signer}: it needs a {roles}.",
+                           name=employee.name, signer=_signer_words(wanted),
+                           roles=role_list(wanted.roles)))
     role = next((r for r in wanted.roles if r in employee.role_set), "admin")
     return {"employee": employee, "signer": wanted, "role": role}
+
+
+# Roles as a screen names them (the record keeps the role's key).
+ROLE_WORDS = {"receiver": _("receiver"), "vault": _("vault"), "runner": _("runner"),
+              "counter": _("counter"), "manager": _("manager"), "admin": _("admin")}
+
+
+def role_list(roles):
+    """'receiver or manager', in the reader's language."""
+    named = [ROLE_WORDS.get(r, r) for r in roles]
+    if len(named) == 1:
+        return named[0]
+    return _("{first} or {rest}", first=named[0], rest=role_list(roles[1:]))
+
+
+def _signer_words(signer: Signer):
+    """Who a signature is for: its label (a phrase), else its meaning."""
+    return signer.label or MEANING_WORDS.get(signer.meaning, signer.meaning)
 
 
 def submit(run_id: int, step_id: str, rev: int, raw: dict, actor: Employee, station: str,
@@ -561,7 +598,7 @@ def _submit(run_id, step_id, rev, raw, actor, station, settings, workflows,
                      {"step": step.id, "message": str(exc), "event": event.id},
                      actor=actor, station=station)
         offer = getattr(exc.args[0], "offer", None) if exc.args else None
-        return Outcome(False, str(exc), "error", run, event,
+        return Outcome(False, words_of(exc), "error", run, event,
                        extra={"offer": offer} if offer else {})
 
 
@@ -597,20 +634,25 @@ def _locked_run(run_id: int) -> Run:
         raise NoSuchRun(f"There is no run {run_id}.") from None
 
 
+# A run's status as a screen names it (the record keeps the key).
+STATUS_WORDS = {"active": _("active"), "complete": _("complete"), "cancelled": _("cancelled")}
+
+
 def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:
     if workflow is None:
-        return "This procedure is no longer installed on this kiosk. Ask a manager."
+        return _("This procedure is no longer installed on this kiosk. Ask a manager.")
     if run.status != "active":
-        return f"This run is {run.status}; nothing more can be recorded in it."
+        return _("This run is {status}; nothing more can be recorded in it.",
+                 status=STATUS_WORDS.get(run.status, run.status))
     if run.version != workflow.version:
         return (f"This run was started on version {run.version} of {workflow.title} and this "
                 f"kiosk now has version {workflow.version}. A manager can cancel it with a "
                 "reason and start a new one.")
     if not actor.has_any(workflow.roles):
-        return f"{actor.name} may not work on {workflow.title}."
+        return _("{name} may not work on {title}.", name=actor.name, title=workflow.title)
     if step_id != run.current_step or rev != run.rev:
-        return ("That was already recorded or the screen was out of date; nothing new was "
-                "saved. Here is the current step.")
+        return _("That was already recorded or the screen was out of date; nothing new was "
+                 "saved. Here is the current step.")
     return ""
 
 
@@ -641,6 +683,9 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
     if value == BACK:
         return _go_back(workflow, step, run, event, ctx, now)
     if step.kind == "sign_off":
+        # The data as signed goes into the chain with the signature, so `kiosk verify` can
+        # compute the record hash again (the run's data moves on after the signing).
+        signed_data = json.loads(dumps(run.data))
         signature = Signature.create(
             run=run, step_event=event, step_id=step.id, employee=value["employee"],
             printed_name=value["employee"].name, role=value["role"],
@@ -650,10 +695,12 @@ def _accept(workflow: Workflow, step: Step, run: Run, value, raw: dict, ctx: Con
         signed.append(value["employee"].id)
         ctx.audit("signature", f"run:{run.id}",
                   {"step": step.id, "signer": value["employee"].id, "meaning":
-                   signature.meaning, "record_hash": signature.record_hash})
+                   signature.meaning, "record_hash": signature.record_hash,
+                   "signature": signature.id, "event": event.id, "data": signed_data})
         if pending_signers(run, step):
             _save(run)
-            return Outcome(True, f"Signed by {signature.printed_name}. Next signature, please.",
+            return Outcome(True, _("Signed by {name}. Next signature, please.",
+                                   name=signature.printed_name),
                            "ok", run, event, value)
         value = [Employee.get_by_id(i) for i in signed]
     if step.kind == "print" and value.get("printed") and step.jobs:
@@ -687,22 +734,23 @@ def _go_back(workflow: Workflow, step: Step, run: Run, event: StepEvent, ctx: Co
     ctx.audit("step.back", f"run:{run.id}", {"step": step.id, "to": target, "event": event.id,
                                              "changes": changed.id if changed else None})
     following = _next_applicable(workflow, run, workflow.index(target))
-    ctx.message = "Back one step: answer it again (the earlier answer stays on the record)."
+    ctx.message = _("Back one step: answer it again (the earlier answer stays on the record).")
     return _move_on(workflow, run, step, following, event, BACK, ctx, now)
 
 
 def _move_on(workflow, run, step, following, event, value, ctx, now) -> Outcome:
     if following is None:
         run.status, run.finished_at = "completed", now
-        ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow})
+        ctx.audit("run.complete", f"run:{run.id}", {"workflow": run.workflow,
+                                                    "data": _data_digest(run)})
         _save(run)
-        return Outcome(True, ctx.message or f"{workflow.title} is complete.",
+        return Outcome(True, ctx.message or _("{title} is complete.", title=workflow.title),
                        ctx.tone or "done", run, event, value)
     if following.id != step.id:
         run.data.get("_sign", {}).pop(following.id, None)
     run.current_step = following.id
     _save(run)
-    return Outcome(True, ctx.message or "Done.", ctx.tone or "ok", run, event, value)
+    return Outcome(True, ctx.message or _("Done."), ctx.tone or "ok", run, event, value)
 
 
 def _save(run: Run) -> None:
@@ -748,9 +796,15 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
                 run.data["_cancel_note"] = ctx.message
         _save(run)
         Run.update(cancel_reason=reason, cancelled_by=actor).where(Run.id == run.id).execute()
-        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id},
+        ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id,
+                                                     "data": _data_digest(run)},
                      actor=actor, station=station)
     return Run.get_by_id(run_id)
+
+
+def _data_digest(run: Run) -> str:
+    """The hash of a finished run's data as ``_save`` writes it, kept in its last entry."""
+    return chain_cover.data_digest(Run.data.db_value(run.data))
 
 
 def check(workflow: Workflow) -> list[str]:

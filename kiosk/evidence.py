@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from kiosk import clock, config, db, ledger, reports
+from peewee import fn
+
+from kiosk import anchors, clock, config, db, ledger, reports
 from kiosk import evidence_check as check
 from kiosk.models import (
     AuditEntry,
@@ -76,19 +78,33 @@ Ask the store for that entry, or compare with the fingerprint written down at ha
 
 3. The audit chain (records/audit.csv): entries are numbered (seq) without gaps across the
    store's whole history; each carries the hash of the entry before it (prev_hash) and its
-   own (hash). An entry whose hash_kind is "sha256" is the SHA-256 of
+   own (hash). An entry whose hash_kind is "sha256" (written before the store's chain had a
+   key) is the SHA-256 of
        [prev_hash, seq, at, actor_id, actor_name, station, action, subject, detail]
    as JSON with sorted keys and no spaces (at with microseconds, detail as stored); the
-   checker above recomputes it. An entry whose hash_kind is "hmac" is signed with the
-   store's audit key, which never leaves the store: its links are checked here, its
-   signature by `kiosk verify` at the store.
+   checker above recomputes it. An entry whose hash_kind is "hmac" is signed (HMAC-SHA256)
+   with the store's audit key, a file kept outside the store's database that never leaves
+   the store.
 
-4. STORE-CHECK.txt says what `kiosk verify` found in the store's whole database (the
-   whole audit chain, every package's quantity) when the packet was made.
+   What you can check here, without the key: every file and record against the manifest
+   (so nothing in this packet changed after it was made); that the entries link up, each
+   naming the hash of the one before it; each "sha256" entry's hash; and that the newest
+   entry is the head in ANCHOR.txt. What this cannot prove without the key: that an "hmac"
+   entry is the one the store wrote. Anyone who could edit the store's database could also
+   have made a chain that links up; they could not sign it. Only the key checks the
+   signatures, and with them that each movement, signature (and the record it signed), login
+   attempt, delivery and receiving verdict matches the entry written with it.
 
-5. ANCHOR.txt is the chain's head when the packet was made. The store also anchors its
-   chain on paper (slips) and in a log outside the database; a later `kiosk verify --anchor
-   ENTRY:HASH` at the store proves the chain still passes through this head.
+4. STORE-CHECK.txt says what `kiosk verify` found in the store's whole database when the
+   packet was made: every entry's signature under the key and its link, the anchors, every
+   record the chain vouches for, and every package's quantity against its movements.
+
+5. ANCHOR.txt is the chain's head when the packet was made; ANCHORS.txt is the store's log
+   of earlier heads, kept in a file beside the database, out of the database's reach. The
+   end-of-day slips print the head as well. Keep these. A later check at the store,
+       kiosk verify --anchor ENTRY:HASH
+   (with the key), proves the store's chain still passes through this head, so no entry up
+   to it was removed, altered or re-signed since.
 
 6. Each PDF in reports/ is a report the store kept: its SHA-256 is the one in
    records/kept_reports.csv, recorded in the audit chain (action "report.keep") when made.
@@ -172,6 +188,10 @@ def _sets(runs: list[int], names: _Names, *, movements, steps, audit, outbox, jo
 
     package_rows = list(packages.select(Package, Item).join(Item).objects())
     packages_by_id = {p.id: (p.tag, p.item.name) for p in package_rows}
+    # Entries from this one on are signed with the store's key; those before, if any, were
+    # hashed before the chain had one (ledger.KEYED ends them).
+    keyed_from = (AuditEntry.select(fn.MIN(AuditEntry.seq))
+                  .where(AuditEntry.action == ledger.KEYED).scalar() or 0)
     sets = {
         "packages": _rows(Package, packages,
                           item=lambda r: packages_by_id[r["id"]][1],
@@ -190,7 +210,8 @@ def _sets(runs: list[int], names: _Names, *, movements, steps, audit, outbox, jo
                        at_store_time=lambda r: _local(r["at"])),
         "signatures": _rows(Signature, Signature.select().where(Signature.run.in_(runs))
                             .order_by(Signature.id), at_store_time=lambda r: _local(r["at"])),
-        "audit": _rows(AuditEntry, audit, hash_kind=lambda r: "sha256",
+        "audit": _rows(AuditEntry, audit,
+                       hash_kind=lambda r: "hmac" if r["seq"] >= keyed_from else "sha256",
                        at_store_time=lambda r: _local(r["at"])),
         "outbox": _rows(OutboxMessage, outbox, answer=_answer,
                         created_store_time=lambda r: _local(r["created_at"])),
@@ -350,6 +371,8 @@ def _write(out: Path, sets: dict[str, Records], pdfs: list[tuple[str, Path]], ab
         for name, path in pdfs:
             put(f"reports/{name}", path.read_bytes())
         put("ANCHOR.txt", (anchor["text"] + "\n").encode())
+        put("ANCHORS.txt", "".join(f"{a.at} entry {a.seq} hash {a.hash}\n"
+                                   for a in anchors.read()).encode())
         put(check.STORE_CHECK, _store_check_text(found, anchor).encode())
         put("VERIFY.txt", VERIFY.format(**about).encode())
         manifest = json.dumps({"format": check.FORMAT, "packet": about, "anchor": anchor,
@@ -388,6 +411,7 @@ def _finish(out: Path, kind: str, subject: str, sets, pdfs, actor, station: str,
              "made": f"{clock.local(made):%Y-%m-%d %H:%M}",
              "by": f" for {actor.name}" if actor is not None else ""}
     found = store_check()
+    anchors.write_quietly()  # the head the packet names is in the store's log too
     fingerprint, files, records = _write(out, sets, pdfs, about, _anchor(), contiguous, found)
     with db.write():
         ledger.audit("evidence.export", f"{kind}:{subject}",

@@ -5,8 +5,9 @@ A year of a busy store is about a million stock movements and as many audit entr
 some fifty thousand runs. Made one step at a time through the engine that would take hours,
 so the rows are written a chunk at a time (``executemany`` on SQLite, ``COPY`` on
 PostgreSQL). Nothing is faked: every package's quantity is the sum of its movements, and
-every audit entry is hashed and linked by the ledger's own function, so ``kiosk verify``
-checks the year exactly as it checks a store that lived it.
+every audit entry is signed with the store's key and linked by the ledger's own function
+(each movement and each delivery has its entry, as the ledger and the syncer write them),
+so ``kiosk verify`` checks the year exactly as it checks a store that lived it.
 
 The shape, per run (a *Move packages* walk at a screen): it starts, takes twenty scans, each
 a step event, a movement and an audit entry, and completes; its last move is reported to
@@ -21,9 +22,9 @@ import datetime as dt
 import io
 from itertools import cycle
 
-from kiosk import db, ledger
+from kiosk import chain_cover, db, ledger
 from kiosk.db import database, is_sqlite
-from kiosk.models import AuditEntry, Employee, Item, Location, dumps
+from kiosk.models import Employee, Item, Location, dumps
 
 PER_RUN = 20  # scans (movements, step events, audit entries) per run
 PER_PACKAGE = 50  # movements per package: received, 24 moves, 25 picks of one unit
@@ -37,7 +38,9 @@ def size(movements: int) -> dict:
     """How many of each record a history of about ``movements`` movements has (rounded down
     to whole runs and whole packages)."""
     movements -= movements % (PER_RUN * PER_PACKAGE // 10)  # 100: whole runs, whole packages
-    return {"movements": movements, "audit entries": movements, "step events": movements,
+    return {"movements": movements,
+            "audit entries": 2 * movements + movements // PER_RUN,  # and a movement's own
+            "step events": movements,
             "runs": movements // PER_RUN, "packages": movements // PER_PACKAGE,
             "outbox messages": movements // PER_RUN, "print jobs": movements // PER_RUN}
 
@@ -123,15 +126,17 @@ AUDIT_COLUMNS = ("seq", "at", "actor_id", "actor_name", "station", "action", "su
 
 
 def _chain(entries, seq: int, prev_hash: str) -> tuple[int, str]:
-    """Link and hash ``entries`` (at, actor, station, action, subject, detail) after the
-    chain's head with the ledger's own hash, write them, and return the new head."""
+    """Link and sign ``entries`` (at, actor, station, action, subject, detail) after the
+    chain's head with the ledger's own keyed hash, write them, and return the new head."""
     rows = []
     for at, actor, station, action, subject, detail in entries:
         seq += 1
-        digest = ledger._entry_hash(prev_hash, seq, at, actor.id, actor.name, station, action,
-                                    subject, detail)
-        rows.append((seq, _stamp(at), actor.id, actor.name, station, action, subject,
-                     AuditEntry.detail.db_value(detail), prev_hash, digest))
+        at = ledger.stamp(at)
+        detail = detail if isinstance(detail, str) else dumps(detail)
+        digest = ledger.entry_digest(prev_hash, seq, at, actor.id, actor.name, station, action,
+                                     subject, detail)
+        rows.append((seq, at, actor.id, actor.name, station, action, subject, detail,
+                     prev_hash, digest))
         prev_hash = digest
     _insert("audit_entry", AUDIT_COLUMNS, rows)
     return seq, prev_hash
@@ -221,13 +226,13 @@ class _Plan:
                               actor.id, station, _stamp(at)))
             runs.append((run_id, WORKFLOW, VERSION, "completed", "destination", PER_RUN,
                          actor.id, station, _stamp(began), _stamp(ended), _stamp(ended),
-                         dumps({"tag": self.tag((first_move + PER_RUN - 1) // PER_PACKAGE)})))
+                         self.run_data(run)))
             last_event = self.first["step_event"] + first_move + PER_RUN - 1
             tag = self.tag((first_move + PER_RUN - 1) // PER_PACKAGE)
             outbox.append((self.first["outbox_message"] + run, "metrc", "package.location",
                            dumps({"tag": tag, "location_name": "Sales floor",
                                   "date": ended.date().isoformat()}),
-                           f"run{run_id}-ev{last_event}-metrc-package.location-{tag}", tag,
+                           self.outbox_key(run), tag,
                            "delivered", 1, _stamp(ended), "", _stamp(ended), _stamp(ended),
                            run_id, last_event, ""))
             prints.append((self.first["print_job"] + run, "receipt", "run_slip",
@@ -238,8 +243,29 @@ class _Plan:
                 ("movement", self.MOVEMENT, moves), ("outbox_message", self.OUTBOX, outbox),
                 ("print_job", self.PRINT, prints)]
 
+    def outbox_key(self, run: int) -> str:
+        run_id = self.first["run"] + run
+        last_event = self.first["step_event"] + run * PER_RUN + PER_RUN - 1
+        tag = self.tag((run * PER_RUN + PER_RUN - 1) // PER_PACKAGE)
+        return f"run{run_id}-ev{last_event}-metrc-package.location-{tag}"
+
+    def run_data(self, run: int) -> str:
+        return dumps({"tag": self.tag((run * PER_RUN + PER_RUN - 1) // PER_PACKAGE)})
+
+    def movement(self, m: int, actor, run_id: int) -> str:
+        """Movement ``m`` as its audit entry records it (the ledger's own words)."""
+        package, k = divmod(m, PER_PACKAGE)
+        quantity, kind, reason = ((RECEIVED, "receipt", "received") if k == 0 else
+                                  (-1, "pick", "picked for an order") if k % 2 else
+                                  (0, "move", "restock"))
+        return ledger.movement_detail(
+            self.first["movement"] + m, self.first["package"] + package, quantity, kind,
+            self.place(m - 1) if k else None, self.place(m), actor.id, run_id,
+            self.first["step_event"] + m, None, reason)
+
     def audit(self, chunk: range):
-        """The chain's entries for ``chunk``: a run's start, its steps, its completion."""
+        """The chain's entries for ``chunk``: a run's start, its movements and steps, its
+        completion, and its message's delivery."""
         for run in chunk:
             actor, station = self._who(run)
             run_id = self.first["run"] + run
@@ -247,9 +273,17 @@ class _Plan:
             first_move = run * PER_RUN
             yield (self.at(first_move) - dt.timedelta(seconds=20), actor, station, "run.start",
                    subject, {"workflow": WORKFLOW, "version": VERSION})
-            for rev in range(1, PER_RUN - 1):
+            for rev in range(1, PER_RUN + 1):
                 m = first_move + rev - 1
-                yield (self.at(m), actor, station, "step", subject,
-                       {"step": "destination", "event": self.first["step_event"] + m})
-            yield (self.at(first_move + PER_RUN - 1), actor, station, "run.complete", subject,
-                   {"workflow": WORKFLOW})
+                yield (self.at(m), actor, station, "movement",
+                       f"movement:{self.first['movement'] + m}", self.movement(m, actor, run_id))
+                if rev < PER_RUN - 1:
+                    yield (self.at(m), actor, station, "step", subject,
+                           {"step": "destination", "event": self.first["step_event"] + m})
+            ended = self.at(first_move + PER_RUN - 1)
+            yield (ended, actor, station, "run.complete", subject,
+                   {"workflow": WORKFLOW,
+                    "data": chain_cover.data_digest(self.run_data(run))})
+            yield (ended, actor, station, "sync.delivered",
+                   f"outbox:{self.first['outbox_message'] + run}",
+                   {"kind": "package.location", "target": "metrc", "key": self.outbox_key(run)})

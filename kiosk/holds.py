@@ -92,6 +92,16 @@ def kept(made: PackageHold) -> PackageHold:
     return made
 
 
+def part_holds(package: Package) -> list[PackageHold]:
+    """The package's open holds of part of its units, oldest first."""
+    return [h for h in _rows(package.id) if not h.whole]
+
+
+def parts_held(package: Package) -> Decimal:
+    """How many of the package's units are held apart from it (already out of its stock)."""
+    return sum((Decimal(str(h.quantity)) for h in part_holds(package)), Decimal(0))
+
+
 def whole_hold(package: Package) -> PackageHold | None:
     """The open hold on the whole package, if there is one."""
     return next((h for h in open_holds(package) if h.whole), None)
@@ -158,8 +168,10 @@ def hold(ctx, package: Package, reason: str, reason_text: str, *, part: Decimal 
         ctx.movement(package, 0, "quarantine", to_location=cage, status="quarantined",
                      reason=reason_text[:250])
     else:
+        # The package stays where it is; its held units go to the cage (the note says so).
+        held_in = f" in {cage.name}" if cage is not None else ""
         ctx.movement(package, -part, "quarantine", reason=reason_text[:250],
-                     note=f"{quantity_text(part, package.unit)} held, "
+                     note=f"{quantity_text(part, package.unit)} held{held_in}, "
                           f"{quantity_text(before - part)} stay sellable")
     made = PackageHold.create(
         package=package, tag=package.tag, quantity=amount, unit=package.unit, whole=whole,

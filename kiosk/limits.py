@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kiosk.words import Known, Number, _, n_
+
 # -- request bodies, in bytes ---------------------------------------------------------------
 # A screen's answer is a few dozen bytes; its longest (a note of NOTE characters, each at most
 # nine bytes once percent-encoded) stays under FORM_BODY. A POS sale or pick request of a few
@@ -165,17 +167,39 @@ class QuantityError(ValueError):
 
     def __init__(self, shown: str, wanted: str, noun: str = "count"):
         self.shown, self.wanted = shown, wanted
-        super().__init__(f"A {noun} of {shown} is not possible here: enter {wanted}." if shown
-                         else f"Enter {wanted}.")
+        super().__init__(_("A {noun} of {shown} is not possible here: enter {wanted}.",
+                           noun=Known(noun), shown=shown, wanted=wanted) if shown
+                         else _("Enter {wanted}.", wanted=wanted))
 
 
 def _wanted(measure: Measure, low: Decimal, high: Decimal, above_zero: bool) -> str:
-    of = f" of {measure.words}" if measure.words else ""
+    """What a quantity must be, in words (a phrase: said in the reader's language)."""
+    def grouped(value):
+        return Number(value, f"{value:,}")
+
+    unit = Known(measure.words)
     if measure.decimals == 0:
-        return f"a whole number{of} from {low + above_zero:,} to {high:,}"
-    start = f"more than {low:,}" if above_zero else f"from {low:,}"
-    return (f"a number{of} {start} to {high:,}, with at most {measure.decimals} "
-            f"decimal{'s' if measure.decimals > 1 else ''}")
+        low = grouped(low + above_zero)
+        if measure.words:
+            return _("a whole number of {unit} from {low} to {high}", unit=unit, low=low,
+                     high=grouped(high))
+        return _("a whole number from {low} to {high}", low=low, high=grouped(high))
+    low, high, places = grouped(low), grouped(high), measure.decimals
+    if measure.words and above_zero:
+        return n_("a number of {unit} more than {low} to {high}, with at most {count} decimal",
+                  "a number of {unit} more than {low} to {high}, with at most {count} decimals",
+                  places, unit=unit, low=low, high=high)
+    if measure.words:
+        return n_("a number of {unit} from {low} to {high}, with at most {count} decimal",
+                  "a number of {unit} from {low} to {high}, with at most {count} decimals",
+                  places, unit=unit, low=low, high=high)
+    if above_zero:
+        return n_("a number more than {low} to {high}, with at most {count} decimal",
+                  "a number more than {low} to {high}, with at most {count} decimals",
+                  places, low=low, high=high)
+    return n_("a number from {low} to {high}, with at most {count} decimal",
+              "a number from {low} to {high}, with at most {count} decimals",
+              places, low=low, high=high)
 
 
 def quantity(value, unit: str | Measure = "", *, minimum: Decimal | None = Decimal(0),

@@ -19,6 +19,7 @@ from peewee import fn
 
 from kiosk import clock, ledger
 from kiosk.models import BadgeUnlock, Employee, LoginAttempt
+from kiosk.words import n_
 
 WRONG = "wrong pin"  # LoginAttempt.reason of a guess that counts
 # What a person was doing when a PIN was asked for (LoginAttempt.purpose), in words.
@@ -58,8 +59,11 @@ def minutes_left(until: dt.datetime) -> int:
 def locked_message(badge: str, until: dt.datetime, policy) -> str:
     """The one way a locked badge is described, wherever it is refused."""
     minutes = minutes_left(until)
-    return (f"Badge {badge} is locked after {policy.failures} wrong PINs. Try again in "
-            f"{minutes} minute{'s' if minutes != 1 else ''}, or ask a manager to unlock it.")
+    return n_("Badge {badge} is locked after {failures} wrong PINs. Try again in {count} "
+              "minute, or ask a manager to unlock it.",
+              "Badge {badge} is locked after {failures} wrong PINs. Try again in {count} "
+              "minutes, or ask a manager to unlock it.", minutes, badge=badge,
+              failures=policy.failures)
 
 
 @dataclass(frozen=True)

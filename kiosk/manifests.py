@@ -11,12 +11,13 @@ hands a manifest back to the expected deliveries when its receiving is cancelled
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock
+from kiosk import clock, ledger
 from kiosk.models import (
     Item,
     LabResult,
@@ -27,6 +28,7 @@ from kiosk.models import (
     Transfer,
     TransferPackage,
 )
+from kiosk.words import UNIT_WORDS, Number, _
 
 OPEN = ("incoming", "receiving")
 # Below this percentage both label and lab are "trace" (e.g. CBD 0.1 vs 0.2 %), where a
@@ -47,12 +49,23 @@ def _time(value) -> dt.datetime | None:
 
 
 def quantity_text(value, unit: str = "") -> str:
-    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros)."""
+    """48 Each, 453.6 Grams: a quantity as people write it (no trailing zeros), in the
+    reader's language where it is shown (``kiosk.words``)."""
     if value is None:
         return "-"
     number = Decimal(str(value)).normalize()
-    text = f"{number:f}"
-    return f"{text} {unit}".strip()
+    text = Number(number, f"{number:f}")
+    if not unit:
+        return text
+    return _("{number} {unit}", number=text, unit=UNIT_WORDS.get(unit, unit))
+
+
+def split_tags(value) -> list[str]:
+    """The tags in a manifest's list of source packages (Metrc's ``SourcePackageLabels``:
+    commas, semicolons or spaces between them; or a list), upper case, each once, in order."""
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return list(dict.fromkeys(t for t in re.split(r"[\s,;]+", str(value or "").upper()) if t))
 
 
 def item_named(name: str, unit: str = "Each") -> Item:
@@ -77,7 +90,8 @@ def load_transfer(data: dict) -> Transfer:
     - ``case_count`` (int or None when the manifest does not say)
     - ``packages``: list of {``tag`` (24 characters), ``item`` (item name; created if
       unknown), ``batch``, ``quantity`` (shipped), ``unit``, ``thc_pct``, ``cbd_pct`` (the
-      label's declared potency), ``package_id`` (Metrc id, optional)}
+      label's declared potency), ``package_id`` (Metrc id, optional), ``source_tags`` (the
+      packages it was made from: a list of tags, or one string with commas; optional)}
     - ``lab_results``: list of {``tag`` or ``batch``, ``test_type`` ("THC", "CBD",
       "Microbials", ...), ``passed`` (bool), ``thc_pct``, ``cbd_pct``, ``coa_ref``,
       ``tested_at``}
@@ -105,7 +119,8 @@ def load_transfer(data: dict) -> Transfer:
             transfer=transfer, tag=pkg["tag"], item=item, item_name=pkg.get("item", ""),
             batch=pkg.get("batch", ""), shipped_quantity=_dec(pkg["quantity"]), shipped_unit=unit,
             label_thc_pct=_dec(pkg.get("thc_pct")), label_cbd_pct=_dec(pkg.get("cbd_pct")),
-            metrc_package_id=pkg.get("package_id"))
+            metrc_package_id=pkg.get("package_id"),
+            source_tags=", ".join(split_tags(pkg.get("source_tags"))))
     for lab in data.get("lab_results", []):
         LabResult.create(
             tag=lab.get("tag"), batch=lab.get("batch", ""), test_type=lab["test_type"],
@@ -127,7 +142,12 @@ def load_transfer(data: dict) -> Transfer:
 
 def release(transfer_id: int) -> None:
     """The manifest is expected again and its packages undecided (a cancelled receiving:
-    the verdicts stay in the run's events and the ledger)."""
+    the verdicts stay in the run's events and the ledger). The chain records it, since it
+    holds each line's verdict."""
+    lines = [line for (line,) in TransferPackage.select(TransferPackage.id)
+             .where(TransferPackage.transfer == transfer_id).order_by(TransferPackage.id)
+             .tuples()]
+    ledger.audit("transfer.release", f"transfer:{transfer_id}", {"lines": lines})
     (TransferPackage.update(state="shipped", received_quantity=None, reason="")
      .where(TransferPackage.transfer == transfer_id).execute())
     (Transfer.update(status="incoming", run_id=None, received_at=None)
@@ -226,22 +246,33 @@ def coa_verdict(tp: TransferPackage, tolerance_pct: float) -> Coa:
     """Is there a COA, did every test pass, and is the label's potency within tolerance?"""
     rows = lab_results_for(tp)
     if not rows:
-        return Coa("missing", f"No lab results (COA) for this package or batch {tp.batch or '-'}.")
+        return Coa("missing", _("No lab results (COA) for this package or batch {batch}.",
+                                batch=tp.batch or "-"))
     ref = next((r.coa_ref for r in rows if r.coa_ref), "")
     thc = next((Decimal(str(r.thc_pct)) for r in rows if r.thc_pct is not None), None)
     cbd = next((Decimal(str(r.cbd_pct)) for r in rows if r.cbd_pct is not None), None)
     failed = [r.test_type for r in rows if not r.passed]
     if failed:
-        return Coa("failed", f"Lab test failed: {', '.join(failed)}.", ref, thc, cbd)
+        return Coa("failed", _("Lab test failed: {tests}.", tests=", ".join(failed)), ref, thc,
+                   cbd)
     label_thc = _dec(tp.label_thc_pct)
     label_cbd = _dec(tp.label_cbd_pct)
     for name, label, lab in (("THC", label_thc, thc), ("CBD", label_cbd, cbd)):
         if _off(label, lab, tolerance_pct):
-            return Coa("potency", f"Label says {name} {label.normalize():f}% but the lab found "
-                                  f"{lab.normalize():f}% (more than {tolerance_pct:g}% apart).",
+            return Coa("potency", _("Label says {name} {label}% but the lab found {lab}% (more "
+                                    "than {tolerance}% apart).", name=name,
+                                    label=_percent(label), lab=_percent(lab),
+                                    tolerance=Number(tolerance_pct, f"{tolerance_pct:g}")),
                        ref, thc, cbd)
-    shown = f"THC {thc.normalize():f}%" if thc is not None else "passed"
-    return Coa("ok", f"COA {ref or 'on file'}: all tests passed, {shown}.", ref, thc, cbd)
+    if thc is not None:
+        return Coa("ok", _("COA {ref}: all tests passed, THC {thc}%.", ref=ref or _("on file"),
+                           thc=_percent(thc)), ref, thc, cbd)
+    return Coa("ok", _("COA {ref}: all tests passed, passed.", ref=ref or _("on file")), ref,
+               thc, cbd)
+
+
+def _percent(value: Decimal) -> Number:
+    return Number(value.normalize(), f"{value.normalize():f}")
 
 
 def purchase_order_for(transfer: Transfer) -> PurchaseOrder | None:

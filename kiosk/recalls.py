@@ -1,12 +1,15 @@
 """Recalls (SOP §5, a recall notice): which packages of the store a recall names, where each
 one is, the one step that holds them all, and how far bringing them into the cage has come.
 
-A recall names an item or a batch (lot) number. The kiosk looks everywhere: vault shelves,
-the sales floor, packages a runner has taken for an open pick, and the cage itself. Holding
-them is ``holds.hold`` for each (never sellable, never pickable, the POS and Metrc told, a
-quarantine label queued), with the recall on each hold; a package a runner holds for a pick
-is withdrawn from that pick; a package on the sales floor gets a pick-back task in the live
-queue, which a runner claims and finishes by putting it in the cage (``quarantine``).
+A recall names an item, a batch (lot) number, a source package tag (the packages made from
+it, as their manifests listed it, and that package itself if the store has it) or a lab test
+batch (the packages received with that COA; ``origins``). The kiosk looks everywhere: vault
+shelves, the sales floor, packages a runner has taken for an open pick, and the cage itself.
+Holding them is ``holds.hold`` for each (never sellable, never pickable, the POS and Metrc
+told, a quarantine label queued), with the recall on each hold; a package a runner holds for
+a pick is withdrawn from that pick; a package on the sales floor gets a pick-back task in
+the live queue, which a runner claims and finishes by putting it in the cage
+(``quarantine``).
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from kiosk import holds, picks
+from kiosk import holds, origins, picks
 from kiosk.models import Item, Location, Package, PackageHold, Recall, RecallPackage
 from kiosk.models.picks import IN_HAND, UNFINISHED, PickedPackage, PickLine, PickRequest
 
-KINDS = {"batch": "Batch or lot number", "item": "Item"}
+KINDS = {"batch": "Batch or lot number", "item": "Item", "source": "Source package",
+         "lab": "Lab test batch"}
 GONE = ("destroyed", "returned", "not_received", "empty", "rejected")
 PLACE_WORDS = {"vault": "Vault", "floor": "Sales floor", "pick": "Taken for an open pick",
                "cage": "Already in the cage"}
@@ -31,6 +35,7 @@ class Found:
     package: Package
     place: str  # vault | floor | pick | cage
     held: bool  # already on hold as a whole
+    how: str = ""  # how the recall matched it, in words
 
 
 def describe(kind: str, value: str) -> str:
@@ -38,6 +43,10 @@ def describe(kind: str, value: str) -> str:
     if kind == "item":
         item = Item.get_or_none(Item.id == int(value))
         return f"Item {item.name if item else value}"
+    if kind == "source":
+        return f"Source package {value.strip().upper()}"
+    if kind == "lab":
+        return f"Lab test batch {value.strip().upper()}"
     return f"Batch {value}"
 
 
@@ -46,11 +55,44 @@ def matching(kind: str, value: str):
     query = (Package.select(Package, Item, Location).join(Item).switch(Package)
              .join(Location, JOIN.LEFT_OUTER, on=(Package.location == Location.id))
              .where(Package.status.not_in(GONE)))
+    wanted = value.strip().upper()
     if kind == "item":
         query = query.where(Package.item == int(value))
+    elif kind == "source":  # made from it, or the source package itself
+        query = query.where(Package.id.in_(origins.package_ids("source", wanted))
+                            | (Package.tag == wanted))
+    elif kind == "lab":
+        query = query.where(Package.id.in_(origins.package_ids("lab", wanted)))
     else:
-        query = query.where(fn.UPPER(Package.batch) == value.strip().upper())
+        query = query.where(fn.UPPER(Package.batch) == wanted)
     return query.order_by(Package.id)
+
+
+def _how(kind: str, value: str, packages: list[Package]) -> dict[int, str]:
+    """How each package matched the recall, in words."""
+    if kind in ("source", "lab"):
+        found = origins.how(kind, value, [p.id for p in packages])
+        for package in packages:
+            if kind == "source" and package.tag == value.strip().upper():
+                found.setdefault(package.id, "is the source package itself")
+        return found
+    if kind == "item":
+        return {p.id: f"item {p.item.name}" for p in packages}
+    return {p.id: f"batch {p.batch}" for p in packages}
+
+
+def matched_by(found: list[Found]) -> list[tuple[str, int]]:
+    """How the recall matched its packages, and how many each way (the manifest named)."""
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.how] = counts.get(f.how, 0) + 1
+    return sorted(counts.items())
+
+
+def not_on_record(kind: str) -> int:
+    """Packages in the store with no origin of this kind on record (0 for a batch or an
+    item, which every package has)."""
+    return origins.unrecorded(kind, GONE) if kind in ("source", "lab") else 0
 
 
 def find(kind: str, value: str) -> list[Found]:
@@ -61,7 +103,9 @@ def find(kind: str, value: str) -> list[Found]:
     held = {h.package_id for h in PackageHold.select(PackageHold.package)
             .where(PackageHold.status == "held", PackageHold.whole == True)}  # noqa: E712
     found = []
-    for package in matching(kind, value):
+    packages = list(matching(kind, value))
+    how = _how(kind, value, packages)
+    for package in packages:
         kind_of_place = package.location.kind if package.location_id else ""
         whole = package.id in held or package.status in holds.RECEIVING_HELD
         if package.status == "quarantined" and kind_of_place == holds.CAGE:
@@ -72,7 +116,8 @@ def find(kind: str, value: str) -> list[Found]:
             place = "floor"
         else:
             place = "vault"
-        found.append(Found(package, place, whole or package.status == "quarantined"))
+        found.append(Found(package, place, whole or package.status == "quarantined",
+                           how.get(package.id, "")))
     return found
 
 
@@ -111,7 +156,7 @@ def hold_all(ctx, recall: Recall, found: list[Found], words: str) -> dict:
             tags.append(package.tag)
             done["held"] += 1
         RecallPackage.create(recall=recall, package=package, found_in=f.place,
-                             found_at=holds.where(package), hold=made)
+                             found_at=holds.where(package), hold=made, matched=f.how[:255])
         if f.place == "pick":  # ``holds.hold`` withdrew it from the pick
             done["picks"] += 1
         if f.place in ("floor", "pick"):
@@ -148,7 +193,8 @@ def progress(recall: Recall) -> list[dict]:
                  .join(Location, JOIN.LEFT_OUTER, on=(Package.location == Location.id))
                  .where(RecallPackage.recall == recall.id).order_by(RecallPackage.id)):
         package = line.package
-        rows.append({"tag": package.tag, "found": PLACE_WORDS.get(line.found_in, line.found_in),
+        rows.append({"tag": package.tag, "matched": line.matched,
+                     "found": PLACE_WORDS.get(line.found_in, line.found_in),
                      "found_at": line.found_at, "now": holds.where(package),
                      "in_cage": holds.in_cage(package) or package.status in GONE,
                      "status": package.status})

@@ -9,29 +9,36 @@ from __future__ import annotations
 from kiosk import clock, manifests
 from kiosk.deliveries import other_run
 from kiosk.dock import NOT_RECEIVED
-from kiosk.engine import FINISH
+from kiosk.engine import FINISH, Offer
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package, Transfer, TransferPackage
+from kiosk.words import Known, _
 
 
 def delivery_is_expected(run, scanned):
     """The manifest is expected, not received, voided or being received in another run."""
     transfer = Transfer.get_or_none(Transfer.manifest_number == scanned.value)
     if transfer is None or transfer.status == "draft":
-        return (f"Manifest {scanned.value} is not an expected delivery. Check the number on the "
-                "driver's paper; if the state system is down, record it with Paper manifest.")
+        return Offer(_("Manifest {number} is not an expected delivery. Check the number on the "
+                       "driver's paper; if the state system is down, record it with Paper "
+                       "manifest.", number=scanned.value), "paper_manifest", _("Paper manifest"),
+                     "" if transfer is not None else scanned.value)
     if transfer.status == "received":
-        when = (f" on {clock.local(transfer.received_at):%Y-%m-%d at %H:%M}"
-                if transfer.received_at else "")
-        return f"Manifest {scanned.value} was already received{when}. Do not receive it twice."
+        if transfer.received_at:
+            at = clock.local(transfer.received_at)
+            return _("Manifest {number} was already received on {day} at {time}. Do not receive "
+                     "it twice.", number=scanned.value, day=at.strftime("%Y-%m-%d"),
+                     time=at.strftime("%H:%M"))
+        return _("Manifest {number} was already received. Do not receive it twice.",
+                 number=scanned.value)
     if transfer.status == "cancelled":
-        return (f"Manifest {scanned.value} was voided by the shipper. Do not receive it; "
-                "call a manager.")
+        return _("Manifest {number} was voided by the shipper. Do not receive it; call a "
+                 "manager.", number=scanned.value)
     other = other_run(transfer)
     if other is not None and other.id != run.id and other.status == "active":
-        return (f"Manifest {scanned.value} is already being received (started by "
-                f"{other.operator.name} at {clock.local(other.started_at):%H:%M}). Resume that "
-                "delivery from the home screen.")
+        return _("Manifest {number} is already being received (started by {name} at {time}). "
+                 "Resume that delivery from the home screen.", number=scanned.value,
+                 name=other.operator.name, time=clock.local(other.started_at).strftime("%H:%M"))
     return None
 
 
@@ -40,8 +47,9 @@ def a_tag_not_an_item_barcode(run, scanned):
     if scanned == FINISH or scanned.kind == "package_tag":
         return None
     item = manifests.item_for_gtin(scanned.gtin) if scanned.gtin else None
-    what = f"the item barcode of {item.name}" if item else "an item barcode (UPC)"
-    return f"That is {what}, not a package tag. Scan the package's 24-character state tag."
+    what = _("the item barcode of {item}", item=item.name) if item else _("an item barcode (UPC)")
+    return _("That is {what}, not a package tag. Scan the package's 24-character state tag.",
+             what=what)
 
 
 def tag_on_this_manifest(run, scanned):
@@ -52,11 +60,11 @@ def tag_on_this_manifest(run, scanned):
         return None
     other = manifests.other_open_manifest(scanned.value, run.data["transfer"])
     if other is not None:
-        return (f"Package {scanned.value} is not on this manifest; it belongs to manifest "
-                f"{other.manifest_number} from {other.shipper_name}. Set it aside for that "
-                "delivery.")
-    return (f"Package {scanned.value} is not on manifest {run.data['manifest']}. Set it aside "
-            "and call a manager; it must not go into stock.")
+        return _("Package {tag} is not on this manifest; it belongs to manifest {number} from "
+                 "{shipper}. Set it aside for that delivery.", tag=scanned.value,
+                 number=other.manifest_number, shipper=other.shipper_name)
+    return _("Package {tag} is not on manifest {number}. Set it aside and call a manager; it "
+             "must not go into stock.", tag=scanned.value, number=run.data["manifest"])
 
 
 def tag_not_checked_yet(run, scanned):
@@ -66,10 +74,12 @@ def tag_not_checked_yet(run, scanned):
     line = manifests.on_manifest(run.data["transfer"], scanned.value)
     if line.state == "shipped":
         return None
-    result = (f"accepted, {quantity_text(line.received_quantity, line.shipped_unit)}"
-              if line.state == "accepted" else f"rejected: {line.reason}")
-    return (f"Package {scanned.value} was already checked ({result}). Scan the next one; to "
-            "change it, use the review before signing.")
+    result = (_("accepted, {quantity}",
+                quantity=quantity_text(line.received_quantity, line.shipped_unit))
+              if line.state == "accepted" else _("rejected: {reason}",
+                                                 reason=Known(line.reason)))
+    return _("Package {tag} was already checked ({result}). Scan the next one; to change it, "
+             "use the review before signing.", tag=scanned.value, result=result)
 
 
 def tag_not_already_in_stock(run, scanned):
@@ -79,9 +89,9 @@ def tag_not_already_in_stock(run, scanned):
     package = Package.get_or_none(Package.tag == scanned.value)
     if package is None or package.status == NOT_RECEIVED:
         return None
-    where = package.location.name if package.location_id else "no location"
-    return (f"Package {scanned.value} is already in this store's stock ({where}). A tag "
-            "cannot arrive twice: set it aside and call a manager.")
+    where = package.location.name if package.location_id else _("no location")
+    return _("Package {tag} is already in this store's stock ({where}). A tag cannot arrive "
+             "twice: set it aside and call a manager.", tag=scanned.value, where=where)
 
 
 def waiting_to_put_away(run, scanned):
@@ -95,8 +105,8 @@ def waiting_to_put_away(run, scanned):
     if line is None:
         return tag_on_this_manifest(run, scanned)
     if line.state == "rejected" or line.reason:
-        return f"Package {scanned.value} goes to quarantine, not to a shelf."
-    return f"Package {scanned.value} is already put away. Scan one still on the list."
+        return _("Package {tag} goes to quarantine, not to a shelf.", tag=scanned.value)
+    return _("Package {tag} is already put away. Scan one still on the list.", tag=scanned.value)
 
 
 def tag_already_checked(run, scanned):
@@ -108,21 +118,23 @@ def tag_already_checked(run, scanned):
     return tag_on_this_manifest(run, scanned)
 
 
-def _not_a(scanned, kind: str, label: str, wrong: str) -> str | None:
+def _not_a(scanned, kind: str, label, wrong) -> str | None:
     location = Location.get_or_none(Location.code == scanned.value)
     if location is None or not location.active:
-        return f"{scanned.value} is not a location in this store. Scan {label}."
-    return None if location.kind == kind else wrong.format(location.name)
+        return _("{code} is not a location in this store. Scan {label}.", code=scanned.value,
+                 label=label)
+    return None if location.kind == kind else wrong(location.name)
 
 
 def is_quarantine_location(run, scanned):
     """The label scanned is a quarantine location."""
-    return _not_a(scanned, "quarantine", "the quarantine cage's label",
-                  "{} is not a quarantine location. Scan the quarantine cage's label.")
+    return _not_a(scanned, "quarantine", _("the quarantine cage's label"),
+                  lambda name: _("{place} is not a quarantine location. Scan the quarantine "
+                                 "cage's label.", place=name))
 
 
 def is_vault_shelf(run, scanned):
     """The label scanned is a vault location."""
-    return _not_a(scanned, "vault", "a vault shelf label",
-                  "{} is not a vault location. New stock goes on a vault shelf first; scan a "
-                  "vault shelf label.")
+    return _not_a(scanned, "vault", _("a vault shelf label"),
+                  lambda name: _("{place} is not a vault location. New stock goes on a vault "
+                                 "shelf first; scan a vault shelf label.", place=name))

@@ -11,7 +11,11 @@ back (``sync/return_readback.py``).
 
 from __future__ import annotations
 
-from kiosk import holds
+from decimal import Decimal
+
+from kiosk import holds, scans
+from kiosk.engine import Offer
+from kiosk.manifests import quantity_text
 from kiosk.models import Package, ReturnLine, Transfer, TransferPackage, VendorReturn
 
 
@@ -38,9 +42,16 @@ def refusal(package: Package | None, tag: str, licence: str, taken: list[str]) -
         return f"Package {package.tag} is already on this return."
     if package.status == "rejected":
         pass  # rejected at receiving: the vendor's in Metrc, waiting in the cage
-    elif not holds.in_cage(package) or holds.whole_hold(package) is None:
-        return (f"Package {package.tag} is not on hold in the quarantine cage. Only what is "
-                "in the cage goes back: quarantine it first.")
+    elif holds.whole_hold(package) is not None and not holds.in_cage(package):
+        return Offer(f"Package {scans.short(package.tag)} is on hold where it stands "
+                     f"({holds.where(package)}). Only what is in the cage goes back: bring it "
+                     "into the cage first.", "quarantine", "Bring it into the cage", package.tag)
+    elif holds.whole_hold(package) is None and holds.part_holds(package):
+        return part_refusal(package)
+    elif holds.whole_hold(package) is None:
+        return Offer(f"Package {scans.short(package.tag)} is not on hold in the quarantine cage. "
+                     "Only what is in the cage goes back: quarantine it first.", "quarantine",
+                     "Quarantine it first", package.tag)
     found = came_on(package)
     if found is None:
         return (f"Package {package.tag} came on no manifest this store has, so its vendor's "
@@ -51,6 +62,27 @@ def refusal(package: Package | None, tag: str, licence: str, taken: list[str]) -
                 f"({transfer.shipper_license}) on manifest {transfer.manifest_number}, not "
                 f"from this vendor ({licence}). It goes back to the vendor it came from.")
     return None
+
+
+def part_refusal(package: Package) -> Offer:
+    """Part of a package is held and the rest is in stock: what can be done with it. A
+    transfer in Metrc carries whole packages and a retailer cannot split one there, so only
+    the whole package can go back; the held units alone can be destroyed or released."""
+    held = quantity_text(holds.parts_held(package), package.unit)
+    rest = quantity_text(package.quantity, package.unit)
+    return Offer(
+        f"Only {held} of package {scans.short(package.tag)} is on hold; {rest} of it is still "
+        f"in stock on {holds.where(package)}. Metrc sends a whole package on a transfer and "
+        "cannot split one, so part of a package cannot go back to its vendor. To return it, "
+        "quarantine the rest of it too (all of it), then return the whole package. Or destroy "
+        "the held units, or release them back into the package.",
+        "quarantine", "Quarantine the rest of it", package.tag,
+        also=(("destroy", "Destroy the held units"), ("release", "Release the held units")))
+
+
+def units_going_back(package: Package) -> Decimal:
+    """Every unit of a package going back: its stock and the units held apart from it."""
+    return Decimal(str(package.quantity)) + holds.parts_held(package)
 
 
 def number(made: VendorReturn) -> str:

@@ -33,6 +33,7 @@ from kiosk.models import (
     StaffChange,
     dumps,
 )
+from kiosk.words import _
 
 NAME_MAX = limits.NAME  # a person's name, in characters
 REASON_MAX = limits.REASON  # why someone is deactivated
@@ -257,15 +258,16 @@ def pin_problem(pin: str, again: str, badge: str) -> str:
     """Why this PIN will not do (in words), or ""."""
     low, high = PIN_DIGITS
     if not (pin.isascii() and pin.isdigit() and low <= len(pin) <= high):
-        return f"Choose a PIN of {low} to {high} digits."
+        return _("Choose a PIN of {low} to {high} digits.", low=low, high=high)
     if pin != again:
-        return "The two PINs are not the same. Type the new PIN twice."
+        return _("The two PINs are not the same. Type the new PIN twice.")
     digits = [int(d) for d in pin]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
     if len(set(digits)) == 1 or steps in ({1}, {-1}):
-        return f"{pin} is too easy to guess: not one digit repeated, nor digits in a row."
+        return _("{pin} is too easy to guess: not one digit repeated, nor digits in a row.",
+                 pin=pin)
     if pin == badge:
-        return "Your PIN can't be your badge number."
+        return _("Your PIN can't be your badge number.")
     return ""
 
 
@@ -290,9 +292,10 @@ def choose_pin(badge: str, pin_hash: str, station: str, policy: auth.Policy) -> 
     employee = locked(Employee.select().where(Employee.badge == badge)
                       .order_by(Employee.active.desc(), Employee.id.desc())).first()
     if employee is None or not employee.active:
-        raise ValueError(f"Badge {badge} is not an active badge here. Ask a manager.")
+        raise ValueError(_("Badge {badge} is not an active badge here. Ask a manager.",
+                           badge=badge))
     if not employee.must_set_pin:
-        raise ValueError(f"{employee.name} has a PIN already. Log in with it.")
+        raise ValueError(_("{name} has a PIN already. Log in with it.", name=employee.name))
     until = lockout.locked_until(badge, policy)
     if until is not None:
         raise ValueError(lockout.locked_message(badge, until, policy))
@@ -300,9 +303,9 @@ def choose_pin(badge: str, pin_hash: str, station: str, policy: auth.Policy) -> 
     if deadline is None or clock.now() > deadline:
         ledger.audit("pin.expired", f"employee:{employee.id}", {"badge": badge},
                      actor=employee, station=station)
-        raise ValueError(f"The time to choose a PIN for badge {badge} ran out "
-                         f"({PIN_RESET_HOURS} hours after the reset). Ask a manager to reset "
-                         "it again.")
+        raise ValueError(_("The time to choose a PIN for badge {badge} ran out ({hours} hours "
+                           "after the reset). Ask a manager to reset it again.", badge=badge,
+                           hours=PIN_RESET_HOURS))
     Employee.update(pin_hash=pin_hash, must_set_pin=False).where(
         Employee.id == employee.id).execute()
     row = LoginAttempt.create(badge=badge, employee=employee, ok=True, reason="",

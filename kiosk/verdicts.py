@@ -10,25 +10,27 @@ from decimal import Decimal
 
 from kiosk.engine import Option
 from kiosk.manifests import quantity_text
+from kiosk.words import Phrase, Trimmed, _, restore
 
 CONDITIONS = (
-    Option("intact", "Intact, seal unbroken"),
-    Option("damaged", "Damaged", danger=True),
-    Option("tampered", "Tampered or seal broken", danger=True),
+    Option("intact", _("Intact, seal unbroken")),
+    Option("damaged", _("Damaged"), danger=True),
+    Option("tampered", _("Tampered or seal broken"), danger=True),
 )
 
 REASONS = {
-    "damaged": "Damaged",
-    "tampered": "Tampered or seal broken",
-    "coa_failed": "Lab test failed",
-    "coa_missing": "No COA",
-    "potency": "Potency does not match the label",
-    "count": "Count does not match the manifest",
-    "unordered": "Not on our purchase order",
-    "wrong_item": "Wrong item or label",
-    "expired": "Expired or too close to expiry",
-    "not_delivered": "Not in the delivery",
+    "damaged": _("Damaged"),
+    "tampered": _("Tampered or seal broken"),
+    "coa_failed": _("Lab test failed"),
+    "coa_missing": _("No COA"),
+    "potency": _("Potency does not match the label"),
+    "count": _("Count does not match the manifest"),
+    "unordered": _("Not on our purchase order"),
+    "wrong_item": _("Wrong item or label"),
+    "expired": _("Expired or too close to expiry"),
+    "not_delivered": _("Not in the delivery"),
 }
+
 
 
 def problems_found(run) -> list[str]:
@@ -49,21 +51,23 @@ def decision_options(run):
     options = []
     if not problems:
         if counted == shipped:
-            options.append(Option("accept", f"Accept {quantity_text(counted, unit)}"))
+            options.append(Option("accept", _("Accept {quantity}",
+                                              quantity=quantity_text(counted, unit))))
         elif counted < shipped:
-            options.append(Option("short", f"Accept short: {quantity_text(counted)} of "
-                                           f"{quantity_text(shipped, unit)}"))
+            options.append(Option("short", _("Accept short: {counted} of {shipped}",
+                                             counted=quantity_text(counted),
+                                             shipped=quantity_text(shipped, unit))))
         else:
             extra = quantity_text(counted - shipped)
-            options.append(Option("over", f"Accept {quantity_text(counted, unit)} "
-                                          f"({extra} more than shipped)"))
+            options.append(Option("over", _("Accept {quantity} ({extra} more than shipped)",
+                                            quantity=quantity_text(counted, unit), extra=extra)))
     if counted != shipped and "not_delivered" not in problems:
         problems.append("count")
     if held["item"] in run.data.get("unordered", []):
         problems.append("unordered")
-    options += [Option(f"reject:{code}", f"Reject: {REASONS[code]}", danger=True)
+    options += [Option(f"reject:{code}", _("Reject: {reason}", reason=REASONS[code]), danger=True)
                 for code in problems]
-    options.append(Option("reject", "Reject for another reason…", next="reason", danger=True))
+    options.append(Option("reject", _("Reject for another reason…"), next="reason", danger=True))
     return options
 
 
@@ -72,8 +76,14 @@ def reason_words(run, line, code: str) -> str:
     held = run.data["held"]
     found = {"coa_failed": "failed", "coa_missing": "missing", "potency": "potency"}
     if found.get(code) == held["coa"]:
-        return held["coa_message"]
+        return restore(held.get("coa_said", held["coa_message"]))
     if code == "count" and Decimal(run.data["counted"]) != Decimal(held["shipped"]):
-        return (f"Count does not match: {quantity_text(run.data['counted'])} counted, "
-                f"{quantity_text(line.shipped_quantity)} shipped")
+        return _("Count does not match: {counted} counted, {shipped} shipped",
+                 counted=quantity_text(run.data["counted"]),
+                 shipped=quantity_text(line.shipped_quantity))
     return REASONS[code]
+
+
+def trimmed(reason):
+    """A reason without its full stop, to go inside a sentence."""
+    return Trimmed(reason) if isinstance(reason, Phrase) else reason.rstrip(".")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(ROOT / "var" / "escpos-cache"))
 ARTIFACTS = ROOT / "test-artifacts"
 
-from kiosk import auth, clock, db  # noqa: E402
+from kiosk import audit_key, auth, clock, db  # noqa: E402
 from kiosk.models import Employee  # noqa: E402
 
 # Cheap PIN hashing in tests only: the real cost is measured, not paid 500 times.
@@ -80,6 +80,19 @@ def database(request, tmp_path):
     url = request.getfixturevalue("reused_postgres").reset()
     yield _bind_fresh(url)
     _unbind()
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_of_the_test(request, tmp_path):
+    """The test's own audit key and anchor log (in its folder), for the store the
+    ``database`` fixture binds: the PostgreSQL test database is the same one for every test,
+    and its anchors must not outlive the test that wrote them."""
+    if "database" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("database")
+    audit_key.use(tmp_path / "audit.key")
+    yield
 
 
 @pytest.fixture(params=DATABASES)

@@ -92,6 +92,6 @@ def printer_classes():
 
 
 def slip_bytes(layout: str, data: dict, settings: dict, training: bool = False,
-               copies: int = 1) -> bytes:
-    """ESC/POS bytes for a slip job."""
-    return to_escpos(build(layout, data, settings, training), copies)
+               copies: int = 1, language: str = "en") -> bytes:
+    """ESC/POS bytes for a slip job, its words in ``language``."""
+    return to_escpos(build(layout, data, settings, training, language), copies)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from kiosk.hardware.code128 import BarcodeDataError, plan
 from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label vocabulary)
@@ -30,8 +31,10 @@ from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label 
     text_width,
     wrap,
 )
+from kiosk.words import DEFAULT, UNIT_WORDS, Number, _, known, say
 
-TRAINING_BANNER = "TRAINING ONLY"  # big labels also carry a banner; every label has the mark
+TRAINING_BANNER = _("TRAINING ONLY")
+TRAINING_MARK = _("TRAINING")  # big labels also carry a banner; every label has the mark
 # The smallest text a layout shrinks to so that something is printed whole (a quarantine
 # reason): 10 dots at 203 dpi, font 0's least legible height; 15 dots at 300 dpi.
 SMALLEST_TEXT = 1.25
@@ -41,14 +44,19 @@ READABLE_TEXT = 1.6  # below this a layout would rather drop a lesser row (13 do
 class Flow:
     """Places rows top to bottom on a stock; an optional DataMatrix sits in the top right."""
 
-    def __init__(self, layout: str, stock: Stock, training: bool):
+    def __init__(self, layout: str, stock: Stock, training: bool, language: str = DEFAULT):
         self.label = Label(layout, stock, training)
+        self.language = language  # of the person who asked for the print
         self.stock = stock
         self.y = stock.margin
         self.left = stock.margin
         self.right = stock.width - stock.margin
         self.matrix_bottom = 0.0
         self.marked = False
+
+    def say(self, text):
+        """The label's words in the language of whoever printed it."""
+        return say(text, self.language)
 
     def _width(self, y: float) -> float:
         """Row width at ``y``: narrower beside the DataMatrix."""
@@ -132,13 +140,14 @@ class Flow:
         self.y += h + self.stock.gap
 
     def _mark_width(self, h: float) -> float:
-        return text_width("TRAINING", h) + h * 0.8 + self.stock.gap
+        return text_width(self.say(TRAINING_MARK), h) + h * 0.8 + self.stock.gap
 
     def _mark(self, x: float, y: float, h: float) -> None:
         pad = h * 0.2
-        w = text_width("TRAINING", h) + 2 * pad
+        w = text_width(self.say(TRAINING_MARK), h) + 2 * pad
         self.label.items.append(Box(x, y - pad, w, h + 2 * pad))
-        self.label.items.append(Text(x + pad, y, w - 2 * pad, h, "TRAINING", reverse=True))
+        self.label.items.append(Text(x + pad, y, w - 2 * pad, h, self.say(TRAINING_MARK),
+                                     reverse=True))
         self.marked = True
 
     def finish(self) -> Label:
@@ -185,26 +194,38 @@ def _join(*parts, sep: str = "  |  ") -> str:
     return sep.join(p for p in (_clean(x) for x in parts) if p)
 
 
-def _quantity(data: dict) -> str:
+def _quantity(data: dict, flow) -> str:
     qty = data.get("quantity")
     if qty in (None, ""):
         return ""
-    return _join(f"Qty {qty}", data.get("unit"), sep=" ")
+    unit = data.get("unit")
+    return _join(flow.say(_("Qty {quantity}", quantity=_number(qty))),
+                 flow.say(UNIT_WORDS.get(unit, unit)), sep=" ")
+
+
+def _number(text) -> Number | str:
+    try:
+        return Number(Decimal(str(text)), str(text))
+    except ArithmeticError:
+        return str(text)
 
 
 def package_label(data: dict, flow: Flow) -> None:
     """Package: item, brand, batch, tag (Code 128 + DataMatrix), dates, potency."""
     small = flow.stock.small
     if not small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     flow.matrix(data.get("tag"))
     flow.text(data.get("item"), "l", lines=1 if small else 3)
-    flow.text(_join(data.get("brand"), data.get("batch") and f"Batch {_clean(data['batch'])}"),
-              "m", lines=1 if small else 2)
-    dates = _join(day(data.get("received")) and f"Rcv {day(data.get('received'))}",
-                  day(data.get("expires")) and f"Exp {day(data.get('expires'))}")
+    flow.text(_join(data.get("brand"), data.get("batch") and flow.say(
+        _("Batch {batch}", batch=_clean(data["batch"])))), "m", lines=1 if small else 2)
+    dates = _join(day(data.get("received")) and flow.say(
+                      _("Rcv {date}", date=day(data.get("received")))),
+                  day(data.get("expires")) and flow.say(
+                      _("Exp {date}", date=day(data.get("expires")))))
     flow.text(dates, "m", lines=1 if small else 2)
-    flow.text(_join(_pct("THC", data.get("thc")), _pct("CBD", data.get("cbd")), _quantity(data)),
+    flow.text(_join(_pct("THC", data.get("thc")), _pct("CBD", data.get("cbd")),
+                    _quantity(data, flow)),
               "m", lines=1 if small else 2)
     flow.barcode(data.get("tag"))
 
@@ -212,7 +233,7 @@ def package_label(data: dict, flow: Flow) -> None:
 def location_label(data: dict, flow: Flow) -> None:
     """Location: its name large, its code as a barcode."""
     if not flow.stock.small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     flow.text(data.get("name"), "xl", lines=2)
     flow.barcode(data.get("code"))
 
@@ -221,11 +242,13 @@ def quarantine_label(data: dict, flow: Flow) -> None:
     """Quarantine: a QUARANTINE heading that cannot be missed, item, the reason (always
     whole: wrapped, and smaller type when it is long), date, who, batch, tag."""
     small, stock = flow.stock.small, flow.stock
-    flow.banner("QUARANTINE")
+    flow.banner(flow.say(_("QUARANTINE")))
     reason = _clean(data.get("reason"))
-    reason = reason and f"Reason: {reason}"
-    when = _join(day(data.get("date")), data.get("who") and f"by {_clean(data['who'])}",
-                 _clean(data.get("batch")) and f"batch {_clean(data['batch'])}")
+    reason = reason and flow.say(_("Reason: {reason}", reason=known(reason, flow.language)))
+    when = _join(day(data.get("date")),
+                 data.get("who") and flow.say(_("by {name}", name=_clean(data["who"]))),
+                 _clean(data.get("batch")) and flow.say(_("batch {batch}",
+                                                          batch=_clean(data["batch"]))))
     when_size = "s" if small else "m"
     when_lines = len(wrap(when, flow.right - flow.left, stock.sizes[when_size], 2)) \
         if when else 0
@@ -261,13 +284,13 @@ def pick_label(data: dict, flow: Flow) -> None:
     """Pick/bag: order, customer, item, quantity, where it came from, tag barcode."""
     small = flow.stock.small
     if not small and flow.label.training:
-        flow.banner(TRAINING_BANNER, "l")
+        flow.banner(flow.say(TRAINING_BANNER), "l")
     order = data.get("order")
     flow.text(_join(order not in (None, "") and f"Order {_clean(order)}", data.get("customer")),
               "l", lines=1 if small else 2)
     flow.text(data.get("item"), "m", lines=1 if small else 3)
-    flow.text(_join(_quantity(data), data.get("location") and f"from {_clean(data['location'])}"),
-              "m")
+    flow.text(_join(_quantity(data, flow),
+                    data.get("location") and f"from {_clean(data['location'])}"), "m")
     flow.barcode(data.get("tag"))
 
 
@@ -300,13 +323,15 @@ LAYOUTS: dict[str, Callable[[dict, Flow], None]] = {
 }
 
 
-def build(layout: str, data: dict | None, stock: str = "2x1", training: bool = False) -> Label:
-    """Lay out ``layout`` with ``data`` on ``stock``; raises LayoutError for an unknown name."""
+def build(layout: str, data: dict | None, stock: str = "2x1", training: bool = False,
+          language: str = DEFAULT) -> Label:
+    """Lay out ``layout`` with ``data`` on ``stock``, its words in ``language``; raises
+    LayoutError for an unknown name."""
     if layout not in LAYOUTS:
         raise LayoutError(f"There is no label layout called {layout!r}.")
     if stock not in STOCKS:
         raise LayoutError(f"Label stock must be 2x1 or 4x6, not {stock!r}.")
-    flow = Flow(layout, STOCKS[stock], training)
+    flow = Flow(layout, STOCKS[stock], training, language)
     LAYOUTS[layout](data or {}, flow)
     return flow.finish()
 

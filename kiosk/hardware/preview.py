@@ -130,25 +130,30 @@ def slip_html(lines: list, columns: int = slips.COLUMNS) -> str:
     return "".join(out)
 
 
-def render_html(layout: str, data: dict | None, settings: dict, training: bool = False) -> str:
+def render_html(layout: str, data: dict | None, settings: dict, training: bool = False,
+                language: str = "en") -> str:
     """The preview for a label or slip layout with ``data``, as the configured printer would
     print it. A layout that cannot be drawn gives a sentence saying why, not an exception."""
     training = training or bool(settings.get("training"))
     try:
         if layout in labels.LAYOUTS and isinstance((data or {}).get("labels"), list):
             return "".join(render_html(layout, each if isinstance(each, dict) else {}, settings,
-                                       training) for each in data["labels"])
+                                       training, language) for each in data["labels"])
         if layout in labels.LAYOUTS:
             label = labels.build(layout, data or {}, str(settings.get("label_stock", "2x1")),
-                                 training)
+                                 training, language)
             return label_html(label, int(settings.get("label_dpi", 203)))
         if layout in slips.SLIPS:
-            return slip_html(slips.build(layout, data or {}, settings, training))
+            return slip_html(slips.build(layout, data or {}, settings, training, language))
         raise labels.LayoutError(f"There is no layout called {layout!r}.")
     except (labels.LayoutError, slips.SlipError, ValueError) as exc:
         return f'<p class="preview-error">This cannot be shown: {escape(str(exc))}</p>'
 
 
 def job_html(job, settings: dict) -> str:
-    """The preview of a PrintJob (its layout, data and training flag)."""
-    return render_html(job.layout, job.data or {}, settings, bool(job.training))
+    """The preview of a PrintJob (its layout, data and training flag), in the language it
+    prints in."""
+    from kiosk.hardware.queue import requester_language
+
+    return render_html(job.layout, job.data or {}, settings, bool(job.training),
+                       requester_language(job))

@@ -36,7 +36,8 @@ from kiosk.hardware.labels import LAYOUTS as LABEL_LAYOUTS
 from kiosk.hardware.labels import LayoutError
 from kiosk.hardware.printer_status import PrinterError
 from kiosk.hardware.transports import open_transport
-from kiosk.models import PrintJob
+from kiosk.models import LANGUAGES, Employee, PrintJob
+from kiosk.words import DEFAULT
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,27 @@ def describe(layout: str) -> str:
     return layout.replace("_", " ")
 
 
+def requester_language(job: PrintJob) -> str:
+    """A label or slip is printed in the language of the person who asked for it."""
+    if not job.requested_by_id:
+        return DEFAULT
+    person = Employee.get_or_none(Employee.id == job.requested_by_id)
+    return person.language if person is not None and person.language in LANGUAGES else DEFAULT
+
+
 def payload(job: PrintJob, settings: dict) -> bytes:
     """The bytes for a job: ZPL for labels, ESC/POS for slips. Raises LayoutError/SlipError."""
     training = bool(job.training or settings.get("training"))
+    language = requester_language(job)
     if job.device == "label":
         from kiosk.hardware.zpl import label_zpl
 
-        return label_zpl(job.layout, job.data or {}, settings, training, job.copies).encode()
+        return label_zpl(job.layout, job.data or {}, settings, training, job.copies,
+                         language).encode()
     if job.device == "receipt":
         from kiosk.hardware.escpos_slips import slip_bytes
 
-        return slip_bytes(job.layout, job.data or {}, settings, training, job.copies)
+        return slip_bytes(job.layout, job.data or {}, settings, training, job.copies, language)
     raise LayoutError(f"There is no printer called {job.device!r}; use label or receipt.")
 
 

@@ -8,15 +8,17 @@ Every field is optional. Training slips say so at the top and the bottom.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
+from kiosk.words import DEFAULT, UNIT_WORDS, Known, Number, Phrase, _, say
 
 COLUMNS = 42  # font A on 80 mm printers is 42 to 48 columns; 42 fits them all
 PRINT_WIDTH_DOTS = 576  # 72 mm printable at 203 dpi
 MODULE_DOTS = 2  # GS k's narrowest bar: 0.25 mm
-TRAINING_LINE = "*** TRAINING - NOT A RECORD ***"
+TRAINING_LINE = _("*** TRAINING - NOT A RECORD ***")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _header(title: str, settings: dict, training: bool) -> list:
         lines += [Line(TRAINING_LINE, "center", bold=True), Feed()]
     lines += [Line(_s(settings.get("store_name")), "center", bold=True)]
     if settings.get("license"):
-        lines.append(Line(f"Licence {_s(settings.get('license'))}", "center"))
+        lines.append(Line(_("Licence {licence}", licence=_s(settings.get("license"))), "center"))
     lines += [Feed(), Line(title, "center", bold=True, big=True), Rule()]
     return lines
 
@@ -112,62 +114,83 @@ def _sign(label: str) -> list:
     return [Feed(2), Line("_" * 30), Line(label)]
 
 
+# The receiving slip's words for a package's result and its totals (the data keeps keys).
+RESULTS = {"accepted": _("ACCEPTED"), "rejected": _("REJECTED"), "shipped": _("SHIPPED")}
+TOTALS = {"packages": _("Packages"), "accepted": _("Accepted"), "rejected": _("Rejected"),
+          "cases": _("Cases")}
+
+
+def _amount(value, unit: str):
+    """'46 Each' with the number and unit in the slip's language."""
+    text = _s(value)
+    try:
+        number = Number(Decimal(text), text)
+    except ArithmeticError:
+        number = text
+    if not unit:
+        return number
+    return _("{number} {unit}", number=number, unit=UNIT_WORDS.get(unit, unit))
+
+
 def receiving_slip(data: dict, settings: dict) -> list:
     """What was received on a manifest, package by package, with totals and signatures."""
-    lines = [Pair("Manifest", _s(data.get("manifest")), bold=True),
-             Pair("From", _s(data.get("shipper")))]
+    lines = [Pair(_("Manifest"), _s(data.get("manifest")), bold=True),
+             Pair(_("From"), _s(data.get("shipper")))]
     if data.get("shipper_license"):
-        lines.append(Pair("Licence", _s(data["shipper_license"])))
-    lines += [Pair("Received", when(data.get("received_at"))),
-              Pair("Receiver", _s(data.get("receiver")))]
+        lines.append(Pair(_("Licence"), _s(data["shipper_license"])))
+    lines += [Pair(_("Received"), when(data.get("received_at"))),
+              Pair(_("Receiver"), _s(data.get("receiver")))]
     if data.get("witness"):
-        lines.append(Pair("Witness", _s(data["witness"])))
+        lines.append(Pair(_("Witness"), _s(data["witness"])))
     if data.get("manifest"):
         lines.append(Code(_s(data["manifest"])))
     lines.append(Rule())
     for package in data.get("packages") or []:
         package = package or {}
         unit = _s(package.get("unit"))
-        lines.append(Line(_s(package.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(package.get("item")) or _("(no item name)"), bold=True))
         lines.append(Line(_s(package.get("tag"))))
-        lines.append(Pair("Shipped", f"{_s(package.get('shipped'))} {unit}".strip()))
-        lines.append(Pair("Received", f"{_s(package.get('received'))} {unit}".strip()))
+        lines.append(Pair(_("Shipped"), _amount(package.get("shipped"), unit)))
+        lines.append(Pair(_("Received"), _amount(package.get("received"), unit)))
         state = _s(package.get("state"))
         if state:
-            lines.append(Pair("Result", state.upper()))
+            lines.append(Pair(_("Result"), RESULTS.get(state, state.upper())))
         if package.get("reason"):
-            lines.append(Line(f"Reason: {_s(package['reason'])}"))
+            lines.append(Line(_("Reason: {reason}", reason=Known(_s(package["reason"])))))
         if package.get("location"):
-            lines.append(Pair("Put in", _s(package["location"])))
+            lines.append(Pair(_("Put in"), _s(package["location"])))
         lines.append(Rule("."))
     totals = data.get("totals") or {}
     for key, value in totals.items():
-        lines.append(Pair(_s(key).replace("_", " ").capitalize(), _s(value), bold=True))
-    return lines + _sign("Receiver") + (_sign("Witness") if data.get("witness") else [])
+        lines.append(Pair(TOTALS.get(key, _s(key).replace("_", " ").capitalize()), _s(value),
+                          bold=True))
+    return (lines + _sign(_("Receiver"))
+            + (_sign(_("Witness")) if data.get("witness") else []))
+
 
 
 def vault_access_slip(data: dict, settings: dict) -> list:
     """Who went into the vault, with whom, why, when and at which screen."""
-    lines = [Pair("Entered", when(data.get("entered_at")), bold=True),
-             Pair("Purpose", _s(data.get("purpose"))),
-             Pair("Station", _s(data.get("station")))]
+    lines = [Pair(_("Entered"), when(data.get("entered_at")), bold=True),
+             Pair(_("Purpose"), Known(_s(data.get("purpose")))),
+             Pair(_("Station"), _s(data.get("station")))]
     if data.get("run") not in (None, ""):
-        lines.append(Pair("Record", f"run {_s(data['run'])}"))
+        lines.append(Pair(_("Record"), _("run {number}", number=_s(data["run"]))))
     lines.append(Rule())
     for person in data.get("people") or []:
         lines.append(Line(_s(person), bold=True))
     visitors = data.get("visitors") or []
     if visitors:
-        lines += [Rule("."), Line(f"Visitors ({len(visitors)})", bold=True)]
+        lines += [Rule("."), Line(_("Visitors ({count})", count=len(visitors)), bold=True)]
     for visitor in visitors:
         visitor = visitor if isinstance(visitor, dict) else {"name": visitor}
         lines.append(Line(_s(visitor.get("name")), bold=True))
         if visitor.get("company"):
             lines.append(Line(_s(visitor["company"])))
         if visitor.get("code"):
-            lines.append(Pair("Badge", _s(visitor["code"])))
+            lines.append(Pair(_("Badge"), _s(visitor["code"])))
         if visitor.get("escort"):
-            lines.append(Pair("Escort", _s(visitor["escort"])))
+            lines.append(Pair(_("Escort"), _s(visitor["escort"])))
     if data.get("run") not in (None, ""):
         lines.append(Code(f"RUN-{_s(data['run'])}"))
     return lines
@@ -260,6 +283,11 @@ def day_summary(data: dict, settings: dict) -> list:
     if data.get("sha256"):
         digest = _s(data["sha256"])
         lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]
+    if data.get("chain_hash"):
+        # Kept with the day's papers: `kiosk verify --anchor ENTRY:HASH` checks it later.
+        digest = _s(data["chain_hash"])
+        lines += [Rule(), Line(f"Audit chain at entry {_s(data.get('chain_seq'))}:"),
+                  Line(digest[:32]), Line(digest[32:])]
     return lines + _sign("Closing manager")
 
 
@@ -331,8 +359,8 @@ def rtv_slip(data: dict, settings: dict) -> list:
 
 
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
-    "receiving_slip": ("RECEIVING", receiving_slip),
-    "vault_access_slip": ("VAULT ACCESS", vault_access_slip),
+    "receiving_slip": (_("RECEIVING"), receiving_slip),
+    "vault_access_slip": (_("VAULT ACCESS"), vault_access_slip),
     "count_sheet": ("COUNT SHEET", count_sheet),
     "count_slip": ("CYCLE COUNT", count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
@@ -343,13 +371,25 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
 }
 
 
-def build(layout: str, data: dict | None, settings: dict, training: bool = False) -> list:
-    """The lines of slip ``layout``; raises SlipError for an unknown name."""
+def build(layout: str, data: dict | None, settings: dict, training: bool = False,
+          language: str = DEFAULT) -> list:
+    """The lines of slip ``layout``, its words in ``language``; raises SlipError for an
+    unknown name."""
     if layout not in SLIPS:
         raise SlipError(f"There is no slip layout called {layout!r}.")
     title, body = SLIPS[layout]
     training = training or bool(settings.get("training"))
-    return _header(title, settings, training) + body(data or {}, settings) + _footer(training)
+    lines = _header(title, settings, training) + body(data or {}, settings) + _footer(training)
+    return lines if language == DEFAULT else [_said(line, language) for line in lines]
+
+
+def _said(line, language: str):
+    """One slip line with its phrases in ``language``."""
+    if isinstance(line, Line) and isinstance(line.text, Phrase):
+        return replace(line, text=say(line.text, language))
+    if isinstance(line, Pair) and isinstance(line.left, Phrase | str):
+        return replace(line, left=say(line.left, language), right=say(line.right, language))
+    return line
 
 
 def pair_text(pair: Pair, columns: int = COLUMNS) -> str:

@@ -56,13 +56,13 @@ def to_zpl(label: Label, dpi: int = 203, copies: int = 1) -> str:
 
 
 def label_zpl(layout: str, data: dict, settings: dict, training: bool = False,
-              copies: int = 1) -> str:
+              copies: int = 1, language: str = "en") -> str:
     """ZPL for a label job with the stock and density from settings. A job whose data is
     ``{"labels": [...]}`` is several labels of the layout, one after the other (a recall's
     quarantine labels: one job, so they come out together and in order)."""
     if isinstance(data.get("labels"), list):
         return "".join(label_zpl(layout, each if isinstance(each, dict) else {}, settings,
-                                 training, copies) for each in data["labels"])
+                                 training, copies, language) for each in data["labels"])
     training = training or bool(settings.get("training"))
-    label = build(layout, data, str(settings.get("label_stock", "2x1")), training)
+    label = build(layout, data, str(settings.get("label_stock", "2x1")), training, language)
     return to_zpl(label, int(settings.get("label_dpi", 203)), copies)

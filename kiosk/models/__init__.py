@@ -15,6 +15,7 @@ from kiosk.models.people import (
 from kiosk.models.printing import PrintJob
 from kiosk.models.receiving import (
     LabResult,
+    PackageOrigin,
     PurchaseOrder,
     PurchaseOrderLine,
     Transfer,
@@ -30,6 +31,7 @@ __all__ = [
     "BadgeUnlock",
     "AuditEntry", "BaseModel", "ChainHead", "Employee", "Item", "JSONField", "LabResult",
     "Location", "LoginAttempt", "LoginSession", "Movement", "OutboxMessage", "Package",
+    "PackageOrigin",
     "PrintJob", "PurchaseOrder", "PurchaseOrderLine", "QuantityField", "ROLES", "Run",
     "Signature", "Station", "StepEvent", "Transfer", "TransferPackage", "VaultVisit", "dumps",
     "LANGUAGES", "StaffChange", "VaultVisitor", "Visitor", "VisitorExit",
@@ -49,6 +51,7 @@ from kiosk.models.holds import (  # noqa: E402,F401
     ReturnLine,
     VendorReturn,
 )
+from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.reconciliation import (  # noqa: E402,F401
     DayCheck,
     DayCount,
@@ -56,7 +59,6 @@ from kiosk.models.reconciliation import (  # noqa: E402,F401
     MetrcReceipt,
     WaitingNote,
 )
-from kiosk.models.picks import PickedPackage, PickEvent, PickLine  # noqa: E402,F401
 from kiosk.models.reports import ClosingPdf, KeptReport  # noqa: E402,F401
 from kiosk.models.sync import (  # noqa: E402,F401
     Discrepancy,

@@ -72,6 +72,9 @@ class RecallPackage(BaseModel):
     found_in = peewee.CharField()  # vault | floor | pick | cage
     found_at = peewee.CharField(default="")  # the place's name when it was found
     hold = ForeignKey(PackageHold, null=True, backref="+", index=False)
+    # How the recall matched it, in words: "batch GC-BD-2611", "made from 1A40… (manifest
+    # 0000300101)", "received with COA COA-GC-2611 (manifest 0000300101)".
+    matched = peewee.CharField(default="")
 
     class Meta:
         indexes = ((("recall", "package"), True),)

@@ -1,11 +1,12 @@
-"""Incoming transfers (manifests), their packages, purchase orders and lab results."""
+"""Incoming transfers (manifests), their packages, purchase orders and lab results, and what
+each package received was made from and tested with (its origins, which a recall asks)."""
 
 from __future__ import annotations
 
 import peewee
 
 from kiosk.models.base import BaseModel, DecimalField, ForeignKey, JSONField, QuantityField
-from kiosk.models.stock import Item
+from kiosk.models.stock import Item, Package
 
 TRANSFER_STATUSES = ("incoming", "receiving", "received", "cancelled")
 TRANSFER_PACKAGE_STATES = ("shipped", "accepted", "rejected")
@@ -52,6 +53,9 @@ class TransferPackage(BaseModel):
     label_thc_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
     label_cbd_pct = DecimalField(max_digits=6, decimal_places=2, null=True)
     metrc_package_id = peewee.IntegerField(null=True)
+    # The packages it was made from, as the manifest lists them (Metrc's SourcePackageLabels:
+    # tags separated by commas), kept as sent.
+    source_tags = peewee.TextField(default="")
 
     class Meta:
         indexes = ((("transfer", "tag"), True),)
@@ -90,3 +94,21 @@ class LabResult(BaseModel):
     coa_ref = peewee.CharField(default="")  # the COA document's reference or file name
     tested_at = peewee.DateTimeField(null=True)
     source = peewee.CharField(default="state")
+
+
+ORIGIN_KINDS = ("source", "lab")
+
+
+class PackageOrigin(BaseModel):
+    """One thing a package came from, recorded when it is received: a source package it was
+    made from (``source``: that package's tag) or the lab test batch it was received with
+    (``lab``: the COA's reference). A recall by source package or lab test batch finds the
+    store's packages here; ``transfer`` is the manifest that said so."""
+
+    package = ForeignKey(Package, backref="origins")
+    kind = peewee.CharField()  # source | lab
+    value = peewee.CharField()  # upper case, as recalls compare it
+    transfer = ForeignKey(Transfer, null=True, backref="+", index=False)
+
+    class Meta:
+        indexes = ((("kind", "value"), False),)

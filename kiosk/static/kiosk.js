@@ -3,6 +3,15 @@
 (function () {
   "use strict";
   var audio = null;
+  // The page gives the scripts' words in the screen's language; English stays as written.
+  window.kioskSay = function (english, places) {
+    var words = {};
+    try { words = JSON.parse(document.body.dataset.words || "{}"); } catch (err) { words = {}; }
+    var text = words[english] || english;
+    Object.keys(places || {}).forEach(function (k) { text = text.split("{" + k + "}").join(places[k]); });
+    return text;
+  };
+  var say = window.kioskSay;
   function tone(freqs, ms) {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
@@ -79,13 +88,13 @@
     document.getElementById("trouble").hidden = false;
   }
   document.addEventListener("htmx:sendError", function () {
-    trouble("Connection lost", "The kiosk server is not answering. Retrying; nothing you scanned is lost.");
+    trouble(say("Connection lost"), say("The kiosk server is not answering. Retrying; nothing you scanned is lost."));
   });
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
-    trouble("Something went wrong",
-      status === 400 ? "This screen was out of date. Press Home and try again; nothing was saved."
-                     : "The kiosk hit an error and saved nothing from that action. Try again; if it happens again, get a manager.");
+    trouble(say("Something went wrong"),
+      status === 400 ? say("This screen was out of date. Press Home and try again; nothing was saved.")
+                     : say("The kiosk hit an error and saved nothing from that action. Try again; if it happens again, get a manager."));
     tone([330, 330], 160);
   });
   document.addEventListener("htmx:afterRequest", function (e) {

@@ -18,6 +18,7 @@
   var queue = [], sending = false, down = false, troubled = false, seq = 0;
 
   function typingField(el) { return el && el.matches && el.matches("input[data-typing], textarea[data-typing]"); }
+  function say(english, places) { return window.kioskSay ? window.kioskSay(english, places) : english; }
   function lastScan(text) { var el = document.getElementById("last-scan"); if (el) el.textContent = text; }
 
   function flushHuman() {
@@ -30,7 +31,7 @@
       field.dispatchEvent(new Event("input", { bubbles: true }));
     } else {
       typed += chars; typedAt = last;
-      lastScan("Typing: " + typed + " (press Enter to send)");
+      lastScan(say("Typing: {typed} (press Enter to send)", { typed: typed }));
     }
   }
 
@@ -95,7 +96,7 @@
       badge.value = code.replace(/^EMP-/i, "");
       var pin = step.querySelector('[data-keypad-input="pin"]');
       if (pin && window.kioskKeypad) window.kioskKeypad.activate(pin);
-      lastScan("Badge " + badge.value + " scanned: now the PIN");
+      lastScan(say("Badge {badge} scanned: now the PIN", { badge: badge.value }));
       return;
     }
     var run = runStep();
@@ -114,21 +115,21 @@
   // server does not answer.
   function status() {
     var first = queue[0], more = queue.length - 1;
-    var waiting = more > 0 ? " · " + more + " more waiting" : "";
+    var waiting = more > 0 ? say(" · {count} more waiting", { count: more }) : "";
     if (down) {
-      var scans = queue.length + " scan" + (queue.length === 1 ? "" : "s");
-      lastScan("Connection lost — retrying · " + scans + " waiting");
+      var scans = say(queue.length === 1 ? "{count} scan" : "{count} scans", { count: queue.length });
+      lastScan(say("Connection lost — retrying · {count} waiting", { count: scans }));
       var trouble = document.getElementById("trouble");
       if (trouble) {
-        document.getElementById("trouble-title").textContent = "Connection lost — retrying";
-        document.getElementById("trouble-text").textContent = scans + (queue.length === 1 ?
-          " is" : " are") + " waiting and will be sent in order as soon as the kiosk server " +
-          "answers. Nothing you scanned is lost; keep scanning.";
+        document.getElementById("trouble-title").textContent = say("Connection lost — retrying");
+        document.getElementById("trouble-text").textContent = say((queue.length === 1 ?
+          "{count} is waiting" : "{count} are waiting") + " and will be sent in order as soon " +
+          "as the kiosk server answers. Nothing you scanned is lost; keep scanning.", { count: scans });
         trouble.hidden = false; troubled = true;
       }
     } else {
       if (troubled) { document.getElementById("trouble").hidden = true; troubled = false; }
-      if (first) lastScan(first.code + " (sending…)" + waiting);
+      if (first) lastScan(say("{code} (sending…){waiting}", { code: first.code, waiting: waiting }));
     }
   }
 
@@ -138,10 +139,10 @@
     queue.shift(); keep(); sending = false;
     if (!response.ok) {
       // The server answered but took nothing (an error, or a screen out of date): say so.
-      lastScan(item.code + " was not recorded: scan it again");
-      document.getElementById("trouble-title").textContent = "Something went wrong";
-      document.getElementById("trouble-text").textContent = item.code + " was not recorded; " +
-        "nothing was saved from it. Scan it again; if it happens again, get a manager.";
+      lastScan(say("{code} was not recorded: scan it again", { code: item.code }));
+      document.getElementById("trouble-title").textContent = say("Something went wrong");
+      document.getElementById("trouble-text").textContent = say("{code} was not recorded; " +
+        "nothing was saved from it. Scan it again; if it happens again, get a manager.", { code: item.code });
       document.getElementById("trouble").hidden = false;
       pump();
       return;
@@ -157,7 +158,7 @@
     }
     status();
     // A refusal is on the step in words; the footer must not look as if this code counted.
-    lastScan(item.code + (document.querySelector("#step [role=alert]") ? " (not recorded)" : ""));
+    lastScan(document.querySelector("#step [role=alert]") ? say("{code} (not recorded)", { code: item.code }) : item.code);
     pump();
   }
 
@@ -171,8 +172,8 @@
       if (item.run && item.run !== runShown()) return;  // not on screen: its scans wait for it
       if (!el || (item.run && el !== step)) {
         queue.shift(); keep();
-        lastScan(item.code + (item.run ? ": not recorded, this run has ended"
-                                       : ": nothing on this screen takes a scan"));
+        lastScan(say(item.run ? "{code}: not recorded, this run has ended"
+                              : "{code}: nothing on this screen takes a scan", { code: item.code }));
         pump(); return;
       }
       item.url = el.dataset.scanUrl; item.target = el.dataset.scanTarget || "#step";

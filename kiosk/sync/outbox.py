@@ -146,9 +146,20 @@ def _update(messages, **changes) -> None:
 
 
 def delivered(messages, now: dt.datetime | None = None) -> None:
-    """The target acknowledged these; they leave every queue."""
-    _update(messages, status="delivered", delivered_at=now or clock.now(), claimed_by=None,
-            last_error="")
+    """The target acknowledged these; they leave every queue. Each delivery is an audit
+    entry written with it, so a message marked delivered in the database alone is found."""
+    if not messages:
+        return
+    with write():
+        (OutboxMessage.update(status="delivered", delivered_at=now or clock.now(),
+                              claimed_by=None, last_error="")
+         .where(OutboxMessage.id.in_([m.id for m in messages])).execute())
+        for message in messages:
+            ledger.audit("sync.delivered", f"outbox:{message.id}",
+                         {"kind": message.kind, "target": message.target,
+                          "key": message.external_key})
+    for message in messages:
+        message.status = "delivered"
 
 
 def not_sent(messages, error: str, now: dt.datetime | None = None,

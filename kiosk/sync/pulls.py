@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from kiosk import clock
+from kiosk import clock, manifests
 from kiosk.db import connection, write
 from kiosk.models import Item, LabResult, Transfer, TransferPackage
 from kiosk.models.sync import SyncState
@@ -120,7 +120,8 @@ def _store(entry: dict, now: dt.datetime) -> bool:
                       shipped_unit=pkg.get("ShippedUnitOfMeasureName") or "Each",
                       label_thc_pct=_pct(pkg.get("ItemUnitThcPercent")),
                       label_cbd_pct=_pct(pkg.get("ItemUnitCbdPercent")),
-                      metrc_package_id=pkg.get("PackageId"))
+                      metrc_package_id=pkg.get("PackageId"),
+                      source_tags=", ".join(manifests.split_tags(pkg.get("SourcePackageLabels"))))
         updated = (TransferPackage.update(**values)
                    .where(TransferPackage.transfer == transfer,
                           TransferPackage.tag == pkg["PackageLabel"]).execute())

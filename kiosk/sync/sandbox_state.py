@@ -256,6 +256,7 @@ class MetrcWorld:
             accepted = entry["state"] == "Accepted"
             rows.append({
                 "PackageId": pkg["package_id"], "PackageLabel": pkg["tag"],
+                "SourcePackageLabels": pkg.get("source_tags") or None,
                 "PackageType": "Product", "ItemId": item["id"], "ItemName": item["name"],
                 "ItemCategoryName": item["category"], "ItemBrandName": item["brand"],
                 # The label's potency when the manifest gives it per package (adopted ones).

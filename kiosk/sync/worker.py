@@ -25,7 +25,7 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from kiosk import clock, db
+from kiosk import anchors, audit_key, clock, db
 from kiosk.sync import (
     closing_pdfs,
     liveness,
@@ -304,6 +304,7 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
     """
     if db.database.obj is None:
         db.init(settings["database"])
+        audit_key.use(settings.get("audit_key"))
     worker = Worker(settings)
     stop = stop or threading.Event()
     if once:
@@ -311,7 +312,8 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
             worker.pull_if_due(force=True)
             worker.sales.pull_if_due(force=True)
             worker.drain()
-            closing_pdfs.make_due(settings)
+            closing_pdfs.make_due(settings)  # before the anchor: keeping one is audited
+            anchors.write_quietly()
         return
     log.info("sync worker %s started (targets: %s)", worker.id,
              ", ".join(worker.configured()) or "none")
@@ -340,9 +342,13 @@ def run(settings: dict, once: bool = False, stop: threading.Event | None = None)
                 stop.wait(IDLE_POLL)
         wait(in_flight)
     for thread in helpers:
-        thread.join(timeout=30)
+        # Wait for each to see the stop, however long its current pull takes (every request
+        # has its timeout): a helper left running would touch the database after whoever
+        # started the worker has closed it.
+        thread.join()
     with db.connection():
         worker.heartbeat.stop()
+        anchors.write_quietly()
 
 
 def _send(worker: Worker, request: list) -> None:
@@ -382,6 +388,8 @@ def _report_loop(worker: Worker, stop: threading.Event) -> None:
 def _beat_loop(worker: Worker, stop: threading.Event) -> None:
     with db.connection():
         while not stop.wait(liveness.HEARTBEAT):
+            # The chain's head, out of the database's reach (at most once a minute).
+            anchors.write_quietly(every=anchors.EVERY_SECONDS)
             if worker.busy:
                 try:
                     worker.heartbeat.beat()

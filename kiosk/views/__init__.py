@@ -3,4 +3,4 @@
 # Each module defines ``bp``; create_app registers them in this order.
 BLUEPRINT_MODULES = ("home", "runs", "manager", "printing", "sync", "api", "stations", "badges",
                      "scale", "counts", "visitors", "staff", "reconciliation", "picks", "holds",
-                     "reports")
+                     "reports", "language")

@@ -20,11 +20,34 @@ WAYS_OUT = (("release", "Release it"), ("return_to_vendor", "Return to vendor"),
             ("destroy", "Destroy it"))
 
 
+ROLE_WORDS = {"runner": "a runner", "vault": "vault staff", "receiver": "a receiver",
+              "manager": "a manager", "counter": "a counter", "admin": "an admin"}
+
+
+def may_start(key: str) -> bool:
+    """The person logged in may start this procedure (a refusal's way out is a button)."""
+    found = workflows.get(key)
+    person = getattr(g, "employee", None)
+    return found is not None and person is not None and person.has_any(found.roles)
+
+
+def who_starts(key: str) -> str:
+    """Who may start the procedure, in words: "done by vault staff or a manager"."""
+    found = workflows.get(key)
+    if found is None:
+        return "ask a manager"
+    words = [ROLE_WORDS.get(r, r) for r in found.roles]
+    listed = ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
+    return f"done by {listed}; call one"
+
+
 @bp.record_once
 def _count_for_home(state):
     # The home screen shows how many are on hold; a template global keeps home's view as is.
     state.app.jinja_env.globals["cage_count"] = holds.held_count
     state.app.jinja_env.globals["cage_roles"] = CAGE_ROLES
+    state.app.jinja_env.globals["may_start"] = may_start
+    state.app.jinja_env.globals["who_starts"] = who_starts
 
 
 @bp.get("")
@@ -43,16 +66,39 @@ def recall(recall_id: int):
     if found is None:
         abort(404)
     rows = recalls.progress(found)
+    matched: dict[str, int] = {}
+    for row in rows:
+        if row["matched"]:
+            matched[row["matched"]] = matched.get(row["matched"], 0) + 1
     return render_template("holds/recall.html", recall=found, rows=rows,
-                           inside=sum(1 for r in rows if r["in_cage"]))
+                           inside=sum(1 for r in rows if r["in_cage"]),
+                           matched=sorted(matched.items()))
+
+
+def ways_out(package: Package, held: list) -> tuple[list[tuple[str, str]], str]:
+    """The procedures that can take this package out of the cage as it is now, and what the
+    others cannot do (a package held where it stands must come in first; a held part cannot
+    go back to its vendor on its own)."""
+    whole = next((h for h in held if h.whole), None)
+    if whole is not None and not holds.in_cage(package):
+        return ([("quarantine", "Bring it into the cage"), ("release", "Release it")],
+                "It is on hold where it stands: bring it into the cage before it can be "
+                "returned or destroyed.")
+    if whole is None and held:
+        return ([("release", "Release the held units"), ("destroy", "Destroy the held units"),
+                 ("quarantine", "Quarantine the rest of it")],
+                "Only part of this package is held. Metrc sends a whole package on a transfer "
+                "and cannot split one, so the held part cannot go back to the vendor alone: "
+                "to return it, quarantine the rest of it too.")
+    return list(WAYS_OUT), ""
 
 
 def _package_page(package: Package, notice: str = "", tone: str = "ok", status: int = 200):
     held = holds.open_holds(package)
-    ways = [(key, words) for key, words in WAYS_OUT
-            if (wf := workflows.get(key)) is not None and g.employee.has_any(wf.roles)]
+    ways, why = ways_out(package, held)
+    ways = [(key, words) for key, words in ways if may_start(key)]
     return render_template("holds/package.html", package=package, held=held,
-                           history=package_timeline(package.tag), ways=ways,
+                           history=package_timeline(package.tag), ways=ways, ways_note=why,
                            next_words=holds.NEXT_WORDS, age=holds.age,
                            notice=notice, tone=tone), status
 

@@ -32,6 +32,7 @@ from flask.sessions import SessionInterface
 
 from kiosk import auth, clock, db, limits, lockout, scans, workflows
 from kiosk.models import Employee, LoginSession, Run, Station
+from kiosk.words import _
 
 bp = Blueprint("home", __name__)
 
@@ -39,6 +40,7 @@ SESSION_COOKIE = "kiosk_session"
 CSRF_COOKIE = "kiosk_csrf"
 RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
+LANGUAGE_COOKIE = "kiosk_language"  # the lock screen's choice (views/language)
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen",
                  "floor": "a sales-floor screen"}
@@ -129,6 +131,9 @@ def feedback(response, tone: str, message: str = ""):
     """Attach the scan/tap feedback cue (sound + colour) that kiosk.js plays."""
     from json import dumps
 
+    from kiosk.views.language import say
+
+    message = say(message)
     response.headers["HX-Trigger"] = dumps({"kiosk:feedback": {"tone": tone,
                                                                 "message": message}})
     return response
@@ -152,9 +157,9 @@ def login_required(roles: tuple[str, ...] = ()):
             if g.employee is None:
                 return go(url_for("home.index", ended=1))
             if roles and not g.employee.has_any(roles):
-                return render_template("message.html", title="Not allowed",
-                                       message=f"{g.employee.name} can't open this screen. "
-                                               "Ask a manager."), 403
+                return render_template("message.html", title=_("Not allowed"),
+                                       message=_("{name} can't open this screen. Ask a manager.",
+                                                 name=g.employee.name)), 403
             return view(*args, **kwargs)
 
         return inner
@@ -191,9 +196,9 @@ def init_app(app: Flask) -> None:
             return None
         if req.method == "POST" and not _csrf_ok(req):
             here.session = here.employee = None
-            return render_template("message.html", title="Screen out of date",
-                                   message="This screen was out of date. Press Home "
-                                           "and try again; nothing was saved."), 400
+            return render_template("message.html", title=_("Screen out of date"),
+                                   message=_("This screen was out of date. Press Home "
+                                             "and try again; nothing was saved.")), 400
         here.station, here.new_station, here.unknown_station = _station_of_request(
             req, known_stations)
         if here.unknown_station:
@@ -228,21 +233,21 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(exc):
         # The step's transaction was rolled back, so nothing half-done was saved.
-        return render_template("message.html", title="Something went wrong",
-                               message="The kiosk hit an error and saved nothing from that "
-                                       "action. Try again; if it happens again, get a "
-                                       "manager."), 500
+        return render_template("message.html", title=_("Something went wrong"),
+                               message=_("The kiosk hit an error and saved nothing from that "
+                                         "action. Try again; if it happens again, get a "
+                                         "manager.")), 500
 
     @app.errorhandler(413)
     def too_large(exc):
-        return render_template("message.html", title="Too much to take",
-                               message="That was far more than a screen sends, so nothing "
-                                       "was saved. Press Home and try again."), 413
+        return render_template("message.html", title=_("Too much to take"),
+                               message=_("That was far more than a screen sends, so nothing "
+                                         "was saved. Press Home and try again.")), 413
 
     @app.errorhandler(404)
     def not_found(exc):
-        return render_template("message.html", title="Not found",
-                               message="That screen does not exist. Press Home."), 404
+        return render_template("message.html", title=_("Not found"),
+                               message=_("That screen does not exist. Press Home.")), 404
 
     @app.context_processor
     def inject():
@@ -262,7 +267,7 @@ def index():
     """Home for a logged-in person; the lock screen (badge + PIN) otherwise."""
     if g.employee is None:
         ended = request.args.get("ended")
-        message = "Your session ended. Log in again to carry on." if ended else ""
+        message = _("Your session ended. Log in again to carry on.") if ended else ""
         open_runs = (Run.select().where(Run.station == station(),
                                         Run.status == "active").order_by(Run.updated_at.desc()))
         return render_template("lock.html", message=message, open_runs=list(open_runs),
@@ -285,9 +290,9 @@ def login_badge():
         visitor = any(s.kind == "visitor" for s in scans.readings(raw[:100]))
         return feedback(make_response(render_template(
             "_login.html", stage="badge",
-            message="That is a visitor badge. Log in first, then scan it to sign the "
-                    "visitor out." if visitor else
-                    "That is not a badge. Scan your badge or type your badge number.")),
+            message=_("That is a visitor badge. Log in first, then scan it to sign the "
+                      "visitor out.") if visitor else
+                    _("That is not a badge. Scan your badge or type your badge number."))),
             "error")
     employee, message = auth.find_badge(badge)
     if employee is None:
@@ -323,7 +328,7 @@ def login_pin():
     if not result.ok:
         # A known badge stays at the PIN stage, greeted by name, unless it is locked.
         stage = "pin" if result.name and not result.locked else "badge"
-        message = ("Type your PIN on the keypad, then press Log in." if result.needs_pin
+        message = (_("Type your PIN on the keypad, then press Log in.") if result.needs_pin
                    else result.message)
         response = make_response(render_template(
             "_login.html", stage=stage, badge=auth.badge_number(badge) or "", name=result.name,
@@ -358,6 +363,7 @@ def logout():
             auth.end_session(session, "idle" if reason == "idle" else "logout")
     response = go(url_for("home.index"))
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(LANGUAGE_COOKIE)  # the next person first sees the store's language
     resume = limits.record_id(request.form.get("resume", ""))
     if reason == "idle" and resume is not None:
         response.set_cookie(RESUME_COOKIE, str(resume), httponly=True, samesite="Strict")

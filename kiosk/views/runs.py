@@ -11,8 +11,10 @@ from flask import Blueprint, abort, current_app, g, make_response, render_templa
 
 from kiosk import engine, limits, workflows
 from kiosk.models import PrintJob, Run, Signature
+from kiosk.views import language
 from kiosk.views.home import feedback, go, login_required, station
 from kiosk.views.scale import reading_for
+from kiosk.words import _
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
@@ -76,10 +78,11 @@ class Cue(NamedTuple):
 
 # Green only for what went right; amber for a step taken that recorded a problem; red for
 # anything refused, a stale screen's answer included: none of it was saved.
-CUES = {"ok": Cue("ok", "✔", "Accepted.", "status"), "done": Cue("ok", "✔", "Done.", "status"),
-        "warn": Cue("warn", "!", "Recorded.", "status"),
-        "error": Cue("error", "✖", "Not accepted.", "alert"),
-        "stale": Cue("error", "✖", "Nothing saved.", "alert")}
+CUES = {"ok": Cue("ok", "✔", _("Accepted."), "status"),
+        "done": Cue("ok", "✔", _("Done."), "status"),
+        "warn": Cue("warn", "!", _("Recorded."), "status"),
+        "error": Cue("error", "✖", _("Not accepted."), "alert"),
+        "stale": Cue("error", "✖", _("Nothing saved."), "alert")}
 
 
 class Show(NamedTuple):
@@ -97,6 +100,8 @@ class Show(NamedTuple):
     items: dict | None = None
     choices: dict | None = None
     reasons: dict | None = None  # the same scan sent again with a reason (pick: a newer package)
+    # Procedures the words name, to start in one tap: {workflow, label, tag} each.
+    offers: tuple | list = ()
 
 
 def step_context(run: Run, workflow, outcome: engine.Outcome | None = None) -> dict:
@@ -152,7 +157,10 @@ def _previews(jobs: list[dict]) -> list[dict]:
         (rest if job["layout"] in seen else first_of_each).append(job)
         seen.add(job["layout"])
     chosen = (first_of_each + rest)[:PREVIEWS_SHOWN]
-    return [{"layout": j["layout"], "html": preview.render_html(j["layout"], j["data"], settings)}
+    # Drawn in the language of the person about to print: the one who reads this screen.
+    said = language.current()
+    return [{"layout": j["layout"],
+             "html": preview.render_html(j["layout"], j["data"], settings, language=said)}
             for j in chosen]
 
 
@@ -165,8 +173,9 @@ def start():
         abort(404)
     if not g.employee.has_any(workflow.roles):
         return feedback(make_response(render_template(
-            "message.html", title="Not allowed",
-            message=f"{g.employee.name} can't start {workflow.title}.")), "error")
+            "message.html", title=_("Not allowed"),
+            message=_("{name} can't start {title}.", name=g.employee.name,
+                      title=workflow.title))), "error")
     run = engine.start(workflow, g.employee, station(), current_app.config["KIOSK"])
     return go(url_for("runs.show", run_id=run.id))
 

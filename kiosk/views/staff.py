@@ -246,7 +246,7 @@ def new_pin():
             chosen = staff.choose_pin(badge, pin_hash, station(), policy())
             session = auth.start_session(chosen, station())
     except ValueError as exc:
-        return new_pin_stage(employee, str(exc))
+        return new_pin_stage(employee, exc.args[0] if exc.args else str(exc))
     response = go(url_for("home.index"))
     response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="Strict")
     return response

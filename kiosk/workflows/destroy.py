@@ -76,8 +76,19 @@ def take_package(run, scanned, ctx):
     chosen = holds.kept(next((h for h in held if h.whole), held[0]))
     run.data.update(tag=package.tag, hold=chosen.id,
                     state_system=ctx.settings.get("state_system", "metrc"))
-    ctx.message = (f"{quantity_text(chosen.quantity, chosen.unit)} of {package.item.name} to "
-                   f"destroy ({chosen.reason_text}). Weigh the waste.")
+    amount = _amount(chosen, package)
+    apart = (f" (with {quantity_text(holds.parts_held(package), chosen.unit)} held apart from "
+             "it: those too)") if chosen.whole and holds.part_holds(package) else ""
+    ctx.message = (f"{quantity_text(amount, chosen.unit)} of {package.item.name} to "
+                   f"destroy{apart} ({chosen.reason_text}). Weigh the waste.")
+
+
+def _amount(held: PackageHold, package: Package) -> Decimal:
+    """What is destroyed: a held part, or the whole package with every unit held apart from
+    it (Metrc adjusts the package to zero and finishes it, so nothing of it may stay)."""
+    if not held.whole:
+        return Decimal(str(held.quantity))
+    return Decimal(str(package.quantity)) + holds.parts_held(package)
 
 
 def record_weight(run, weight, ctx):
@@ -132,16 +143,18 @@ def destroy_it(run, signers, ctx):
         raise Refuse(f"This hold was ended meanwhile ({held.status}); nothing was destroyed.")
     package = Package.one(id=held.package_id)
     performer, witness = signers[0], signers[1]
-    amount = Decimal(str(package.quantity)) if held.whole else Decimal(str(held.quantity))
+    amount = _amount(held, package)
+    parts = holds.part_holds(package) if held.whole else []
     day = holds.today(ctx)
     note = run.data["note"]
-    if held.whole:
-        ctx.movement(package, -amount, "destroy", status="destroyed", reason=run.data["reason"],
-                     note=note)
+    if held.whole:  # units held apart already left the package's stock
+        ctx.movement(package, -Decimal(str(package.quantity)), "destroy", status="destroyed",
+                     reason=run.data["reason"], note=note)
     else:  # the held units already left the package's stock; the record says where they went
         ctx.movement(package, 0, "destroy", reason=run.data["reason"],
                      note=f"{quantity_text(amount, held.unit)} held: {note}")
-    holds.close(ctx, held, "destroyed", f"{run.data['method']}; witnessed by {witness.name}")
+    for ended in [held] + parts:
+        holds.close(ctx, ended, "destroyed", f"{run.data['method']}; witnessed by {witness.name}")
     Destruction.create(
         run_id=run.id, package=package, tag=package.tag, item_name=package.item.name,
         quantity=amount, unit=held.unit, weight=Decimal(run.data["weight"]),
@@ -185,7 +198,8 @@ def facts(run):
     held = _hold(run)
     package = Package.one(id=held.package_id)
     shown = [("Package", package.tag), ("Item", package.item.name),
-             ("To destroy", quantity_text(held.quantity, held.unit)),
+             ("To destroy", quantity_text(_amount(held, package), held.unit)
+              + ("" if held.whole else " (the held part)")),
              ("Why it was held", held.reason_text)]
     if run.data.get("weight"):
         typed = " (typed)" if run.data.get("keyed") else ""

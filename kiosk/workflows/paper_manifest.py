@@ -13,7 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import clock, manifests
-from kiosk.engine import FINISH, Signer, Workflow, confirm, count, scan, sign_off, text
+from kiosk.deliveries import manifest_code
+from kiosk.engine import FINISH, Offer, Signer, Workflow, confirm, count, scan, sign_off, text
 from kiosk.manifests import quantity_text
 from kiosk.models import (
     Item,
@@ -46,8 +47,12 @@ def number_is_new(run, scanned):
     if known.status == "draft":
         return (f"Manifest {scanned.value} is being recorded in another run (started by "
                 f"{owner.operator.name}). Resume that one from the home screen.")
-    return (f"Manifest {scanned.value} is already known ({known.status}, from "
-            f"{known.shipper_name or known.shipper_license}). Receive it with Receive a delivery.")
+    words = (f"Manifest {scanned.value} is already known ({known.status}, from "
+             f"{known.shipper_name or known.shipper_license}).")
+    if known.status not in manifests.OPEN:
+        return f"{words} There is nothing to record or receive."
+    return Offer(f"{words} Receive it with Receive a delivery.", "receiving",
+                 "Receive a delivery", manifest_code(known.manifest_number))
 
 
 def start_draft(run, scanned, ctx):

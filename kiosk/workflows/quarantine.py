@@ -20,19 +20,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import holds, recalls, scans
-from kiosk.engine import FINISH, Back, Option, Refuse, Workflow, choose, count, scan, text
+from kiosk.engine import FINISH, Back, Offer, Option, Refuse, Workflow, choose, count, scan, text
 from kiosk.manifests import quantity_text
 from kiosk.models import Location, Package
 from kiosk.models.sync import PosSale
+from kiosk.words import Known, _, n_
 
 HOLDER_ROLES = ("runner", "vault", "receiver", "manager")
 GONE = ("destroyed", "returned", "not_received", "empty")
 AFTER_REASON = {"customer_return": "sale", "other": "note"}
 SALES_SHOWN = 4  # a customer return offers the package's latest sales to tap
-STEP_WORDS = {"reason": "choose why it is held", "sale": "say which sale it came back from",
-              "receipt": "type the receipt", "note": "say what is wrong",
-              "quantity": "say how much of it is held", "part": "count the units held",
-              "cage": "put it in the cage and scan the cage label"}
+STEP_WORDS = {"reason": _("choose why it is held"),
+              "sale": _("say which sale it came back from"),
+              "receipt": _("type the receipt"), "note": _("say what is wrong"),
+              "quantity": _("say how much of it is held"), "part": _("count the units held"),
+              "cage": _("put it in the cage and scan the cage label")}
 
 
 def _package(run) -> Package:
@@ -45,19 +47,22 @@ def package_can_be_held(run, scanned):
         return None
     package = Package.one(tag=scanned.value)
     if package is None:
-        return f"Package {scanned.value} is not in this store's stock. Check the tag."
+        return _("Package {tag} is not in this store's stock. Check the tag.", tag=scanned.value)
     if package.status in GONE:
-        return (f"Package {scanned.value} is {package.status.replace('_', ' ')}: it is no "
-                "longer in stock, so there is nothing to hold.")
+        return _("Package {tag} is {status}: it is no longer in stock, so there is nothing to "
+                 "hold.", tag=scanned.value, status=Known(package.status.replace("_", " ")))
     held = holds.whole_hold(package)
     if held is not None and holds.in_cage(package):
-        return (f"Package {scans.short(package.tag)} is already on hold in "
-                f"{holds.where(package)}: {held.reason_text}.")
+        return _("Package {tag} is already on hold in {place}: {reason}.",
+                 tag=scans.short(package.tag), place=Known(holds.where(package)),
+                 reason=Known(held.reason_text))
     if package.status == "rejected":
-        return f"Package {scans.short(package.tag)} was rejected at receiving; it is in " \
-               f"{holds.where(package)}, not in stock."
+        return Offer(_("Package {tag} was rejected at receiving; it is in {place}, not in stock. "
+                       "It goes back to its vendor.", tag=scans.short(package.tag),
+                       place=Known(holds.where(package))),
+                     "return_to_vendor", _("Return it to its vendor"))
     if held is None and Decimal(str(package.quantity)) <= 0:
-        return f"Package {scans.short(package.tag)} has nothing left in stock to hold."
+        return _("Package {tag} has nothing left in stock to hold.", tag=scans.short(package.tag))
     return None
 
 
@@ -67,10 +72,11 @@ def take_package(run, scanned, ctx):
     held = holds.whole_hold(package)
     run.data.update(tag=package.tag, bring=held is not None)
     if held is not None:
-        ctx.message = (f"{package.item.name} is on hold where it stood ({held.reason_text}). "
-                       "Put it in the quarantine cage and scan the cage's label.")
+        ctx.message = _("{item} is on hold where it stood ({reason}). Put it in the quarantine "
+                        "cage and scan the cage's label.", item=package.item.name,
+                        reason=Known(held.reason_text))
     else:
-        ctx.message = f"{package.item.name}: why does it come out of stock?"
+        ctx.message = _("{item}: why does it come out of stock?", item=package.item.name)
 
 
 def after_package(run, scanned):
@@ -81,7 +87,8 @@ def after_package(run, scanned):
 def in_hand(run, step):
     """A scan while a package is being held: finish that one first."""
     if run.data.get("tag") and step.id in STEP_WORDS:
-        return f"finish package {scans.short(run.data['tag'])} first: {STEP_WORDS[step.id]}"
+        return _("finish package {tag} first: {what}", tag=scans.short(run.data["tag"]),
+                 what=STEP_WORDS[step.id])
     return None
 
 
@@ -95,12 +102,13 @@ def sale_choices(run):
     """The package's latest sales on the POS, to tap; or type the receipt; or not known."""
     sales = (PosSale.select().where(PosSale.tag == run.data["tag"])
              .order_by(PosSale.sold_at.desc()).limit(SALES_SHOWN))
-    options = [Option(f"sale:{s.receipt}", f"Receipt {s.receipt} · "
-                                           f"{quantity_text(s.quantity, s.unit)} sold "
-                                           f"{s.sold_at:%Y-%m-%d}", next="quantity")
+    options = [Option(f"sale:{s.receipt}",
+                      _("Receipt {receipt} · {quantity} sold {day}", receipt=s.receipt,
+                        quantity=quantity_text(s.quantity, s.unit),
+                        day=s.sold_at.strftime("%Y-%m-%d")), next="quantity")
                for s in sales]
-    return options + [Option("type", "Another receipt: type it", next="receipt"),
-                      Option("unknown", "The sale is not known", next="quantity")]
+    return options + [Option("type", _("Another receipt: type it"), next="receipt"),
+                      Option("unknown", _("The sale is not known"), next="quantity")]
 
 
 def record_sale(run, option, ctx):
@@ -123,9 +131,13 @@ def quantity_choices(run):
     """All of it, or only part (a package of more than one unit)."""
     package = _package(run)
     amount = quantity_text(package.quantity, package.unit)
-    options = [Option("all", f"All of it: {amount}", next="cage")]
+    apart = holds.parts_held(package)
+    words = (_("All the rest of it: {amount} ({held} already held)", amount=amount,
+               held=quantity_text(apart, package.unit)) if apart
+             else _("All of it: {amount}", amount=amount))
+    options = [Option("all", words, next="cage")]
     if Decimal(str(package.quantity)) > 1 or package.unit != "Each":
-        options.append(Option("part", "Only part of it", next="part"))
+        options.append(Option("part", _("Only part of it"), next="part"))
     return options
 
 
@@ -138,12 +150,12 @@ def part_fits(run, number):
     """Part means more than nothing and less than all, in whole units for 'Each'."""
     package = _package(run)
     if number <= 0:
-        return "Enter how many units are held (more than zero)."
+        return _("Enter how many units are held (more than zero).")
     if number >= Decimal(str(package.quantity)):
-        return (f"The package holds {quantity_text(package.quantity, package.unit)}: that is "
-                "all of it. Go back and choose 'All of it'.")
+        return _("The package holds {quantity}: that is all of it. Go back and choose 'All of "
+                 "it'.", quantity=quantity_text(package.quantity, package.unit))
     if package.unit == "Each" and number != number.to_integral_value():
-        return "This package is counted in whole units (Each). Enter a whole number."
+        return _("This package is counted in whole units (Each). Enter a whole number.")
     return None
 
 
@@ -156,10 +168,11 @@ def is_the_cage(run, scanned):
     """The label scanned is a quarantine location in use."""
     place = Location.one(code=scanned.value)
     if place is None or not place.active:
-        return f"{scanned.value} is not a location in this store. Scan the cage's label."
+        return _("{code} is not a location in this store. Scan the cage's label.",
+                 code=scanned.value)
     if place.kind != holds.CAGE:
-        return (f"{place.name} is not the quarantine cage. Put the package in the cage and "
-                "scan the cage's label.")
+        return _("{place} is not the quarantine cage. Put the package in the cage and scan the "
+                 "cage's label.", place=place.name)
     return None
 
 
@@ -178,24 +191,27 @@ def put_in_cage(run, scanned, ctx):
     cage = Location.one(code=scanned.value)
     if run.data.get("bring"):
         if holds.whole_hold(package) is None:
-            raise Refuse(f"Package {scans.short(package.tag)} was taken off hold meanwhile; "
-                         "scan it again to hold it.")
+            raise Refuse(_("Package {tag} was taken off hold meanwhile; scan it again to hold "
+                           "it.", tag=scans.short(package.tag)))
         holds.bring_in(ctx, package, cage)
         recalls.brought_in(ctx, package)
-        ctx.message = f"{package.tag} is in {cage.name}. Scan the next package, or Done."
+        ctx.message = _("{tag} is in {place}. Scan the next package, or Done.", tag=package.tag,
+                        place=cage.name)
     else:
         if package.status != "active":
-            raise Refuse(f"Package {scans.short(package.tag)} is {package.status} now: "
-                         "someone changed it meanwhile. Scan it again.")
+            raise Refuse(_("Package {tag} is {status} now: someone changed it meanwhile. Scan it "
+                           "again.", tag=scans.short(package.tag), status=Known(package.status)))
         part = Decimal(run.data["part"]) if run.data.get("part") else None
         if part is not None and part >= Decimal(str(package.quantity)):
-            raise Refuse("The package has less than that now. Go back and count again.")
+            raise Refuse(_("The package has less than that now. Go back and count again."))
         reason = _reason_text(run)
         holds.hold(ctx, package, run.data["reason"], reason, part=part, cage=cage,
                    sale_ref=run.data.get("sale", ""))
-        held = f"{quantity_text(part, package.unit)} of {package.tag}" if part else package.tag
-        ctx.message = (f"{held} is on hold in {cage.name}: {reason}. Its label is printing. "
-                       "Scan the next package, or Done.")
+        held = _("{quantity} of {tag}", quantity=quantity_text(part, package.unit),
+                 tag=package.tag) if part else package.tag
+        ctx.message = _("{held} is on hold in {place}: {reason}. Its label is printing. Scan the "
+                        "next package, or Done.", held=held, place=cage.name,
+                        reason=Known(reason))
     run.data.setdefault("held", []).append([package.tag, package.item.name,
                                             _reason_text(run) if "reason" in run.data
                                             else "brought in"])
@@ -203,78 +219,91 @@ def put_in_cage(run, scanned, ctx):
         run.data.pop(key, None)
 
 
+# What holding part of a package means, said before anyone chooses it: a retailer cannot
+# split a package in Metrc, so the part is only a record here, at the POS and in a note.
+PART_WORDS = _(
+    "Part of a package: Metrc tracks the whole tag and a store cannot split it there. The "
+    "held units leave this package's sellable stock here and at the POS; Metrc keeps the "
+    "whole package, with a note saying how many units are held and why. Later the held units "
+    "can be released (back into the package) or destroyed (Metrc adjusts the package by that "
+    "many). They cannot go back to the vendor on their own: a return sends the whole package, "
+    "so to return it, hold all of it.")
+
+
 def package_facts(run):
     """The package in hand, and what is chosen for it so far."""
     package = _package(run)
-    facts = [("Package", package.tag), ("Item", package.item.name),
-             ("Batch", package.batch or "-"),
-             ("In stock", quantity_text(package.quantity, package.unit)),
-             ("Where", holds.where(package))]
+    facts = [(_("Package"), package.tag), (_("Item"), package.item.name),
+             (_("Batch"), package.batch or "-"),
+             (_("In stock"), quantity_text(package.quantity, package.unit)),
+             (_("Where"), Known(holds.where(package)))]
+    apart = holds.parts_held(package)
+    if apart:
+        facts.append((_("Already held apart"), quantity_text(apart, package.unit)))
     if run.data.get("reason"):
-        facts.append(("Reason", _reason_text(run)))
+        facts.append((_("Reason"), Known(_reason_text(run))))
     if run.data.get("part"):
-        facts.append(("Held", quantity_text(Decimal(run.data["part"]), package.unit)))
+        facts.append((_("Held"), quantity_text(Decimal(run.data["part"]), package.unit)))
     return {"facts": facts}
 
 
 def quantity_facts(run):
     """The package, and what holding part of it means in Metrc."""
     shown = package_facts(run)
-    shown["warnings"] = [
-        "Part of a package: Metrc tracks the whole tag and cannot split it. The held units "
-        "leave this package's stock here and at the POS; Metrc keeps the whole package, with "
-        "a note saying how many units are held and why. Releasing them puts them back; "
-        "destroying them adjusts Metrc."]
+    shown["warnings"] = [PART_WORDS]
     return shown
 
 
 def progress(run):
     """What this run has held so far."""
     held = run.data.get("held", [])
-    shown = {"progress": f"{len(held)} package{'s' if len(held) != 1 else ''} held"}
+    shown = {"progress": n_("{count} package held", "{count} packages held", len(held))}
     if held:
-        shown["items"] = {"title": "Held in this run",
-                          "rows": [f"…{tag[-6:]} {item}: {why}" for tag, item, why in held]}
+        shown["items"] = {"title": _("Held in this run"),
+                          "rows": [_("…{tag} {item}: {why}", tag=tag[-6:], item=item,
+                                     why=Known(why)) for tag, item, why in held]}
     return shown
 
 
 def summary(run):
     """One line for lists of runs."""
-    return f"{len(run.data.get('held', []))} held"
+    return _("{count} held", count=len(run.data.get("held", [])))
 
 
 WORKFLOW = Workflow(
     key="quarantine",
-    title="Quarantine packages",
+    title=_("Quarantine packages"),
     sop="SOP §5 Quarantine, returns and return-to-vendor",
     version=1,
     roles=HOLDER_ROLES,
-    description="Take a package out of stock: a reason, the cage, a label. Or bring in a "
-                "recalled one.",
+    description=_("Take a package out of stock: a reason, the cage, a label. Or bring in a "
+                  "recalled one."),
     summary=summary,
     in_hand=in_hand,
     steps=(
-        scan("package", "Scan the package to quarantine.", expect=("package_tag",),
+        scan("package", _("Scan the package to quarantine."), expect=("package_tag",),
              guards=(package_can_be_held,), effect=take_package, next=after_package,
-             show=progress, finish="__end__", finish_label="Done"),
+             show=progress, finish="__end__", finish_label=_("Done")),
         # A customer return asks for its sale; "other" for the words; the rest, how much.
-        choose("reason", "Why does it come out of stock?",
-               tuple(Option(code, holds.REASONS[code][0], next=AFTER_REASON.get(code, "quantity"))
+        choose("reason", _("Why does it come out of stock?"),
+               tuple(Option(code, Known(holds.REASONS[code][0]),
+                            next=AFTER_REASON.get(code, "quantity"))
                      for code in holds.CHOSEN_REASONS),
                effect=record_reason, show=package_facts,
-               back=Back("package", "Back: not this package", forget=("tag", "bring"))),
-        choose("sale", "Which sale did it come back from?", (), options_for=sale_choices,
-               effect=record_sale, show=package_facts, back=Back("reason", "Back: the reason")),
-        text("receipt", "Type the receipt number of the sale.", max_length=40,
+               back=Back("package", _("Back: not this package"), forget=("tag", "bring"))),
+        choose("sale", _("Which sale did it come back from?"), (), options_for=sale_choices,
+               effect=record_sale, show=package_facts,
+               back=Back("reason", _("Back: the reason"))),
+        text("receipt", _("Type the receipt number of the sale."), max_length=40,
              effect=record_receipt, next="quantity", show=package_facts),
-        text("note", "Say what is wrong. It is printed whole on the label.", max_length=200,
+        text("note", _("Say what is wrong. It is printed whole on the label."), max_length=200,
              effect=record_note, next="quantity", show=package_facts),
-        choose("quantity", "Is all of it held, or only part?", (), options_for=quantity_choices,
-               effect=record_quantity, show=quantity_facts,
-               back=Back("reason", "Back: the reason")),
-        count("part", "How many units are held?", guards=(part_fits,), effect=record_part,
-              show=quantity_facts, back=Back("quantity", "Back: all or part")),
-        scan("cage", "Put it in the quarantine cage, then scan the cage's label.",
+        choose("quantity", _("Is all of it held, or only part?"), (),
+               options_for=quantity_choices, effect=record_quantity, show=quantity_facts,
+               back=Back("reason", _("Back: the reason"))),
+        count("part", _("How many units are held?"), guards=(part_fits,), effect=record_part,
+              show=quantity_facts, back=Back("quantity", _("Back: all or part"))),
+        scan("cage", _("Put it in the quarantine cage, then scan the cage's label."),
              expect=("location",), guards=(is_the_cage,), effect=put_in_cage, next="package",
              show=package_facts),
     ),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kiosk import clock, deliveries, dock, manifests, scans, verdicts
+from kiosk import clock, deliveries, dock, ledger, manifests, scans, verdicts
 from kiosk import receiving_scans as checks
 from kiosk.deliveries import quantity_text, transfer_of
 from kiosk.engine import (
@@ -42,13 +42,14 @@ from kiosk.engine import (
 )
 from kiosk.models import Location, Package, Transfer, TransferPackage
 from kiosk.verdicts import CONDITIONS, REASONS, decision_options
+from kiosk.words import _, n_
 
 RECEIVER_ROLES = ("receiver", "manager")
 WITNESS_ROLES = ("receiver", "manager", "vault")
 
 # The steps that check the package in hand, and what each asks for (for a stray scan).
-PACKAGE_STEPS = {"condition": "choose its condition", "units": "count its units",
-                 "decide": "accept or reject it", "reason": "choose why it is rejected"}
+PACKAGE_STEPS = {"condition": _("choose its condition"), "units": _("count its units"),
+                 "decide": _("accept or reject it"), "reason": _("choose why it is rejected")}
 
 
 def _line(run) -> TransferPackage:
@@ -76,7 +77,8 @@ def open_delivery(run, scanned, ctx):
                     our_license=ctx.settings.get("license", ""))
     _note_actor(run, ctx)
     ctx.audit("receiving.open", f"transfer:{transfer.id}", {"manifest": transfer.manifest_number})
-    ctx.message = f"Manifest {transfer.manifest_number} from {transfer.shipper_name}."
+    ctx.message = _("Manifest {number} from {shipper}.", number=transfer.manifest_number,
+                    shipper=transfer.shipper_name)
 
 
 def licences_match(run, answer):
@@ -84,7 +86,8 @@ def licences_match(run, answer):
     if not answer["ok"]:
         return None
     problem = deliveries.licence_problem(transfer_of(run), run.data["our_license"])
-    return f"{problem} Press 'No, something is wrong' and call a manager." if problem else None
+    return _("{problem} Press 'No, something is wrong' and call a manager.",
+             problem=problem) if problem else None
 
 
 def record_transport(run, answer, ctx):
@@ -96,7 +99,7 @@ def record_transport(run, answer, ctx):
         ctx.audit("receiving.transport_ok", f"transfer:{t.id}", {})
         return
     run.data["stopped"] = answer["reason"]
-    ctx.message = "Delivery stopped. A manager must sign before the driver leaves."
+    ctx.message = _("Delivery stopped. A manager must sign before the driver leaves.")
     ctx.tone = "warn"
 
 
@@ -122,11 +125,12 @@ def record_cases(run, number, ctx):
     if run.data["case_mismatch"]:
         ctx.audit("receiving.case_mismatch", f"run:{run.id}",
                   {"expected": expected, "counted": int(number)})
-        ctx.message = (f"{int(number)} cases counted but the manifest says {expected}. This is "
-                       "recorded; check every package carefully.")
+        ctx.message = _("{counted} cases counted but the manifest says {expected}. This is "
+                        "recorded; check every package carefully.", counted=int(number),
+                        expected=expected)
         ctx.tone = "warn"
     else:
-        ctx.message = "Cases counted. Now check each package."
+        ctx.message = _("Cases counted. Now check each package.")
 
 
 def _hold(run, line: TransferPackage) -> None:
@@ -143,16 +147,17 @@ def take_package(run, scanned, ctx):
     line = manifests.on_manifest(run.data["transfer"], scanned.value)
     _hold(run, line)
     run.data["reopen"] = False
-    ctx.message = (f"{line.item_name}: {quantity_text(line.shipped_quantity, line.shipped_unit)} "
-                   "shipped. Check its condition.")
+    ctx.message = _("{item}: {quantity} shipped. Check its condition.", item=line.item_name,
+                    quantity=quantity_text(line.shipped_quantity, line.shipped_unit))
 
 
 def package_in_hand(run, step):
     """A scan that came while a package is being checked was not taken: finish that one."""
     if step.id in PACKAGE_STEPS and run.data.get("tag"):
-        return f"finish package {scans.short(run.data['tag'])} first — {PACKAGE_STEPS[step.id]}"
+        return _("finish package {tag} first — {what}", tag=scans.short(run.data["tag"]),
+                 what=PACKAGE_STEPS[step.id])
     if step.id == "missing":
-        return "to check a package that turned up, tap 'Go back and scan them' first"
+        return _("to check a package that turned up, tap 'Go back and scan them' first")
     return None
 
 
@@ -164,8 +169,8 @@ def back_to_the_tag(run):
 def record_condition(run, option, ctx):
     """Keep the condition for the decision."""
     run.data["condition"] = option.value
-    ctx.message = "Now count the units." if option.value == "intact" else \
-        f"{option.label} recorded. Count what is there, then reject it."
+    ctx.message = _("Now count the units.") if option.value == "intact" else \
+        _("{condition} recorded. Count what is there, then reject it.", condition=option.label)
     ctx.tone = "" if option.value == "intact" else "warn"
 
 
@@ -178,8 +183,9 @@ def record_count(run, number, ctx):
     """Keep the count for the decision."""
     run.data["counted"] = str(number)
     shipped = Decimal(run.data["held"]["shipped"])
-    ctx.message = ("Noted: the count matches the manifest." if number == shipped else
-                   f"Noted: {quantity_text(number)} counted, {quantity_text(shipped)} shipped.")
+    ctx.message = (_("Noted: the count matches the manifest.") if number == shipped else
+                   _("Noted: {counted} counted, {shipped} shipped.",
+                     counted=quantity_text(number), shipped=quantity_text(shipped)))
     ctx.tone = "" if number == shipped else "warn"
 
 
@@ -193,23 +199,28 @@ def decide(run, option, ctx):
     if code in ("accept", "short", "over"):
         counted = Decimal(run.data["counted"])
         got, sent = quantity_text(counted), quantity_text(line.shipped_quantity)
-        reason = {"accept": "", "short": f"Short: {got} of {sent} received",
-                  "over": f"Over: {got} received, {sent} shipped"}[code]
+        reason = {"accept": "", "short": _("Short: {got} of {sent} received", got=got, sent=sent),
+                  "over": _("Over: {got} received, {sent} shipped", got=got, sent=sent)}[code]
         values = dict(state="accepted", received_quantity=counted, reason=reason)
-        ctx.message = f"Received {quantity_text(counted, line.shipped_unit)}" + \
-            (f" ({reason.split(':')[0].lower()}); it goes to quarantine." if reason else ".")
+        received = quantity_text(counted, line.shipped_unit)
+        ctx.message = (_("Received {quantity} (short); it goes to quarantine.", quantity=received)
+                       if code == "short" else
+                       _("Received {quantity} (over); it goes to quarantine.", quantity=received)
+                       if code == "over" else _("Received {quantity}.", quantity=received))
         ctx.tone = "warn" if reason else ""
     else:
         reason = verdicts.reason_words(run, line, code)
         values = dict(state="rejected", received_quantity=None, reason=reason)
-        ctx.message = f"Package {line.tag} is rejected ({reason.rstrip('.')}); it goes to " \
-                      "quarantine."
+        ctx.message = _("Package {tag} is rejected ({reason}); it goes to quarantine.",
+                        tag=line.tag, reason=verdicts.trimmed(reason))
         ctx.tone = "warn"
     changed = dock.record_verdict(ctx, line, run.data["held"], run.data["manifest"],
                                   values["received_quantity"], reason)
     TransferPackage.update(**values).where(TransferPackage.id == line.id).execute()
+    received = values["received_quantity"]
     ctx.audit("receiving.verdict", f"package:{line.tag}",
-              {"manifest": run.data["manifest"], "state": values["state"],
+              {"manifest": run.data["manifest"], "state": values["state"], "line": line.id,
+               "received": None if received is None else ledger.quantity_text(received),
                "reason": values["reason"], "counted": run.data["counted"],
                "condition": run.data.get("condition"), "correction": changed})
     run.data.pop("tag", None)
@@ -246,7 +257,7 @@ def mark_missing(run, option, ctx):
         decide(run, Option("reject:not_delivered", REASONS["not_delivered"]), ctx)
     run.data.pop("condition", None)
     run.data.pop("counted", None)
-    ctx.message = "The missing packages are recorded as rejected: not in the delivery."
+    ctx.message = _("The missing packages are recorded as rejected: not in the delivery.")
 
 
 def nothing_to_quarantine(run):
@@ -267,8 +278,9 @@ def quarantine_packages(run, scanned, ctx):
         ctx.print_job("label", "quarantine_label",
                       {"tag": line.tag, "item": line.item_name, "reason": line.reason,
                        "date": clock.store_date(ctx.event.at).isoformat(), "who": ctx.actor.name})
-    ctx.message = f"{len(lines)} package{'s' if len(lines) != 1 else ''} moved to {cage.name}; " \
-                  "their labels are printing."
+    ctx.message = n_("{count} package moved to {place}; their labels are printing.",
+                     "{count} packages moved to {place}; their labels are printing.",
+                     len(lines), place=cage.name)
 
 
 def nothing_to_put_away(run):
@@ -279,7 +291,7 @@ def nothing_to_put_away(run):
 def remember_putaway(run, scanned, ctx):
     """Hold the tag until its shelf is scanned."""
     run.data["put"] = scanned.value
-    ctx.message = "Now scan the vault shelf it goes on."
+    ctx.message = _("Now scan the vault shelf it goes on.")
 
 
 def no_package_in_hand(run):
@@ -293,7 +305,7 @@ def put_away(run, scanned, ctx):
     shelf = Location.get(Location.code == scanned.value)
     package = Package.get(Package.tag == run.data.pop("put"))
     ctx.movement(package, 0, "move", to_location=shelf, reason="putaway")
-    ctx.message = f"{package.tag} is on {shelf.name}."
+    ctx.message = _("{tag} is on {shelf}.", tag=package.tag, shelf=shelf.name)
 
 
 def reopen(run, scanned, ctx):
@@ -301,7 +313,7 @@ def reopen(run, scanned, ctx):
     _note_actor(run, ctx)
     _hold(run, manifests.on_manifest(run.data["transfer"], scanned.value))
     run.data["reopen"] = True
-    ctx.message = "Check the package again: condition, count, decision."
+    ctx.message = _("Check the package again: condition, count, decision.")
 
 
 def no_witness_needed(run):
@@ -321,7 +333,7 @@ def _complete(run, ctx):
     for kind, payload, key in deliveries.pos_messages(transfer.id):
         ctx.outbox("pos", kind, payload, ordering_key=key)
     ctx.audit("receiving.signed", f"transfer:{transfer.id}", {"manifest": transfer.manifest_number})
-    ctx.message = "Signed. The delivery is received; print the slip and enter it in Metrc."
+    ctx.message = _("Signed. The delivery is received; print the slip and enter it in Metrc.")
 
 
 def signed_by_receiver(run, signers, ctx):
@@ -334,7 +346,8 @@ def signed_by_receiver(run, signers, ctx):
 def witness_is_someone_else(run, value):
     """The witness is not the person who signed as receiver."""
     if value["employee"].id == run.data.get("receiver_id"):
-        return f"{value['employee'].name} signed as receiver. A different person must witness."
+        return _("{name} signed as receiver. A different person must witness.",
+                 name=value["employee"].name)
     return None
 
 
@@ -353,7 +366,7 @@ def record_metrc_entry(run, answer, ctx):
     """Entered in Metrc: tell the syncer to read it back, and send locations and notes."""
     if not answer["ok"]:
         ctx.audit("receiving.metrc_pending", f"run:{run.id}", {"reason": answer["reason"]})
-        ctx.message = "Noted. The delivery waits here until someone enters it in Metrc."
+        ctx.message = _("Noted. The delivery waits here until someone enters it in Metrc.")
         ctx.tone = "warn"
         return
     transfer = transfer_of(run)
@@ -363,8 +376,8 @@ def record_metrc_entry(run, answer, ctx):
     run.data["metrc_entered_by"] = ctx.actor.name
     ctx.audit("receiving.metrc_entered", f"transfer:{transfer.id}",
               {"manifest": transfer.manifest_number, "by": ctx.actor.id})
-    ctx.message = (f"Recorded: {ctx.actor.name} entered manifest {transfer.manifest_number} "
-                   "in Metrc.")
+    ctx.message = _("Recorded: {name} entered manifest {number} in Metrc.", name=ctx.actor.name,
+                    number=transfer.manifest_number)
 
 
 def after_metrc(run, answer):
@@ -378,7 +391,8 @@ def stop_delivery(run, signers, ctx):
     Transfer.update(status="incoming", run_id=None).where(Transfer.id == transfer.id).execute()
     ctx.audit("receiving.stopped", f"transfer:{transfer.id}",
               {"reason": run.data.get("stopped", ""), "manager": signers[0].id})
-    ctx.message = f"Delivery {transfer.manifest_number} refused: {run.data.get('stopped', '')}."
+    ctx.message = _("Delivery {number} refused: {reason}.", number=transfer.manifest_number,
+                    reason=run.data.get("stopped", ""))
     ctx.tone = "warn"
 
 
@@ -409,80 +423,80 @@ def undo_delivery(run, ctx):
 
 WORKFLOW = Workflow(
     key="receiving",
-    title="Receive a delivery",
+    title=_("Receive a delivery"),
     sop="SOP §2 Receiving a shipment (intake)",
     version=1,
     roles=RECEIVER_ROLES,
-    description="Check a delivery package by package against its manifest, order and COAs.",
+    description=_("Check a delivery package by package against its manifest, order and COAs."),
     summary=deliveries.summary,
     in_hand=package_in_hand,
     on_cancel=undo_delivery,
     steps=(
-        scan("delivery", "Which delivery? Scan the manifest barcode or tap the delivery.",
+        scan("delivery", _("Which delivery? Scan the manifest barcode or tap the delivery."),
              expect=("manifest",), guards=(checks.delivery_is_expected,), effect=open_delivery,
              show=deliveries.expected_deliveries),
-        confirm("transport", "Check the transport details against the driver's paper and ID.",
+        confirm("transport", _("Check the transport details against the driver's paper and ID."),
                 guards=(licences_match,), effect=record_transport, next=after_transport,
                 show=deliveries.transport_facts),
-        instruct("order", "Compare the delivery with our purchase order.",
+        instruct("order", _("Compare the delivery with our purchase order."),
                  effect=record_order_match, show=deliveries.order_table),
-        count("cases", "Count the sealed cases.", unit="cases", whole=True,
+        count("cases", _("Count the sealed cases."), unit="cases", whole=True,
               effect=record_cases, show=deliveries.case_facts),
-        scan("package", "Scan the next package's tag.", expect=("package_tag", "gtin", "gs1"),
+        scan("package", _("Scan the next package's tag."), expect=("package_tag", "gtin", "gs1"),
              guards=(checks.a_tag_not_an_item_barcode, checks.tag_on_this_manifest,
                      checks.tag_not_checked_yet, checks.tag_not_already_in_stock),
              effect=take_package, show=deliveries.progress, finish="missing",
-             finish_label="No more packages"),
-        choose("condition", "Look at the package. What condition is it in?", CONDITIONS,
+             finish_label=_("No more packages")),
+        choose("condition", _("Look at the package. What condition is it in?"), CONDITIONS,
                effect=record_condition, show=deliveries.package_facts,
-               back=Back(back_to_the_tag, "Back: not this package",
+               back=Back(back_to_the_tag, _("Back: not this package"),
                          forget=("tag", "held", "condition", "counted", "reopen"))),
-        count("units", "Count the units in the package (grams for bulk).",
+        count("units", _("Count the units in the package (grams for bulk)."),
               unit_for=held_unit, effect=record_count, show=deliveries.package_facts,
-              back=Back("condition", "Back: change the condition",
+              back=Back("condition", _("Back: change the condition"),
                         forget=("condition", "counted"))),
-        choose("decide", "Accept or reject this package?", (), options_for=decision_options,
+        choose("decide", _("Accept or reject this package?"), (), options_for=decision_options,
                effect=decide, next=after_decision, show=deliveries.package_facts,
-               back=Back("units", "Change count", forget=("counted",))),
-        choose("reason", "Why is it rejected?",
+               back=Back("units", _("Change count"), forget=("counted",))),
+        choose("reason", _("Why is it rejected?"),
                tuple(Option(code, text) for code, text in REASONS.items()),
                effect=reject_with_reason, next=after_decision, show=deliveries.package_facts,
-               back=Back("decide", "Back to accept or reject"), detour=True),
-        choose("missing", "Some packages were never scanned. Are they really not here?",
-               (Option("not_delivered", "They are not here: reject them", danger=True),
-                Option("back", "Go back and scan them", next="package")),
+               back=Back("decide", _("Back to accept or reject")), detour=True),
+        choose("missing", _("Some packages were never scanned. Are they really not here?"),
+               (Option("not_delivered", _("They are not here: reject them"), danger=True),
+                Option("back", _("Go back and scan them"), next="package")),
                skip_if=no_package_is_missing, effect=mark_missing, show=deliveries.missing_facts),
-        scan("quarantine", "Put these packages in the quarantine cage, then scan its label.",
+        scan("quarantine", _("Put these packages in the quarantine cage, then scan its label."),
              expect=("location",), guards=(checks.is_quarantine_location,),
              effect=quarantine_packages, skip_if=nothing_to_quarantine,
              show=deliveries.quarantine_list),
-        scan("putaway", "Put away: scan an accepted package.",
+        scan("putaway", _("Put away: scan an accepted package."),
              expect=("package_tag", "gtin", "gs1"), guards=(checks.waiting_to_put_away,),
              effect=remember_putaway, skip_if=nothing_to_put_away, show=deliveries.putaway_list),
-        scan("shelf", "Scan the vault shelf you put it on.", expect=("location",),
+        scan("shelf", _("Scan the vault shelf you put it on."), expect=("location",),
              guards=(checks.is_vault_shelf,), effect=put_away, next="putaway",
              skip_if=no_package_in_hand, show=deliveries.putaway_list),
-        scan("review", "Check the sheet. To change a package, scan it; otherwise finish.",
+        scan("review", _("Check the sheet. To change a package, scan it; otherwise finish."),
              expect=("package_tag", "gtin", "gs1"), guards=(checks.tag_already_checked,),
              effect=reopen, next="condition", show=deliveries.sheet, finish="sign",
-             finish_label="All correct: sign"),
-        sign_off("sign", "Receiver: sign the delivery.",
-                 signers=(Signer(RECEIVER_ROLES, "performed", "receiver"),),
+             finish_label=_("All correct: sign")),
+        sign_off("sign", _("Receiver: sign the delivery."),
+                 signers=(Signer(RECEIVER_ROLES, "performed", _("receiver")),),
                  effect=signed_by_receiver, show=deliveries.sheet),
-        sign_off("witness", "A second person witnesses the delivery.",
-                 signers=(Signer(WITNESS_ROLES, "witnessed", "witness"),),
+        sign_off("witness", _("A second person witnesses the delivery."),
+                 signers=(Signer(WITNESS_ROLES, "witnessed", _("witness")),),
                  guards=(witness_is_someone_else,), skip_if=no_witness_needed,
                  effect=signed_by_witness, show=deliveries.sheet),
-        print_step("slip", "Print the receiving slip (the acceptance sheet for Metrc).",
+        print_step("slip", _("Print the receiving slip (the acceptance sheet for Metrc)."),
                    jobs=deliveries.receiving_slip),
-        print_step("labels", "Print a label for each accepted package.",
+        print_step("labels", _("Print a label for each accepted package."),
                    jobs=deliveries.package_labels, optional=True, skip_if=nothing_accepted),
-        confirm("metrc", "Enter this acceptance in Metrc. Is it entered, exactly as below?",
-                help="In Metrc: Transfers → Incoming → Receive this manifest; enter each "
-                     "package's result and received quantity from the sheet.",
+        confirm("metrc", _("Enter this acceptance in Metrc. Is it entered, exactly as below?"),
+                help=_("In Metrc: Transfers → Incoming → Receive this manifest; enter each "
+                       "package's result and received quantity from the sheet."),
                 effect=record_metrc_entry, next=after_metrc, show=deliveries.sheet),
-        sign_off("stopped", "A manager confirms the delivery is stopped.",
-                 signers=(Signer(("manager",), "approved", "manager"),),
+        sign_off("stopped", _("A manager confirms the delivery is stopped."),
+                 signers=(Signer(("manager",), "approved", _("manager")),),
                  effect=stop_delivery, next="__end__", show=deliveries.transport_facts,
                  detour=True),
     ),

@@ -35,12 +35,12 @@ def package_is_held(run, scanned):
     if package is None:
         return f"Package {scanned.value} is not in this store's stock. Check the tag."
     held = holds.open_holds(package)
-    if not held:
-        return f"Package {scans.short(package.tag)} is not on hold; there is nothing to release."
-    if all(h.reason == "rejected" for h in held):
+    if package.status == "rejected" and all(h.reason == "rejected" for h in held):
         return Offer(f"Package {scans.short(package.tag)} was rejected at receiving: it is "
                      "not ours in Metrc and cannot go back to stock. It goes back to its "
                      "vendor.", "return_to_vendor", "Return it to its vendor")
+    if not held:
+        return f"Package {scans.short(package.tag)} is not on hold; there is nothing to release."
     return None
 
 

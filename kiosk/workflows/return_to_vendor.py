@@ -15,7 +15,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import holds, returns
-from kiosk.engine import FINISH, Option, Refuse, Signer, Workflow, choose, print_step, scan, sign_off, text
+from kiosk.engine import (
+    FINISH,
+    Option,
+    Refuse,
+    Signer,
+    Workflow,
+    choose,
+    print_step,
+    scan,
+    sign_off,
+    text,
+)
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, ReturnLine, VendorReturn
 
@@ -43,17 +54,20 @@ def package_may_go_back(run, scanned):
 
 
 def take_package(run, scanned, ctx):
-    """The package goes on the return, all that is held of it."""
+    """The whole package goes on the return: Metrc sends whole packages, so units of it held
+    apart (a part quarantined earlier) go back with it."""
     package = Package.one(tag=scanned.value)
     transfer, line = returns.came_on(package)
-    held = holds.whole_hold(package)
-    amount = held.quantity if held is not None else package.quantity
+    amount = returns.units_going_back(package)
     run.data["lines"].append({"tag": package.tag, "item": package.item.name,
-                              "quantity": str(amount), "unit": package.unit,
+                              "quantity": f"{amount.normalize():f}", "unit": package.unit,
                               "manifest": transfer.manifest_number,
                               "rejected": package.status == "rejected"})
-    ctx.message = (f"{package.item.name}: {quantity_text(amount, package.unit)} goes back. "
-                   "Scan the next package, or No more packages.")
+    apart = holds.parts_held(package)
+    with_parts = (f" (with {quantity_text(apart, package.unit)} held apart from it: bring "
+                  "those too)") if apart else ""
+    ctx.message = (f"{package.item.name}: {quantity_text(amount, package.unit)} goes "
+                   f"back{with_parts}. Scan the next package, or No more packages.")
 
 
 def record_reason(run, words, ctx):
@@ -74,12 +88,17 @@ def send_back(run, signers, ctx):
         if refused:
             raise Refuse(f"{refused} Nothing was returned; go back and take it off.")
         held = holds.whole_hold(package)
-        amount = Decimal(str(package.quantity))
-        ctx.movement(package, -amount, "return", status="returned",
+        parts = holds.part_holds(package)
+        amount = returns.units_going_back(package)
+        in_stock = Decimal(str(package.quantity))
+        apart = (f" (and {quantity_text(amount - in_stock, package.unit)} held apart from it)"
+                 if parts else "")
+        # The ledger holds the package's stock; units held apart already left it.
+        ctx.movement(package, -in_stock, "return", status="returned",
                      reason=f"Returned to {run.data['vendor']} ({returns.number(made)})",
-                     note=run.data["reason"])
-        if held is not None:
-            holds.close(ctx, holds.kept(held), "returned",
+                     note=run.data["reason"] + apart)
+        for ended in ([holds.kept(held)] if held is not None else []) + parts:
+            holds.close(ctx, ended, "returned",
                         f"{returns.number(made)} to {run.data['vendor']}; witness {witness.name}")
         ReturnLine.create(vendor_return=made, package=package, tag=package.tag,
                           item_name=line["item"], quantity=amount, unit=package.unit,

@@ -15,16 +15,17 @@ import datetime as dt
 from kiosk import clock, visitors
 from kiosk.engine import FINISH, Option, Signer, Workflow, choose, print_step, scan, sign_off
 from kiosk.models import Employee, VaultVisit
+from kiosk.words import Known, _
 
 VAULT_ROLES = ("vault", "manager", "receiver", "runner", "counter")
 
 PURPOSES = (
-    Option("count", "Cycle count"),
-    Option("restock", "Restock or pick"),
-    Option("putaway", "Put away a delivery"),
-    Option("quarantine", "Quarantine or returns"),
-    Option("inspection", "Inspection or audit"),
-    Option("other", "Other work"),
+    Option("count", _("Cycle count")),
+    Option("restock", _("Restock or pick")),
+    Option("putaway", _("Put away a delivery")),
+    Option("quarantine", _("Quarantine or returns")),
+    Option("inspection", _("Inspection or audit")),
+    Option("other", _("Other work")),
 )
 
 
@@ -43,7 +44,8 @@ def record_entry(run, signers, ctx):
     run.data["entered_at"] = ctx.event.at.isoformat(timespec="seconds")
     ctx.audit("vault.enter", f"run:{run.id}", {"people": [first.id, second.id],
                                                "purpose": run.data["purpose"]})
-    ctx.message = f"{first.name} and {second.name} are signed into the vault."
+    ctx.message = _("{first} and {second} are signed into the vault.", first=first.name,
+                    second=second.name)
 
 
 def _visitors_to_take(run) -> list:
@@ -65,20 +67,21 @@ def visitor_may_go_in(run, scanned):
         return None
     visitor = visitors.find(scanned.value)
     if visitor is None:
-        return (f"{scanned.raw.strip()} is not a visitor badge of this store. Sign the "
-                "visitor in first (Sign a visitor in).")
+        return _("{code} is not a visitor badge of this store. Sign the visitor in first (Sign "
+                 "a visitor in).", code=scanned.raw.strip())
     if visitors.exit_of(visitor.id) is not None:
-        return f"{visitors.who(visitor)} is signed out. Sign them in again to take them in."
+        return _("{who} is signed out. Sign them in again to take them in.",
+                 who=visitors.who(visitor))
     if visitor.id in run.data.get("visitors", []):
-        return f"{visitors.who(visitor)} is already going in with you."
+        return _("{who} is already going in with you.", who=visitors.who(visitor))
     if visitors.expired(visitor):
-        return (f"{visitors.who(visitor)}'s badge was good until "
-                f"{clock.local(visitor.valid_until):%H:%M} on its day. Sign them out and in "
-                "again.")
+        return _("{who}'s badge was good until {time} on its day. Sign them out and in again.",
+                 who=visitors.who(visitor),
+                 time=clock.local(visitor.valid_until).strftime("%H:%M"))
     if visitor.escort_id not in run.data.get("entrants", []):
-        return (f"{visitors.who(visitor)} is escorted by {visitor.escort.name}, who is not "
-                f"going in. {visitor.escort.name} must go in with them, or sign them in "
-                "again with one of you as escort.")
+        return _("{who} is escorted by {escort}, who is not going in. {escort} must go in with "
+                 "them, or sign them in again with one of you as escort.",
+                 who=visitors.who(visitor), escort=visitor.escort.name)
     return None
 
 
@@ -89,20 +92,22 @@ def take_visitor_in(run, scanned, ctx):
     visitors.take_into_vault(entry.id, visitor, ctx.event.at)
     run.data.setdefault("visitors", []).append(visitor.id)
     ctx.audit("vault.visitor", f"run:{run.id}", {"visitor": visitor.id, "code": visitor.code})
-    ctx.message = (f"{visitors.who(visitor)} goes in with you, escorted by "
-                   f"{visitor.escort.name}.")
+    ctx.message = _("{who} goes in with you, escorted by {escort}.", who=visitors.who(visitor),
+                    escort=visitor.escort.name)
 
 
 def visitors_to_take(run):
     """The visitors who may go in (tap one, or scan their badge), and those already in."""
     shown = {}
-    rows = [{"value": v.code, "label": visitors.who(v), "detail": f"escort {v.escort.name}"}
+    rows = [{"value": v.code, "label": visitors.who(v),
+             "detail": _("escort {name}", name=v.escort.name)}
             for v in _visitors_to_take(run)]
     if rows:
-        shown["choices"] = {"title": "Signed-in visitors who may go in with you", "rows": rows}
+        shown["choices"] = {"title": _("Signed-in visitors who may go in with you"),
+                            "rows": rows}
     taken = [visitors.who(visitors.find(i)) for i in run.data.get("visitors", [])]
     if taken:
-        shown["items"] = {"title": "Going in with you", "rows": taken}
+        shown["items"] = {"title": _("Going in with you"), "rows": taken}
     return shown
 
 
@@ -127,7 +132,8 @@ def one_of_the_entrants(run, value):
     """Only the two people who went in can sign the exit."""
     if value["employee"].id not in run.data.get("entrants", []):
         names = " and ".join(Employee.get_by_id(i).name for i in run.data["entrants"])
-        return f"{value['employee'].name} did not sign in. {names} must sign out."
+        return _("{name} did not sign in. {names} must sign out.",
+                 name=value["employee"].name, names=names)
     return None
 
 
@@ -136,38 +142,42 @@ def record_exit(run, signers, ctx):
     VaultVisit.update(exited_at=ctx.event.at).where(VaultVisit.run == run.id).execute()
     ctx.audit("vault.exit", f"run:{run.id}", {"people": [s.id for s in signers]})
     guests = [visitors.find(i).name for i in run.data.get("visitors", [])]
-    ctx.message = ("Vault exit recorded" + (f", with {' and '.join(guests)}" if guests else "")
-                   + ". Thank you.")
+    ctx.message = (_("Vault exit recorded, with {guests}. Thank you.",
+                     guests=" and ".join(guests)) if guests else
+                   _("Vault exit recorded. Thank you."))
 
 
 def summary(run):
     """One line for lists of runs: the purpose."""
-    return run.data.get("purpose_label", "Choosing purpose")
+    return Known(run.data["purpose_label"]) if "purpose_label" in run.data else \
+        _("Choosing purpose")
 
 
 WORKFLOW = Workflow(
     key="vault_entry",
-    title="Vault entry",
+    title=_("Vault entry"),
     sop="SOP §1 Vault entry (two-person)",
     version=1,
     roles=VAULT_ROLES,
-    description="Two people sign into the vault with a purpose, and sign out when they leave.",
+    description=_("Two people sign into the vault with a purpose, and sign out when they "
+                  "leave."),
     summary=summary,
     steps=(
-        choose("purpose", "Why are you going into the vault?", PURPOSES, effect=record_purpose),
-        sign_off("enter", "Both people entering: scan your badge and enter your PIN.",
-                 signers=(Signer(VAULT_ROLES, "performed", "first person entering"),
-                          Signer(VAULT_ROLES, "witnessed", "second person entering")),
+        choose("purpose", _("Why are you going into the vault?"), PURPOSES,
+               effect=record_purpose),
+        sign_off("enter", _("Both people entering: scan your badge and enter your PIN."),
+                 signers=(Signer(VAULT_ROLES, "performed", _("first person entering")),
+                          Signer(VAULT_ROLES, "witnessed", _("second person entering"))),
                  effect=record_entry),
-        scan("visitors", "Is a visitor going in with you? Scan their visitor badge, or tap "
-             "their name.", expect=("visitor",), guards=(visitor_may_go_in,),
+        scan("visitors", _("Is a visitor going in with you? Scan their visitor badge, or tap "
+                           "their name."), expect=("visitor",), guards=(visitor_may_go_in,),
              effect=take_visitor_in, next="visitors", finish="slip",
-             finish_label="No more visitors: go on", skip_if=nobody_to_take_in,
+             finish_label=_("No more visitors: go on"), skip_if=nobody_to_take_in,
              show=visitors_to_take),
-        print_step("slip", "Print the vault access slip.", jobs=access_slip, optional=True),
-        sign_off("exit", "When you have both left the vault, sign out: badge and PIN each.",
-                 signers=(Signer(VAULT_ROLES, "performed", "first person leaving"),
-                          Signer(VAULT_ROLES, "witnessed", "second person leaving")),
+        print_step("slip", _("Print the vault access slip."), jobs=access_slip, optional=True),
+        sign_off("exit", _("When you have both left the vault, sign out: badge and PIN each."),
+                 signers=(Signer(VAULT_ROLES, "performed", _("first person leaving")),
+                          Signer(VAULT_ROLES, "witnessed", _("second person leaving"))),
                  guards=(one_of_the_entrants,), effect=record_exit),
     ),
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hold_helpers import TAGS, HoldDriver  # noqa: E402
+from hold_helpers import OTHER_VENDOR, TAGS, VENDOR, HoldDriver  # noqa: E402
 
 from kiosk import clock, db, ledger  # noqa: E402
 from kiosk.models import (  # noqa: E402
@@ -23,7 +23,6 @@ from kiosk.models import (  # noqa: E402
     TransferPackage,
 )
 
-from hold_helpers import OTHER_VENDOR, VENDOR  # noqa: E402
 # tag number: (item, batch, place, quantity, the vendor's manifest or None)
 STOCK = {1: ("flower", "GC-BD-2611", "LOC-V-A1", "24", "0000300101"),
          2: ("flower", "GC-BD-2611", "LOC-V-A2", "12", "0000300101"),

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hold_helpers import VENDOR
-from hold_helpers import TAGS
+from hold_helpers import TAGS, VENDOR
 from test_destroy import destroy
 from test_quarantine import quarantine
 

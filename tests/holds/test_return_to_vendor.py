@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hold_helpers import OTHER_VENDOR, VENDOR
-from hold_helpers import TAGS
+from hold_helpers import OTHER_VENDOR, TAGS, VENDOR
 from test_quarantine import quarantine
 
 from kiosk.models import (

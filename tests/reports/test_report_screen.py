@@ -12,7 +12,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from report_helpers import DAY, FIGURES, tag
 
-from kiosk import evidence_check, reports
+from kiosk import anchors, evidence_check, ledger, reports
 from kiosk.hardware import queue
 from kiosk.models import AuditEntry, KeptReport, PrintJob
 
@@ -88,6 +88,7 @@ def test_keeping_the_pdf_lists_it_and_serves_it_as_kept(store_day, kiosk, app):
 def test_the_summary_slip_prints_the_figures_through_the_queue(store_day, kiosk, app, tmp_path):
     as_manager(kiosk)
     reports.keep_pdf(DAY, store_day.people.femi, app.config["KIOSK"])
+    head = anchors.head()
     answer = page(kiosk.post(f"/manager/reports/{DAY}/slip"))
     assert "summary slip of 2026-11-23 is printing" in answer.text
     job = PrintJob.get(PrintJob.layout == "day_summary")
@@ -103,6 +104,12 @@ def test_the_summary_slip_prints_the_figures_through_the_queue(store_day, kiosk,
                for line in printed.lines)
     assert KeptReport.get().sha256[:32] in printed.lines
     assert AuditEntry.select().where(AuditEntry.action == "print.day_summary").count() == 1
+    # The chain's head on paper and in the log beside the database, and the chain passes
+    # through it.
+    at = printed.lines.index(f"Audit chain at entry {head[0]}:")
+    assert printed.lines[at + 1] + printed.lines[at + 2] == head[1]
+    assert (anchors.read()[-1].seq, anchors.read()[-1].hash) == head
+    assert ledger.verify_chain([anchors.parse(f"{head[0]}:{head[1]}")]) == []
 
 
 def test_evidence_packets_are_made_on_the_screen_and_downloaded(store_day, kiosk, tmp_path):

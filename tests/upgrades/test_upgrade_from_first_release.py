@@ -269,7 +269,16 @@ def test_a_first_release_store_upgrades_and_loses_nothing(new_database):
     db.init(url)
     assert db.pending() == []  # every migration there is, whatever it is by now
     with db.connection():
-        assert everything(tables) == before
+        after = everything(tables)
+    # The one thing added: the entry that ends the chain's unkeyed entries, signed with the
+    # store's new key, and the head that names it.
+    entries = after.pop("audit_entry")
+    added = entries[len(before["audit_entry"]):]
+    assert [row[tables["audit_entry"].index("action")] for row in added] == ["chain.keyed"]
+    assert entries[:len(before["audit_entry"])] == before["audit_entry"]
+    assert after.pop("chain_head")[0][1] == before["chain_head"][0][1] + 1
+    assert after == {t: rows for t, rows in before.items()
+                     if t not in ("audit_entry", "chain_head")}
     checked = kiosk(url, "verify")
     assert checked.returncode == 0 and checked.stdout.startswith("OK"), checked.stdout
 

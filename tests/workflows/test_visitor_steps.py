@@ -9,7 +9,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from kiosk import visitors
+from kiosk import ledger, visitors
 from kiosk.models import (
     AuditEntry,
     LoginAttempt,
@@ -252,6 +252,11 @@ def test_closing_asks_who_is_inside_and_a_manager_resolves_them(kiosk, staff, fi
     entry = AuditEntry.get(AuditEntry.action == "visitor.resolved")
     assert entry.actor_name == "Gus Lindqvist" and entry.detail["record_hash"] == \
         left.record_hash
+    # `kiosk verify` checks the resolution against what the manager signed.
+    assert ledger.verify_chain() == []
+    VisitorExit.update(reason="Escorted out").where(VisitorExit.id == left.id).execute()
+    assert f"Visitor {jane.id}'s signed resolution no longer matches what the manager " \
+        "signed: it was altered." in ledger.verify_chain()
 
 
 def test_no_more_than_five_visitors_per_escort(kiosk, staff, fixed_clock):

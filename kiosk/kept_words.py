@@ -1,0 +1,31 @@
+"""Messages whose English a record keeps filled in (a rejection's reason on a manifest line,
+a label's data): ``kiosk.words.Known`` finds them again by their English, with their
+arguments, to say them in the reader's language on a screen, slip or label."""
+
+from kiosk.words import _, kept_forms
+
+kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent} shipped"),
+           _("Count does not match: {counted} counted, {shipped} shipped"),
+           _("Lab test failed: {tests}."),
+           _("No lab results (COA) for this package or batch {batch}."),
+           _("Label says {name} {label}% but the lab found {lab}% (more than {tolerance}% "
+             "apart)."),
+           _("{number} {unit}"), _("{words} (sale {sale})"),
+           _("{quantity} of this package: {reason}"))
+
+# A package's status and a location's kind as records keep them (with spaces for "_"), and
+# the words a run keeps for a package not yet on any shelf: ``Known`` says them again.
+KEPT = (_("active"), _("quarantined"), _("on hold"), _("empty"), _("rejected"),
+        _("returned"), _("destroyed"), _("sold"), _("not received"), _("vault"),
+        _("sales floor"), _("quarantine"), _("receiving"), _("tote"), _("pickup"),
+        _("nowhere yet"))
+# The reasons a hold keeps (kiosk/holds.py), and what happens next to a held package.
+HOLD_REASONS = (_("Damaged"), _("Expired"), _("Recalled"), _("Customer return"),
+                _("Discrepant (count or label differs)"), _("Suspected tampering"),
+                _("Failed or missing lab result"), _("Other"), _("Rejected at receiving"),
+                _("Awaiting vendor (return)"), _("Awaiting destruction"),
+                _("Awaiting lab retest"), _("Awaiting a manager's decision"), _("brought in"))
+# What a quantity is and what it is counted in (kiosk/limits.py's measures).
+MEASURE_WORDS = (_("count"), _("weight"), _("volume"), _("amount"), _("units"), _("grams"),
+                 _("kilograms"), _("milligrams"), _("ounces"), _("pounds"), _("millilitres"),
+                 _("litres"), _("fluid ounces"), _("dollars"))
