@@ -407,7 +407,8 @@ def main(argv=None) -> int:
             print(f"\nWhat a store lives with: {TARGET_KIOSKS} kiosks, each scanning on its own "
                   f"Poisson process of {OPEN_RATE:g} scan a second (open loop: a scan falls due "
                   f"whatever the answers do, and is timed from then); {args.open_scans} timed "
-                  f"scans per kiosk, {args.open_reps} repetition{'s' if args.open_reps != 1 else ''}.")
+                  f"scans per kiosk, {args.open_reps} "
+                  f"repetition{'s' if args.open_reps != 1 else ''}.")
             open_p99 = open_loop(server, where, TARGET_KIOSKS, args.open_scans, OPEN_RATE,
                                  args.open_reps)
             if counts:

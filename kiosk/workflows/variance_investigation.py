@@ -17,7 +17,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk import clock, variances
-from kiosk.engine import Offer, Option, Refuse, Signer, Workflow, choose, count, instruct, sign_off, text
+from kiosk.engine import (
+    Offer,
+    Option,
+    Refuse,
+    Signer,
+    Workflow,
+    choose,
+    count,
+    instruct,
+    sign_off,
+    text,
+)
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, Variance
 

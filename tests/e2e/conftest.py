@@ -4,8 +4,8 @@ Fixtures and helpers for every module in this folder:
 
 ``live_server`` (module scope)
     A demo store in a fresh database, once SQLite and once PostgreSQL (the tests' names say
-    which: ``test_x[sqlite]``, ``test_x[postgresql]``), served by ``kiosk serve`` (waitress) in a child
-    process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL),
+    which: ``test_x[sqlite]``, ``test_x[postgresql]``), served by ``kiosk serve`` (waitress) in
+    a child process on a free loopback port (see ``liveserver.py``). It has ``.url`` (base URL),
     ``.database_url`` and ``.env``. A test module can set
     ``LIVE_SERVER_ENV = {"KIOSK_IDLE_SECONDS": "3", ...}`` to start its server with other
     settings; the station is ``vault-1`` unless

@@ -9,10 +9,9 @@ is neither recorded twice nor shown as an error."""
 
 from __future__ import annotations
 
+from liveserver import HttpKiosk
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
-
-from liveserver import HttpKiosk
 
 from kiosk.demo import demo_tag
 from kiosk.models import Movement, Package, Run, StepEvent
