@@ -22,22 +22,27 @@ from peewee import JOIN
 from kiosk import clock, picks
 from kiosk.manifests import quantity_text
 from kiosk.models import Employee, Item, Location, Movement, Package, PackageHold
+from kiosk.words import Known, _
 
-# code -> (the words on the screen and the label, what happens next by default)
+# code -> (the words on the screen and the label, what happens next by default); the words
+# are kept in English on the record and said again in the reader's language (Known).
 REASONS = {
-    "damaged": ("Damaged", "destruction"),
-    "expired": ("Expired", "destruction"),
-    "recalled": ("Recalled", "vendor"),
-    "customer_return": ("Customer return", "manager"),
-    "discrepant": ("Discrepant (count or label differs)", "manager"),
-    "tampering": ("Suspected tampering", "manager"),
-    "lab": ("Failed or missing lab result", "lab"),
-    "other": ("Other", "manager"),
-    "rejected": ("Rejected at receiving", "vendor"),  # receiving's; never chosen here
+    "damaged": (_("Damaged"), "destruction"),
+    "expired": (_("Expired"), "destruction"),
+    "recalled": (_("Recalled"), "vendor"),
+    "customer_return": (_("Customer return"), "manager"),
+    "discrepant": (_("Discrepant (count or label differs)"), "manager"),
+    "tampering": (_("Suspected tampering"), "manager"),
+    "lab": (_("Failed or missing lab result"), "lab"),
+    "other": (_("Other"), "manager"),
+    "rejected": (_("Rejected at receiving"), "vendor"),  # receiving's; never chosen here
 }
 CHOSEN_REASONS = tuple(k for k in REASONS if k != "rejected")
-NEXT_WORDS = {"vendor": "Awaiting vendor (return)", "destruction": "Awaiting destruction",
-              "lab": "Awaiting lab retest", "manager": "Awaiting a manager's decision"}
+NEXT_WORDS = {"vendor": _("Awaiting vendor (return)"),
+              "destruction": _("Awaiting destruction"), "lab": _("Awaiting lab retest"),
+              "manager": _("Awaiting a manager's decision")}
+# A hold's end as its record keeps it ("returned" and "destroyed" are a package's too).
+ENDED_WORDS = (_("released"), _("held"))
 CAGE = "quarantine"  # the kind of location the cage is
 RECEIVING_HELD = ("quarantined", "rejected")  # what receiving leaves in the cage
 STOCK_PLACES = ("vault", "sales_floor")  # where a released package may go back to
@@ -113,7 +118,7 @@ def in_cage(package: Package) -> bool:
 
 
 def where(package: Package) -> str:
-    return package.location.name if package.location_id else "nowhere yet"
+    return package.location.name if package.location_id else _("nowhere yet")
 
 
 def label_data(hold: PackageHold, package: Package, who: str, day: str) -> dict:
@@ -250,9 +255,10 @@ def age(since: dt.datetime, now: dt.datetime | None = None) -> str:
     """How long something has been on hold, as a person says it."""
     minutes = int(((now or clock.now()) - since).total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 0)} min"
+        return _("{minutes} min", minutes=max(minutes, 0))
     hours = minutes // 60
-    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+    return (_("{days} d {hours} h", days=hours // 24, hours=hours % 24) if hours >= 24
+            else _("{hours} h", hours=hours))
 
 
 def held_count() -> int:
@@ -292,17 +298,19 @@ def cage_rows(now: dt.datetime | None = None) -> list[dict]:
     held = [(h, h.package) for h in query] + _receiving_held()
     held.sort(key=lambda pair: (pair[0].held_at, pair[0].id or 0))
     names = {e.id: e.name for e in Employee.select(Employee.id, Employee.name).where(
-        Employee.id.in_({h.held_by_id for h, _ in held if h.held_by_id}))}
+        Employee.id.in_({h.held_by_id for h, _p in held if h.held_by_id}))}
     rows = []
     for h, package in held:
         place = package.location.name if package.location_id else ""
         inside = package.location_id is not None and package.location.kind == CAGE
+        amount = quantity_text(h.quantity, h.unit)
         rows.append({"hold": h, "tag": h.tag, "item": package.item.name,
-                     "amount": quantity_text(h.quantity, h.unit) + ("" if h.whole else " (part)"),
-                     "reason": h.reason_text, "sale": h.sale_ref,
+                     "amount": amount if h.whole else _("{amount} (part)", amount=amount),
+                     "reason": Known(h.reason_text), "sale": h.sale_ref,
                      "since": h.held_at, "by": names.get(h.held_by_id, ""),
                      "next": NEXT_WORDS.get(h.next_step, h.next_step),
                      "age": age(h.held_at, now),
-                     "where": place if inside or not h.whole else f"{place}: bring it in",
+                     "where": place if inside or not h.whole
+                     else _("{place}: bring it in", place=place),
                      "in_cage": inside or not h.whole})
     return rows

@@ -13,8 +13,9 @@ from peewee import JOIN
 
 from kiosk import manifests
 from kiosk.models import Package, PackageOrigin, Transfer, TransferPackage
+from kiosk.words import _
 
-KIND_WORDS = {"source": "source package", "lab": "lab test batch"}
+KIND_WORDS = {"source": _("source package"), "lab": _("lab test batch")}
 
 
 def lab_batches(line: TransferPackage) -> list[str]:
@@ -59,11 +60,20 @@ def how(kind: str, value: str, ids) -> dict[int, str]:
             .where(PackageOrigin.kind == kind, PackageOrigin.value == value.strip().upper(),
                    PackageOrigin.package.in_(ids)).tuples())
     value = value.strip().upper()
-    words = f"made from source package {value}" if kind == "source" else \
-        f"received with lab test batch (COA) {value}"
+    # Kept in English on the recall's record; said again in the reader's language (recalls'
+    # kept forms).
     found = {}
     for package_id, manifest in rows:
-        found[package_id] = words + (f" (manifest {manifest})" if manifest else " (on file)")
+        if kind == "source":
+            found[package_id] = (
+                _("made from source package {value} (manifest {manifest})", value=value,
+                  manifest=manifest) if manifest
+                else _("made from source package {value} (on file)", value=value))
+        else:
+            found[package_id] = (
+                _("received with lab test batch (COA) {value} (manifest {manifest})",
+                  value=value, manifest=manifest) if manifest
+                else _("received with lab test batch (COA) {value} (on file)", value=value))
     return found
 
 

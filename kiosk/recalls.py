@@ -21,12 +21,13 @@ from peewee import JOIN, fn
 from kiosk import holds, origins, picks
 from kiosk.models import Item, Location, Package, PackageHold, Recall, RecallPackage
 from kiosk.models.picks import IN_HAND, UNFINISHED, PickedPackage, PickLine, PickRequest
+from kiosk.words import _, kept_forms
 
-KINDS = {"batch": "Batch or lot number", "item": "Item", "source": "Source package",
-         "lab": "Lab test batch"}
+KINDS = {"batch": _("Batch or lot number"), "item": _("Item"), "source": _("Source package"),
+         "lab": _("Lab test batch")}
 GONE = ("destroyed", "returned", "not_received", "empty", "rejected")
-PLACE_WORDS = {"vault": "Vault", "floor": "Sales floor", "pick": "Taken for an open pick",
-               "cage": "Already in the cage"}
+PLACE_WORDS = {"vault": _("Vault"), "floor": _("Sales floor"),
+               "pick": _("Taken for an open pick"), "cage": _("Already in the cage")}
 PICK_BACK = "recall_pickback"  # the queue's kind for "bring this recalled package back"
 
 
@@ -42,12 +43,25 @@ def describe(kind: str, value: str) -> str:
     """The recall as the screens name it: "Batch GC-BD-2611"."""
     if kind == "item":
         item = Item.get_or_none(Item.id == int(value))
-        return f"Item {item.name if item else value}"
+        return _("Item {name}", name=item.name if item else value)
     if kind == "source":
-        return f"Source package {value.strip().upper()}"
+        return _("Source package {tag}", tag=value.strip().upper())
     if kind == "lab":
-        return f"Lab test batch {value.strip().upper()}"
-    return f"Batch {value}"
+        return _("Lab test batch {batch}", batch=value.strip().upper())
+    return _("Batch {batch}", batch=value)
+
+
+# What a recall's records keep in English (its description, each hold's reason, how a
+# package matched): ``Known`` says them again in the reader's language.
+kept_forms(_("Recalled: {description} ({notice})"), _("Recalled: {description}"),
+           _("Item {name}"), _("Source package {tag}"), _("Lab test batch {batch}"),
+           _("Batch {batch}"), _("item {name}"), _("batch {batch}"),
+           _("is the source package itself"),
+           _("made from source package {value} (manifest {manifest})"),
+           _("made from source package {value} (on file)"),
+           _("received with lab test batch (COA) {value} (manifest {manifest})"),
+           _("received with lab test batch (COA) {value} (on file)"),
+           _("{description}: put it in the cage"))
 
 
 def matching(kind: str, value: str):
@@ -74,11 +88,11 @@ def _how(kind: str, value: str, packages: list[Package]) -> dict[int, str]:
         found = origins.how(kind, value, [p.id for p in packages])
         for package in packages:
             if kind == "source" and package.tag == value.strip().upper():
-                found.setdefault(package.id, "is the source package itself")
+                found.setdefault(package.id, _("is the source package itself"))
         return found
     if kind == "item":
-        return {p.id: f"item {p.item.name}" for p in packages}
-    return {p.id: f"batch {p.batch}" for p in packages}
+        return {p.id: _("item {name}", name=p.item.name) for p in packages}
+    return {p.id: _("batch {batch}", batch=p.batch) for p in packages}
 
 
 def matched_by(found: list[Found]) -> list[tuple[str, int]]:
@@ -160,10 +174,11 @@ def hold_all(ctx, recall: Recall, found: list[Found], words: str) -> dict:
         if f.place == "pick":  # ``holds.hold`` withdrew it from the pick
             done["picks"] += 1
         if f.place in ("floor", "pick"):
-            picks.add_task(PICK_BACK, "Recall: bring back", [{"tag": package.tag,
+            picks.add_task(PICK_BACK, _("Recall: bring back"), [{"tag": package.tag,
                                                               "quantity": _units(package)}],
                            workflow="quarantine", key=f"RECALL-{recall.id}-{package.tag}",
-                           priority=1, note=f"{recall.description}: put it in the cage",
+                           priority=1, note=_("{description}: put it in the cage",
+                                              description=recall.description),
                            actor=ctx.actor, station=ctx.station)
             done["tasks"] += 1
     if labels:

@@ -20,6 +20,7 @@ from kiosk.models import MetrcReceipt
 from kiosk.models.reconciliation import DayDifference
 from kiosk.models.sync import PosSale
 from kiosk.reconciliation import amount_text, q, standing
+from kiosk.words import Phrase, _, joined
 
 
 def _sold(receipt_lines: list[dict], tag: str) -> Decimal:
@@ -124,22 +125,36 @@ def _update(receipt: MetrcReceipt, lines: list[dict]) -> dict:
             "customer_type": receipt.customer_type}
 
 
-def plan_words(difference: DayDifference, ops: list[dict]) -> str:
+# What a plan sends Metrc, each as the first words of a button and as the words after it.
+PLAN_WORDS = {
+    "create": (_("Send Metrc a receipt for {amount}"), _("send Metrc a receipt for {amount}")),
+    "void": (_("Void Metrc receipt {receipt}"), _("void Metrc receipt {receipt}")),
+    "update": (_("Fix Metrc receipt {receipt} to {amount}"),
+               _("fix Metrc receipt {receipt} to {amount}")),
+    "take_off": (_("Take …{tag} off Metrc receipt {receipt}"),
+                 _("take …{tag} off Metrc receipt {receipt}")),
+}
+
+
+def plan_words(difference: DayDifference, ops: list[dict]) -> Phrase:
     """One button's words for a plan: what Metrc will be sent."""
     parts = []
     for op in ops:
+        first = 0 if not parts else 1
         if op["op"] == "create":
-            parts.append(f"send Metrc a receipt for "
-                         f"{amount_text(q(op['lines'][0]['quantity']), difference.unit)}")
+            said = PLAN_WORDS["create"][first]
+            args = {"amount": amount_text(q(op["lines"][0]["quantity"]), difference.unit)}
         elif op["op"] == "void":
-            parts.append(f"void Metrc receipt {op['receipt']}")
+            said, args = PLAN_WORDS["void"][first], {"receipt": op["receipt"]}
         else:
             now = _sold(op["lines"], difference.tag)
-            parts.append(f"fix Metrc receipt {op['receipt']} to "
-                         f"{amount_text(now, difference.unit)}" if now else
-                         f"take …{difference.tag[-6:]} off Metrc receipt {op['receipt']}")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:]
+            said, args = ((PLAN_WORDS["update"][first],
+                           {"receipt": op["receipt"], "amount": amount_text(now, difference.unit)})
+                          if now else
+                          (PLAN_WORDS["take_off"][first],
+                           {"receipt": op["receipt"], "tag": difference.tag[-6:]}))
+        parts.append(Phrase(said.message, args))
+    return joined(parts, "; ")
 
 
 def send_plan(difference: DayDifference, ops: list[dict], ctx) -> list[str]:

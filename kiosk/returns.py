@@ -17,6 +17,7 @@ from kiosk import holds, scans
 from kiosk.engine import Offer
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, ReturnLine, Transfer, TransferPackage, VendorReturn
+from kiosk.words import Known, _
 
 
 def vendors() -> list[tuple[str, str]]:
@@ -37,30 +38,33 @@ def came_on(package: Package) -> tuple[Transfer, TransferPackage] | None:
 def refusal(package: Package | None, tag: str, licence: str, taken: list[str]) -> str | None:
     """Why this package cannot go back to the vendor with ``licence``; None when it can."""
     if package is None:
-        return f"Package {tag} is not in this store's records. Check the tag."
+        return _("Package {tag} is not in this store's records. Check the tag.", tag=tag)
     if package.tag in taken:
-        return f"Package {package.tag} is already on this return."
+        return _("Package {tag} is already on this return.", tag=package.tag)
     if package.status == "rejected":
         pass  # rejected at receiving: the vendor's in Metrc, waiting in the cage
     elif holds.whole_hold(package) is not None and not holds.in_cage(package):
-        return Offer(f"Package {scans.short(package.tag)} is on hold where it stands "
-                     f"({holds.where(package)}). Only what is in the cage goes back: bring it "
-                     "into the cage first.", "quarantine", "Bring it into the cage", package.tag)
+        return Offer(_("Package {tag} is on hold where it stands ({place}). Only what is in "
+                       "the cage goes back: bring it into the cage first.",
+                       tag=scans.short(package.tag), place=Known(holds.where(package))),
+                     "quarantine", _("Bring it into the cage"), package.tag)
     elif holds.whole_hold(package) is None and holds.part_holds(package):
         return part_refusal(package)
     elif holds.whole_hold(package) is None:
-        return Offer(f"Package {scans.short(package.tag)} is not on hold in the quarantine cage. "
-                     "Only what is in the cage goes back: quarantine it first.", "quarantine",
-                     "Quarantine it first", package.tag)
+        return Offer(_("Package {tag} is not on hold in the quarantine cage. Only what is in "
+                       "the cage goes back: quarantine it first.", tag=scans.short(package.tag)),
+                     "quarantine", _("Quarantine it first"), package.tag)
     found = came_on(package)
     if found is None:
-        return (f"Package {package.tag} came on no manifest this store has, so its vendor's "
-                "licence cannot be checked. It cannot go back on this return.")
-    transfer, _ = found
+        return _("Package {tag} came on no manifest this store has, so its vendor's licence "
+                 "cannot be checked. It cannot go back on this return.", tag=package.tag)
+    transfer = found[0]
     if transfer.shipper_license != licence:
-        return (f"Package {package.tag} came from {transfer.shipper_name} "
-                f"({transfer.shipper_license}) on manifest {transfer.manifest_number}, not "
-                f"from this vendor ({licence}). It goes back to the vendor it came from.")
+        return _("Package {tag} came from {shipper} ({shipper_licence}) on manifest "
+                 "{manifest}, not from this vendor ({licence}). It goes back to the vendor it "
+                 "came from.", tag=package.tag, shipper=transfer.shipper_name,
+                 shipper_licence=transfer.shipper_license,
+                 manifest=transfer.manifest_number, licence=licence)
     return None
 
 
@@ -71,13 +75,15 @@ def part_refusal(package: Package) -> Offer:
     held = quantity_text(holds.parts_held(package), package.unit)
     rest = quantity_text(package.quantity, package.unit)
     return Offer(
-        f"Only {held} of package {scans.short(package.tag)} is on hold; {rest} of it is still "
-        f"in stock on {holds.where(package)}. Metrc sends a whole package on a transfer and "
-        "cannot split one, so part of a package cannot go back to its vendor. To return it, "
-        "quarantine the rest of it too (all of it), then return the whole package. Or destroy "
-        "the held units, or release them back into the package.",
-        "quarantine", "Quarantine the rest of it", package.tag,
-        also=(("destroy", "Destroy the held units"), ("release", "Release the held units")))
+        _("Only {held} of package {tag} is on hold; {rest} of it is still in stock on {place}. "
+          "Metrc sends a whole package on a transfer and cannot split one, so part of a "
+          "package cannot go back to its vendor. To return it, quarantine the rest of it too "
+          "(all of it), then return the whole package. Or destroy the held units, or release "
+          "them back into the package.", held=held, tag=scans.short(package.tag), rest=rest,
+          place=Known(holds.where(package))),
+        "quarantine", _("Quarantine the rest of it"), package.tag,
+        also=(("destroy", _("Destroy the held units")),
+              ("release", _("Release the held units"))))
 
 
 def units_going_back(package: Package) -> Decimal:

@@ -317,45 +317,48 @@ def pick_ticket(data: dict, settings: dict) -> list:
 def destruction_log(data: dict, settings: dict) -> list:
     """One package destroyed: what, how much it weighed (and whether typed), how, why, what
     it was mixed with, and the two people who signed, with lines for their signatures."""
-    weight = f"{_s(data.get('weight'))} {_s(data.get('weight_unit'))}".strip()
+    weight = _amount(data.get("weight"), _s(data.get("weight_unit")))
     if data.get("keyed"):
-        weight += f" (typed: {_s(data.get('keyed_reason'))})"
-    lines = [Pair("Destroyed", when(data.get("at")), bold=True),
-             Line(_s(data.get("item")) or "(no item name)", bold=True),
+        weight = _("{weight} (typed: {reason})", weight=weight,
+                   reason=Known(_s(data.get("keyed_reason"))))
+    lines = [Pair(_("Destroyed"), when(data.get("at")), bold=True),
+             Line(_s(data.get("item")) or _("(no item name)"), bold=True),
              Line(_s(data.get("tag"))),
-             Pair("Quantity", f"{_s(data.get('quantity'))} {_s(data.get('unit'))}".strip()),
-             Pair("Weight", weight), Line(f"Method: {_s(data.get('method'))}")]
+             Pair(_("Quantity"), _amount(data.get("quantity"), _s(data.get("unit")))),
+             Pair(_("Weight"), weight),
+             Line(_("Method: {method}", method=Known(_s(data.get("method")))))]
     if data.get("mixed_with"):
-        lines.append(Line(f"Mixed with: {_s(data['mixed_with'])}"))
-    lines += [Line(f"Metrc reason: {_s(data.get('reason'))}"),
-              Line(f"Note: {_s(data.get('note'))}")]
+        lines.append(Line(_("Mixed with: {mixed}", mixed=_s(data["mixed_with"]))))
+    lines += [Line(_("Metrc reason: {reason}", reason=_s(data.get("reason")))),
+              Line(_("Note: {note}", note=_s(data.get("note"))))]
     if data.get("tag"):
         lines.append(Code(_s(data["tag"])))
-    return (lines + _sign(f"Performed: {_s(data.get('performed_by'))}")
-            + _sign(f"Witness: {_s(data.get('witnessed_by'))}"))
+    return (lines + _sign(_("Performed: {name}", name=_s(data.get("performed_by"))))
+            + _sign(_("Witness: {name}", name=_s(data.get("witnessed_by")))))
 
 
 def rtv_slip(data: dict, settings: dict) -> list:
     """A return to vendor for the driver: to whom, each package, the reason, and lines for
     our two signatures and the driver's."""
-    lines = [Pair("Return", _s(data.get("number")), bold=True),
-             Pair("Date", when(data.get("at"))),
-             Pair("To", _s(data.get("vendor"))), Pair("Licence", _s(data.get("license"))),
-             Line(f"Reason: {_s(data.get('reason'))}"), Rule()]
+    lines = [Pair(_("Return"), _s(data.get("number")), bold=True),
+             Pair(_("Date"), when(data.get("at"))),
+             Pair(_("To"), _s(data.get("vendor"))), Pair(_("Licence"), _s(data.get("license"))),
+             Line(_("Reason: {reason}", reason=_s(data.get("reason")))), Rule()]
     for package in data.get("packages") or []:
         package = package or {}
-        lines.append(Line(_s(package.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(package.get("item")) or _("(no item name)"), bold=True))
         lines.append(Line(_s(package.get("tag"))))
-        lines.append(Pair("Quantity", f"{_s(package.get('quantity'))} "
-                                      f"{_s(package.get('unit'))}".strip()))
+        lines.append(Pair(_("Quantity"), _amount(package.get("quantity"),
+                                                 _s(package.get("unit")))))
         if package.get("manifest"):
-            lines.append(Pair("Came on manifest", _s(package["manifest"])))
+            lines.append(Pair(_("Came on manifest"), _s(package["manifest"])))
         lines.append(Rule("."))
-    lines.append(Pair("Packages", str(len(data.get("packages") or [])), bold=True))
+    lines.append(Pair(_("Packages"), str(len(data.get("packages") or [])), bold=True))
     if data.get("number"):
         lines.append(Code(_s(data["number"])))
-    return (lines + _sign(f"Released by: {_s(data.get('released_by'))}")
-            + _sign(f"Witness: {_s(data.get('witnessed_by'))}") + _sign("Driver (name, signature)"))
+    return (lines + _sign(_("Released by: {name}", name=_s(data.get("released_by"))))
+            + _sign(_("Witness: {name}", name=_s(data.get("witnessed_by"))))
+            + _sign(_("Driver (name, signature)")))
 
 
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
@@ -366,8 +369,8 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "shift_summary": ("END OF SHIFT", shift_summary),
     "day_summary": ("END OF DAY", day_summary),
     "pick_ticket": ("PICK TICKET", pick_ticket),
-    "destruction_log": ("DESTRUCTION LOG", destruction_log),
-    "rtv_slip": ("RETURN TO VENDOR", rtv_slip),
+    "destruction_log": (_("DESTRUCTION LOG"), destruction_log),
+    "rtv_slip": (_("RETURN TO VENDOR"), rtv_slip),
 }
 
 

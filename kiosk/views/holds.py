@@ -6,22 +6,24 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, make_response, render_template, request, url_for
 
-from kiosk import db, engine, holds, ledger, recalls, workflows
+from kiosk import db, engine, holds, ledger, recalls, words, workflows
+from kiosk.manifests import quantity_text
 from kiosk.models import Package, PackageHold, Recall
 from kiosk.timeline import package_timeline
 from kiosk.views.home import feedback, login_required, station
 from kiosk.views.runs import step_context
+from kiosk.words import Known, _
 
 bp = Blueprint("holds", __name__, url_prefix="/cage")
 
 CAGE_ROLES = ("runner", "vault", "receiver", "counter", "manager")
 # The ways out of the cage a package's page offers, as (workflow key, button words).
-WAYS_OUT = (("release", "Release it"), ("return_to_vendor", "Return to vendor"),
-            ("destroy", "Destroy it"))
+WAYS_OUT = (("release", _("Release it")), ("return_to_vendor", _("Return to vendor")),
+            ("destroy", _("Destroy it")))
 
 
-ROLE_WORDS = {"runner": "a runner", "vault": "vault staff", "receiver": "a receiver",
-              "manager": "a manager", "counter": "a counter", "admin": "an admin"}
+ROLE_WORDS = {"runner": _("a runner"), "vault": _("vault staff"), "receiver": _("a receiver"),
+              "manager": _("a manager"), "counter": _("a counter"), "admin": _("an admin")}
 
 
 def may_start(key: str) -> bool:
@@ -31,14 +33,15 @@ def may_start(key: str) -> bool:
     return found is not None and person is not None and person.has_any(found.roles)
 
 
-def who_starts(key: str) -> str:
+def who_starts(key: str):
     """Who may start the procedure, in words: "done by vault staff or a manager"."""
     found = workflows.get(key)
     if found is None:
-        return "ask a manager"
-    words = [ROLE_WORDS.get(r, r) for r in found.roles]
-    listed = ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
-    return f"done by {listed}; call one"
+        return _("ask a manager")
+    named = [ROLE_WORDS.get(r, r) for r in found.roles]
+    listed = (_("{some} or {last}", some=words.joined(named[:-1], ", "), last=named[-1])
+              if len(named) > 1 else named[0])
+    return _("done by {listed}; call one", listed=listed)
 
 
 @bp.record_once
@@ -81,25 +84,26 @@ def ways_out(package: Package, held: list) -> tuple[list[tuple[str, str]], str]:
     go back to its vendor on its own)."""
     whole = next((h for h in held if h.whole), None)
     if whole is not None and not holds.in_cage(package):
-        return ([("quarantine", "Bring it into the cage"), ("release", "Release it")],
-                "It is on hold where it stands: bring it into the cage before it can be "
-                "returned or destroyed.")
+        return ([("quarantine", _("Bring it into the cage")), ("release", _("Release it"))],
+                _("It is on hold where it stands: bring it into the cage before it can be "
+                  "returned or destroyed."))
     if whole is None and held:
-        return ([("release", "Release the held units"), ("destroy", "Destroy the held units"),
-                 ("quarantine", "Quarantine the rest of it")],
-                "Only part of this package is held. Metrc sends a whole package on a transfer "
-                "and cannot split one, so the held part cannot go back to the vendor alone: "
-                "to return it, quarantine the rest of it too.")
+        return ([("release", _("Release the held units")),
+                 ("destroy", _("Destroy the held units")),
+                 ("quarantine", _("Quarantine the rest of it"))],
+                _("Only part of this package is held. Metrc sends a whole package on a "
+                  "transfer and cannot split one, so the held part cannot go back to the vendor "
+                  "alone: to return it, quarantine the rest of it too."))
     return list(WAYS_OUT), ""
 
 
 def _package_page(package: Package, notice: str = "", tone: str = "ok", status: int = 200):
     held = holds.open_holds(package)
     ways, why = ways_out(package, held)
-    ways = [(key, words) for key, words in ways if may_start(key)]
+    ways = [(key, label) for key, label in ways if may_start(key)]
     return render_template("holds/package.html", package=package, held=held,
                            history=package_timeline(package.tag), ways=ways, ways_note=why,
-                           next_words=holds.NEXT_WORDS, age=holds.age,
+                           next_words=holds.NEXT_WORDS, age=holds.age, amount=quantity_text,
                            notice=notice, tone=tone), status
 
 
@@ -123,15 +127,16 @@ def set_next(hold_id: int):
     package = Package.one(id=held.package_id)
     choice = request.form.get("next", "")
     if choice not in holds.NEXT_WORDS:
-        return _package_page(package, "Choose one of the buttons.", "error", 400)
+        return _package_page(package, _("Choose one of the buttons."), "error", 400)
     if held.status != "held":
-        return _package_page(package, f"This hold is already ended ({held.status}).", "error")
+        return _package_page(package, _("This hold is already ended ({status}).",
+                                        status=Known(held.status)), "error")
     with db.write():
         holds.set_next(held, choice)
         ledger.audit("hold.next", f"package:{held.tag}",
                      {"hold": held.id, "from": held.next_step, "to": choice},
                      actor=g.employee, station=station())
-    return _package_page(package, f"Next: {holds.NEXT_WORDS[choice]}.")
+    return _package_page(package, _("Next: {next}.", next=holds.NEXT_WORDS[choice]))
 
 
 @bp.post("/start")
@@ -143,9 +148,10 @@ def start():
         abort(404)
     if not g.employee.has_any(workflow.roles):
         return feedback(make_response(render_template(
-            "message.html", title="Not allowed",
-            message=f"{g.employee.name} can't start {workflow.title}: it needs a "
-                    f"{' or '.join(workflow.roles)}. Ask a manager.")), "error")
+            "message.html", title=_("Not allowed"),
+            message=_("{name} can't start {title}: it needs a {roles}. Ask a manager.",
+                      name=g.employee.name, title=workflow.title,
+                      roles=engine.role_list(workflow.roles)))), "error")
     settings = current_app.config["KIOSK"]
     run = engine.start(workflow, g.employee, station(), settings)
     first, outcome = workflow.step(run.current_step), None

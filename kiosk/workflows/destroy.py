@@ -32,15 +32,17 @@ from kiosk.engine import (
 )
 from kiosk.manifests import quantity_text
 from kiosk.models import Destruction, Package, PackageHold
+from kiosk.words import Known, _
 
 DESTROYER_ROLES = ("vault", "manager")
 # California (DCC, 4 CCR §17223): cannabis waste is made unusable and unrecognizable, by
 # grinding and mixing it with at least as much non-cannabis waste, before it is composted,
-# hauled or taken to a permitted facility. code -> (words, needs the mix noted)
-METHODS = {"grind_mix": ("Ground and mixed 50:50 with non-cannabis waste", True),
-           "compost": ("Mixed with non-cannabis waste and composted on site", True),
-           "hauler": ("Handed to a licensed waste hauler (mixed on collection)", False),
-           "incinerate": ("Taken to a permitted incineration facility", False)}
+# hauled or taken to a permitted facility. code -> (words, needs the mix noted); the words
+# are kept in English on the record and said again in the reader's language (Known).
+METHODS = {"grind_mix": (_("Ground and mixed 50:50 with non-cannabis waste"), True),
+           "compost": (_("Mixed with non-cannabis waste and composted on site"), True),
+           "hauler": (_("Handed to a licensed waste hauler (mixed on collection)"), False),
+           "incinerate": (_("Taken to a permitted incineration facility"), False)}
 
 
 def _hold(run) -> PackageHold:
@@ -51,21 +53,22 @@ def package_is_in_the_cage(run, scanned):
     """Only a package held in the cage can be destroyed; anything else names the way in."""
     package = Package.one(tag=scanned.value)
     if package is None:
-        return f"Package {scanned.value} is not in this store's stock. Check the tag."
+        return _("Package {tag} is not in this store's stock. Check the tag.", tag=scanned.value)
     held = [h for h in holds.open_holds(package) if h.reason != "rejected"]
     if not held:
         if package.status == "rejected":
-            return Offer(f"Package {scans.short(package.tag)} was rejected at receiving: it is "
-                         "still the vendor's in Metrc, so it goes back to them.",
-                         "return_to_vendor", "Return it to its vendor")
-        return Offer(f"Package {scans.short(package.tag)} is not on hold in the quarantine "
-                     "cage. Nothing can be destroyed that is not in the cage.", "quarantine",
-                     "Quarantine it first", package.tag)
+            return Offer(_("Package {tag} was rejected at receiving: it is still the vendor's "
+                           "in Metrc, so it goes back to them.", tag=scans.short(package.tag)),
+                         "return_to_vendor", _("Return it to its vendor"))
+        return Offer(_("Package {tag} is not on hold in the quarantine cage. Nothing can be "
+                       "destroyed that is not in the cage.", tag=scans.short(package.tag)),
+                     "quarantine", _("Quarantine it first"), package.tag)
     whole = next((h for h in held if h.whole), None)
     if whole is not None and not holds.in_cage(package):
-        return Offer(f"Package {scans.short(package.tag)} is on hold where it stands "
-                     f"({holds.where(package)}). Bring it into the cage first.", "quarantine",
-                     "Bring it into the cage", package.tag)
+        return Offer(_("Package {tag} is on hold where it stands ({place}). Bring it into the "
+                       "cage first.", tag=scans.short(package.tag),
+                       place=Known(holds.where(package))),
+                     "quarantine", _("Bring it into the cage"), package.tag)
     return None
 
 
@@ -77,10 +80,16 @@ def take_package(run, scanned, ctx):
     run.data.update(tag=package.tag, hold=chosen.id,
                     state_system=ctx.settings.get("state_system", "metrc"))
     amount = _amount(chosen, package)
-    apart = (f" (with {quantity_text(holds.parts_held(package), chosen.unit)} held apart from "
-             "it: those too)") if chosen.whole and holds.part_holds(package) else ""
-    ctx.message = (f"{quantity_text(amount, chosen.unit)} of {package.item.name} to "
-                   f"destroy{apart} ({chosen.reason_text}). Weigh the waste.")
+    if chosen.whole and holds.part_holds(package):
+        ctx.message = _("{amount} of {item} to destroy (with {apart} held apart from it: those "
+                        "too) ({reason}). Weigh the waste.",
+                        amount=quantity_text(amount, chosen.unit), item=package.item.name,
+                        apart=quantity_text(holds.parts_held(package), chosen.unit),
+                        reason=Known(chosen.reason_text))
+    else:
+        ctx.message = _("{amount} of {item} to destroy ({reason}). Weigh the waste.",
+                        amount=quantity_text(amount, chosen.unit), item=package.item.name,
+                        reason=Known(chosen.reason_text))
 
 
 def _amount(held: PackageHold, package: Package) -> Decimal:
@@ -119,15 +128,15 @@ def reason_choices(run):
     found.sort(key=lambda r: ("waste" not in r["name"].lower()
                               and "destr" not in r["name"].lower(), r["name"]))
     if not found:
-        return [Option("none", "Metrc's reasons are not pulled yet: cancel and try later")]
+        return [Option("none", _("Metrc's reasons are not pulled yet: cancel and try later"))]
     return [Option(r["name"], r["name"]) for r in found]
 
 
 def record_reason(run, option, ctx):
     """Keep Metrc's reason (there is none to keep before the syncer pulls them)."""
     if option.value == "none":
-        raise Refuse("Metrc's adjustment reasons have not been pulled yet (the syncer pulls "
-                     "them when Metrc answers). Cancel, and destroy it when they are here.")
+        raise Refuse(_("Metrc's adjustment reasons have not been pulled yet (the syncer pulls "
+                       "them when Metrc answers). Cancel, and destroy it when they are here."))
     run.data["reason"] = option.value
 
 
@@ -140,7 +149,8 @@ def destroy_it(run, signers, ctx):
     """Signed by both: out of the ledger, the hold ended, Metrc and the POS told, the log."""
     held = _hold(run)
     if held.status != "held":
-        raise Refuse(f"This hold was ended meanwhile ({held.status}); nothing was destroyed.")
+        raise Refuse(_("This hold was ended meanwhile ({status}); nothing was destroyed.",
+                       status=Known(held.status)))
     package = Package.one(id=held.package_id)
     performer, witness = signers[0], signers[1]
     amount = _amount(held, package)
@@ -177,8 +187,8 @@ def destroy_it(run, signers, ctx):
                "keyed": run.data["keyed"], "performer": performer.id, "witness": witness.id})
     run.data.update(performer=performer.name, witness=witness.name, amount=str(amount),
                     unit=held.unit, item=package.item.name)
-    ctx.message = (f"Destroyed {quantity_text(amount, held.unit)} of {package.tag}; Metrc and "
-                   "the POS are told. Print the destruction log.")
+    ctx.message = _("Destroyed {amount} of {tag}; Metrc and the POS are told. Print the "
+                    "destruction log.", amount=quantity_text(amount, held.unit), tag=package.tag)
 
 
 def log_slip(run):
@@ -197,50 +207,53 @@ def facts(run):
     """The package and what is chosen for its destruction so far."""
     held = _hold(run)
     package = Package.one(id=held.package_id)
-    shown = [("Package", package.tag), ("Item", package.item.name),
-             ("To destroy", quantity_text(_amount(held, package), held.unit)
-              + ("" if held.whole else " (the held part)")),
-             ("Why it was held", held.reason_text)]
+    amount = quantity_text(_amount(held, package), held.unit)
+    shown = [(_("Package"), package.tag), (_("Item"), package.item.name),
+             (_("To destroy"), amount if held.whole
+              else _("{amount} (the held part)", amount=amount)),
+             (_("Why it was held"), Known(held.reason_text))]
     if run.data.get("weight"):
-        typed = " (typed)" if run.data.get("keyed") else ""
-        shown.append(("Weight", f"{run.data['weight']} {run.data['weight_unit']}{typed}"))
-    for key, label in (("method", "Method"), ("mixed", "Mixed with"), ("reason", "Reason"),
-                       ("note", "Note")):
+        weight = quantity_text(Decimal(run.data["weight"]), run.data["weight_unit"])
+        shown.append((_("Weight"), _("{weight} (typed)", weight=weight)
+                      if run.data.get("keyed") else weight))
+    for key, label in (("method", _("Method")), ("mixed", _("Mixed with")),
+                       ("reason", _("Reason")), ("note", _("Note"))):
         if run.data.get(key):
-            shown.append((label, run.data[key]))
+            shown.append((label, Known(run.data[key]) if key == "method" else run.data[key]))
     return {"facts": shown}
 
 
 def summary(run):
     """One line for lists of runs."""
-    return f"Destroying {run.data['tag']}" if "tag" in run.data else "Scanning the package"
+    return (_("Destroying {tag}", tag=run.data["tag"]) if "tag" in run.data
+            else _("Scanning the package"))
 
 
 WORKFLOW = Workflow(
     key="destroy",
-    title="Destroy a package",
+    title=_("Destroy a package"),
     sop="SOP §5 Quarantine, returns and return-to-vendor",
     version=1,
     roles=DESTROYER_ROLES,
-    description="Destroy a package from the cage, weighed and witnessed, with the log slip.",
+    description=_("Destroy a package from the cage, weighed and witnessed, with the log slip."),
     summary=summary,
     steps=(
-        scan("package", "Scan the package from the cage (its quarantine label).",
+        scan("package", _("Scan the package from the cage (its quarantine label)."),
              expect=("package_tag",), guards=(package_is_in_the_cage,), effect=take_package),
-        weigh("weight", "Put the waste on the scale and take the reading.", unit="g",
+        weigh("weight", _("Put the waste on the scale and take the reading."), unit="g",
               effect=record_weight, show=facts),
-        choose("method", "How is it destroyed?", (), options_for=method_choices,
-               effect=record_method, show=facts, back=Back("weight", "Back: the weight")),
-        text("mixed", "What non-cannabis waste is it mixed with, and how much?",
+        choose("method", _("How is it destroyed?"), (), options_for=method_choices,
+               effect=record_method, show=facts, back=Back("weight", _("Back: the weight"))),
+        text("mixed", _("What non-cannabis waste is it mixed with, and how much?"),
              max_length=120, effect=record_mix, next="reason", show=facts),
-        choose("reason", "Metrc's reason for the adjustment", (), options_for=reason_choices,
-               effect=record_reason, show=facts, back=Back("method", "Back: the method")),
-        text("note", "A note for Metrc (why it is destroyed).", max_length=200,
+        choose("reason", _("Metrc's reason for the adjustment"), (), options_for=reason_choices,
+               effect=record_reason, show=facts, back=Back("method", _("Back: the method"))),
+        text("note", _("A note for Metrc (why it is destroyed)."), max_length=200,
              effect=record_note, show=facts),
-        sign_off("sign", "The person destroying it and a witness: badge and PIN each.",
-                 signers=(Signer(DESTROYER_ROLES, "performed", "person destroying it"),
-                          Signer(DESTROYER_ROLES, "witnessed", "witness")),
+        sign_off("sign", _("The person destroying it and a witness: badge and PIN each."),
+                 signers=(Signer(DESTROYER_ROLES, "performed", _("person destroying it")),
+                          Signer(DESTROYER_ROLES, "witnessed", _("witness"))),
                  effect=destroy_it, show=facts),
-        print_step("slip", "Print the destruction log.", jobs=log_slip),
+        print_step("slip", _("Print the destruction log."), jobs=log_slip),
     ),
 )

@@ -26,6 +26,7 @@ from kiosk.models import (
     Transfer,
     TransferPackage,
 )
+from kiosk.words import UNIT_WORDS, Known, _, n_
 
 RECEIVER_ROLES = ("receiver", "manager")
 LICENSE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]{3,30}"
@@ -45,14 +46,17 @@ def number_is_new(run, scanned):
     if known.status == "draft" and (owner is None or owner.status != "active"):
         return None
     if known.status == "draft":
-        return (f"Manifest {scanned.value} is being recorded in another run (started by "
-                f"{owner.operator.name}). Resume that one from the home screen.")
-    words = (f"Manifest {scanned.value} is already known ({known.status}, from "
-             f"{known.shipper_name or known.shipper_license}).")
+        return _("Manifest {manifest} is being recorded in another run (started by {name}). "
+                 "Resume that one from the home screen.", manifest=scanned.value,
+                 name=owner.operator.name)
+    known_words = dict(manifest=scanned.value, status=Known(known.status),
+                       shipper=known.shipper_name or known.shipper_license)
     if known.status not in manifests.OPEN:
-        return f"{words} There is nothing to record or receive."
-    return Offer(f"{words} Receive it with Receive a delivery.", "receiving",
-                 "Receive a delivery", manifest_code(known.manifest_number))
+        return _("Manifest {manifest} is already known ({status}, from {shipper}). There is "
+                 "nothing to record or receive.", **known_words)
+    return Offer(_("Manifest {manifest} is already known ({status}, from {shipper}). Receive "
+                   "it with Receive a delivery.", **known_words), "receiving",
+                 _("Receive a delivery"), manifest_code(known.manifest_number))
 
 
 def start_draft(run, scanned, ctx):
@@ -66,7 +70,7 @@ def start_draft(run, scanned, ctx):
         Transfer.update(run_id=run.id).where(Transfer.id == known.id).execute()
     run.data.update(transfer=known.id, manifest=scanned.value)
     ctx.audit("paper_manifest.start", f"transfer:{known.id}", {"manifest": scanned.value})
-    ctx.message = f"Paper manifest {scanned.value} started."
+    ctx.message = _("Paper manifest {manifest} started.", manifest=scanned.value)
 
 
 def record_shipper(run, licence, ctx):
@@ -80,7 +84,8 @@ def record_shipper(run, licence, ctx):
     Transfer.update(shipper_license=licence, shipper_name=name).where(
         Transfer.id == run.data["transfer"]).execute()
     run.data["shipper_known"] = bool(name)
-    ctx.message = f"Shipper: {name}." if name else "A shipper we have not seen: type its name."
+    ctx.message = (_("Shipper: {name}.", name=name) if name
+                   else _("A shipper we have not seen: type its name."))
 
 
 def shipper_is_known(run):
@@ -113,16 +118,17 @@ def entered(run):
     """The manifest so far: its packages, newest first."""
     transfer = _transfer(run)
     lines = list(transfer.packages.order_by(TransferPackage.id.desc()))
-    shown = {"progress": f"{len(lines)} package{'s' if len(lines) != 1 else ''} entered",
-             "facts": [("Manifest", transfer.manifest_number),
-                       ("Shipper", f"{transfer.shipper_name} ({transfer.shipper_license})"),
-                       ("Driver", transfer.driver_name), ("Vehicle", transfer.vehicle)]}
+    shown = {"progress": n_("{count} package entered", "{count} packages entered", len(lines)),
+             "facts": [(_("Manifest"), transfer.manifest_number),
+                       (_("Shipper"), f"{transfer.shipper_name} ({transfer.shipper_license})"),
+                       (_("Driver"), transfer.driver_name), (_("Vehicle"), transfer.vehicle)]}
     if lines:
-        shown["items"] = {"title": "Entered", "rows": [
-            f"{tp.tag} · {tp.item_name} · {quantity_text(tp.shipped_quantity, tp.shipped_unit)}"
+        shown["items"] = {"title": _("Entered"), "rows": [
+            _("{tag} · {item} · {amount}", tag=tp.tag, item=tp.item_name,
+              amount=quantity_text(tp.shipped_quantity, tp.shipped_unit))
             for tp in lines[:SHOWN_ITEMS]]}
     if "tag" in run.data:
-        shown["big"] = f"Package {run.data['tag']}"
+        shown["big"] = _("Package {tag}", tag=run.data["tag"])
     return shown
 
 
@@ -130,25 +136,28 @@ def tag_is_new_here(run, scanned):
     """A state tag, not yet on this paper manifest, another open manifest or in our stock."""
     if scanned == FINISH:
         if not _transfer(run).packages.exists():
-            return "Scan at least one package before finishing."
+            return _("Scan at least one package before finishing.")
         return None
     if scanned.kind != "package_tag":
-        return "That is an item barcode. Scan the package's 24-character state tag first."
+        return _("That is an item barcode. Scan the package's 24-character state tag first.")
     if manifests.on_manifest(run.data["transfer"], scanned.value) is not None:
-        return f"Package {scanned.value} is already on this manifest. Scan the next one."
+        return _("Package {tag} is already on this manifest. Scan the next one.",
+                 tag=scanned.value)
     other = manifests.other_open_manifest(scanned.value, run.data["transfer"])
     if other is not None:
-        return (f"Package {scanned.value} is on manifest {other.manifest_number} from "
-                f"{other.shipper_name}; receive that delivery instead.")
+        return _("Package {tag} is on manifest {manifest} from {shipper}; receive that "
+                 "delivery instead.", tag=scanned.value, manifest=other.manifest_number,
+                 shipper=other.shipper_name)
     if Package.get_or_none(Package.tag == scanned.value) is not None:
-        return f"Package {scanned.value} is already in this store's stock. Call a manager."
+        return _("Package {tag} is already in this store's stock. Call a manager.",
+                 tag=scanned.value)
     return None
 
 
 def hold_tag(run, scanned, ctx):
     """Keep the tag until its item and count are known."""
     run.data["tag"] = scanned.value
-    ctx.message = "Now scan the item's barcode (UPC) on the package."
+    ctx.message = _("Now scan the item's barcode (UPC) on the package.")
 
 
 def item_choices(run):
@@ -160,7 +169,7 @@ def item_choices(run):
                                           Item.gtin.is_null(False)).distinct())
     items = list(ordered) or list(Item.select().where(Item.gtin.is_null(False))
                                   .order_by(Item.name).limit(SHOWN_ITEMS))
-    shown["choices"] = {"title": "Tap the item, or scan its barcode",
+    shown["choices"] = {"title": _("Tap the item, or scan its barcode"),
                         "rows": [{"value": i.gtin, "label": i.name} for i in items[:SHOWN_ITEMS]]}
     return shown
 
@@ -168,8 +177,8 @@ def item_choices(run):
 def item_is_known(run, scanned):
     """The barcode belongs to an item this store sells."""
     if manifests.item_for_gtin(scanned.gtin) is None:
-        return (f"No item in this store has barcode {scanned.gtin}. Check the label or ask a "
-                "manager to add the item first.")
+        return _("No item in this store has barcode {gtin}. Check the label or ask a manager "
+                 "to add the item first.", gtin=scanned.gtin)
     return None
 
 
@@ -177,7 +186,8 @@ def hold_item(run, scanned, ctx):
     """Keep the item until the count is keyed."""
     item = manifests.item_for_gtin(scanned.gtin)
     run.data["item"] = item.id
-    ctx.message = f"{item.name}: key the count the paper shows ({item.unit})."
+    ctx.message = _("{item}: key the count the paper shows ({unit}).", item=item.name,
+                    unit=UNIT_WORDS.get(item.unit, item.unit))
 
 
 def item_unit(run):
@@ -191,7 +201,7 @@ def add_package(run, number, ctx):
     TransferPackage.create(transfer=run.data["transfer"], tag=run.data["tag"], item=item,
                            item_name=item.name, shipped_quantity=Decimal(number),
                            shipped_unit=item.unit)
-    ctx.message = f"{item.name}: {quantity_text(number, item.unit)}."
+    ctx.message = _("{item}: {amount}.", item=item.name, amount=quantity_text(number, item.unit))
 
 
 def record_coa(run, answer, ctx):
@@ -202,10 +212,11 @@ def record_coa(run, answer, ctx):
         LabResult.create(tag=tag, test_type="Paper COA (all tests)", passed=True,
                          coa_ref=f"paper, manifest {run.data['manifest']}",
                          tested_at=clock.now(), source="paper")
-        ctx.message = "COA noted. Scan the next package, or finish."
+        ctx.message = _("COA noted. Scan the next package, or finish.")
     else:
         ctx.audit("paper_manifest.no_coa", f"package:{tag}", {"reason": answer["reason"]})
-        ctx.message = "No COA recorded: receiving will reject this package. Scan the next one."
+        ctx.message = _("No COA recorded: receiving will reject this package. Scan the next "
+                        "one.")
         ctx.tone = "warn"
 
 
@@ -215,48 +226,51 @@ def publish(run, signers, ctx):
     Transfer.update(status="incoming", run_id=None).where(Transfer.id == transfer.id).execute()
     ctx.audit("paper_manifest.recorded", f"transfer:{transfer.id}",
               {"manifest": transfer.manifest_number, "packages": transfer.packages.count()})
-    ctx.message = (f"Manifest {transfer.manifest_number} is recorded. Receive it now with "
-                   "Receive a delivery; it is entered in Metrc when the system is back.")
+    ctx.message = _("Manifest {manifest} is recorded. Receive it now with Receive a delivery; "
+                    "it is entered in Metrc when the system is back.",
+                    manifest=transfer.manifest_number)
 
 
 def summary(run):
     """One line for lists of runs."""
     if "manifest" not in run.data:
-        return "Typing the manifest number"
-    return f"Paper manifest {run.data['manifest']}: {_transfer(run).packages.count()} packages"
+        return _("Typing the manifest number")
+    return _("Paper manifest {manifest}: {count} packages", manifest=run.data["manifest"],
+             count=_transfer(run).packages.count())
 
 
 WORKFLOW = Workflow(
     key="paper_manifest",
-    title="Paper manifest",
+    title=_("Paper manifest"),
     sop="SOP §2 Receiving a shipment (state system down)",
     version=1,
     roles=RECEIVER_ROLES,
-    description="The state system is down: record the driver's paper manifest to receive it.",
+    description=_("The state system is down: record the driver's paper manifest to receive "
+                  "it."),
     summary=summary,
     steps=(
-        scan("number", "Type or scan the manifest number from the driver's paper.",
+        scan("number", _("Type or scan the manifest number from the driver's paper."),
              expect=("manifest",), guards=(number_is_new,), effect=start_draft),
-        text("shipper", "Type the shipper's licence number.", pattern=LICENSE_PATTERN,
+        text("shipper", _("Type the shipper's licence number."), pattern=LICENSE_PATTERN,
              example="C11-0000222-LIC", effect=record_shipper, show=entered),
-        text("shipper_name", "Type the shipper's name as the paper shows it.",
+        text("shipper_name", _("Type the shipper's name as the paper shows it."),
              skip_if=shipper_is_known, effect=record_shipper_name, show=entered),
-        text("driver", "Type the driver's name.", effect=record_driver, show=entered),
-        text("vehicle", "Type the vehicle: make, model and plate.", effect=record_vehicle,
+        text("driver", _("Type the driver's name."), effect=record_driver, show=entered),
+        text("vehicle", _("Type the vehicle: make, model and plate."), effect=record_vehicle,
              show=entered, example="Ford Transit 8ABC123"),
-        count("cases", "How many sealed cases does the paper list?", unit="cases", whole=True,
+        count("cases", _("How many sealed cases does the paper list?"), unit="cases", whole=True,
               effect=record_cases, show=entered),
-        scan("tag", "Scan the next package's tag.", expect=("package_tag", "gtin", "gs1"),
+        scan("tag", _("Scan the next package's tag."), expect=("package_tag", "gtin", "gs1"),
              guards=(tag_is_new_here,), effect=hold_tag, show=entered, finish="sign",
-             finish_label="All packages entered"),
-        scan("item", "Scan the item's barcode, or tap the item.", expect=("gtin", "gs1"),
+             finish_label=_("All packages entered")),
+        scan("item", _("Scan the item's barcode, or tap the item."), expect=("gtin", "gs1"),
              guards=(item_is_known,), effect=hold_item, show=item_choices),
-        count("quantity", "Key the shipped count from the paper.", unit_for=item_unit,
+        count("quantity", _("Key the shipped count from the paper."), unit_for=item_unit,
               effect=add_package, show=entered),
-        confirm("coa", "Did a COA for this batch come with it, showing every test passed?",
+        confirm("coa", _("Did a COA for this batch come with it, showing every test passed?"),
                 effect=record_coa, next="tag", show=entered),
-        sign_off("sign", "Sign the paper manifest record.",
-                 signers=(Signer(RECEIVER_ROLES, "performed", "receiver"),), effect=publish,
+        sign_off("sign", _("Sign the paper manifest record."),
+                 signers=(Signer(RECEIVER_ROLES, "performed", _("receiver")),), effect=publish,
                  show=entered),
     ),
 )

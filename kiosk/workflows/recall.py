@@ -18,11 +18,13 @@ from __future__ import annotations
 from kiosk import recalls
 from kiosk.engine import Back, Option, Refuse, Workflow, choose, text
 from kiosk.models import Recall
+from kiosk.words import Known, _, joined, n_
 
-KIND_OPTIONS = (Option("batch", "A batch or lot number", next="value"),
-                Option("item", "An item", next="item"),
-                Option("source", "A source package tag", next="source"),
-                Option("lab", "A lab test batch (COA)", next="lab"))
+KIND_OPTIONS = (Option("batch", _("A batch or lot number"), next="value"),
+                Option("item", _("An item"), next="item"),
+                Option("source", _("A source package tag"), next="source"),
+                Option("lab", _("A lab test batch (COA)"), next="lab"))
+BACK_TO_KIND = _("Back: what the recall names")
 TAG_PATTERN = r"[A-Za-z0-9]{24}"
 
 
@@ -45,8 +47,8 @@ def record_item(run, option, ctx):
 def batch_is_here(run, value):
     """The store has a package of this batch."""
     if not recalls.matching("batch", value).exists():
-        return (f"No package in the store has batch {value}. Check the number on the notice "
-                "(letters and digits as printed).")
+        return _("No package in the store has batch {batch}. Check the number on the notice "
+                 "(letters and digits as printed).", batch=value)
     return None
 
 
@@ -58,16 +60,17 @@ def record_batch(run, value, ctx):
 def source_is_here(run, value):
     """The store has a package made from this source package, or the package itself."""
     if not recalls.matching("source", value).exists():
-        return (f"No package in the store was made from source package {value.strip().upper()}, "
-                "and none has that tag. Check the tag on the notice (24 letters and digits).")
+        return _("No package in the store was made from source package {tag}, and none has "
+                 "that tag. Check the tag on the notice (24 letters and digits).",
+                 tag=value.strip().upper())
     return None
 
 
 def lab_batch_is_here(run, value):
     """The store has a package received with this lab test batch (COA)."""
     if not recalls.matching("lab", value).exists():
-        return (f"No package in the store was received with lab test batch (COA) "
-                f"{value.strip().upper()}. Check the number on the notice against the COA.")
+        return _("No package in the store was received with lab test batch (COA) {batch}. "
+                 "Check the number on the notice against the COA.", batch=value.strip().upper())
     return None
 
 
@@ -85,26 +88,35 @@ def found_facts(run):
     """How many packages the recall names, and where they are."""
     kind = run.data["kind"]
     found = recalls.find(kind, run.data["value"])
-    facts = [("Recall", recalls.describe(kind, run.data["value"])),
-             ("Notice", run.data.get("notice", "")), ("Packages found", str(len(found)))]
-    facts += [(f"  {place}", str(n)) for place, n in recalls.places(found)]
-    facts += [("Matched: " + how, str(n)) for how, n in recalls.matched_by(found)]
+    facts = [(_("Recall"), recalls.describe(kind, run.data["value"])),
+             (_("Notice"), run.data.get("notice", "")), (_("Packages found"), str(len(found)))]
+    facts += [(joined(["  ", place], ""), str(n)) for place, n in recalls.places(found)]
+    facts += [(_("Matched: {how}", how=how), str(n)) for how, n in recalls.matched_by(found)]
     shown = {"facts": facts}
     missing = recalls.not_on_record(kind)
-    if missing:
-        what = "source packages" if kind == "source" else "lab test batch (COA)"
-        shown["warnings"] = [
-            f"{missing} package{'s' if missing != 1 else ''} in the store "
-            f"{'have' if missing != 1 else 'has'} no {what} on record (opening stock, or a "
-            "manifest that did not list it): this recall cannot find them. Check them against "
-            "the notice by hand, and quarantine any that match."]
+    if missing and kind == "source":
+        shown["warnings"] = [n_(
+            "{count} package in the store has no source packages on record (opening stock, or "
+            "a manifest that did not list it): this recall cannot find it. Check it against "
+            "the notice by hand, and quarantine it if it matches.",
+            "{count} packages in the store have no source packages on record (opening stock, "
+            "or a manifest that did not list it): this recall cannot find them. Check them "
+            "against the notice by hand, and quarantine any that match.", missing)]
+    elif missing:
+        shown["warnings"] = [n_(
+            "{count} package in the store has no lab test batch (COA) on record (opening "
+            "stock, or a manifest that did not list it): this recall cannot find it. Check it "
+            "against the notice by hand, and quarantine it if it matches.",
+            "{count} packages in the store have no lab test batch (COA) on record (opening "
+            "stock, or a manifest that did not list it): this recall cannot find them. Check "
+            "them against the notice by hand, and quarantine any that match.", missing)]
     return shown
 
 
 def hold_choice(run):
     """One button, with the count on it."""
     n = len(recalls.find(run.data["kind"], run.data["value"]))
-    return [Option("hold", f"Hold all {n} package{'s' if n != 1 else ''} now")]
+    return [Option("hold", n_("Hold {count} package now", "Hold all {count} packages now", n))]
 
 
 def hold_them(run, option, ctx):
@@ -112,57 +124,64 @@ def hold_them(run, option, ctx):
     kind, value = run.data["kind"], run.data["value"]
     found = recalls.find(kind, value)
     if not found:
-        raise Refuse("No package of this recall is in the store any more; nothing to hold.")
+        raise Refuse(_("No package of this recall is in the store any more; nothing to "
+                       "hold."))
     description = recalls.describe(kind, value)
     recall = Recall.create(kind=kind, value=value, item=int(value) if kind == "item" else None,
                            description=description, notice=run.data.get("notice", ""),
                            started_at=ctx.event.at, started_by=ctx.actor, run_id=run.id)
-    words = f"Recalled: {description}" + (f" ({run.data['notice']})"
-                                          if run.data.get("notice") else "")
+    # Kept in English on each hold and label; said again in the reader's language (Known).
+    words = (_("Recalled: {description} ({notice})", description=description,
+               notice=run.data["notice"]) if run.data.get("notice")
+             else _("Recalled: {description}", description=description))
     done = recalls.hold_all(ctx, recall, found, words)
     recalls.finish_if_all_in(recall, ctx.event.at)
     ctx.audit("recall", f"recall:{recall.id}", {"kind": kind, "value": value, **done})
     run.data["recall"] = recall.id
-    ctx.message = (f"{description}: {done['held']} package(s) put on hold"
-                   + (f", {done['already']} already held" if done["already"] else "")
-                   + (f", {done['picks']} withdrawn from open picks" if done["picks"] else "")
-                   + (f", {done['tasks']} pick-back task(s) in the queue" if done["tasks"]
-                      else "")
-                   + ". Their quarantine labels are printing. Bring each one into the cage.")
+    said = [_("{description}: {held} package(s) put on hold", description=Known(description),
+              held=done["held"])]
+    if done["already"]:
+        said.append(_(", {count} already held", count=done["already"]))
+    if done["picks"]:
+        said.append(_(", {count} withdrawn from open picks", count=done["picks"]))
+    if done["tasks"]:
+        said.append(_(", {count} pick-back task(s) in the queue", count=done["tasks"]))
+    said.append(_(". Their quarantine labels are printing. Bring each one into the cage."))
+    ctx.message = joined(said, "")
 
 
 def summary(run):
     """One line for lists of runs."""
-    return f"Recall {run.data.get('value', '')}".strip()
+    return _("Recall {value}", value=run.data["value"]) if run.data.get("value") else _("Recall")
 
 
 WORKFLOW = Workflow(
     key="recall",
-    title="Recall",
+    title=_("Recall"),
     sop="SOP §5 Quarantine, returns and return-to-vendor",
     version=1,
     roles=("manager",),
-    description="Hold every package of a recalled batch, item, source package or lab test "
-                "batch, wherever it is.",
+    description=_("Hold every package of a recalled batch, item, source package or lab test "
+                  "batch, wherever it is."),
     summary=summary,
     steps=(
-        choose("kind", "What does the recall name?", KIND_OPTIONS, effect=record_kind),
-        text("value", "Scan or type the batch or lot number on the notice.", max_length=60,
+        choose("kind", _("What does the recall name?"), KIND_OPTIONS, effect=record_kind),
+        text("value", _("Scan or type the batch or lot number on the notice."), max_length=60,
              guards=(batch_is_here,), effect=record_batch, next="notice",
-             back=Back("kind", "Back: what the recall names")),
-        choose("item", "Which item is recalled?", (), options_for=item_choices,
-               effect=record_item, back=Back("kind", "Back: what the recall names")),
-        text("source", "Scan or type the source package tag on the notice.", max_length=24,
+             back=Back("kind", BACK_TO_KIND)),
+        choose("item", _("Which item is recalled?"), (), options_for=item_choices,
+               effect=record_item, back=Back("kind", BACK_TO_KIND)),
+        text("source", _("Scan or type the source package tag on the notice."), max_length=24,
              pattern=TAG_PATTERN, example="1A4060300000000000000001", guards=(source_is_here,),
              effect=record_upper, next="notice",
-             back=Back("kind", "Back: what the recall names")),
-        text("lab", "Scan or type the lab test batch (the COA number) on the notice.",
+             back=Back("kind", BACK_TO_KIND)),
+        text("lab", _("Scan or type the lab test batch (the COA number) on the notice."),
              max_length=60, guards=(lab_batch_is_here,), effect=record_upper, next="notice",
-             back=Back("kind", "Back: what the recall names")),
-        text("notice", "Who issued the recall, and why (from the notice)?", max_length=200,
+             back=Back("kind", BACK_TO_KIND)),
+        text("notice", _("Who issued the recall, and why (from the notice)?"), max_length=200,
              effect=record_notice, show=found_facts),
-        choose("hold", "Put every one of these packages on hold now?", (),
+        choose("hold", _("Put every one of these packages on hold now?"), (),
                options_for=hold_choice, effect=hold_them, show=found_facts,
-               back=Back("kind", "Back: start again", forget=("value", "notice"))),
+               back=Back("kind", _("Back: start again"), forget=("value", "notice"))),
     ),
 )

@@ -29,6 +29,7 @@ from kiosk.engine import (
 )
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, ReturnLine, VendorReturn
+from kiosk.words import _
 
 RETURN_ROLES = ("vault", "receiver", "manager")
 MANIFEST_PATTERN = r"[0-9]{6,12}"
@@ -48,7 +49,7 @@ def record_vendor(run, option, ctx):
 def package_may_go_back(run, scanned):
     """From the cage, and it came from this vendor (licence checked on its manifest)."""
     if scanned == FINISH:
-        return None if run.data["lines"] else "Scan at least one package going back first."
+        return None if run.data["lines"] else _("Scan at least one package going back first.")
     return returns.refusal(Package.one(tag=scanned.value), scanned.value, run.data["license"],
                            [line["tag"] for line in run.data["lines"]])
 
@@ -64,10 +65,15 @@ def take_package(run, scanned, ctx):
                               "manifest": transfer.manifest_number,
                               "rejected": package.status == "rejected"})
     apart = holds.parts_held(package)
-    with_parts = (f" (with {quantity_text(apart, package.unit)} held apart from it: bring "
-                  "those too)") if apart else ""
-    ctx.message = (f"{package.item.name}: {quantity_text(amount, package.unit)} goes "
-                   f"back{with_parts}. Scan the next package, or No more packages.")
+    if apart:
+        ctx.message = _("{item}: {amount} goes back (with {apart} held apart from it: bring "
+                        "those too). Scan the next package, or No more packages.",
+                        item=package.item.name, amount=quantity_text(amount, package.unit),
+                        apart=quantity_text(apart, package.unit))
+    else:
+        ctx.message = _("{item}: {amount} goes back. Scan the next package, or No more "
+                        "packages.", item=package.item.name,
+                        amount=quantity_text(amount, package.unit))
 
 
 def record_reason(run, words, ctx):
@@ -86,7 +92,8 @@ def send_back(run, signers, ctx):
         package = Package.one(tag=line["tag"])
         refused = returns.refusal(package, line["tag"], run.data["license"], [])
         if refused:
-            raise Refuse(f"{refused} Nothing was returned; go back and take it off.")
+            raise Refuse(_("{refused} Nothing was returned; go back and take it off.",
+                           refused=getattr(refused, "said", refused)))
         held = holds.whole_hold(package)
         parts = holds.part_holds(package)
         amount = returns.units_going_back(package)
@@ -115,8 +122,9 @@ def send_back(run, signers, ctx):
               {"vendor": run.data["license"], "packages": len(run.data["lines"]),
                "released": released.id, "witness": witness.id})
     run.data.update(vendor_return=made.id, released_by=released.name, witness=witness.name)
-    ctx.message = (f"{len(run.data['lines'])} package(s) left our stock for "
-                   f"{run.data['vendor']} ({returns.number(made)}). Print the RTV slip.")
+    ctx.message = _("{count} package(s) left our stock for {vendor} ({number}). Print the RTV "
+                    "slip.", count=len(run.data["lines"]), vendor=run.data["vendor"],
+                    number=returns.number(made))
 
 
 def rtv_slip(run):
@@ -139,51 +147,56 @@ def record_manifest(run, number, ctx):
         "packages": [{"tag": line["tag"], "quantity": line["quantity"], "unit": line["unit"]}
                      for line in run.data["lines"]]}, ordering_key=f"rtv-{made.id}")
     ctx.audit("return_to_vendor.metrc", f"return:{made.id}", {"manifest": number})
-    ctx.message = (f"Manifest {number} recorded for {returns.number(made)}; the syncer reads it "
-                   "back from Metrc and flags anything that differs.")
+    ctx.message = _("Manifest {manifest} recorded for {number}; the syncer reads it back from "
+                    "Metrc and flags anything that differs.", manifest=number,
+                    number=returns.number(made))
 
 
 def facts(run):
     """The vendor and the packages going back so far."""
-    shown = {"facts": [("Vendor", f"{run.data.get('vendor', '')} · {run.data.get('license', '')}"),
-                       ("Packages", str(len(run.data.get("lines", []))))]}
+    shown = {"facts": [(_("Vendor"),
+                        f"{run.data.get('vendor', '')} · {run.data.get('license', '')}"),
+                       (_("Packages"), str(len(run.data.get("lines", []))))]}
     if run.data.get("reason"):
-        shown["facts"].append(("Reason", run.data["reason"]))
+        shown["facts"].append((_("Reason"), run.data["reason"]))
     if run.data.get("lines"):
-        shown["items"] = {"title": "Going back", "rows": [
-            f"…{line['tag'][-6:]} {line['item']}: {line['quantity']} {line['unit']}"
+        shown["items"] = {"title": _("Going back"), "rows": [
+            _("…{tag} {item}: {amount}", tag=line["tag"][-6:], item=line["item"],
+              amount=quantity_text(Decimal(line["quantity"]), line["unit"]))
             for line in run.data["lines"]]}
     return shown
 
 
 def summary(run):
     """One line for lists of runs."""
-    return f"Return to {run.data.get('vendor', 'a vendor')}"
+    return (_("Return to {vendor}", vendor=run.data["vendor"]) if run.data.get("vendor")
+            else _("Return to a vendor"))
 
 
 WORKFLOW = Workflow(
     key="return_to_vendor",
-    title="Return to vendor",
+    title=_("Return to vendor"),
     sop="SOP §5 Quarantine, returns and return-to-vendor",
     version=1,
     roles=RETURN_ROLES,
-    description="Send packages from the cage back to their vendor, signed by two, with the "
-                "RTV slip and the sheet for Metrc.",
+    description=_("Send packages from the cage back to their vendor, signed by two, with "
+                  "the RTV slip and the sheet for Metrc."),
     summary=summary,
     steps=(
-        choose("vendor", "Which vendor takes the packages back?", (),
+        choose("vendor", _("Which vendor takes the packages back?"), (),
                options_for=vendor_choices, effect=record_vendor),
-        scan("package", "Scan each package going back (from the cage).", expect=("package_tag",),
+        scan("package", _("Scan each package going back (from the cage)."), expect=("package_tag",),
              guards=(package_may_go_back,), effect=take_package, next="package", show=facts,
-             finish="reason", finish_label="No more packages"),
-        text("reason", "Why do they go back?", max_length=200, effect=record_reason, show=facts),
-        sign_off("sign", "The person releasing the packages and a witness: badge and PIN each.",
-                 signers=(Signer(RETURN_ROLES, "performed", "person releasing them"),
-                          Signer(RETURN_ROLES, "witnessed", "witness")),
+             finish="reason", finish_label=_("No more packages")),
+        text("reason", _("Why do they go back?"), max_length=200, effect=record_reason, show=facts),
+        sign_off("sign", _("The person releasing the packages and a witness: badge and PIN "
+                            "each."),
+                 signers=(Signer(RETURN_ROLES, "performed", _("person releasing them")),
+                          Signer(RETURN_ROLES, "witnessed", _("witness"))),
                  effect=send_back, show=facts),
-        print_step("slip", "Print the RTV slip; the driver signs it.", jobs=rtv_slip),
-        text("manifest", "Enter the return in Metrc from the slip (Transfers, Outgoing), then "
-             "type the manifest number Metrc gave it.", pattern=MANIFEST_PATTERN,
+        print_step("slip", _("Print the RTV slip; the driver signs it."), jobs=rtv_slip),
+        text("manifest", _("Enter the return in Metrc from the slip (Transfers, Outgoing), then "
+                           "type the manifest number Metrc gave it."), pattern=MANIFEST_PATTERN,
              example="0000412345", max_length=12, effect=record_manifest, show=facts),
     ),
 )
