@@ -116,7 +116,7 @@ def found_facts(run):
 def hold_choice(run):
     """One button, with the count on it."""
     n = len(recalls.find(run.data["kind"], run.data["value"]))
-    return [Option("hold", n_("Hold {count} package now", "Hold all {count} packages now", n))]
+    return [Option("hold", n_("Hold all {count} package now", "Hold all {count} packages now", n))]
 
 
 def hold_them(run, option, ctx):
