@@ -48,6 +48,12 @@ RECEIVING_HELD = ("quarantined", "rejected")  # what receiving leaves in the cag
 STOCK_PLACES = ("vault", "sales_floor")  # where a released package may go back to
 
 
+def day_words(day: dt.date):
+    """A date as the reader writes it: 2026-11-23 in English, 23/11/2026 in Spanish."""
+    return _("{year}-{month}-{day}", year=day.strftime("%Y"), month=day.strftime("%m"),
+             day=day.strftime("%d"))
+
+
 def today(ctx) -> str:
     """The store's date of this step, as Metrc and the labels take it."""
     return clock.store_date(ctx.event.at).isoformat()

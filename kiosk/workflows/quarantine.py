@@ -105,7 +105,7 @@ def sale_choices(run):
     options = [Option(f"sale:{s.receipt}",
                       _("Receipt {receipt} · {quantity} sold {day}", receipt=s.receipt,
                         quantity=quantity_text(s.quantity, s.unit),
-                        day=s.sold_at.strftime("%Y-%m-%d")), next="quantity")
+                        day=holds.day_words(s.sold_at)), next="quantity")
                for s in sales]
     return options + [Option("type", _("Another receipt: type it"), next="receipt"),
                       Option("unknown", _("The sale is not known"), next="quantity")]

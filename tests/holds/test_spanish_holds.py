@@ -6,6 +6,7 @@ English-speaking manager still reads the same screens in English."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -17,6 +18,7 @@ from kiosk import db, demo, scans, variances
 from kiosk.hardware import slips
 from kiosk.hardware.queue import requester_language
 from kiosk.models import Employee, Item, PrintJob, Recall
+from kiosk.models.sync import PosSale
 
 # The kiosk's English words of this area that must not be left on a Spanish screen.
 ENGLISH = re.compile(
@@ -94,6 +96,11 @@ def test_the_cage_and_a_held_package_in_spanish(driver, spanish):
     quarantine(driver, TAGS[4], "recalled")
     quarantine(driver, TAGS[2], "damaged", part="2")
     driver.as_("femi")
+    home = visible(driver.kiosk.get("/").get_data(as_text=True))
+    for title in ("Liberar de cuarentena", "Destruir un paquete", "Devolver al proveedor",
+                  "Retiro del mercado", "Manifiesto en papel",
+                  "Retenga todos los paquetes de un lote, artículo, paquete de origen"):
+        assert title in home, title
     cage = visible(driver.kiosk.get("/cage").get_data(as_text=True))
     assert "Jaula de cuarentena: 3 retenidos" in cage
     assert "Dañado" in cage and "Retirado del mercado" in cage
@@ -327,3 +334,22 @@ def test_an_english_speaker_still_reads_english(driver, spanish):
     text = visible(driver.text())
     assert "Why may it be sold again?" in text and "Inspected: nothing wrong with it" in text
     assert "Escanee" not in text
+
+
+def test_a_customer_returns_sale_is_dated_the_spanish_way(driver, spanish, fixed_clock):
+    """Quarantine's sales to tap name their day as the reader writes it, not in ISO."""
+    sold = dt.datetime(2026, 11, 21, 18, 30)
+    with db.write():
+        PosSale.create(source="webhook", receipt="R-10042", tag=TAGS[6], quantity=1,
+                       sold_at=sold, received_at=sold)
+    driver.as_("femi")
+    driver.start("quarantine")
+    assert driver.scan(TAGS[6])["tone"] == "ok"
+    driver.answer("customer_return")
+    text = screen(driver, "sale")
+    assert "Recibo R-10042" in text and "21/11/2026" in text and "2026-11-21" not in text
+    driver.as_("gus")
+    driver.start("quarantine")
+    driver.scan(TAGS[6])
+    driver.answer("customer_return")
+    assert "sold 2026-11-21" in visible(driver.text())
