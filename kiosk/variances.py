@@ -109,8 +109,8 @@ def when_words(at: dt.datetime):
     """A record's time on the store's clock: '2026-11-23 10:15' in English, as it always
     read; day first in Spanish."""
     local = clock.local(at)
-    return _("{year}-{month}-{day} {time}", year=f"{local:%Y}", month=f"{local:%m}",
-             day=f"{local:%d}", time=f"{local:%H:%M}")
+    year, month, day, time = local.strftime("%Y %m %d %H:%M").split()
+    return _("{year}-{month}-{day} {time}", year=year, month=month, day=day, time=time)
 
 
 def reasons(state_system: str) -> list[dict]:

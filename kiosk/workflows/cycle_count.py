@@ -65,7 +65,7 @@ def _begin(run, chosen: Count, ctx) -> None:
     if other is not None and other.id != run.id:
         raise Refuse(_("{title} is being counted by {name} (started {time}). Resume it there.",
                        title=counts.title_words(chosen), name=other.operator.name,
-                       time=f"{clock.local(other.started_at):%H:%M}"))
+                       time=clock.local(other.started_at).strftime("%H:%M")))
     chosen = counts.begin(chosen, run.id, ctx.event.at)
     run.data.update(counts.standing(chosen))  # a count taken up again carries on as it stood
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
@@ -195,7 +195,7 @@ def not_counted_twice(run, scanned):
     who = Employee.get_by_id(seen.counted_by_id).name
     return _("Package {tag} was already counted here at {time} by {name}. It is not counted "
              "twice: scan the next product barcode.", tag=_short(scanned.value),
-             time=f"{clock.local(seen.counted_at):%H:%M}", name=who)
+             time=clock.local(seen.counted_at).strftime("%H:%M"), name=who)
 
 
 def _take(run, tag: str, ctx) -> None:
