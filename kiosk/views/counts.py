@@ -20,7 +20,7 @@ from kiosk import clock, counts, db, engine, figures, ledger, limits, variances,
 from kiosk.models import Count, CountLine, Employee, Location, Run, Signature, Variance
 from kiosk.views import language
 from kiosk.views.home import go, login_required, station
-from kiosk.words import _
+from kiosk.words import _, n_
 from kiosk.workflows import cycle_count, variance_investigation
 
 bp = Blueprint("counts", __name__)
@@ -68,6 +68,12 @@ def how_words(how: str | None):
     if how.startswith("typed weight (") and how.endswith(")"):
         return _("typed weight ({reason})", reason=how[len("typed weight ("):-1])
     return how
+
+
+# The print step's words for the count slip (``language`` names each layout it previews).
+language.LAYOUT_WORDS.setdefault("count_slip", _("count slip"))
+language.COUNTED_LAYOUTS.setdefault(
+    "count_slip", lambda n: n_("{count} count slip", "{count} count slips", n))
 
 
 @bp.app_context_processor
