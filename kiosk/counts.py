@@ -202,7 +202,8 @@ def standing(count: Count) -> dict:
     counted and recounted, and the recount still to do, for a count taken up again."""
     numbers = tally(count.id)
     counted, recounted = people(count.id)
-    state = {"count": count.id, "title": count.title, "expected": count.expected,
+    state = {"count": count.id, "title": count.title, "title_said": keep(title_words(count)),
+             "expected": count.expected,
              "scanned": numbers["counted"], "extra": numbers["extra"],
              "counters": list(counted), "recounters": list(recounted),
              "area": "this area" if count.scope == "location" else "this count"}

@@ -29,7 +29,7 @@ from kiosk.engine import (
 )
 from kiosk.manifests import item_for_gtin, quantity_text
 from kiosk.models import Count, Employee, Location, Package
-from kiosk.words import UNIT_WORDS, _, joined, n_
+from kiosk.words import UNIT_WORDS, _, joined, n_, restore
 
 COUNT_ROLES = ("counter", "manager")
 PLACES = counts.COUNTED_PLACES + ("quarantine",)
@@ -38,6 +38,11 @@ PRODUCT = ("gtin", "gs1", "package_tag")
 
 def _count(run) -> Count:
     return Count.get_by_id(run.data["count"])
+
+
+def _title(run):
+    """The count's title in the reader's language (a run from before kept only its English)."""
+    return restore(run.data["title_said"]) if "title_said" in run.data else run.data["title"]
 
 
 def _short(tag: str) -> str:
@@ -421,14 +426,14 @@ def keep_count_open(run, ctx):
     """A cancelled count keeps what was counted; it carries on from its tile."""
     if "count" in run.data:
         ctx.message = _("What was counted in {title} is kept; the count carries on from its "
-                        "tile on the home screen.", title=run.data["title"])
+                        "tile on the home screen.", title=_title(run))
 
 
 def summary(run):
     """One line for lists of runs."""
     if "count" not in run.data:
         return _("Choosing the count")
-    return _("{title}: {progress}", title=run.data["title"], progress=progress(run)["progress"])
+    return _("{title}: {progress}", title=_title(run), progress=progress(run)["progress"])
 
 
 RECOUNT_SIGNERS = (Signer(COUNT_ROLES, "performed", _("counter")),

@@ -401,3 +401,18 @@ def test_the_feedback_cue_carries_the_spanish_words(driver, spanish):
     cue = json.loads(driver.last.headers["HX-Trigger"])["kiosk:feedback"]
     assert cue["message"] == ("LOC-NOWHERE no es un lugar de esta tienda. Escanee la etiqueta "
                               "de un estante.")
+
+
+def test_a_category_counted_now_is_named_in_spanish_and_resumed_from_home(driver, spanish):
+    driver.as_("erin")
+    driver.start("cycle_count")
+    which = step(driver, "which")
+    assert "Contar una categoría ahora" in which and "Contar un lugar ahora" in which
+    driver.ok("which", value="category")
+    assert "¿Qué categoría?" in step(driver, "category")
+    started = said(driver.do("category", value="category:Flower"))
+    assert started == ("Contando Todo Flower: 3 paquetes. Escanee el código de barras de un "
+                       "producto y luego su etiqueta.")
+    assert Count.get(Count.scope == "category").title == "All Flower"  # kept in English
+    home = no_english(driver.get("/"), "home, with the count in progress")
+    assert "Todo Flower: 0 de 3 escaneados en este conteo" in home
