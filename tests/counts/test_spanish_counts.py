@@ -125,7 +125,7 @@ def count_in_spanish(driver) -> Count:
     assert "¿Cuántas unidades hay en el paquete?" in units and "Se cuenta en" in units
     assert "Cuente unidades enteras" in said(driver.do("units", value="7.5"))
     assert said(driver.do("units", value="731")).startswith(
-        "731 unidades contado. 1 de 5 escaneados en esta área.")
+        "Contado: 731 unidades. 1 de 5 escaneados en esta área.")
     # The same package again: not counted twice.
     driver.ok("product", value=UPC["flower"])
     assert "ya se contó aquí a las" in said(driver.do("tag", value=TAGS[1]))
@@ -154,7 +154,7 @@ def count_in_spanish(driver) -> Count:
     assert "No hay báscula configurada en este kiosco" in live
     assert "No hay báscula configurada" in said(driver.do("weight", source="scale"))
     typed = said(driver.do("weight", source="keyed", value="453.6", reason="Sin báscula"))
-    assert typed.startswith("453,6 gramos contado.")
+    assert typed.startswith("Contado: 453,6 gramos.")
     assert typed.endswith("El peso se registra como escrito, con su motivo.")
 
     finish = no_english(driver.get(f"/runs/{driver.run_id}"), "product, before finishing")
@@ -411,8 +411,8 @@ def test_a_category_counted_now_is_named_in_spanish_and_resumed_from_home(driver
     driver.ok("which", value="category")
     assert "¿Qué categoría?" in step(driver, "category")
     started = said(driver.do("category", value="category:Flower"))
-    assert started == ("Contando Todo Flower: 3 paquetes. Escanee el código de barras de un "
-                       "producto y luego su etiqueta.")
+    assert started == ("Toda la categoría Flower: contando 3 paquetes. Escanee el código de "
+                       "barras de un producto y luego su etiqueta.")
     assert Count.get(Count.scope == "category").title == "All Flower"  # kept in English
     home = no_english(driver.get("/"), "home, with the count in progress")
-    assert "Todo Flower: 0 de 3 escaneados en este conteo" in home
+    assert "Toda la categoría Flower: 0 de 3 escaneados en este conteo" in home
