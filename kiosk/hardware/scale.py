@@ -86,8 +86,14 @@ class Reading:
                                 "Take the reading again; if it keeps happening, check the "
                                 "scale's interface settings.", raw=repr(self.raw[:30]))
 
-    def _weight(self) -> Number:
-        return Number(self.value, f"{self.value:f}")
+    def _weight(self):
+        """The weight with every digit the scale printed (a language's way of writing
+        numbers would round it), its decimal mark the reader's."""
+        text = f"{self.value:f}"
+        if "." not in text:
+            return text
+        whole, fraction = text.split(".")
+        return _("{whole}.{fraction}", whole=whole, fraction=fraction)
 
     def as_dict(self) -> dict:
         """Plain data for a step's answer (``engine`` reads ``status``, ``value``, ``unit``,

@@ -378,10 +378,14 @@ def test_the_scale_and_the_count_sheet_say_their_words_in_spanish():
     moving = Reading("unstable", Decimal("453.60"), "g").words
     assert "still moving (now 453.60 g)" in moving  # English as it always read
     assert words.say(moving, "es") == (
-        "El peso todavía se mueve (ahora 453,6 g). Mantenga el plato quieto, retire las "
+        "El peso todavía se mueve (ahora 453,60 g). Mantenga el plato quieto, retire las "
         "manos y tome la lectura otra vez.")
     assert words.say(Reading("offline").words, "es").startswith("La báscula no respondió.")
     assert words.say(Reading("stable", Decimal("12.5"), "g").words, "es") == "12,5 g, estable."
+    # Every digit the scale printed, the decimal mark the reader's: nothing rounded.
+    assert words.say(Reading("stable", Decimal("0.45360"), "kg").words, "es") == (
+        "0,45360 kg, estable.")
+    assert Reading("stable", Decimal("0.45360"), "kg").words == "0.45360 kg, stable."
     sheet = slips.build("count_sheet", SLIPS["count_sheet"], {"store_name": "Tienda"},
                         language="es")
     text = "\n".join(slips.pair_text(line) if isinstance(line, slips.Pair) else
