@@ -20,6 +20,7 @@ from kiosk.manifests import quantity_text
 from kiosk.models import Employee, Item, Location, Package, Run
 from kiosk.models.counts import Count, CountLine, Variance
 from kiosk.models.sync import PosSale
+from kiosk.words import Known, Number, _, keep, n_
 
 SPOT_DAYS = 30  # a spot count takes every package not counted for this long
 SPOT_MAX = 200
@@ -30,8 +31,37 @@ GRAMS = {"g": Decimal(1), "kg": Decimal(1000), "mg": Decimal("0.001"),
          "oz": Decimal("28.349523125"), "lb": Decimal("453.59237")}
 PACKAGE_UNITS = {"Grams": "g", "Kilograms": "kg", "Milligrams": "mg", "Ounces": "oz",
                  "Pounds": "lb"}
-KIND_WORDS = {"missing": "not found", "extra": "not expected here",
-              "quantity": "quantity differs"}
+KIND_WORDS = {"missing": _("not found"), "extra": _("not expected here"),
+              "quantity": _("quantity differs")}
+# What a count's lines keep in English, said again in the reader's language (``Known``).
+AREA_WORDS = {"this area": _("this area"), "this count": _("this count")}
+PLACE_WORDS = (_("not in this store's records"), _("in no place"))
+MONTHS = (_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"),
+          _("Sep"), _("Oct"), _("Nov"), _("Dec"))
+
+
+def day_words(day: dt.date):
+    """'Nov 23' (English, as it always read), in the reader's language where it is shown."""
+    return _("{month} {day}", month=MONTHS[day.month - 1],
+             day=Number(day.day, f"{day.day:02d}"))
+
+
+def title_words(count: Count):
+    """A count's title (kept in English on the record) in the reader's language: a place's
+    name as it is, 'All Flower', 'Spot count of 20 packages'."""
+    if count.scope == "category":
+        return _("All {category}", category=count.category)
+    if count.scope == "spot" and count.spot_size:
+        return n_("Spot count of {count} package", "Spot count of {count} packages",
+                  count.spot_size)
+    return count.title
+
+
+def place_words(place: str):
+    """Where the records put a package found where it was not expected (kept in English)."""
+    if place.startswith("on "):
+        return _("on {place}", place=place[3:])
+    return Known(place)
 
 
 def weighed(unit: str) -> bool:
@@ -67,18 +97,18 @@ def schedule(scope: str, *, due_on: dt.date | None, by: Employee | None,
     """A new count (call inside a write). Raises ValueError in words for a bad scope."""
     if scope == "location":
         if location is None or not location.active:
-            raise ValueError("Choose a place to count.")
+            raise ValueError(_("Choose a place to count."))
         title = location.name
     elif scope == "category":
         if category not in categories():
-            raise ValueError("Choose a category the store has in stock.")
+            raise ValueError(_("Choose a category the store has in stock."))
         title = f"All {category}"
     elif scope == "spot":
         if not spot_size or not 1 <= spot_size <= SPOT_MAX:
-            raise ValueError(f"A spot count takes 1 to {SPOT_MAX} packages.")
+            raise ValueError(_("A spot count takes 1 to {most} packages.", most=SPOT_MAX))
         title = f"Spot count of {spot_size} packages"
     else:
-        raise ValueError("Choose a place, a category or a spot count.")
+        raise ValueError(_("Choose a place, a category or a spot count."))
     return Count.create(title=title, scope=scope, location=location, category=category,
                         spot_size=spot_size, due_on=due_on, scheduled_by=by,
                         created_at=clock.now(), note=note)
@@ -172,7 +202,8 @@ def standing(count: Count) -> dict:
     counted and recounted, and the recount still to do, for a count taken up again."""
     numbers = tally(count.id)
     counted, recounted = people(count.id)
-    state = {"count": count.id, "title": count.title, "expected": count.expected,
+    state = {"count": count.id, "title": count.title, "title_said": keep(title_words(count)),
+             "expected": count.expected,
              "scanned": numbers["counted"], "extra": numbers["extra"],
              "counters": list(counted), "recounters": list(recounted),
              "area": "this area" if count.scope == "location" else "this count"}
@@ -214,18 +245,20 @@ def found_words(line: CountLine, area: str) -> str:
     """What the counter is told when a tag is scanned (never what the records expect)."""
     short = f"…{line.tag[-6:]}"
     if line.expected:
-        return f"Package {short}: count it."
+        return _("Package {tag}: count it.", tag=short)
     if line.package_id is None:
-        return (f"Tag {short} is not in this store's records. Count it; it is recorded as "
-                "found here and a manager will look into it.")
-    return (f"By the records, package {short} is {line.records_place}, not in {area}. Count "
-            "it here; it is recorded as a variance.")
+        return _("Tag {tag} is not in this store's records. Count it; it is recorded as found "
+                 "here and a manager will look into it.", tag=short)
+    return _("By the records, package {tag} is {place}, not in {area}. Count it here; it is "
+             "recorded as a variance.", tag=short, place=place_words(line.records_place),
+             area=AREA_WORDS.get(area, area))
 
 
 def tag_rows(found: list, shown: int = SHOWN_TAGS) -> list[str]:
     """Tags to look for or to recount, as screen rows: tag and product, no quantities."""
     rows = [f"{f.tag} · {f.item_name}" for f in found[:shown]]
-    return rows + ([f"… and {len(found) - shown} more"] if len(found) > shown else [])
+    return rows + ([_("… and {count} more", count=len(found) - shown)]
+                   if len(found) > shown else [])
 
 
 def record(counted_line: CountLine, quantity: Decimal, how: str, by: Employee,
@@ -360,10 +393,11 @@ def slip(count: Count, signers: list[str], closed_at: str) -> dict:
     rows = []
     for v in remaining:
         kinds[v.kind] += 1
+        shelf = (quantity_text(v.physical, v.unit) if v.physical is not None
+                 else KIND_WORDS["missing"])
         rows.append({"tag": v.tag, "item": v.item_name, "what": KIND_WORDS[v.kind],
-                     "counted": quantity_text(v.physical, v.unit) if v.physical is not None
-                     else "not found"})
-    return {"title": count.title, "count": count.id,
+                     "counted": shelf, "counted_said": keep(shelf)})
+    return {"title": count.title, "title_said": keep(title_words(count)), "count": count.id,
             "started_at": clock.local(count.started_at).isoformat(timespec="seconds")
             if count.started_at else "",
             "closed_at": clock.local(dt.datetime.fromisoformat(closed_at)).isoformat(

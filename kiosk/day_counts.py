@@ -21,8 +21,12 @@ from kiosk.models import Item, Location, Package, PosInventory
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference
 from kiosk.models.sync import PosSale
 from kiosk.reconciliation import CHUNK, q
+from kiosk.words import _
 
-SOURCE = "ledger less POS sales since received"
+# Where the books' figure came from, and a package's place, as a day's count keeps them (in
+# English; a screen that shows them can say them again in its language).
+SOURCE = _("ledger less POS sales since received")
+NO_PLACE = _("no place")
 
 
 def _sold_since(packages: list[Package], since: dt.datetime | None = None
@@ -56,10 +60,11 @@ def plan(check: DayCheck, tags: list[str]) -> int:
         if p.tag in told:  # the POS's own figure today, less what it sold since
             figure = told[p.tag]
             expected = q(figure.quantity) - _sold_since([p], figure.as_of).get(p.tag, 0)
-            source = f"the POS's figure at {clock.local(figure.as_of):%H:%M}, less its sales since"
+            source = _("the POS's figure at {time}, less its sales since",
+                       time=clock.local(figure.as_of).strftime("%H:%M"))
         rows.append({"check": check.id, "tag": p.tag, "item_name": p.item.name, "unit": p.unit,
-                     "place": p.location.name if p.location_id else "no place",
-                     "expected": expected, "source": source})
+                     "place": p.location.name if p.location_id else str(NO_PLACE),
+                     "expected": expected, "source": str(source)})
     if rows:
         DayCount.insert_many(rows).execute()
     return len(rows)

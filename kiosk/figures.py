@@ -14,6 +14,7 @@ from decimal import Decimal
 from peewee import JOIN
 
 from kiosk.models import Item, Location, MetrcPackage, Package, PosInventory
+from kiosk.words import _
 
 CHUNK = 500  # tags per IN (...) list: well under every database's limit on parameters
 IN_STOCK = ("active", "on_hold", "quarantined")
@@ -94,7 +95,7 @@ def disagreements(limit: int = 500) -> tuple[list[Row], int, int]:
     for tag, item, place, unit, status, ledger in stock:
         theirs = (pos.get(tag), metrc.get(tag))
         if disagree(None, ledger, *theirs):
-            rows.append(Row(tag, item, place or "no place", unit, status, _dec(ledger),
+            rows.append(Row(tag, item, place or _("no place"), unit, status, _dec(ledger),
                             _dec(theirs[0]), _dec(theirs[1])))
     rows.sort(key=lambda r: (-r.size, r.tag))
     return rows[:limit], len(rows), len(stock)

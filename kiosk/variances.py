@@ -15,6 +15,7 @@ from kiosk.models import Employee, Run
 from kiosk.models.counts import Count, CountLine, Variance
 from kiosk.models.sync import SyncState
 from kiosk.timeline import package_timeline as timeline  # noqa: F401  (its screens ask here)
+from kiosk.words import Known, _
 
 REASONS_KEY = "metrc:adjust_reasons"  # SyncState row the syncer fills from Metrc
 # A store that reports to no state system still adjusts with a reason from this list.
@@ -23,11 +24,19 @@ OWN_REASONS = ({"name": "Entry Error", "requires_note": True},
                {"name": "Damage (Non-Recoverable)", "requires_note": True},
                {"name": "Theft", "requires_note": True},
                {"name": "Scale Variance", "requires_note": False})
-CAUSES = {"data_entry": "Data-entry error", "misscan": "Mis-scan at checkout",
-          "wrong_sku": "Wrong SKU sold", "damage": "Damage", "theft": "Theft suspected",
-          "vendor_short": "Vendor short", "unknown": "Unknown"}
-CHECKS = {"sales": "Sales log", "receiving": "Receiving log",
-          "damage": "Damage and return records", "camera": "Camera review"}
+CAUSES = {"data_entry": _("Data-entry error"), "misscan": _("Mis-scan at checkout"),
+          "wrong_sku": _("Wrong SKU sold"), "damage": _("Damage"),
+          "theft": _("Theft suspected"), "vendor_short": _("Vendor short"),
+          "unknown": _("Unknown")}
+# What was checked, as a variance keeps it (in English: ``Known`` says it again).
+CHECKS = {"sales": _("Sales log"), "receiving": _("Receiving log"),
+          "damage": _("Damage and return records"), "camera": _("Camera review")}
+# A variance's state and resolution as the record keeps them.
+STATE_WORDS = {"recount": _("recount"), "investigating": _("investigating"),
+               "adjusted": _("adjusted"), "closed": _("closed")}
+RESOLUTION_WORDS = {"cleared by recount": _("cleared by recount"),
+                    "fixed elsewhere": _("fixed elsewhere"), "adjusted": _("adjusted")}
+RECOUNT_WORDS = {"cleared": _("cleared"), "confirmed": _("confirmed")}
 OPEN = ("recount", "investigating")
 
 
@@ -48,7 +57,9 @@ def size(variance: Variance) -> Decimal | None:
 def age(variance: Variance, now: dt.datetime | None = None) -> str:
     """How long it has been open, as a person says it."""
     hours = int(((now or clock.now()) - variance.found_at).total_seconds() // 3600)
-    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+    if hours >= 24:
+        return _("{days} d {hours} h", days=hours // 24, hours=hours % 24)
+    return _("{hours} h", hours=hours)
 
 
 def waiting(run_id: int) -> list[Variance]:
@@ -82,16 +93,24 @@ def figures_facts(variance: Variance) -> list[tuple[str, str]]:
     def q(value, missing="-"):
         return quantity_text(value, variance.unit) if value is not None else missing
 
-    what = {"missing": "Expected, not found", "extra": "Found, not expected here",
-            "quantity": "Figures disagree"}[variance.kind]
-    shelf = q(variance.physical, "not found")
+    what = {"missing": _("Expected, not found"), "extra": _("Found, not expected here"),
+            "quantity": _("Figures disagree")}[variance.kind]
+    shelf = q(variance.physical, _("not found"))
     if variance.count.scope == "reconciliation":  # sent by kiosk/reconciliation.py
-        what, shelf = variance.line.records_place, q(variance.physical, "not counted")
-    return [("Package", f"{variance.tag} · {variance.item_name}"), ("Variance", what),
-            ("On the shelf (count)", shelf),
-            ("Kiosk ledger", q(variance.ledger)), ("POS", q(variance.pos, "no figure")),
-            ("Metrc", q(variance.metrc, "no figure")),
-            ("Found", f"{clock.local(variance.found_at):%Y-%m-%d %H:%M}")]
+        what, shelf = Known(variance.line.records_place), q(variance.physical, _("not counted"))
+    return [(_("Package"), f"{variance.tag} · {variance.item_name}"), (_("Variance"), what),
+            (_("On the shelf (count)"), shelf),
+            (_("Kiosk ledger"), q(variance.ledger)), (_("POS"), q(variance.pos, _("no figure"))),
+            (_("Metrc"), q(variance.metrc, _("no figure"))),
+            (_("Found"), when_words(variance.found_at))]
+
+
+def when_words(at: dt.datetime):
+    """A record's time on the store's clock: '2026-11-23 10:15' in English, as it always
+    read; day first in Spanish."""
+    local = clock.local(at)
+    year, month, day, time = local.strftime("%Y %m %d %H:%M").split()
+    return _("{year}-{month}-{day} {time}", year=year, month=month, day=day, time=time)
 
 
 def reasons(state_system: str) -> list[dict]:

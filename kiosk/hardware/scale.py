@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import serial
 
+from kiosk.words import Number, _
+
 SCHEMES = ("sics+serial", "stream+serial")
 READ_SECONDS = 4.0  # how long a stable reading may take before the kiosk says why not
 PEEK_SECONDS = 1.0
@@ -56,30 +58,42 @@ class Reading:
 
     @property
     def words(self) -> str:
-        """What the person at the kiosk is told."""
+        """What the person at the kiosk is told (a phrase, said in the reader's language)."""
         if self.status == "stable":
-            return f"{self.value:f} {self.unit}, stable."
+            return _("{weight} {unit}, stable.", weight=self._weight(), unit=self.unit)
         if self.status == "unstable" and self.detail:
             return self.detail
+        if self.status == "unstable" and self.value is not None:
+            return _("The weight is still moving (now {weight} {unit}). Keep the pan still, "
+                     "take your hands off, and take the reading again.",
+                     weight=self._weight(), unit=self.unit)
         if self.status == "unstable":
-            now = f" (now {self.value:f} {self.unit})" if self.value is not None else ""
-            return (f"The weight is still moving{now}. Keep the pan still, take your hands "
-                    "off, and take the reading again.")
+            return _("The weight is still moving. Keep the pan still, take your hands off, and "
+                     "take the reading again.")
         if self.status == "overload":
-            return ("Too heavy for the scale (overload). Weigh it in parts, or on a bigger "
-                    "scale.")
+            return _("Too heavy for the scale (overload). Weigh it in parts, or on a bigger "
+                     "scale.")
         if self.status == "underload":
-            return ("The scale reads below zero (underload): put the pan back or zero the "
-                    "empty scale, then take the reading again.")
+            return _("The scale reads below zero (underload): put the pan back or zero the "
+                     "empty scale, then take the reading again.")
         if self.status == "offline":
-            return self.detail or ("The scale did not answer. Check that it is on and its "
-                                   "cable is plugged in, then take the reading again.")
+            return self.detail or _("The scale did not answer. Check that it is on and its "
+                                    "cable is plugged in, then take the reading again.")
         if self.status == "absent":
-            return ("No scale is set up at this kiosk (KIOSK_SCALE is none). Type the weight "
-                    "and say why.")
-        return self.detail or (f"The scale sent something this kiosk cannot read "
-                               f"({self.raw[:30]!r}). Take the reading again; if it keeps "
-                               "happening, check the scale's interface settings.")
+            return _("No scale is set up at this kiosk (KIOSK_SCALE is none). Type the weight "
+                     "and say why.")
+        return self.detail or _("The scale sent something this kiosk cannot read ({raw}). "
+                                "Take the reading again; if it keeps happening, check the "
+                                "scale's interface settings.", raw=repr(self.raw[:30]))
+
+    def _weight(self):
+        """The weight with every digit the scale printed (a language's way of writing
+        numbers would round it), its decimal mark the reader's."""
+        text = f"{self.value:f}"
+        if "." not in text:
+            return text
+        whole, fraction = text.split(".")
+        return _("{whole}.{fraction}", whole=whole, fraction=fraction)
 
     def as_dict(self) -> dict:
         """Plain data for a step's answer (``engine`` reads ``status``, ``value``, ``unit``,
@@ -117,9 +131,9 @@ def parse_sics(line: str) -> Reading:
     """One MT-SICS answer line (``S S      100.00 g``) as a Reading."""
     text = line.strip()
     if text in ("ES", "ET", "EL"):
-        return Reading("error", raw=text, detail=(
-            "The scale did not understand the kiosk's request (MT-SICS " + text + "). Check "
-            "that the scale is set to MT-SICS, then take the reading again."))
+        return Reading("error", raw=text, detail=_(
+            "The scale did not understand the kiosk's request (MT-SICS {answer}). Check that "
+            "the scale is set to MT-SICS, then take the reading again.", answer=text))
     match = _SICS.match(text)
     if not match:
         return Reading("error", raw=text)
@@ -133,7 +147,7 @@ def parse_sics(line: str) -> Reading:
     if flag == "D":
         return Reading("unstable", value, unit, text)
     if flag == "I":
-        return Reading("unstable", raw=text, detail=(
+        return Reading("unstable", raw=text, detail=_(
             "The scale could not settle on a weight. Keep the pan still, take your hands off, "
             "and take the reading again."))
     return Reading("overload" if flag == "+" else "underload", raw=text)
@@ -232,15 +246,16 @@ class _SerialScale:
         try:
             return how(time.monotonic() + seconds, seconds)
         except (serial.SerialException, OSError):
-            return Reading("offline", detail=(
+            return Reading("offline", detail=_(
                 "The scale stopped answering (its cable may be out). Check the cable and its "
                 "power, then take the reading again."))
 
     @staticmethod
     def _silent(seconds: float) -> Reading:
-        return Reading("offline", detail=(
-            f"The scale did not answer within {seconds:g} seconds. Check that it is on and "
-            "its cable is plugged in, then take the reading again."))
+        return Reading("offline", detail=_(
+            "The scale did not answer within {seconds} seconds. Check that it is on and its "
+            "cable is plugged in, then take the reading again.",
+            seconds=Number(seconds, f"{seconds:g}")))
 
 
 class SicsScale(_SerialScale):

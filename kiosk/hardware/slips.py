@@ -199,52 +199,67 @@ def vault_access_slip(data: dict, settings: dict) -> list:
 def count_sheet(data: dict, settings: dict) -> list:
     """A count: expected, counted and variance per package, with the counter's name."""
     lines = [Line(_s(data.get("title")), bold=True),
-             Pair("Counted", when(data.get("counted_at"))),
-             Pair("Counter", _s(data.get("counter"))), Rule()]
+             Pair(_("Counted"), when(data.get("counted_at"))),
+             Pair(_("Counter"), _s(data.get("counter"))), Rule()]
     variances = 0
     for row in data.get("lines") or []:
         row = row or {}
-        lines.append(Line(_s(row.get("item")) or "(no item name)", bold=True))
+        lines.append(Line(_s(row.get("item")) or _("(no item name)"), bold=True))
         if row.get("tag"):
             lines.append(Line(_s(row["tag"])))
-        lines.append(Pair(f"Expected {_s(row.get('expected'))}",
-                          f"Counted {_s(row.get('counted'))}"))
+        lines.append(Pair(_("Expected {number}", number=_count_number(row.get("expected"))),
+                          _("Counted {number}", number=_count_number(row.get("counted")))))
         variance = _s(row.get("variance"))
         if variance and variance.lstrip("+-").strip("0.") != "":
             variances += 1
-            lines.append(Pair("VARIANCE", variance, bold=True))
+            lines.append(Pair(_("VARIANCE"), _count_number(variance), bold=True))
         lines.append(Rule("."))
-    lines.append(Pair("Lines with a variance", str(variances), bold=True))
-    return lines + _sign("Counter")
+    lines.append(Pair(_("Lines with a variance"), str(variances), bold=True))
+    return lines + _sign(_("Counter"))
+
+
+def _count_number(value):
+    """A count sheet's figure, written the slip's language's way."""
+    text = _s(value)
+    try:
+        return Number(Decimal(text), text)
+    except ArithmeticError:
+        return text
 
 
 def count_slip(data: dict, settings: dict) -> list:
     """A closed cycle count: the area, who counted, recounted and signed, when, how many
     packages were counted, and the variances left for investigation. No expected figures:
-    the slip is printed at the counter's screen."""
-    lines = [Line(_s(data.get("title")), bold=True)]
+    the slip is printed at the counter's screen. Its words are in the slip's language: the
+    title and each package's count as the count kept them to be said again."""
+    from kiosk.words import restore
+
+    title = restore(data["title_said"]) if data.get("title_said") else _s(data.get("title"))
+    lines = [Line(title, bold=True)]
     if data.get("count") not in (None, ""):
-        lines.append(Pair("Count", f"no. {_s(data['count'])}"))
-    lines += [Pair("Started", when(data.get("started_at"))),
-              Pair("Closed", when(data.get("closed_at")))]
-    for label, key in (("Counted by", "counters"), ("Recounted by", "recounters"),
-                       ("Signed by", "signers")):
+        lines.append(Pair(_("Count"), _("no. {number}", number=_s(data["count"]))))
+    lines += [Pair(_("Started"), when(data.get("started_at"))),
+              Pair(_("Closed"), when(data.get("closed_at")))]
+    for label, key in ((_("Counted by"), "counters"), (_("Recounted by"), "recounters"),
+                       (_("Signed by"), "signers")):
         for number, name in enumerate(data.get(key) or []):
             lines.append(Pair(label if number == 0 else "", _s(name)))
-    lines += [Rule(), Pair("Packages expected", _s(data.get("expected"))),
-              Pair("Packages counted", _s(data.get("counted"))),
-              Pair("Found, not expected", _s(data.get("extra")))]
+    lines += [Rule(), Pair(_("Packages expected"), _s(data.get("expected"))),
+              Pair(_("Packages counted"), _s(data.get("counted"))),
+              Pair(_("Found, not expected"), _s(data.get("extra")))]
     variances = data.get("variances") or []
-    lines += [Rule(), Pair("Variances to investigate", str(len(variances)), bold=True)]
+    lines += [Rule(), Pair(_("Variances to investigate"), str(len(variances)), bold=True)]
     for row in variances:
         row = row or {}
-        lines.append(Line(_s(row.get("item")) or "(no item name)", bold=True))
+        counted = (restore(row["counted_said"]) if row.get("counted_said")
+                   else Known(_s(row.get("counted"))))
+        lines.append(Line(_s(row.get("item")) or _("(no item name)"), bold=True))
         lines.append(Line(_s(row.get("tag"))))
-        lines.append(Pair(_s(row.get("what")), f"counted {_s(row.get('counted'))}"))
+        lines.append(Pair(Known(_s(row.get("what"))), _("counted {amount}", amount=counted)))
         lines.append(Rule("."))
     if data.get("count") not in (None, ""):
         lines.append(Code(f"COUNT-{_s(data['count'])}"))
-    return lines + _sign("Counter") + _sign("Recounter or manager")
+    return lines + _sign(_("Counter")) + _sign(_("Recounter or manager"))
 
 
 def shift_summary(data: dict, settings: dict) -> list:
@@ -364,8 +379,8 @@ def rtv_slip(data: dict, settings: dict) -> list:
 SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "receiving_slip": (_("RECEIVING"), receiving_slip),
     "vault_access_slip": (_("VAULT ACCESS"), vault_access_slip),
-    "count_sheet": ("COUNT SHEET", count_sheet),
-    "count_slip": ("CYCLE COUNT", count_slip),
+    "count_sheet": (_("COUNT SHEET"), count_sheet),
+    "count_slip": (_("CYCLE COUNT"), count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
     "day_summary": ("END OF DAY", day_summary),
     "pick_ticket": ("PICK TICKET", pick_ticket),

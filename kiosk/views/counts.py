@@ -11,12 +11,16 @@ screens, never on a counter's.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+from babel.dates import format_date
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 
-from kiosk import clock, counts, db, engine, figures, ledger, limits, variances, workflows
+from kiosk import clock, counts, db, engine, figures, ledger, limits, variances, words, workflows
 from kiosk.models import Count, CountLine, Employee, Location, Run, Signature, Variance
+from kiosk.views import language
 from kiosk.views.home import go, login_required, station
+from kiosk.words import _, n_
 from kiosk.workflows import cycle_count, variance_investigation
 
 bp = Blueprint("counts", __name__)
@@ -30,6 +34,58 @@ def _settings() -> dict:
     return current_app.config["KIOSK"]
 
 
+def day_words(day: dt.date) -> str:
+    """'Mon Nov 23' in English, as it always read; 'lun 23 nov' in Spanish."""
+    said = language.current()
+    if said == words.DEFAULT:
+        return f"{day:%a %b %d}"
+    return format_date(day, "EEE d MMM", locale=said)
+
+
+def figure(value) -> str:
+    """A package's figure (731, 453.6) as the screen's language writes it; '-' when unknown."""
+    if value is None:
+        return "-"
+    exact = Decimal(str(value)).normalize()
+    said = language.current()
+    return f"{exact:f}" if said == words.DEFAULT else words.number(exact, said)
+
+
+# A count's state as the record keeps it.
+COUNT_STATES = {"scheduled": _("scheduled"), "counting": _("counting"), "recount": _("recount"),
+                "closed": _("closed"), "cancelled": _("cancelled")}
+
+
+def how_words(how: str | None):
+    """How a package was counted, as its line keeps it in English ('keypad', 'scale 453.6 g',
+    'typed weight (reason)')."""
+    if not how:
+        return ""
+    if how == "keypad":
+        return _("keypad")
+    if how.startswith("scale "):
+        return _("scale {reading}", reading=how[len("scale "):])
+    if how.startswith("typed weight (") and how.endswith(")"):
+        return _("typed weight ({reason})", reason=how[len("typed weight ("):-1])
+    return how
+
+
+# The print step's words for the count slip (``language`` names each layout it previews).
+language.LAYOUT_WORDS.setdefault("count_slip", _("count slip"))
+language.COUNTED_LAYOUTS.setdefault(
+    "count_slip", lambda n: n_("{count} count slip", "{count} count slips", n))
+
+
+@bp.app_context_processor
+def count_words():
+    """What the count screens say of a count's records in the screen's language."""
+    return {"count_title": counts.title_words, "count_day": day_words,
+            "count_states": COUNT_STATES, "variance_states": variances.STATE_WORDS,
+            "recount_words": variances.RECOUNT_WORDS,
+            "resolution_words": variances.RESOLUTION_WORDS, "kind_words": counts.KIND_WORDS,
+            "how_words": how_words, "place_words": counts.place_words, "figure": figure}
+
+
 @bp.app_context_processor
 def due_tiles():
     """``counts_due()`` for the home screen: (count, the run counting it or None, when it
@@ -41,7 +97,8 @@ def due_tiles():
             return []
         today = clock.store_date()
         return [(c, counts.active_run(c),
-                 "today" if c.due_on == today else f"since {c.due_on:%a %b %d}")
+                 _("today") if c.due_on == today else _("since {day}",
+                                                          day=day_words(c.due_on)))
                 for c in counts.due(today)]
 
     return {"counts_due": counts_due}
@@ -84,9 +141,9 @@ def investigate(variance_id: int):
 
 def _days() -> list[tuple[str, str]]:
     today = clock.store_date()
-    names = {0: "Today", 1: "Tomorrow"}
+    names = {0: _("Today"), 1: _("Tomorrow")}
     return [((today + dt.timedelta(days=n)).isoformat(),
-             names.get(n, f"{today + dt.timedelta(days=n):%a %b %d}")) for n in range(DAYS_AHEAD)]
+             names.get(n) or day_words(today + dt.timedelta(days=n))) for n in range(DAYS_AHEAD)]
 
 
 def _screen(notice: str = "", tone: str = "ok", status: int = 200):
@@ -126,10 +183,10 @@ def schedule():
     try:
         due_on = dt.date.fromisoformat(form.get("due_on", ""))
     except ValueError:
-        return _screen("Choose the day the count is due.", "error", 400)
+        return _screen(_("Choose the day the count is due."), "error", 400)
     if not clock.store_date() <= due_on < clock.store_date() + dt.timedelta(days=DAYS_AHEAD):
-        return _screen(f"A count can be scheduled for today and the next {DAYS_AHEAD - 1} days.",
-                       "error", 400)
+        return _screen(_("A count can be scheduled for today and the next {days} days.",
+                         days=DAYS_AHEAD - 1), "error", 400)
     scope = form.get("scope", "")
     try:
         with db.write():
@@ -142,8 +199,9 @@ def schedule():
                          {"title": made.title, "due_on": due_on.isoformat()},
                          actor=g.employee, station=station())
     except ValueError as exc:
-        return _screen(str(exc), "error", 400)
-    return _screen(f"Scheduled: {made.title}, due {due_on:%a %b %d}.")
+        return _screen(engine.words_of(exc), "error", 400)
+    return _screen(_("Scheduled: {title}, due {day}.", title=counts.title_words(made),
+                     day=day_words(due_on)))
 
 
 @bp.post("/manager/counts/<int:count_id>/cancel")
@@ -154,17 +212,17 @@ def cancel(count_id: int):
     try:
         reason = limits.text(request.form.get("why") or "", limits.REASON, "The reason")
     except ValueError as exc:
-        return _screen(str(exc), "error", 400)
+        return _screen(engine.words_of(exc), "error", 400)
     if found is None or found.status != "scheduled":
-        return _screen("Only a count nobody has started can be taken off the schedule.",
+        return _screen(_("Only a count nobody has started can be taken off the schedule."),
                        "error", 400)
     if not reason:
-        return _screen("Say why the count is cancelled.", "error", 400)
+        return _screen(_("Say why the count is cancelled."), "error", 400)
     with db.write():
         Count.update(status="cancelled", note=reason).where(Count.id == found.id).execute()
         ledger.audit("count.cancel", f"count:{found.id}", {"why": reason}, actor=g.employee,
                      station=station())
-    return _screen(f"{found.title} is off the schedule.")
+    return _screen(_("{title} is off the schedule.", title=counts.title_words(found)))
 
 
 @bp.get("/manager/counts/<int:count_id>")
@@ -217,16 +275,16 @@ def follow_up(variance_id: int):
     try:
         note = limits.text(request.form.get("why") or "", limits.REASON, "The follow-up")
     except ValueError as exc:
-        return _variance_page(found, str(exc), "error", 400)
+        return _variance_page(found, engine.words_of(exc), "error", 400)
     if not note:
-        return _variance_page(found, "Say what the follow-up was (report filed, police "
-                                     "called, staff interviewed…).", "error", 400)
+        return _variance_page(found, _("Say what the follow-up was (report filed, police "
+                                       "called, staff interviewed…)."), "error", 400)
     with db.write():
         Variance.update(follow_up_by=g.employee, follow_up_at=clock.now(),
                         follow_up_note=note).where(Variance.id == found.id).execute()
         ledger.audit("variance.follow_up", f"variance:{found.id}", {"note": note},
                      actor=g.employee, station=station())
-    return _variance_page(Variance.get_by_id(found.id), "Follow-up recorded.")
+    return _variance_page(Variance.get_by_id(found.id), _("Follow-up recorded."))
 
 
 @bp.get("/manager/figures")

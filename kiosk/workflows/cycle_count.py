@@ -29,6 +29,7 @@ from kiosk.engine import (
 )
 from kiosk.manifests import item_for_gtin, quantity_text
 from kiosk.models import Count, Employee, Location, Package
+from kiosk.words import UNIT_WORDS, _, joined, n_, restore
 
 COUNT_ROLES = ("counter", "manager")
 PLACES = counts.COUNTED_PLACES + ("quarantine",)
@@ -37,6 +38,11 @@ PRODUCT = ("gtin", "gs1", "package_tag")
 
 def _count(run) -> Count:
     return Count.get_by_id(run.data["count"])
+
+
+def _title(run):
+    """The count's title in the reader's language (a run from before kept only its English)."""
+    return restore(run.data["title_said"]) if "title_said" in run.data else run.data["title"]
 
 
 def _short(tag: str) -> str:
@@ -50,23 +56,27 @@ def count_choices(run):
         other = counts.active_run(due)
         if other is not None and other.id != run.id:
             continue  # being counted at another screen: resumed there, not started twice
-        when = "today" if due.due_on == clock.store_date() else f"since {due.due_on:%b %d}"
-        options.append(Option(f"count:{due.id}", f"{due.title} · due {when}",
-                              next=counts.stage(due)))
-    return options + [Option("place", "Count a place now (scan its label)", next="place"),
-                      Option("category", "Count a category now", next="category")]
+        title = counts.title_words(due)
+        label = (_("{title} · due today", title=title) if due.due_on == clock.store_date()
+                 else _("{title} · due since {day}", title=title,
+                        day=counts.day_words(due.due_on)))
+        options.append(Option(f"count:{due.id}", label, next=counts.stage(due)))
+    return options + [Option("place", _("Count a place now (scan its label)"), next="place"),
+                      Option("category", _("Count a category now"), next="category")]
 
 
 def _begin(run, chosen: Count, ctx) -> None:
     other = counts.active_run(chosen)
     if other is not None and other.id != run.id:
-        raise Refuse(f"{chosen.title} is being counted by {other.operator.name} "
-                     f"(started {clock.local(other.started_at):%H:%M}). Resume it there.")
+        raise Refuse(_("{title} is being counted by {name} (started {time}). Resume it there.",
+                       title=counts.title_words(chosen), name=other.operator.name,
+                       time=clock.local(other.started_at).strftime("%H:%M")))
     chosen = counts.begin(chosen, run.id, ctx.event.at)
     run.data.update(counts.standing(chosen))  # a count taken up again carries on as it stood
     ctx.audit("count.begin", f"count:{chosen.id}", {"title": chosen.title})
-    ctx.message = (f"Counting {chosen.title}: {quantity_text(chosen.expected)} package"
-                   f"{'s' if chosen.expected != 1 else ''}. Scan a product barcode, then its tag.")
+    ctx.message = n_("Counting {title}: {count} package. Scan a product barcode, then its tag.",
+                     "Counting {title}: {count} packages. Scan a product barcode, then its tag.",
+                     chosen.expected, title=counts.title_words(chosen))
 
 
 def take_count(run, option, ctx):
@@ -84,9 +94,10 @@ def countable_place(run, scanned):
     """The label is a shelf, the sales floor or the quarantine cage of this store."""
     place = Location.one(code=scanned.value)
     if place is None or not place.active:
-        return f"{scanned.value} is not a place in this store. Scan a shelf label."
+        return _("{code} is not a place in this store. Scan a shelf label.", code=scanned.value)
     if place.kind not in PLACES:
-        return f"{place.name} is not a place stock is counted in. Scan a shelf label."
+        return _("{place} is not a place stock is counted in. Scan a shelf label.",
+                 place=place.name)
     return None
 
 
@@ -109,14 +120,17 @@ def count_category(run, option, ctx):
 
 def progress(run):
     """'41 of 60 scanned in this area' (never what is expected of any package)."""
-    line = f"{run.data['scanned']} of {run.data['expected']} scanned in {run.data['area']}"
+    line = _("{scanned} of {expected} scanned in {area}", scanned=run.data["scanned"],
+             expected=run.data["expected"],
+             area=counts.AREA_WORDS.get(run.data["area"], run.data["area"]))
     if run.data.get("extra"):
-        extra = run.data["extra"]
-        line += f"; {extra} found that {'was' if extra == 1 else 'were'} not expected"
+        line = joined([line, n_("{count} found that was not expected",
+                                "{count} found that were not expected", run.data["extra"])],
+                      "; ")
     shown = {"progress": line}
     if run.data.get("held"):
-        shown["facts"] = [("Product", run.data["held"]["item"])] + (
-            [("Tag", run.data["tag"])] if run.data.get("tag") else [])
+        shown["facts"] = [(_("Product"), run.data["held"]["item"])] + (
+            [(_("Tag"), run.data["tag"])] if run.data.get("tag") else [])
     return shown
 
 
@@ -127,11 +141,12 @@ def a_product_barcode(run, scanned):
     if scanned.kind == "package_tag":
         package = Package.one(tag=scanned.value)
         if package is None or package.item.gtin:
-            return "Scan the product barcode (UPC) first, then the package's tag."
+            return _("Scan the product barcode (UPC) first, then the package's tag.")
         return None
     if item_for_gtin(scanned.gtin) is None:
-        return (f"{scanned.value} is not the barcode of a product this store carries. Scan "
-                "the product barcode on the package, or set the package aside for a manager.")
+        return _("{code} is not the barcode of a product this store carries. Scan the product "
+                 "barcode on the package, or set the package aside for a manager.",
+                 code=scanned.value)
     return None
 
 
@@ -150,7 +165,7 @@ def hold_product(run, scanned, ctx):
         _take(run, scanned.value, ctx)
         return
     _hold(run, item_for_gtin(scanned.gtin))
-    ctx.message = f"{run.data['held']['item']}: now scan its package tag."
+    ctx.message = _("{item}: now scan its package tag.", item=run.data["held"]["item"])
 
 
 def _tag_step(run) -> str:
@@ -169,8 +184,9 @@ def same_product(run, scanned):
     package = Package.one(tag=scanned.value)
     held = run.data["held"]
     if package is not None and package.item.gtin != held["gtin"]:
-        return (f"That tag is {package.item.name}, but the barcode scanned was {held['item']}. "
-                "Scan the barcode and the tag of the same package.")
+        return _("That tag is {tag_item}, but the barcode scanned was {item}. Scan the barcode "
+                 "and the tag of the same package.", tag_item=package.item.name,
+                 item=held["item"])
     return None
 
 
@@ -182,9 +198,9 @@ def not_counted_twice(run, scanned):
     if seen is None or seen.counted is None:
         return None
     who = Employee.get_by_id(seen.counted_by_id).name
-    return (f"Package {_short(scanned.value)} was already counted here at "
-            f"{clock.local(seen.counted_at):%H:%M} by {who}. It is not counted twice: scan the "
-            "next product barcode.")
+    return _("Package {tag} was already counted here at {time} by {name}. It is not counted "
+             "twice: scan the next product barcode.", tag=_short(scanned.value),
+             time=clock.local(seen.counted_at).strftime("%H:%M"), name=who)
 
 
 def _take(run, tag: str, ctx) -> None:
@@ -201,7 +217,7 @@ def take_tag(run, scanned, ctx):
     elif run.data.get("recount"):
         _not_the_counter(run, ctx)
         _take(run, scanned.value, ctx)
-        ctx.tone, ctx.message = "", f"Package {_short(scanned.value)}: recount it."
+        ctx.tone, ctx.message = "", _("Package {tag}: recount it.", tag=_short(scanned.value))
     else:
         _take(run, scanned.value, ctx)
 
@@ -222,14 +238,15 @@ def next_package(run, _value):
 
 def package_facts(run):
     """The package being counted (its tag and product; no expected quantity)."""
-    return {"facts": [("Tag", run.data["tag"]), ("Product", run.data["held"]["item"]),
-                      ("Counted in", run.data["unit"])], "progress": progress(run)["progress"]}
+    return {"facts": [(_("Tag"), run.data["tag"]), (_("Product"), run.data["held"]["item"]),
+                      (_("Counted in"), UNIT_WORDS.get(run.data["unit"], run.data["unit"]))],
+            "progress": progress(run)["progress"]}
 
 
 def whole_units(run, number):
     """A package counted in Each is counted in whole units."""
     if run.data["unit"] == "Each" and number != number.to_integral_value():
-        return "Count whole units: this package is counted in Each."
+        return _("Count whole units: this package is counted in Each.")
     return None
 
 
@@ -241,11 +258,13 @@ def _counted(run, ctx, quantity, how: str, recount: bool = False) -> None:
         people.append(ctx.actor.id)
     if recount:
         run.data["recounted"] = run.data.get("recounted", 0) + 1
-        ctx.message = f"Recounted {_short(line.tag)}: {quantity_text(quantity, line.unit)}."
+        ctx.message = _("Recounted {tag}: {quantity}.", tag=_short(line.tag),
+                        quantity=quantity_text(quantity, line.unit))
     else:
         run.data["scanned" if line.expected else "extra"] += 1
-        ctx.message = (f"{quantity_text(quantity, line.unit)} counted. "
-                       f"{progress(run)['progress']}. Scan the next product barcode.")
+        ctx.message = _("{quantity} counted. {progress}. Scan the next product barcode.",
+                        quantity=quantity_text(quantity, line.unit),
+                        progress=progress(run)["progress"])
     run.data.pop("held", None)
     run.data.pop("tag", None)
 
@@ -259,14 +278,16 @@ def record_weight(run, weight, ctx):
     """Keep the weight in the package's unit, with the reading as the scale gave it."""
     quantity = counts.in_package_unit(weight["weight"], weight["unit"], run.data["unit"])
     if quantity is None:
-        raise Refuse(f"The scale reads in {weight['unit']}, which can't be turned into "
-                     f"{run.data['unit']}. Set the scale to grams and weigh it again.")
+        raise Refuse(_("The scale reads in {unit}, which can't be turned into {package_unit}. "
+                       "Set the scale to grams and weigh it again.", unit=weight["unit"],
+                       package_unit=UNIT_WORDS.get(run.data["unit"], run.data["unit"])))
     how = (f"typed weight ({weight['reason']})" if weight["keyed"]
            else f"scale {weight['weight']:f} {weight['unit']}")
     _counted(run, ctx, quantity, how, recount=run.data.get("recount", False))
     if weight["keyed"]:
         ctx.tone = "warn"
-        ctx.message += " The weight is recorded as typed, with your reason."
+        ctx.message = joined([ctx.message,
+                              _("The weight is recorded as typed, with your reason.")])
 
 
 def not_found_list(run):
@@ -274,7 +295,8 @@ def not_found_list(run):
     missing = counts.not_found(run.data["count"])
     shown = progress(run)
     if missing:
-        shown["items"] = {"title": f"Not found yet ({len(missing)}): look for these",
+        shown["items"] = {"title": _("Not found yet ({count}): look for these",
+                                     count=len(missing)),
                           "rows": counts.tag_rows(missing)}
     return shown
 
@@ -286,9 +308,11 @@ def finish_area(run, option, ctx):
     found = counts.finish(_count(run), ctx.event.at)
     run.data.update(variances=len(found), recount=bool(found), recounted=0)
     ctx.audit("count.finish", f"count:{run.data['count']}", {"variances": len(found)})
-    needs = "packages need" if len(found) != 1 else "package needs"
-    ctx.message = (f"Area finished. {len(found)} {needs} a recount by a different person."
-                   if found else "Area finished with nothing to recount. Sign to close the count.")
+    ctx.message = (n_("Area finished. {count} package needs a recount by a different person.",
+                      "Area finished. {count} packages need a recount by a different person.",
+                      len(found))
+                   if found else
+                   _("Area finished with nothing to recount. Sign to close the count."))
 
 
 def after_area(run, option):
@@ -303,23 +327,27 @@ def nothing_to_recount(run):
 
 def _not_the_counter(run, ctx) -> None:
     if ctx.actor.id in run.data.get("counters", []):
-        raise Refuse(f"{ctx.actor.name} counted this area and can't recount it. Log out; a "
-                     "different counter or a manager logs in here and recounts.")
+        raise Refuse(_("{name} counted this area and can't recount it. Log out; a different "
+                       "counter or a manager logs in here and recounts.", name=ctx.actor.name))
 
 
 def recount_list(run):
     """The packages to recount, by tag (blind: no figures)."""
     waiting = counts.waiting_recount(run.data["count"])
     counters = ", ".join(Employee.get_by_id(i).name for i in run.data.get("counters", []))
-    return {"progress": f"{run.data.get('recounted', 0)} of {run.data['variances']} recounted",
-            "warnings": [f"Recount by a different person: {counters or 'the counter'} may not."],
-            "items": {"title": f"To recount ({len(waiting)})", "rows": counts.tag_rows(waiting)}}
+    return {"progress": _("{done} of {total} recounted", done=run.data.get("recounted", 0),
+                          total=run.data["variances"]),
+            "warnings": [_("Recount by a different person: {names} may not.",
+                           names=counters or _("the counter"))],
+            "items": {"title": _("To recount ({count})", count=len(waiting)),
+                      "rows": counts.tag_rows(waiting)}}
 
 
 def recounter_arrives(run, _value, ctx):
     """The recount starts with someone who did not count the area."""
     _not_the_counter(run, ctx)
-    ctx.message = f"{ctx.actor.name} recounts. Scan a product barcode, then its tag."
+    ctx.message = _("{name} recounts. Scan a product barcode, then its tag.",
+                    name=ctx.actor.name)
 
 
 def one_to_recount(run, scanned):
@@ -328,9 +356,11 @@ def one_to_recount(run, scanned):
         return None
     waiting = {v.tag: ln for v, ln in counts.to_recount(run.data["count"])}
     if scanned.value not in waiting:
-        return f"Package {_short(scanned.value)} does not need a recount. Recount only the list."
+        return _("Package {tag} does not need a recount. Recount only the list.",
+                 tag=_short(scanned.value))
     if waiting[scanned.value].recounted is not None:
-        return f"Package {_short(scanned.value)} is already recounted. Scan the next one."
+        return _("Package {tag} is already recounted. Scan the next one.",
+                 tag=_short(scanned.value))
     return None
 
 
@@ -340,7 +370,7 @@ def recounted_all(run, option):
         return None
     left = [v.tag for v in counts.waiting_recount(run.data["count"]) if v.kind != "missing"]
     if left:
-        return "Recount these first: " + ", ".join(_short(t) for t in left) + "."
+        return _("Recount these first: {tags}.", tags=", ".join(_short(t) for t in left))
     return None
 
 
@@ -353,7 +383,7 @@ def end_recount(run, option, ctx):
                 for v, ln in counts.to_recount(run.data["count"])]
     ctx.audit("count.recount", f"count:{run.data['count']}",
               {"cleared": verdicts.count("cleared"), "confirmed": verdicts.count("confirmed")})
-    ctx.message = "Recount done. Now the two signatures."
+    ctx.message = _("Recount done. Now the two signatures.")
 
 
 def signer_may_close(run, value):
@@ -361,10 +391,11 @@ def signer_may_close(run, value):
     person = value["employee"]
     if value["signer"].label == "counter":
         if person.id not in run.data.get("counters", []):
-            return f"{person.name} did not count this area: someone who counted it signs first."
+            return _("{name} did not count this area: someone who counted it signs first.",
+                     name=person.name)
         return None
     if person.id not in run.data.get("recounters", []) and not person.has_any(("manager",)):
-        return f"{person.name} did not recount this area and is not a manager."
+        return _("{name} did not recount this area and is not a manager.", name=person.name)
     return None
 
 
@@ -373,16 +404,16 @@ def close_count(run, signers, ctx):
     result = counts.close(_count(run), ctx.event.at)
     run.data.update(signers=[s.name for s in signers], closed_at=ctx.event.at.isoformat())
     ctx.audit("count.close", f"count:{run.data['count']}", result)
-    ctx.message = (f"Count closed. {result['confirmed']} variance"
-                   f"{'s go' if result['confirmed'] != 1 else ' goes'} to investigation.")
+    ctx.message = n_("Count closed. {count} variance goes to investigation.",
+                     "Count closed. {count} variances go to investigation.", result["confirmed"])
 
 
 def closing_facts(run):
     """What is being signed: the area and how far it got (no expected figures)."""
     return {"progress": progress(run)["progress"],
-            "facts": [("Count", run.data["title"]),
-                      ("Variances", str(run.data.get("variances", 0))),
-                      ("Recounted", str(run.data.get("recounted", 0)))]}
+            "facts": [(_("Count"), counts.title_words(_count(run))),
+                      (_("Variances"), str(run.data.get("variances", 0))),
+                      (_("Recounted"), str(run.data.get("recounted", 0)))]}
 
 
 def count_slip(run):
@@ -394,66 +425,66 @@ def count_slip(run):
 def keep_count_open(run, ctx):
     """A cancelled count keeps what was counted; it carries on from its tile."""
     if "count" in run.data:
-        ctx.message = (f"What was counted in {run.data['title']} is kept; the count carries on "
-                       "from its tile on the home screen.")
+        ctx.message = _("What was counted in {title} is kept; the count carries on from its "
+                        "tile on the home screen.", title=_title(run))
 
 
 def summary(run):
     """One line for lists of runs."""
     if "count" not in run.data:
-        return "Choosing the count"
-    return f"{run.data['title']}: {progress(run)['progress']}"
+        return _("Choosing the count")
+    return _("{title}: {progress}", title=_title(run), progress=progress(run)["progress"])
 
 
-RECOUNT_SIGNERS = (Signer(COUNT_ROLES, "performed", "counter"),
-                   Signer(COUNT_ROLES, "approved", "recounter or manager"))
+RECOUNT_SIGNERS = (Signer(COUNT_ROLES, "performed", _("counter")),
+                   Signer(COUNT_ROLES, "approved", _("recounter or manager")))
 
 WORKFLOW = Workflow(
     key="cycle_count",
-    title="Cycle count",
+    title=_("Cycle count"),
     sop="SOP §3 Cycle count (blind, two-point)",
     version=1,
     roles=COUNT_ROLES,
-    description="Count a shelf, a category or a spot list blind: barcode, tag, quantity.",
+    description=_("Count a shelf, a category or a spot list blind: barcode, tag, quantity."),
     summary=summary,
     on_cancel=keep_count_open,
     steps=(
-        choose("which", "Which count?", (), options_for=count_choices, effect=take_count),
-        scan("place", "Scan the label of the place you count.", expect=("location",),
+        choose("which", _("Which count?"), (), options_for=count_choices, effect=take_count),
+        scan("place", _("Scan the label of the place you count."), expect=("location",),
              guards=(countable_place,), effect=count_place, next="product",
              skip_if=a_count_is_chosen),
-        choose("category", "Which category?", (), options_for=category_options,
+        choose("category", _("Which category?"), (), options_for=category_options,
                effect=count_category, next="product", skip_if=a_count_is_chosen),
-        scan("product", "Scan the product barcode (UPC).", expect=PRODUCT,
+        scan("product", _("Scan the product barcode (UPC)."), expect=PRODUCT,
              guards=(a_product_barcode, not_counted_twice), effect=hold_product, next=after_product,
-             show=progress, finish="area_end", finish_label="Finish this area"),
-        scan("tag", "Now scan the same package's state tag.", expect=PRODUCT,
+             show=progress, finish="area_end", finish_label=_("Finish this area")),
+        scan("tag", _("Now scan the same package's state tag."), expect=PRODUCT,
              guards=(same_product, not_counted_twice), effect=take_tag, next=after_tag,
              show=progress),
-        count("units", "How many units are in the package?", guards=(whole_units,),
+        count("units", _("How many units are in the package?"), guards=(whole_units,),
               effect=record_units, next=next_package, show=package_facts),
-        weigh("weight", "Put the package on the scale and take the reading.", unit="g",
+        weigh("weight", _("Put the package on the scale and take the reading."), unit="g",
               effect=record_weight, next=next_package, show=package_facts),
-        choose("area_end", "Finish counting this area?",
-               (Option("finish", "Finish the area"),
-                Option("look", "Go back and look for what is not found", next="product")),
+        choose("area_end", _("Finish counting this area?"),
+               (Option("finish", _("Finish the area")),
+                Option("look", _("Go back and look for what is not found"), next="product")),
                effect=finish_area, next=after_area, show=not_found_list),
-        instruct("recount", "A different person recounts: log in here, then press Done.",
+        instruct("recount", _("A different person recounts: log in here, then press Done."),
                  effect=recounter_arrives, skip_if=nothing_to_recount, show=recount_list),
-        scan("recount_product", "Recount: scan the product barcode (UPC).", expect=PRODUCT,
+        scan("recount_product", _("Recount: scan the product barcode (UPC)."), expect=PRODUCT,
              guards=(a_product_barcode, one_to_recount), effect=hold_product,
              next=after_product,
-             show=recount_list, finish="recount_end", finish_label="Finish the recount"),
-        scan("recount_tag", "Now scan the same package's state tag.", expect=PRODUCT,
+             show=recount_list, finish="recount_end", finish_label=_("Finish the recount")),
+        scan("recount_tag", _("Now scan the same package's state tag."), expect=PRODUCT,
              guards=(same_product, one_to_recount), effect=take_tag, next=after_tag,
              show=recount_list),
-        choose("recount_end", "Finish the recount?",
-               (Option("finish", "Finish the recount"),
-                Option("look", "Go back: more to recount", next="recount_product")),
+        choose("recount_end", _("Finish the recount?"),
+               (Option("finish", _("Finish the recount")),
+                Option("look", _("Go back: more to recount"), next="recount_product")),
                guards=(recounted_all,), effect=end_recount, next="sign", show=recount_list),
-        sign_off("sign", "Close the count: the counter signs, then a recounter or a manager.",
+        sign_off("sign", _("Close the count: the counter signs, then a recounter or a manager."),
                  signers=RECOUNT_SIGNERS, guards=(signer_may_close,), effect=close_count,
                  show=closing_facts),
-        print_step("slip", "Print the count slip.", jobs=count_slip, optional=True),
+        print_step("slip", _("Print the count slip."), jobs=count_slip, optional=True),
     ),
 )

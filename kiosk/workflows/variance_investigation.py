@@ -31,6 +31,7 @@ from kiosk.engine import (
 )
 from kiosk.manifests import quantity_text
 from kiosk.models import Package, Variance
+from kiosk.words import UNIT_WORDS, Known, _, joined
 
 INVESTIGATOR_ROLES = ("manager", "counter")
 
@@ -44,10 +45,11 @@ def variance_choices(run):
     options = []
     for v in variances.waiting(run.id):
         gap = variances.size(v)
-        size = f"{'+' if gap > 0 else ''}{quantity_text(gap, v.unit)}" if gap is not None else ""
-        options.append(Option(f"variance:{v.id}", f"…{v.tag[-6:]} {v.item_name} · "
-                                                  f"{dict(variances.figures_facts(v))['Variance']}"
-                                                  f"{' · ' + size if size else ''}"))
+        size = (joined(["+" if gap > 0 else "", quantity_text(gap, v.unit)], "")
+                if gap is not None else "")
+        what = dict(variances.figures_facts(v))["Variance"]
+        options.append(Option(f"variance:{v.id}",
+                              joined([f"…{v.tag[-6:]} {v.item_name}", what, size], " · ")))
     return options
 
 
@@ -56,56 +58,65 @@ def take_variance(run, option, ctx):
     chosen = Variance.get_by_id(int(option.value.split(":")[1]))
     other = variances.investigator(chosen)
     if other is not None and other.id != run.id:
-        raise Refuse(f"{other.operator.name} is investigating this variance already. Resume "
-                     "that investigation instead.")
+        raise Refuse(_("{name} is investigating this variance already. Resume that "
+                       "investigation instead.", name=other.operator.name))
     if chosen.state != "investigating":
-        raise Refuse(f"This variance is {chosen.state}; there is nothing to investigate.")
+        raise Refuse(_("This variance is {state}; there is nothing to investigate.",
+                       state=variances.STATE_WORDS.get(chosen.state, chosen.state)))
     Variance.update(run_id=run.id).where(Variance.id == chosen.id).execute()
     package = Package.one(id=chosen.package_id) if chosen.package_id else None
     run.data.update(variance=chosen.id, tag=chosen.tag,
                     status=package.status if package else "unknown",
                     state_system=ctx.settings.get("state_system", "metrc"))
     ctx.audit("variance.investigate", f"variance:{chosen.id}", {"tag": chosen.tag})
-    ctx.message = f"Investigating {chosen.tag}. Read its history."
+    ctx.message = _("Investigating {tag}. Read its history.", tag=chosen.tag)
 
 
 def facts(run):
     """The variance's four figures and what is recorded so far."""
     v = _variance(run)
     shown = {"facts": variances.figures_facts(v)}
-    recorded = [f"{c['what']}{': ' + c['ref'] if c.get('ref') else ''} ({c['by']})"
+    recorded = [_("{what}: {ref} ({name})", what=Known(c["what"]), ref=c["ref"], name=c["by"])
+                if c.get("ref") else _("{what} ({name})", what=Known(c["what"]), name=c["by"])
                 for c in v.checks]
     if v.cause:
-        recorded.append(f"Cause: {variances.CAUSES[v.cause]} ({v.cause_note or 'no note yet'})")
+        recorded.append(_("Cause: {cause} ({note})", cause=variances.CAUSES[v.cause],
+                          note=v.cause_note or _("no note yet")))
     if recorded:
-        shown["items"] = {"title": "Recorded so far", "rows": recorded}
+        shown["items"] = {"title": _("Recorded so far"), "rows": recorded}
     if run.data.get("status") not in ("active", "unknown"):
-        shown["warnings"] = [f"This package is {run.data['status'].replace('_', ' ')}, not in "
-                             "active stock. Any adjustment is recorded against a held package."]
+        shown["warnings"] = [_("This package is {status}, not in active stock. Any adjustment "
+                               "is recorded against a held package.",
+                               status=Known(run.data["status"].replace("_", " ")))]
     return shown
 
 
 def history(run):
     """The package's whole history on one screen, with the figures."""
     shown = facts(run)
-    shown["table"] = {"title": f"History of {run.data['tag']}",
-                      "columns": ["When", "What", "Who", "Where"],
+    shown["table"] = {"title": _("History of {tag}", tag=run.data["tag"]),
+                      "columns": [_("When"), _("What"), _("Who"), _("Where")],
                       "rows": variances.timeline(run.data["tag"])}
     return shown
+
+
+CHECKED = {"sales": _("I checked the sales log"), "receiving": _("I checked the receiving log"),
+           "damage": _("I checked the damage and return records"),
+           "camera": _("I checked the camera review")}
 
 
 def check_choices(run):
     """The checks not recorded yet, and 'that is all'."""
     done = {c["what"] for c in _variance(run).checks}
-    options = [Option(key, f"I checked the {label.lower()}") for key, label in
-               variances.CHECKS.items() if label not in done]
-    return options + [Option("done", "That is everything I checked")]
+    options = [Option(key, CHECKED[key]) for key, label in variances.CHECKS.items()
+               if label not in done]
+    return options + [Option("done", _("That is everything I checked"))]
 
 
 def at_least_one_check(run, option):
     """Something must have been checked before the cause is chosen."""
     if option.value == "done" and not _variance(run).checks:
-        return "Record at least one thing you checked (tap it) before you go on."
+        return _("Record at least one thing you checked (tap it) before you go on.")
     return None
 
 
@@ -121,7 +132,7 @@ def record_check(run, option, ctx):
     """Keep what was checked, by whom and when (the camera review asks for its reference)."""
     if option.value not in ("done", "camera"):
         _keep_check(run, variances.CHECKS[option.value], ctx)
-        ctx.message = f"{variances.CHECKS[option.value]} checked. Anything else?"
+        ctx.message = _("{what} checked. Anything else?", what=variances.CHECKS[option.value])
 
 
 def after_check(run, option):
@@ -132,7 +143,7 @@ def after_check(run, option):
 def record_camera(run, reference, ctx):
     """Keep the camera review with its reference."""
     _keep_check(run, variances.CHECKS["camera"], ctx, ref=reference)
-    ctx.message = "Camera review recorded. Anything else?"
+    ctx.message = _("Camera review recorded. Anything else?")
 
 
 def record_cause(run, option, ctx):
@@ -145,7 +156,7 @@ def record_cause(run, option, ctx):
     if incident:
         ctx.audit("variance.incident", f"variance:{v.id}", {"tag": v.tag})
         ctx.tone = "warn"
-        ctx.message = "Theft suspected: the manager's incident follow-up list shows it now."
+        ctx.message = _("Theft suspected: the manager's incident follow-up list shows it now.")
 
 
 def record_cause_note(run, note, ctx):
@@ -157,17 +168,17 @@ def adjustable(run, option):
     """Only a package in this store's records can be adjusted, and not one held in the
     quarantine cage: what leaves the cage does so by release or destruction, signed."""
     if option.value == "adjust" and _variance(run).package_id is None:
-        return (f"Tag {run.data['tag']} is not in this store's records, so there is nothing "
-                "to adjust. Choose no adjustment and say where it was resolved.")
+        return _("Tag {tag} is not in this store's records, so there is nothing to adjust. "
+                 "Choose no adjustment and say where it was resolved.", tag=run.data["tag"])
     if option.value == "adjust" and \
             Package.get_by_id(_variance(run).package_id).status == "quarantined":
-        return Offer(f"Package {run.data['tag']} is on hold in quarantine: a count does not "
-                     "change its stock. It leaves the cage by release (a manager signs, then "
-                     "count it again) or by destruction (weighed and witnessed).", "destroy",
-                     "Destroy it from the cage", run.data["tag"])
+        return Offer(_("Package {tag} is on hold in quarantine: a count does not change its "
+                       "stock. It leaves the cage by release (a manager signs, then count it "
+                       "again) or by destruction (weighed and witnessed).", tag=run.data["tag"]),
+                     "destroy", _("Destroy it from the cage"), run.data["tag"])
     if option.value == "adjust" and not variances.reasons(run.data["state_system"]):
-        return ("Metrc's adjustment reasons have not been pulled yet (the syncer pulls them "
-                "when Metrc answers). Try again later, or choose no adjustment.")
+        return _("Metrc's adjustment reasons have not been pulled yet (the syncer pulls them "
+                 "when Metrc answers). Try again later, or choose no adjustment.")
     return None
 
 
@@ -178,7 +189,8 @@ def record_where(run, where, ctx):
 
 def reason_choices(run):
     """Metrc's adjustment reasons as last pulled (those that need a note say so)."""
-    return [Option(r["name"], r["name"] + (" (needs a note)" if r["requires_note"] else ""))
+    return [Option(r["name"], _("{reason} (needs a note)", reason=r["name"])
+                   if r["requires_note"] else r["name"])
             for r in variances.reasons(run.data["state_system"])]
 
 
@@ -209,11 +221,13 @@ def amount_choices(run):
     v, gap = _variance(run), variances.size(_variance(run))
     options = []
     if gap:
-        verb = "Remove" if gap < 0 else "Add"
-        options.append(Option("match", f"{verb} {quantity_text(abs(gap), v.unit)}: the ledger "
-                                       f"becomes the counted {quantity_text(v.physical or 0)}",
-                              next="sign"))
-    return options + [Option("other", "Another amount…")]
+        said = {"quantity": quantity_text(abs(gap), v.unit),
+                "counted": quantity_text(v.physical or 0)}
+        label = (_("Remove {quantity}: the ledger becomes the counted {counted}", **said)
+                 if gap < 0 else
+                 _("Add {quantity}: the ledger becomes the counted {counted}", **said))
+        options.append(Option("match", label, next="sign"))
+    return options + [Option("other", _("Another amount…"))]
 
 
 def record_amount(run, option, ctx):
@@ -225,13 +239,14 @@ def record_amount(run, option, ctx):
 def amount_facts(run):
     """The figures, and the unit the adjustment is in."""
     shown = facts(run)
-    shown["facts"] = shown["facts"] + [("Adjust in", _variance(run).unit)]
+    unit = _variance(run).unit
+    shown["facts"] = shown["facts"] + [(_("Adjust in"), UNIT_WORDS.get(unit, unit))]
     return shown
 
 
 def above_zero(run, number):
     """An adjustment changes something."""
-    return None if number > 0 else "Enter how much to adjust by (more than zero)."
+    return None if number > 0 else _("Enter how much to adjust by (more than zero).")
 
 
 def record_magnitude(run, number, ctx):
@@ -245,8 +260,9 @@ def not_below_zero(run, option):
         return None
     package = Package.get_by_id(_variance(run).package_id)
     if Decimal(run.data["magnitude"]) > package.quantity:
-        return (f"The ledger holds {quantity_text(package.quantity, package.unit)}: it can't "
-                f"lose {quantity_text(run.data['magnitude'], package.unit)}.")
+        return _("The ledger holds {quantity}: it can't lose {amount}.",
+                 quantity=quantity_text(package.quantity, package.unit),
+                 amount=quantity_text(run.data["magnitude"], package.unit))
     return None
 
 
@@ -262,8 +278,8 @@ def approver_did_not_count(run, value):
         return None
     counters = variances.counted_by(_variance(run))
     if value["employee"].id in counters:
-        return (f"{value['employee'].name} counted this package and can't approve its variance. "
-                "Another manager must approve.")
+        return _("{name} counted this package and can't approve its variance. Another manager "
+                 "must approve.", name=value["employee"].name)
     return None
 
 
@@ -273,10 +289,11 @@ def resolution_facts(run):
     if run.data.get("resolution") == "adjusted":
         v = _variance(run)
         shown["facts"] = shown["facts"] + [
-            ("Adjustment", f"{quantity_text(run.data['adjustment'], v.unit)}"),
-            ("Reason", run.data["reason"]), ("Note for Metrc", run.data.get("reason_note") or "-")]
+            (_("Adjustment"), quantity_text(run.data["adjustment"], v.unit)),
+            (_("Reason"), run.data["reason"]),
+            (_("Note for Metrc"), run.data.get("reason_note") or "-")]
     else:
-        shown["facts"] = shown["facts"] + [("No adjustment", run.data.get("where", ""))]
+        shown["facts"] = shown["facts"] + [(_("No adjustment"), run.data.get("where", ""))]
     return shown
 
 
@@ -284,8 +301,8 @@ def _adjust(run, v: Variance, ctx) -> None:
     reason = variances.reason_named(run.data["state_system"], run.data["reason"])
     note = run.data.get("reason_note", "")
     if reason is None or (reason["requires_note"] and not note.strip()):
-        raise Refuse(f"Metrc needs a note for '{run.data['reason']}'. Go back and choose the "
-                     "reason again, then write the note.")
+        raise Refuse(_("Metrc needs a note for '{reason}'. Go back and choose the reason "
+                       "again, then write the note.", reason=run.data["reason"]))
     package = Package.get_by_id(v.package_id)
     change = Decimal(run.data["adjustment"])
     ctx.movement(package, change, "adjust", reason=run.data["reason"], note=note)
@@ -297,26 +314,31 @@ def _adjust(run, v: Variance, ctx) -> None:
                                          "new_quantity": str(package.quantity),
                                          "unit": package.unit, "reason": run.data["reason"]},
                ordering_key=v.tag)
-    held = "" if package.status == "active" else f" (package {package.status.replace('_', ' ')})"
+    status = package.status.replace("_", " ")
+    held = "" if package.status == "active" else f" (package {status})"
     Variance.update(state="adjusted", resolution="adjusted", adjustment=change,
                     adjustment_reason=run.data["reason"], resolution_note=note + held,
                     closed_at=ctx.event.at).where(Variance.id == v.id).execute()
-    ctx.message = (f"Adjusted {v.tag} by {quantity_text(change, package.unit)}{held}; Metrc and "
-                   "the POS are told.")
+    said = {"tag": v.tag, "quantity": quantity_text(change, package.unit)}
+    ctx.message = (_("Adjusted {tag} by {quantity}; Metrc and the POS are told.", **said)
+                   if package.status == "active" else
+                   _("Adjusted {tag} by {quantity} (package {status}); Metrc and the POS are "
+                     "told.", status=Known(status), **said))
 
 
 def resolve(run, signers, ctx):
     """Both signed: adjust (ledger, Metrc, POS) or close as fixed elsewhere."""
     v = _variance(run)
     if v.state != "investigating":
-        raise Refuse(f"This variance is already {v.state}.")
+        raise Refuse(_("This variance is already {state}.",
+                       state=variances.STATE_WORDS.get(v.state, v.state)))
     if run.data["resolution"] == "adjusted":
         _adjust(run, v, ctx)
     else:
         Variance.update(state="closed", resolution="fixed elsewhere",
                         resolution_note=run.data["where"], closed_at=ctx.event.at).where(
             Variance.id == v.id).execute()
-        ctx.message = f"Closed without adjustment: {run.data['where']}."
+        ctx.message = _("Closed without adjustment: {where}.", where=run.data["where"])
     ctx.audit("variance.resolve", f"variance:{v.id}",
               {"resolution": run.data["resolution"], "signers": [s.id for s in signers],
                "adjustment": run.data.get("adjustment")})
@@ -324,56 +346,57 @@ def resolve(run, signers, ctx):
 
 def summary(run):
     """One line for lists of runs."""
-    return f"Variance on {run.data['tag']}" if "tag" in run.data else "Choosing a variance"
+    return (_("Variance on {tag}", tag=run.data["tag"]) if "tag" in run.data
+            else _("Choosing a variance"))
 
 
 WORKFLOW = Workflow(
     key="variance_investigation",
-    title="Investigate a variance",
+    title=_("Investigate a variance"),
     sop="SOP §6 Variance investigation and adjustment",
     version=1,
     roles=INVESTIGATOR_ROLES,
-    description="Find out why a count differs, then adjust it or say where it was fixed.",
+    description=_("Find out why a count differs, then adjust it or say where it was fixed."),
     summary=summary,
     steps=(
-        choose("variance", "Which variance?", (), options_for=variance_choices,
+        choose("variance", _("Which variance?"), (), options_for=variance_choices,
                effect=take_variance),
-        instruct("history", "Read the package's history.", show=history),
-        choose("checks", "What did you check? Tap each as you check it.", (),
+        instruct("history", _("Read the package's history."), show=history),
+        choose("checks", _("What did you check? Tap each as you check it."), (),
                options_for=check_choices, guards=(at_least_one_check,), effect=record_check,
                next=after_check, show=facts),
-        text("camera", "Camera review: type the clip or incident reference.", max_length=60,
+        text("camera", _("Camera review: type the clip or incident reference."), max_length=60,
              effect=record_camera, next="checks", show=facts),
-        choose("cause", "What was the root cause?",
+        choose("cause", _("What was the root cause?"),
                tuple(Option(k, label, danger=k == "theft") for k, label in
                      variances.CAUSES.items()), effect=record_cause, show=facts),
-        text("cause_note", "Note what you found.", max_length=200, effect=record_cause_note,
+        text("cause_note", _("Note what you found."), max_length=200, effect=record_cause_note,
              show=facts),
-        choose("resolution", "How is it resolved?",
-               (Option("adjust", "Adjust the stock", next="reason"),
-                Option("elsewhere", "No adjustment: it was fixed elsewhere", next="where")),
+        choose("resolution", _("How is it resolved?"),
+               (Option("adjust", _("Adjust the stock"), next="reason"),
+                Option("elsewhere", _("No adjustment: it was fixed elsewhere"), next="where")),
                guards=(adjustable,), show=facts),
-        text("where", "Where was it fixed? (for example: POS count corrected)", max_length=120,
+        text("where", _("Where was it fixed? (for example: POS count corrected)"), max_length=120,
              effect=record_where, next="sign", show=facts),
-        choose("reason", "The state's reason for the adjustment:", (),
+        choose("reason", _("The state's reason for the adjustment:"), (),
                options_for=reason_choices, effect=record_reason, show=facts),
-        text("reason_note", "Metrc needs a note for this reason: what happened?",
+        text("reason_note", _("Metrc needs a note for this reason: what happened?"),
              max_length=200, effect=record_reason_note, skip_if=no_note_needed, show=facts),
-        choose("held", "This package is not in active stock. Adjust it anyway?",
-               (Option("yes", "Yes: adjust the held package"),
-                Option("no", "No: choose another resolution", next="resolution")),
+        choose("held", _("This package is not in active stock. Adjust it anyway?"),
+               (Option("yes", _("Yes: adjust the held package")),
+                Option("no", _("No: choose another resolution"), next="resolution")),
                skip_if=package_active, show=facts),
-        choose("amount", "Adjust by how much?", (), options_for=amount_choices,
+        choose("amount", _("Adjust by how much?"), (), options_for=amount_choices,
                effect=record_amount, show=amount_facts),
-        count("other_amount", "How much? (the amount only; the next step asks which way)",
+        count("other_amount", _("How much? (the amount only; the next step asks which way)"),
               guards=(above_zero,), effect=record_magnitude, show=amount_facts),
-        choose("direction", "Remove or add it?",
-               (Option("remove", "Remove it (less is on the shelf)"),
-                Option("add", "Add it (more is on the shelf)")),
+        choose("direction", _("Remove or add it?"),
+               (Option("remove", _("Remove it (less is on the shelf)")),
+                Option("add", _("Add it (more is on the shelf)"))),
                guards=(not_below_zero,), effect=record_direction, show=amount_facts),
-        sign_off("sign", "Sign the resolution: the investigator, then a manager.",
-                 signers=(Signer(INVESTIGATOR_ROLES, "performed", "investigator"),
-                          Signer(("manager",), "approved", "manager")),
+        sign_off("sign", _("Sign the resolution: the investigator, then a manager."),
+                 signers=(Signer(INVESTIGATOR_ROLES, "performed", _("investigator")),
+                          Signer(("manager",), "approved", _("manager"))),
                  guards=(approver_did_not_count,), effect=resolve, show=resolution_facts),
     ),
 )
