@@ -68,16 +68,35 @@ def store(make_employee, fixed_clock):
     return people
 
 
-def _sign_visitor_in(kiosk) -> Run:
-    """The visitor workflow to its end, badge printed; every step in the screen's language."""
+def _sign_visitor_in(kiosk, spanish: bool = False) -> Run:
+    """The visitor workflow to its end, badge printed; each step's screen, for a Spanish
+    speaker, in Spanish."""
     kiosk.post("/runs", {"workflow": "visitor"})
     run = Run.select().where(Run.workflow == "visitor").order_by(Run.id.desc()).get()
+    said = []
     for step, value in (("area", "vault"), ("name", "Jane Doe"), ("company", "Golden Coast"),
                         ("purpose", "delivery"), ("id_kind", "driver_licence"),
                         ("id_last4", "x821")):
+        if spanish:
+            said.append(no_english(kiosk.get(f"/runs/{run.id}"), f"step {step}"))
         kiosk.step(run.id, step, value=value)
-    kiosk.step(run.id, "escort_vault", badge="1002", pin="2345")
+    if spanish:
+        said.append(no_english(kiosk.get(f"/runs/{run.id}"), "the escort signs"))
+        refused = kiosk.step(run.id, "escort_vault", badge="1004", pin="4567")
+        said.append(no_english(refused, "an escort who may not"))
+    signed = kiosk.step(run.id, "escort_vault", badge="1002", pin="2345")
+    if spanish:
+        said += [_feedback(signed), no_english(kiosk.get(f"/runs/{run.id}"), "the badge")]
     kiosk.step(run.id, "badge", value="print")
+    if spanish:
+        said.append(no_english(kiosk.get(f"/runs/{run.id}"), "signed in"))
+        words = " ".join(said)
+        for shown in ("¿A dónde va el visitante?", "Escriba el nombre completo del visitante",
+                      "Entrega o recolección (chofer)", "Licencia de conducir",
+                      "Va a", "Identificación revisada", "Licencia de conducir …X821",
+                      "Se registró la entrada de Jane Doe (Golden Coast), acompañado por "
+                      "Ben Okafor. Imprima su credencial."):
+            assert shown in words, shown
     return Run.get_by_id(run.id)
 
 
@@ -104,7 +123,7 @@ def test_a_spanish_speaking_manager_sees_every_screen_in_spanish(app, kiosk, sto
     _lock(kiosk, "1004")
     open_run = _open_run(app, make_employee)
     kiosk.login("1008", "8642")
-    signed_in = _sign_visitor_in(kiosk)
+    signed_in = _sign_visitor_in(kiosk, spanish=True)
     visitor = Visitor.get()
     with db.write():
         VaultVisit.create(run=signed_in, purpose="Cycle count", station=STATION,
@@ -223,3 +242,24 @@ def test_a_visitor_badge_printed_for_a_spanish_speaker_is_in_spanish(app, kiosk,
     # What goes to the printer: the same words, in Spanish.
     printed = zpl.label_zpl(job.layout, job.data, settings, language="es")
     assert "VISITANTE" in printed and "VISITOR" not in printed
+
+
+def test_a_packages_history_is_said_in_the_readers_language(database, fixed_clock, store):
+    from kiosk import ledger, words
+    from kiosk.models import Item, Location, Package
+    from kiosk.timeline import package_timeline
+
+    with db.write():
+        shelf = Location.create(code="LOC-V-A1", name="Vault shelf A1", kind="vault")
+        floor = Location.create(code="LOC-FLOOR", name="Sales floor", kind="sales_floor")
+        package = Package.create(tag="1A4060300000000000000077",
+                                 item=Item.create(name="Gummies", category="Edible"),
+                                 created_at=fixed_clock.now())
+        ledger.receive(package, 10, to_location=shelf)
+        ledger.move(package, floor, actor=store["marta"])
+    rows = package_timeline(package.tag)
+    # English, as every record, test and report has read it.
+    assert rows[0][:2] == ["2026-11-23 09:00", "Received +10"]
+    said = [[words.say(cell, "es") for cell in row] for row in rows]
+    assert said[0][:2] == ["23/11/2026 09:00", "Recibido +10"]
+    assert said[1][1] == "Movido" and said[1][3] == "Vault shelf A1 → Sales floor"
