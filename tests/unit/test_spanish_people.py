@@ -263,3 +263,14 @@ def test_a_packages_history_is_said_in_the_readers_language(database, fixed_cloc
     said = [[words.say(cell, "es") for cell in row] for row in rows]
     assert said[0][:2] == ["23/11/2026 09:00", "Recibido +10"]
     assert said[1][1] == "Movido" and said[1][3] == "Vault shelf A1 → Sales floor"
+
+
+def test_a_run_from_another_day_says_its_day_the_languages_way(app, kiosk, store,
+                                                               make_employee, fixed_clock):
+    _open_run(app, make_employee)
+    fixed_clock.advance(days=1)
+    kiosk.login("1008", "8642")
+    runs = no_english(kiosk.get("/manager/runs"), "open runs of yesterday")
+    assert "Iniciado lun 23 nov 09:00 por Ben Okafor en test-1" in runs
+    kiosk.login("1006", "6789")
+    assert "Started Mon 23 Nov 09:00 by Ben Okafor" in _text(kiosk.get("/manager/runs"))
