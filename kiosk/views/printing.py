@@ -33,7 +33,7 @@ FILTERS = {
 }
 
 # A job's status in a list of its reprints (``printing/job.html``).
-STATUS_WORDS = {"queued": _("waiting"), "sending": _("printing"), "printed": _("printed"),
+STATUS_WORDS = {"queued": _("queued"), "sending": _("sending"), "printed": _("printed"),
                 "failed": _("failed"), "cancelled": _("cancelled")}
 
 
