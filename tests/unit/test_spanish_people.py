@@ -205,6 +205,8 @@ def test_registering_a_screen_speaks_the_screens_language(kiosk, store):
     asked = kiosk.post("/stations/register", {"name": "back-2", "kind": "vault",
                                               "badge": "1008"})
     assert "pulse Registrar" in no_english(asked, "register without a PIN")
+    bad = no_english(kiosk.get("/?station=no+good"), "a name that is no station name")
+    assert "El nombre de estación de esta pantalla no se puede usar." in bad
 
 
 def test_an_english_speaking_manager_still_sees_english(app, kiosk, store, make_employee,
