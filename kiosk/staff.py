@@ -41,11 +41,13 @@ PIN_DIGITS = (4, 8)  # a PIN is 4 to 8 digits, as `kiosk users` has always asked
 PIN_RESET_HOURS = 24
 NO_PIN = "no-pin"  # the pin_hash of someone who must choose a PIN: it matches no PIN
 MANAGERS = ("manager",)
-ROLE_WORDS = {"receiver": "Receiver", "vault": "Vault", "runner": "Runner",
-              "counter": "Counter", "manager": "Manager", "admin": "Admin"}
-LANGUAGE_WORDS = {"en": "English", "es": "Español"}
-ACTION_WORDS = {"add": "Added", "details": "Roles or language changed",
-                "reset_pin": "PIN reset", "deactivate": "Deactivated"}
+ROLE_WORDS = {"receiver": _("Receiver"), "vault": _("Vault"), "runner": _("Runner"),
+              "counter": _("Counter"), "manager": _("Manager"), "admin": _("Admin")}
+LANGUAGE_WORDS = {"en": "English", "es": "Español"}  # each in its own language, never translated
+ACTION_WORDS = {"add": _("Added"), "details": _("Roles or language changed"),
+                "reset_pin": _("PIN reset"), "deactivate": _("Deactivated")}
+# A changed record's fields, as a person's page names them (``staff/_person.html``).
+FIELD_WORDS = {"roles": _("roles"), "language": _("language")}
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ def checked_name(name) -> str:
     """A person's name: words with a letter in them, at most NAME_MAX characters."""
     name = " ".join(str(name).split())
     if not name:
-        raise ValueError("Type the person's name.")
+        raise ValueError(_("Type the person's name."))
     if len(name) > NAME_MAX:
-        raise ValueError(f"The name is too long: at most {NAME_MAX} characters, please.")
+        raise ValueError(_("The name is too long: at most {count} characters, please.",
+                           count=NAME_MAX))
     if not name.isprintable() or not any(ch.isalpha() for ch in name):
-        raise ValueError("Type the name in letters, as the person writes it.")
+        raise ValueError(_("Type the name in letters, as the person writes it."))
     return name
 
 
@@ -74,7 +77,7 @@ def checked_badge(badge) -> str:
     """A badge number: 3 to 10 digits (EMP- in front, as a scan gives it, is fine)."""
     number = auth.badge_number(str(badge)[:40])
     if number is None:
-        raise ValueError("A badge number is 3 to 10 digits: type the number on the badge.")
+        raise ValueError(_("A badge number is 3 to 10 digits: type the number on the badge."))
     return number
 
 
@@ -83,15 +86,15 @@ def checked_roles(roles) -> tuple[str, ...]:
     chosen = set(roles)
     unknown = chosen - set(ROLES)
     if unknown:
-        raise ValueError("Choose roles from the buttons only.")
+        raise ValueError(_("Choose roles from the buttons only."))
     if not chosen:
-        raise ValueError("Choose at least one role.")
+        raise ValueError(_("Choose at least one role."))
     return tuple(r for r in ROLES if r in chosen)
 
 
 def checked_language(language) -> str:
     if language not in LANGUAGES:
-        raise ValueError("Choose English or Español.")
+        raise ValueError(_("Choose English or Español."))
     return language
 
 
@@ -107,25 +110,33 @@ def badge_holder(badge: str) -> Employee | None:
             .first())
 
 
+def badge_taken(badge: str, holder: Employee):
+    """Why a badge number can't be given: someone active has it."""
+    return _("Badge {badge} already belongs to {name}. Badge numbers are unique among active "
+             "people: use another number, or deactivate {name} first.", badge=badge,
+             name=holder.name)
+
+
 def refusal(signer: Employee, logged_in: Employee, subject: Employee | None,
-            before: tuple[str, ...], after: tuple[str, ...]) -> str:
+            before: tuple[str, ...], after: tuple[str, ...]):
     """Why ``signer`` (with ``logged_in`` at the screen) may not make this change, or "".
 
     ``before`` and ``after`` are the subject's roles (``before`` is empty for a new person).
     """
     if not signer.has_any(MANAGERS):
-        return f"{signer.name} can't change staff records: it needs a manager."
+        return _("{name} can't change staff records: it needs a manager.", name=signer.name)
     if subject is not None and subject.id in (signer.id, logged_in.id):
-        return (f"{subject.name} can't change their own record, roles included: another "
-                "manager must do it, logged in as themselves.")
+        return _("{name} can't change their own record, roles included: another manager must "
+                 "do it, logged in as themselves.", name=subject.name)
     if subject is not None and not subject.active:
-        return f"{subject.name} is no longer active; nothing can be changed."
+        return _("{name} is no longer active; nothing can be changed.", name=subject.name)
     admin = "admin" in signer.role_set
     if "admin" in after and "admin" not in before and not admin:
-        return f"Only an admin can make someone an admin, and {signer.name} is not one."
+        return _("Only an admin can make someone an admin, and {name} is not one.",
+                 name=signer.name)
     if "admin" in before and not admin:
-        return (f"{subject.name} is an admin: only another admin can change their record, "
-                f"and {signer.name} is not one.")
+        return _("{name} is an admin: only another admin can change their record, and "
+                 "{signer} is not one.", name=subject.name, signer=signer.name)
     return ""
 
 
@@ -175,9 +186,7 @@ def add(new: Details, signer: Employee, logged_in: Employee, attempt_id: int,
         raise ValueError(refused)
     holder = badge_holder(new.badge)
     if holder is not None:
-        raise ValueError(f"Badge {new.badge} already belongs to {holder.name}. Badge numbers "
-                         "are unique among active people: use another number, or deactivate "
-                         f"{holder.name} first.")
+        raise ValueError(badge_taken(new.badge, holder))
     employee = Employee.create(name=new.name, badge=new.badge, pin_hash=NO_PIN,
                                roles=",".join(new.roles), active=True, must_set_pin=True,
                                language=new.language, created_at=clock.now())
@@ -189,7 +198,7 @@ def add(new: Details, signer: Employee, logged_in: Employee, attempt_id: int,
 def _locked_person(employee_id: int) -> Employee:
     found = locked(Employee.select().where(Employee.id == employee_id)).first()
     if found is None:
-        raise ValueError("That person is not in the records.")
+        raise ValueError(_("That person is not in the records."))
     return found
 
 
@@ -204,8 +213,8 @@ def change_details(employee_id: int, roles, language, signer: Employee, logged_i
     before = {"roles": employee.roles, "language": employee.language}
     after = {"roles": ",".join(roles), "language": language}
     if before == after:
-        raise ValueError(f"Nothing was changed: {employee.name} already has these roles and "
-                         "this language.")
+        raise ValueError(_("Nothing was changed: {name} already has these roles and this "
+                           "language.", name=employee.name))
     Employee.update(roles=after["roles"], language=language).where(
         Employee.id == employee.id).execute()
     _signed(employee, "details", before, after, signer, attempt_id, station)
@@ -240,9 +249,10 @@ def deactivate(employee_id: int, reason, signer: Employee, logged_in: Employee,
     employee = _locked_person(employee_id)
     reason = " ".join(str(reason).split())
     if not reason:
-        raise ValueError(f"Say why {employee.name} is deactivated.")
+        raise ValueError(_("Say why {name} is deactivated.", name=employee.name))
     if len(reason) > REASON_MAX or not reason.isprintable():
-        raise ValueError(f"The reason must be plain words, at most {REASON_MAX} characters.")
+        raise ValueError(_("The reason must be plain words, at most {count} characters.",
+                           count=REASON_MAX))
     refused = refusal(signer, logged_in, employee, tuple(employee.role_set),
                       tuple(employee.role_set))
     if refused:

@@ -20,13 +20,14 @@ from peewee import JOIN
 from kiosk import clock, ledger, limits
 from kiosk.db import locked
 from kiosk.models import Employee, VaultVisitor, Visitor, VisitorExit, dumps
+from kiosk.words import _
 
 # Colorado (1 CCR 212-3 Rule 3-205) allows no more than five visitors per escort; the
 # strictest rule we know, applied everywhere.
 MAX_PER_ESCORT = 5
-AREAS = {"vault": "Vault", "receiving": "Receiving"}
-HOW = {"scan": "badge scanned", "list": "signed out from the list",
-       "resolved": "resolved by a manager", "cancelled": "sign-in cancelled"}
+AREAS = {"vault": _("Vault"), "receiving": _("Receiving")}
+HOW = {"scan": _("badge scanned"), "list": _("signed out from the list"),
+       "resolved": _("resolved by a manager"), "cancelled": _("sign-in cancelled")}
 REASON_MAX = limits.REASON  # a resolution's reason, in characters
 
 
@@ -107,16 +108,17 @@ class SignOut:
     """What a sign-out did, in words for the screen; ``tone``: ok, warn (nothing new was
     recorded: already out) or error (no such visitor)."""
 
-    message: str
+    message: str  # a phrase (kiosk.words), said in the screen's language
     tone: str
     visitor: Visitor | None = None
     exit: VisitorExit | None = None
 
 
-def _minutes(start: dt.datetime, end: dt.datetime) -> str:
+def _minutes(start: dt.datetime, end: dt.datetime):
     minutes = max(0, int((end - start).total_seconds() // 60))
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return (_("{hours} h {minutes} min", hours=hours, minutes=minutes) if hours
+            else _("{minutes} min", minutes=minutes))
 
 
 def duration(visitor: Visitor, left: VisitorExit | None) -> str:
@@ -138,16 +140,18 @@ def _already_out(visitor: Visitor) -> SignOut | None:
     done = exit_of(visitor.id)
     if done is None:
         return None
-    return SignOut(f"{who(visitor)} was already signed out at {clock.local(done.at):%H:%M} "
-                   f"by {done.by.name}. Nothing more was recorded.", "warn", visitor, done)
+    return SignOut(_("{who} was already signed out at {time} by {name}. Nothing more was "
+                     "recorded.", who=who(visitor), time=clock.local(done.at).strftime("%H:%M"),
+                     name=done.by.name), "warn", visitor, done)
 
 
 def sign_out(number, actor: Employee, station: str, how: str) -> SignOut:
     """Sign a visitor out now (``how``: scan or list); a second sign-out records nothing."""
     visitor = _locked_visitor(number)
     if visitor is None:
-        return SignOut(f"VIS-{number} is not a visitor badge of this store. Check the badge, "
-                       "or sign the visitor out from the list of visitors inside.", "error")
+        return SignOut(_("VIS-{number} is not a visitor badge of this store. Check the badge, "
+                         "or sign the visitor out from the list of visitors inside.",
+                         number=str(number)), "error")
     already = _already_out(visitor)
     if already is not None:
         return already
@@ -156,8 +160,9 @@ def sign_out(number, actor: Employee, station: str, how: str) -> SignOut:
     ledger.audit("visitor.sign_out", f"visitor:{visitor.id}",
                  {"exit": row.id, "how": how, "code": visitor.code}, actor=actor,
                  station=station)
-    return SignOut(f"{who(visitor)} is signed out at {clock.local(now):%H:%M}, after "
-                   f"{duration(visitor, row)} inside.", "ok", visitor, row)
+    return SignOut(_("{who} is signed out at {time}, after {duration} inside.",
+                     who=who(visitor), time=clock.local(now).strftime("%H:%M"),
+                     duration=duration(visitor, row)), "ok", visitor, row)
 
 
 def resolution_hash(visitor: Visitor, manager: Employee, reason: str, at: dt.datetime) -> str:
@@ -173,15 +178,17 @@ def resolve(number, manager: Employee, attempt_id: int, reason: str, station: st
     with a reason, on their own badge + PIN just checked (``attempt_id``). Raises ValueError
     with the words for the screen when it may not."""
     if not manager.has_any(("manager",)):
-        raise ValueError(f"{manager.name} can't resolve a visitor: it needs a manager.")
+        raise ValueError(_("{name} can't resolve a visitor: it needs a manager.",
+                           name=manager.name))
     reason = " ".join(str(reason).split())
     if not reason:
-        raise ValueError("Say why the visitor was not signed out in person.")
+        raise ValueError(_("Say why the visitor was not signed out in person."))
     if len(reason) > REASON_MAX or not reason.isprintable():
-        raise ValueError(f"The reason must be plain words, at most {REASON_MAX} characters.")
+        raise ValueError(_("The reason must be plain words, at most {count} characters.",
+                           count=REASON_MAX))
     visitor = _locked_visitor(number)
     if visitor is None:
-        raise ValueError(f"VIS-{number} is not a visitor of this store.")
+        raise ValueError(_("VIS-{number} is not a visitor of this store.", number=str(number)))
     already = _already_out(visitor)
     if already is not None:
         return already
@@ -193,8 +200,8 @@ def resolve(number, manager: Employee, attempt_id: int, reason: str, station: st
     ledger.audit("visitor.resolved", f"visitor:{visitor.id}",
                  {"exit": row.id, "reason": reason, "attempt": attempt_id,
                   "record_hash": row.record_hash}, actor=manager, station=station)
-    return SignOut(f"{who(visitor)} is signed out: resolved by {manager.name} (\"{reason}\").",
-                   "ok", visitor, row)
+    return SignOut(_("{who} is signed out: resolved by {name} (\"{reason}\").", who=who(visitor),
+                     name=manager.name, reason=reason), "ok", visitor, row)
 
 
 def cancel_sign_in(visitor_id: int, actor: Employee, station: str, reason: str) -> None:

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from babel.dates import format_date
+
 from kiosk.hardware.code128 import BarcodeDataError, plan
 from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label vocabulary)
     MATRIX_SAFE,
@@ -298,14 +300,19 @@ def visitor_badge(data: dict, flow: Flow) -> None:
     """Visitor badge: VISITOR that cannot be missed, the name, company, the day and until
     when it is good, the escort, and the badge code (Code 128) that signs the visitor out."""
     small = flow.stock.small
-    flow.banner("VISITOR", "l" if small else "xl")
+    flow.banner(flow.say(_("VISITOR")), "l" if small else "xl")
     flow.text(data.get("name"), "m" if small else "l", lines=1 if small else 2)
     flow.text(data.get("company"), "s" if small else "m", lines=1 if small else 2)
     date, valid = day(data.get("date")), _clean(data.get("valid_until"))
     until = valid[11:] if date and valid[:10] == date else valid  # the time, on the same day
-    when = _join(date, until and f"valid until {until}", sep=" " if small else "  |  ")
+    if date and flow.language != DEFAULT and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        # The day as the language of whoever printed the badge writes it ("23 nov"): a
+        # badge is good for one day, and its year would push the escort off a 2x1 label.
+        date = format_date(dt.date.fromisoformat(date), "d MMM", locale=flow.language)
+    when = _join(date, until and flow.say(_("valid until {time}", time=until)),
+                 sep=" " if small else "  |  ")
     escort = _clean(data.get("escort"))
-    escort = escort and f"Escort: {escort}"
+    escort = escort and flow.say(_("Escort: {name}", name=escort))
     if small:  # one row for both: a 1" label has room for four rows and the barcode
         flow.text(_join(when, escort), "s")
     else:

@@ -12,16 +12,23 @@ from flask import Blueprint, abort, g, make_response, render_template, request
 
 from kiosk import auth, db, lockout
 from kiosk.views.home import feedback, login_required, policy, station
+from kiosk.words import _
 
 bp = Blueprint("badges", __name__, url_prefix="/manager/badges")
 
 MANAGERS = ("manager",)
+# What a person was doing when a PIN was asked for, as lockout.PURPOSE_WORDS says it, marked
+# for the screen's language (the same keys: LoginAttempt.purpose).
+PURPOSE_WORDS = {"login": _("logging in"), "signature": _("a signature"),
+                 "unlock": _("an unlock"), "station": _("registering a screen"),
+                 "staff": _("a staff change"), "visitor": _("resolving a visitor"),
+                 "new_pin": _("choosing a PIN")}
 
 
 def _screen(template: str, notice: str = "", tone: str = "ok", **extra):
     response = make_response(render_template(
         template, locks=lockout.locked_badges(policy()), refusals=lockout.recent_refusals(),
-        purposes=lockout.PURPOSE_WORDS,
+        purposes=PURPOSE_WORDS,
         minutes_left=lockout.minutes_left, notice=notice, tone=tone, **extra))
     return feedback(response, tone, notice) if notice else response
 
@@ -44,15 +51,16 @@ def _locked(badge: str) -> lockout.LockedBadge | None:
 
 def _not_locked(badge: str):
     """Another manager unlocked it meanwhile, or its time ran out: show the list as it is."""
-    response = _screen("badges/_body.html", f"Badge {badge} is not locked any more.", "warn")
+    response = _screen("badges/_body.html",
+                       _("Badge {badge} is not locked any more.", badge=badge), "warn")
     response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#badges", "outerHTML"
     return response
 
 
-def _own(lock: lockout.LockedBadge) -> str:
+def _own(lock: lockout.LockedBadge):
     if lock.employee.id == g.employee.id:
-        return (f"{g.employee.name} can't unlock their own badge: another manager must do "
-                "it, logged in as themselves.")
+        return _("{name} can't unlock their own badge: another manager must do it, logged in "
+                 "as themselves.", name=g.employee.name)
     return ""
 
 
@@ -79,17 +87,19 @@ def unlock(badge: str):
     result = auth.attempt(request.form.get("badge", ""), request.form.get("pin", ""),
                           station=station(), purpose="unlock", policy=policy())
     if result.needs_pin:
-        return _form(lock, "Type your PIN on the keypad, then press Unlock.", "warn")
+        return _form(lock, _("Type your PIN on the keypad, then press {what}.", what=_("Unlock")),
+                     "warn")
     if not result.ok:
         return _form(lock, result.message)
     try:
         with db.write():
             lockout.unlock(lock.badge, result.employee, result.attempt_id, station())
     except ValueError as exc:
-        return _form(lock, str(exc))
+        return _form(lock, exc.args[0] if exc.args else str(exc))
     response = _screen("badges/_body.html",
-                       f"Badge {lock.badge} ({lock.employee.name}) is unlocked. "
-                       f"{result.employee.name} signed for it.")
+                       _("Badge {badge} ({name}) is unlocked. {signer} signed for it.",
+                         badge=lock.badge, name=lock.employee.name,
+                         signer=result.employee.name))
     response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#badges", "outerHTML"
     return response
 

@@ -42,8 +42,8 @@ RESUME_COOKIE = "kiosk_resume"
 STATION_COOKIE = "kiosk_station"
 LANGUAGE_COOKIE = "kiosk_language"  # the lock screen's choice (views/language)
 STATION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
-STATION_KINDS = {"receiving": "a receiving screen", "vault": "a vault screen",
-                 "floor": "a sales-floor screen"}
+STATION_KINDS = {"receiving": _("a receiving screen"), "vault": _("a vault screen"),
+                 "floor": _("a sales-floor screen")}
 CSRF_EXEMPT_BLUEPRINTS = {"api"}  # machine-to-machine webhooks: signed with HMAC instead
 NO_STATION = {"static", "home.healthz"}  # served to anything, outside any station
 SECURITY_HEADERS = (

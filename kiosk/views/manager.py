@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import format_datetime, format_time
 from flask import Blueprint, abort, current_app, g, render_template, request
 from peewee import JOIN
 
-from kiosk import clock, engine, ledger, limits, visitors, workflows
+from kiosk import clock, engine, ledger, limits, visitors, words, workflows
 from kiosk.models import Employee, Run, VaultVisit
+from kiosk.views import language
 from kiosk.views.home import login_required, station
+from kiosk.words import Known, _
 
 bp = Blueprint("manager", __name__, url_prefix="/manager")
 
@@ -30,9 +33,11 @@ def _day(text: str | None, default: dt.date, notices: list) -> dt.date:
     except ValueError:
         day = None
     if day is None or not limits.plausible_day(day):
-        notices.append(f"{limits.excerpt(text, 20)} is not a date between "
-                       f"{limits.FIRST_DAY.isoformat()} and {limits.LAST_DAY.isoformat()}; "
-                       f"showing {default.isoformat()} instead.")
+        notices.append(_("{text} is not a date between {first} and {last}; showing {day} "
+                         "instead.", text=limits.excerpt(text, 20),
+                         first=language.store_day(limits.FIRST_DAY),
+                         last=language.store_day(limits.LAST_DAY),
+                         day=language.store_day(default)))
         return default
     return day
 
@@ -72,7 +77,12 @@ def vault_log():
 def _when(at: dt.datetime) -> str:
     """A time on the store's clock, with the day when it is not today."""
     local = clock.local(at)
-    return f"{local:%H:%M}" if local.date() == clock.store_date() else f"{local:%a %d %b %H:%M}"
+    today = local.date() == clock.store_date()
+    said = language.current()
+    if said != words.DEFAULT:  # the language's own way: "14:05", "sáb 5 dic 14:05"
+        return (format_time(local, "HH:mm", locale=said) if today
+                else format_datetime(local, "EEE d MMM HH:mm", locale=said))
+    return f"{local:%H:%M}" if today else f"{local:%a %d %b %H:%M}"
 
 
 def _open_run(run: Run) -> dict:
@@ -84,11 +94,13 @@ def _open_run(run: Run) -> dict:
         return row
     row["title"] = workflow.title
     if run.version != workflow.version:  # its steps are the old version's: say so, no more
-        row["now"] = (f"{run.current_step}, started on version {run.version}; this kiosk has "
-                      f"version {workflow.version}. Cancel it with a reason.")
+        row["now"] = _("{step}, started on version {version}; this kiosk has version "
+                       "{current}. Cancel it with a reason.", step=run.current_step,
+                       version=run.version, current=workflow.version)
         return row
     number, of = engine.position(workflow, run)
-    row.update(now=f"{workflow.step(run.current_step).prompt} (step {number} of {of})",
+    row.update(now=_("{prompt} (step {number} of {of})",
+                     prompt=workflow.step(run.current_step).prompt, number=number, of=of),
                summary=workflow.summary(run) if workflow.summary else "")
     return row
 
@@ -121,11 +133,13 @@ def cancel_run(run_id: int):
         run = engine.cancel(run_id, g.employee, station(), request.form.get("reason", ""),
                             workflow, current_app.config["KIOSK"])
     except (ValueError, PermissionError) as exc:
-        return _runs_page(str(exc), "error")
+        return _runs_page(exc.args[0] if exc.args else str(exc), "error")
     title = workflow.title if workflow else run.workflow
-    done = f"{title} (run {run.id}) is cancelled: {run.cancel_reason}."
+    done = _("{title} (run {run}) is cancelled: {reason}.", title=title, run=str(run.id),
+             reason=Known(run.cancel_reason))
     note = run.data.get("_cancel_note")
-    return _runs_page(f"{done} {note}" if note else done, "warn" if note else "ok")
+    return _runs_page(words.joined([done, Known(note)]) if note else done,
+                      "warn" if note else "ok")
 
 
 @bp.get("/verify")

@@ -17,8 +17,10 @@ from kiosk import clock, db, ledger, scans
 from kiosk.hardware import preview, queue
 from kiosk.hardware.labels import package_label_data
 from kiosk.models import Employee, Package, PrintJob, Run
+from kiosk.views import language
 from kiosk.views.home import login_required, station
 from kiosk.views.runs import may_see
+from kiosk.words import _
 
 bp = Blueprint("printing", __name__)
 
@@ -30,24 +32,35 @@ FILTERS = {
     "all": (),
 }
 
+# A job's status in a list of its reprints (``printing/job.html``).
+STATUS_WORDS = {"queued": _("queued"), "sending": _("sending"), "printed": _("printed"),
+                "failed": _("failed"), "cancelled": _("cancelled")}
+
 
 def _settings() -> dict:
     return current_app.config["KIOSK"]
 
 
-def state_words(job: PrintJob) -> str:
+def _clock(at) -> str:
+    """A time of day on the store's clock, as the screen's language writes it."""
+    return language.store_time(at, "%H:%M:%S")
+
+
+def state_words(job: PrintJob):
     """A job's state as a person would say it."""
     if job.status == "printed":
-        return f"Printed {clock.local(job.printed_at):%H:%M:%S}" if job.printed_at else "Printed"
+        return _("Printed {time}", time=_clock(job.printed_at)) if job.printed_at \
+            else _("Printed")
     if job.status == "sending":
-        return "Printing now"
+        return _("Printing now")
     if job.status == "cancelled":
-        return "Cancelled"
+        return _("Cancelled")
     if job.status == "failed":
         if job.next_attempt_at:
-            return f"Not printed yet; trying again at {clock.local(job.next_attempt_at):%H:%M:%S}"
-        return "Not printed; waiting for you to press Retry"
-    return "Waiting to print"
+            return _("Not printed yet; trying again at {time}",
+                     time=_clock(job.next_attempt_at))
+        return _("Not printed; waiting for you to press Retry")
+    return _("Waiting to print")
 
 
 def _names(jobs) -> dict[int, str]:
@@ -110,7 +123,7 @@ def job(job_id: int):
                     .order_by(PrintJob.id))
     return render_template("printing/job.html", job=item, state=state_words(item),
                            preview=preview.job_html(item, _settings()), reprints=reprints,
-                           names=_names([item, *reprints]))
+                           names=_names([item, *reprints]), job_status_words=STATUS_WORDS)
 
 
 @bp.post("/manager/printing/<int:job_id>/retry")

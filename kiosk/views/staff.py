@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 
-from kiosk import auth, db, lockout, staff
+from kiosk import auth, db, engine, lockout, staff
 from kiosk.models import ROLES, Employee
+from kiosk.views.badges import PURPOSE_WORDS
 from kiosk.views.home import (
     SESSION_COOKIE,
     feedback,
@@ -29,20 +30,28 @@ from kiosk.views.home import (
     policy,
     station,
 )
+from kiosk.words import _
 
 bp = Blueprint("staff", __name__)
 
 MANAGERS = ("manager",)
-ACTIONS = {"details": "Change roles or language", "reset-pin": "Reset PIN",
-           "deactivate": "Deactivate"}
-DEACTIVATE_REASONS = ("Left the company", "Badge lost or stolen", "Added by mistake")
-DONE = {"added": "{name} is added. At their first login they scan their badge and choose "
-                 "their own PIN, within {hours} hours."}
+ACTIONS = {"details": _("Change roles or language"), "reset-pin": _("Reset PIN"),
+           "deactivate": _("Deactivate")}
+DEACTIVATE_REASONS = (_("Left the company"), _("Badge lost or stolen"), _("Added by mistake"))
+DONE = {"added": lambda name, hours: _("{name} is added. At their first login they scan their "
+                                       "badge and choose their own PIN, within {hours} hours.",
+                                       name=name, hours=hours)}
+
+
+def _said(exc: ValueError):
+    """A refusal's words as they were raised (a phrase stays one, to be said translated)."""
+    return exc.args[0] if exc.args else str(exc)
 
 
 def _words() -> dict:
     return {"role_words": staff.ROLE_WORDS, "language_words": staff.LANGUAGE_WORDS,
-            "roles": ROLES, "action_words": staff.ACTION_WORDS}
+            "roles": ROLES, "action_words": staff.ACTION_WORDS,
+            "field_words": staff.FIELD_WORDS, "signer_words": engine.ROLE_WORDS}
 
 
 @bp.get("/manager/staff")
@@ -66,7 +75,7 @@ def _person_context(employee: Employee, notice: str = "", tone: str = "ok") -> d
                  if lock.badge == employee.badge and lock.employee.id == employee.id), None)
     return {"person": employee, "lock": lock, "history": staff.history(employee),
             "refusals": lockout.recent_refusals(10, employee), "notice": notice, "tone": tone,
-            "purposes": lockout.PURPOSE_WORDS,
+            "purposes": PURPOSE_WORDS,
             "actions": ACTIONS, "minutes_left": lockout.minutes_left,
             "pin_deadline": staff.pin_deadline(employee),
             **_words()}
@@ -77,8 +86,8 @@ def _person_context(employee: Employee, notice: str = "", tone: str = "ok") -> d
 def person(employee_id: int):
     """One person: who they are, their status, their latest wrong PINs, their changes."""
     employee = _person(employee_id)
-    done = DONE.get(request.args.get("done", ""), "")
-    notice = done.format(name=employee.name, hours=staff.PIN_RESET_HOURS) if done else ""
+    done = DONE.get(request.args.get("done", ""))
+    notice = done(employee.name, staff.PIN_RESET_HOURS) if done else ""
     return render_template("staff/person.html", **_person_context(employee, notice))
 
 
@@ -88,7 +97,8 @@ def _signer(what: str):
     result = auth.attempt(request.form.get("badge", "")[:40], request.form.get("pin", "")[:16],
                           station=station(), purpose="staff", policy=policy())
     if result.needs_pin:
-        return None, None, f"Type your PIN on the keypad, then press {what}.", "warn"
+        return None, None, _("Type your PIN on the keypad, then press {what}.", what=what), \
+            "warn"
     if not result.ok:
         return None, None, result.message, "error"
     return result.employee, result.attempt_id, "", "ok"
@@ -128,12 +138,10 @@ def new_check():
         new = staff.details(values["name"], values["new_badge"], values["roles"],
                             values["language"])
     except ValueError as exc:
-        return _new_form(values, str(exc))
+        return _new_form(values, _said(exc))
     holder = staff.badge_holder(new.badge)
     if holder is not None:
-        return _new_form(values, f"Badge {new.badge} already belongs to {holder.name}. Badge "
-                                 "numbers are unique among active people: use another number, "
-                                 f"or deactivate {holder.name} first.")
+        return _new_form(values, staff.badge_taken(new.badge, holder))
     return render_template("staff/_new.html", values=values, new=new, message="", tone="ok",
                            stage="sign", **_words())
 
@@ -147,7 +155,7 @@ def add():
         new = staff.details(values["name"], values["new_badge"], values["roles"],
                             values["language"])
     except ValueError as exc:
-        return _new_form(values, str(exc))
+        return _new_form(values, _said(exc))
 
     def again(message: str, tone: str = "error"):
         response = make_response(render_template("staff/_new.html", values=values, new=new,
@@ -155,15 +163,20 @@ def add():
                                                  **_words()))
         return feedback(response, tone, message)
 
-    signer, attempt_id, refused, tone = _signer("Sign and add")
+    signer, attempt_id, refused, tone = _signer(_("Sign and add"))
     if signer is None:
         return again(refused, tone)
     try:
         with db.write():
             employee = staff.add(new, signer, g.employee, attempt_id, station())
     except ValueError as exc:
-        return again(str(exc))
+        return again(_said(exc))
     return go(url_for("staff.person", employee_id=employee.id, done="added"))
+
+
+# The submit button of each change's form (``staff/_change.html``), as the PIN prompt names it.
+BUTTONS = {"details": _("Sign the change"), "reset-pin": _("Reset PIN"),
+           "deactivate": _("Deactivate")}
 
 
 def _action(action: str) -> str:
@@ -199,7 +212,7 @@ def change(employee_id: int, action: str):
             reason=" ".join(reason.split()), hours=staff.PIN_RESET_HOURS, **_words()))
         return feedback(response, tone, message)
 
-    signer, attempt_id, refused, tone = _signer(ACTIONS[action])
+    signer, attempt_id, refused, tone = _signer(BUTTONS[action])
     if signer is None:
         return again(refused, tone)
     try:
@@ -207,22 +220,23 @@ def change(employee_id: int, action: str):
             if action == "details":
                 changed = staff.change_details(employee.id, roles, language, signer,
                                                g.employee, attempt_id, station())
-                notice = (f"{changed.name}'s roles and language are changed. {signer.name} "
-                          "signed for it.")
+                notice = _("{name}'s roles and language are changed. {signer} signed for "
+                           "it.", name=changed.name, signer=signer.name)
             elif action == "reset-pin":
                 changed = staff.reset_pin(employee.id, signer, g.employee, attempt_id,
                                           station())
-                notice = (f"{changed.name}'s PIN is reset: it works no more. At their next "
-                          "login they scan their badge and choose a new one, within "
-                          f"{staff.PIN_RESET_HOURS} hours. {signer.name} signed for it.")
+                notice = _("{name}'s PIN is reset: it works no more. At their next login "
+                           "they scan their badge and choose a new one, within {hours} hours. "
+                           "{signer} signed for it.", name=changed.name,
+                           hours=staff.PIN_RESET_HOURS, signer=signer.name)
             else:
                 changed = staff.deactivate(employee.id, reason, signer, g.employee,
                                            attempt_id, station())
-                notice = (f"{changed.name} is deactivated: they can no longer log in or "
-                          f"sign, and badge {changed.badge} may be given to someone else. "
-                          f"{signer.name} signed for it.")
+                notice = _("{name} is deactivated: they can no longer log in or sign, and "
+                           "badge {badge} may be given to someone else. {signer} signed for "
+                           "it.", name=changed.name, badge=changed.badge, signer=signer.name)
     except ValueError as exc:
-        return again(str(exc))
+        return again(_said(exc))
     response = make_response(render_template("staff/_person.html",
                                              **_person_context(changed, notice)))
     response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#person", "outerHTML"

@@ -15,6 +15,7 @@ from flask import Blueprint, make_response, render_template, request, url_for
 from kiosk import auth, db, ledger
 from kiosk.models import Station
 from kiosk.views.home import STATION_COOKIE, STATION_KINDS, STATION_RE, feedback, go, policy
+from kiosk.words import _
 
 bp = Blueprint("stations", __name__)
 
@@ -29,19 +30,21 @@ def register():
     """A manager's badge + PIN registers the name this screen gave as a station."""
     name, kind = request.form.get("name", ""), request.form.get("kind", "")
     if not STATION_RE.fullmatch(name) or kind not in STATION_KINDS:
-        return _form("", "That is not a station this screen can be registered as. Press "
-                         "Home and try again.")
+        return _form("", _("That is not a station this screen can be registered as. Press "
+                           "Home and try again."))
     result = auth.attempt(request.form.get("badge", ""), request.form.get("pin", ""),
                           station=name, purpose="station", policy=policy())
     if result.needs_pin:
-        return _form(name, "Type your PIN on the keypad, then press Register.", "warn")
+        return _form(name, _("Type your PIN on the keypad, then press {what}.",
+                             what=_("Register")), "warn")
     if not result.ok:
         return _form(name, result.message)
     manager = result.employee
     if not manager.has_any(("manager",)):
-        return _form(name, f"{manager.name} can't register screens: it needs a manager.")
+        return _form(name, _("{name} can't register screens: it needs a manager.",
+                             name=manager.name))
     with db.write():
-        _, made = Station.get_or_create(name=name, defaults={"kind": kind})
+        _station, made = Station.get_or_create(name=name, defaults={"kind": kind})
         if made:
             ledger.audit("station.register", f"station:{name}",
                          {"kind": kind, "attempt": result.attempt_id}, actor=manager,

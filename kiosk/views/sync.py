@@ -15,18 +15,24 @@ from kiosk.models import OutboxMessage
 from kiosk.models.sync import Discrepancy
 from kiosk.sync import outbox, pulls, readback, waiting
 from kiosk.views.home import login_required, station
+from kiosk.words import _, n_
 
 bp = Blueprint("sync", __name__)
 
+# Where a message goes, as the screen says it ("… · to the POS · message 12").
+TO_WORDS = {"metrc": _("to Metrc"), "pos": _("to the POS")}
 
-def _age(delta) -> str:
+
+def _age(delta):
     if delta is None:
-        return "nothing waiting"
+        return _("nothing waiting")
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
+    if hours < 48:
+        return _("{hours} h {minutes} min", hours=hours, minutes=minutes)
+    return n_("{count} day {hours} h", "{count} days {hours} h", hours // 24, hours=hours % 24)
 
 
 def _page(notice: str = "", tone: str = "ok"):
@@ -49,7 +55,7 @@ def _page(notice: str = "", tone: str = "ok"):
                            describe=waiting.describe, differences=differences,
                            difference=readback.describe, notice=notice, tone=tone,
                            last_pull=pulls.last_pull(), off=off, names=waiting.NAMES,
-                           health=waiting.target_health)
+                           health=waiting.target_health, to_words=TO_WORDS)
 
 
 @bp.get("/manager/sync")
@@ -59,9 +65,14 @@ def screen():
     return _page()
 
 
+def _said(exc: ValueError):
+    """A refusal's words as they were raised (a phrase stays one, to be said translated)."""
+    return exc.args[0] if exc.args else str(exc)
+
+
 def _why() -> str:
     """The manager's reason; ValueError in words when it is too long or not plain text."""
-    return limits.text(request.form.get("why") or "", limits.REASON, "The reason")
+    return limits.text(request.form.get("why") or "", limits.REASON, _("The reason"))
 
 
 @bp.post("/manager/sync/messages/<int:message_id>/retry")
@@ -72,8 +83,9 @@ def retry(message_id: int):
         outbox.retry(message_id, g.employee, _why() or "retry after fixing the cause",
                      station=station())
     except (ValueError, OutboxMessage.DoesNotExist) as exc:
-        return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
-    return _page("The message is queued again.")
+        return _page(_said(exc) if isinstance(exc, ValueError) else _("No such message."),
+                     "error")
+    return _page(_("The message is queued again."))
 
 
 @bp.post("/manager/sync/messages/<int:message_id>/resolve")
@@ -84,8 +96,9 @@ def resolve(message_id: int):
         outbox.resolve(message_id, g.employee, _why(),
                        station=station())
     except (ValueError, OutboxMessage.DoesNotExist) as exc:
-        return _page(str(exc) if isinstance(exc, ValueError) else "No such message.", "error")
-    return _page("Resolved; your name and reason are recorded.")
+        return _page(_said(exc) if isinstance(exc, ValueError) else _("No such message."),
+                     "error")
+    return _page(_("Resolved; your name and reason are recorded."))
 
 
 @bp.post("/manager/sync/differences/<int:difference_id>/resolve")
@@ -96,9 +109,9 @@ def resolve_difference(difference_id: int):
         readback.resolve(difference_id, g.employee, _why(),
                          station=station())
     except (ValueError, Discrepancy.DoesNotExist) as exc:
-        return _page(str(exc) if isinstance(exc, ValueError) else "No such difference.",
+        return _page(_said(exc) if isinstance(exc, ValueError) else _("No such difference."),
                      "error")
-    return _page("Resolved; your name and reason are recorded.")
+    return _page(_("Resolved; your name and reason are recorded."))
 
 
 @bp.post("/sync/pull")

@@ -20,11 +20,13 @@ from flask import Blueprint, abort, g, make_response, render_template, request
 from kiosk import auth, clock, db, scans, visitors, workflows
 from kiosk.views.home import feedback, login_required, policy, station
 from kiosk.views.manager import _day  # one reading of a log's date filter
+from kiosk.words import Known, _
 
 bp = Blueprint("visitors", __name__, url_prefix="/visitors")
 
 MANAGERS = ("manager",)
-REASONS = ("Left without signing out", "Badge not handed back", "Signed out on paper")
+REASONS = (_("Left without signing out"), _("Badge not handed back"),
+           _("Signed out on paper"))
 
 
 @bp.record_once
@@ -58,10 +60,10 @@ def _read_scan(raw: str):
         return scans.parse(raw, ("visitor",)).value, ""
     except scans.ScanError:
         found = scans.readings(raw) if raw.strip() else []
-        what = scans.describe(found[0]) if found else "not a visitor badge"
+        what = Known(scans.describe(found[0])) if found else _("not a visitor badge")
         shown = "".join(c for c in raw.strip()[:40] if c.isprintable())
-        return None, (f"That was {what} ({shown}). Here a scan signs a visitor out; to "
-                      "scan anything else, start a procedure first.")
+        return None, _("That was {what} ({shown}). Here a scan signs a visitor out; to scan "
+                       "anything else, start a procedure first.", what=what, shown=shown)
 
 
 @bp.post("/scan")
@@ -103,7 +105,7 @@ def resolve_form(visitor_id: int):
     """The form a manager signs to resolve a visitor who left without signing out."""
     visitor = _visitor(visitor_id)
     if visitors.exit_of(visitor.id) is not None:
-        return _list(f"{visitors.who(visitor)} is signed out already.", "warn")
+        return _list(_("{who} is signed out already.", who=visitors.who(visitor)), "warn")
     return render_template("visitors/_resolve.html", visitor=visitor, reasons=REASONS,
                            message="", tone="error", reason="")
 
@@ -122,12 +124,13 @@ def resolve(visitor_id: int):
         return feedback(response, tone, message)
 
     if not " ".join(reason.split()):
-        return again("Say why the visitor was not signed out in person: tap a reason or "
-                     "type one.")
+        return again(_("Say why the visitor was not signed out in person: tap a reason or "
+                       "type one."))
     result = auth.attempt(request.form.get("badge", "")[:40], request.form.get("pin", "")[:16],
                           station=station(), purpose="visitor", policy=policy())
     if result.needs_pin:
-        return again("Type your PIN on the keypad, then press Resolve.", "warn")
+        return again(_("Type your PIN on the keypad, then press {what}.", what=_("Resolve")),
+                     "warn")
     if not result.ok:
         return again(result.message)
     try:
@@ -135,7 +138,7 @@ def resolve(visitor_id: int):
             outcome = visitors.resolve(visitor.id, result.employee, result.attempt_id, reason,
                                        station())
     except ValueError as exc:
-        return again(str(exc))
+        return again(exc.args[0] if exc.args else str(exc))
     return _list(outcome.message, outcome.tone)
 
 

@@ -128,10 +128,17 @@ def _on_store_clock(utc_text: str) -> str:
     return clock.local(dt.datetime.fromisoformat(utc_text)).isoformat(timespec="seconds")
 
 
+def _listed(names: list[str]):
+    """Names in a sentence: "Ana", "Ana and Ben", "Ana and Ben and Cy" (as ever in English)."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{names} and {last}", names=_listed(names[:-1]), last=names[-1])
+
+
 def one_of_the_entrants(run, value):
     """Only the two people who went in can sign the exit."""
     if value["employee"].id not in run.data.get("entrants", []):
-        names = " and ".join(Employee.get_by_id(i).name for i in run.data["entrants"])
+        names = _listed([Employee.get_by_id(i).name for i in run.data["entrants"]])
         return _("{name} did not sign in. {names} must sign out.",
                  name=value["employee"].name, names=names)
     return None
@@ -143,7 +150,7 @@ def record_exit(run, signers, ctx):
     ctx.audit("vault.exit", f"run:{run.id}", {"people": [s.id for s in signers]})
     guests = [visitors.find(i).name for i in run.data.get("visitors", [])]
     ctx.message = (_("Vault exit recorded, with {guests}. Thank you.",
-                     guests=" and ".join(guests)) if guests else
+                     guests=_listed(guests)) if guests else
                    _("Vault exit recorded. Thank you."))
 
 

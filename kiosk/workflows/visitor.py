@@ -17,6 +17,7 @@ from __future__ import annotations
 from kiosk import visitors
 from kiosk.engine import Back, Option, Signer, Workflow, choose, print_step, sign_off, text
 from kiosk.models import Signature
+from kiosk.words import Known, _
 from kiosk.workflows.receiving import WITNESS_ROLES
 from kiosk.workflows.vault_entry import VAULT_ROLES
 
@@ -26,19 +27,20 @@ ESCORTS = {"vault": VAULT_ROLES, "receiving": WITNESS_ROLES}
 NAME_MAX = 80  # a person's or a company's name, in characters
 NOTE_MAX = 120  # why they are here, in their words
 
-WHERE = (Option("vault", "The vault"), Option("receiving", "Receiving and the back rooms"))
+WHERE = (Option("vault", _("The vault")),
+         Option("receiving", _("Receiving and the back rooms")))
 PURPOSES = (
-    Option("delivery", "Delivering or collecting (driver)", next="id_kind"),
-    Option("vendor", "Vendor or sales visit", next="id_kind"),
-    Option("contractor", "Contractor, repair or cleaning", next="id_kind"),
-    Option("inspection", "Inspection or audit (regulator)", next="id_kind"),
-    Option("other", "Something else: say what"),
+    Option("delivery", _("Delivering or collecting (driver)"), next="id_kind"),
+    Option("vendor", _("Vendor or sales visit"), next="id_kind"),
+    Option("contractor", _("Contractor, repair or cleaning"), next="id_kind"),
+    Option("inspection", _("Inspection or audit (regulator)"), next="id_kind"),
+    Option("other", _("Something else: say what")),
 )
 ID_KINDS = (
-    Option("driver_licence", "Driver licence"),
-    Option("state_id", "State ID card"),
-    Option("passport", "Passport"),
-    Option("other_id", "Other government photo ID"),
+    Option("driver_licence", _("Driver licence")),
+    Option("state_id", _("State ID card")),
+    Option("passport", _("Passport")),
+    Option("other_id", _("Other government photo ID")),
 )
 
 
@@ -50,9 +52,10 @@ def record_area(run, option, ctx):
 def plain_words(run, typed):
     """A name, company or reason: words with letters in them, nothing hidden."""
     if not typed.isprintable():
-        return "That has a hidden character in it. Clear it and type it again."
+        return _("That has a hidden character in it. Clear it and type it again.")
     if not any(ch.isalpha() for ch in typed):
-        return f"{typed} has no letters in it. Type it in letters, as the visitor says it."
+        return _("{typed} has no letters in it. Type it in letters, as the visitor says it.",
+                 typed=typed)
     return None
 
 
@@ -94,12 +97,13 @@ def record_id_last4(run, typed, ctx):
 def facts(run):
     """What the escort signs for."""
     data = run.data
-    rows = [("Going to", visitors.AREAS.get(data.get("area"), "")),
-            ("Name", data.get("name", "")), ("Company", data.get("company", "")),
-            ("Why", data.get("purpose", "")),
-            ("ID checked", f"{data.get('id_kind', '')} …{data.get('id_last4', '')}")]
+    rows = [(_("Going to"), visitors.AREAS.get(data.get("area"), "")),
+            (_("Name"), data.get("name", "")), (_("Company"), data.get("company", "")),
+            (_("Why"), Known(data.get("purpose", ""))),
+            (_("ID checked"), _("{kind} …{last4}", kind=Known(data.get("id_kind", "")),
+                                last4=data.get("id_last4", "")))]
     if data.get("code"):
-        rows.append(("Badge", data["code"]))
+        rows.append((_("Badge"), data["code"]))
     return {"facts": rows}
 
 
@@ -107,9 +111,9 @@ def escort_has_room(run, value):
     """The escort escorts fewer than five visitors now."""
     escort = value["employee"]
     if visitors.escorting(escort.id) >= visitors.MAX_PER_ESCORT:
-        return (f"{escort.name} already escorts {visitors.MAX_PER_ESCORT} visitors, the most "
-                "one person may. Another person must escort this visitor, or sign one of "
-                "them out first.")
+        return _("{name} already escorts {count} visitors, the most one person may. Another "
+                 "person must escort this visitor, or sign one of them out first.",
+                 name=escort.name, count=visitors.MAX_PER_ESCORT)
     return None
 
 
@@ -129,8 +133,8 @@ def sign_visitor_in(run, signers, ctx):
     signature = Signature.one(step_event=ctx.event.id)
     visitor = visitors.sign_in(run, run.data, escort, signature.id, ctx.station, ctx.event.at)
     run.data["visitor"], run.data["code"] = visitor.id, visitor.code
-    ctx.message = (f"{visitors.who(visitor)} is signed in, escorted by {escort.name}. Print "
-                   "their badge.")
+    ctx.message = _("{who} is signed in, escorted by {escort}. Print their badge.",
+                    who=visitors.who(visitor), escort=escort.name)
 
 
 def badge_label(run):
@@ -141,9 +145,9 @@ def badge_label(run):
 
 def badge_given(run, value, ctx):
     """Say how the visitor is signed out when they leave."""
-    ctx.message = (f"{run.data['name']} is signed in with badge {run.data['code']}. When they "
-                   "leave, scan the badge at any screen's home, or sign them out on "
-                   "Visitors inside.")
+    ctx.message = _("{name} is signed in with badge {code}. When they leave, scan the badge "
+                    "at any screen's home, or sign them out on Visitors inside.",
+                    name=run.data["name"], code=run.data["code"])
 
 
 def sign_out_if_signed_in(run, ctx):
@@ -151,58 +155,60 @@ def sign_out_if_signed_in(run, ctx):
     if run.data.get("visitor"):
         visitors.cancel_sign_in(run.data["visitor"], ctx.actor, ctx.station,
                                 ctx.event.value.get("reason", ""))
-        ctx.message = (f"{run.data['name']} was signed in and is now signed out again, "
-                       "because the sign-in was cancelled. Take back their badge.")
+        ctx.message = _("{name} was signed in and is now signed out again, because the "
+                        "sign-in was cancelled. Take back their badge.", name=run.data["name"])
 
 
 def summary(run):
     """One line for lists of runs: the visitor."""
     if run.data.get("name"):
         return " · ".join(filter(None, (run.data["name"], run.data.get("company"))))
-    return "Signing a visitor in"
+    return _("Signing a visitor in")
 
 
 WORKFLOW = Workflow(
     key="visitor",
-    title="Sign a visitor in",
+    title=_("Sign a visitor in"),
     sop="Visitor log (4 CCR §15042)",
     version=1,
     roles=VAULT_ROLES,
-    description="A driver, vendor, contractor or inspector: name, ID checked, an escort, a "
-                "badge.",
+    description=_("A driver, vendor, contractor or inspector: name, ID checked, an escort, a "
+                  "badge."),
     summary=summary,
     on_cancel=sign_out_if_signed_in,
     steps=(
-        choose("area", "Where is the visitor going?", WHERE, effect=record_area),
-        text("name", "Type the visitor's full name, as on their ID.", example="Jane Doe",
+        choose("area", _("Where is the visitor going?"), WHERE, effect=record_area),
+        text("name", _("Type the visitor's full name, as on their ID."), example="Jane Doe",
              max_length=NAME_MAX, guards=(plain_words,), effect=record_name,
-             back=Back("area", "Back: change where")),
-        text("company", "Type the visitor's company or agency.", example="Golden Coast "
+             back=Back("area", _("Back: change where"))),
+        text("company", _("Type the visitor's company or agency."), example="Golden Coast "
              "Distribution", max_length=NAME_MAX, guards=(plain_words,),
-             effect=record_company, back=Back("name", "Back: change the name")),
-        choose("purpose", "Why is the visitor here?", PURPOSES, effect=record_purpose,
-               back=Back("company", "Back: change the company")),
-        text("purpose_note", "Say why the visitor is here.", example="Fire alarm test",
+             effect=record_company, back=Back("name", _("Back: change the name"))),
+        choose("purpose", _("Why is the visitor here?"), PURPOSES, effect=record_purpose,
+               back=Back("company", _("Back: change the company"))),
+        text("purpose_note", _("Say why the visitor is here."), example="Fire alarm test",
              max_length=NOTE_MAX, guards=(plain_words,), effect=record_purpose_note,
-             skip_if=no_note_needed, back=Back("purpose", "Back: choose again")),
-        choose("id_kind", "Check the visitor's photo ID in person. Which ID is it?", ID_KINDS,
-               help="Look at it, then hand it back: the kiosk keeps no picture or copy of it.",
-               effect=record_id_kind, back=Back("purpose", "Back: change why")),
-        text("id_last4", "Type the last four letters or digits of the ID's number.",
+             skip_if=no_note_needed, back=Back("purpose", _("Back: choose again"))),
+        choose("id_kind", _("Check the visitor's photo ID in person. Which ID is it?"),
+               ID_KINDS,
+               help=_("Look at it, then hand it back: the kiosk keeps no picture or copy of "
+                      "it."),
+               effect=record_id_kind, back=Back("purpose", _("Back: change why"))),
+        text("id_last4", _("Type the last four letters or digits of the ID's number."),
              pattern=r"[A-Za-z0-9]{4}", example="4821", max_length=4, effect=record_id_last4,
-             help="Only these four are kept, to tell which ID was shown.",
-             back=Back("id_kind", "Back: change the ID")),
-        sign_off("escort_vault", "The escort signs: badge and PIN. Stay with the visitor "
-                 "until they leave.",
-                 signers=(Signer(ESCORTS["vault"], "approved", "escort in the vault"),),
+             help=_("Only these four are kept, to tell which ID was shown."),
+             back=Back("id_kind", _("Back: change the ID"))),
+        sign_off("escort_vault", _("The escort signs: badge and PIN. Stay with the visitor "
+                                   "until they leave."),
+                 signers=(Signer(ESCORTS["vault"], "approved", _("escort in the vault")),),
                  guards=(escort_has_room,), skip_if=not_to_the_vault, effect=sign_visitor_in,
                  show=facts),
-        sign_off("escort_receiving", "The escort signs: badge and PIN. Stay with the visitor "
-                 "until they leave.",
-                 signers=(Signer(ESCORTS["receiving"], "approved", "escort in receiving"),),
+        sign_off("escort_receiving", _("The escort signs: badge and PIN. Stay with the "
+                                       "visitor until they leave."),
+                 signers=(Signer(ESCORTS["receiving"], "approved", _("escort in receiving")),),
                  guards=(escort_has_room,), skip_if=not_to_receiving, effect=sign_visitor_in,
                  show=facts),
-        print_step("badge", "Print the visitor badge and give it to the visitor to wear.",
+        print_step("badge", _("Print the visitor badge and give it to the visitor to wear."),
                    jobs=badge_label, optional=True, effect=badge_given, show=facts),
     ),
 )
