@@ -36,7 +36,13 @@ kept_forms(_("Back in the queue at {time}: {why}"),
            _("Nothing could be picked: {reason}."),
            _("The POS cancelled this order: {reason}."),
            _("{tag} was withdrawn: {reason}."), _("on hold ({status}) at the hand-off"),
-           _("on hold: {reason}"))
+           _("on hold: {reason}"), _("package {tag}"))
+
+
+def line_name(line) -> str:
+    """A line's item as the request named it; a package tag this store does not know is
+    kept in words ("package 1A4…"), said again in the reader's language."""
+    return line.name if line.item_id else Known(line.name)
 
 
 def status_words(status: str) -> Phrase:
@@ -147,7 +153,7 @@ def queue_rows() -> tuple[list[Row], list[Row]]:
             f"WHERE r.status IN {_UNFINISHED_SQL} ORDER BY l.request_id, l.number"):
         row = rows.get(request_id)
         if row is not None:
-            row.lines.append((quantity_text(quantity, unit), name,
+            row.lines.append((quantity_text(quantity, unit), name if item_id else Known(name),
                               "" if item_id else _("not in this store's catalogue")))
     waiting = [r for r in rows.values() if r.status == "open"]
     in_hand = sorted((r for r in rows.values() if r.status in IN_HAND),

@@ -95,7 +95,7 @@ def read_line(raw, number: int) -> Line:
     if tag:
         package = Package.one(tag=tag[:24])
         if package is None:
-            return Line(None, f"package {tag[:24]}", tag[:24],
+            return Line(None, _("package {tag}", tag=tag[:24]), tag[:24],
                         _quantity(raw.get("quantity"), unit, number), unit)
         unit = package.item.unit
         return Line(package.item, package.item.name, tag[:24],

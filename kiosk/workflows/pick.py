@@ -23,7 +23,7 @@ from kiosk import pick_stock, picks, words
 from kiosk.engine import FINISH, Option, Refuse, Workflow, choose, print_step, scan
 from kiosk.models import Employee, Location, Package, StepEvent
 from kiosk.models.picks import IN_HAND, PickRequest
-from kiosk.pick_queue import amount, day, tag_end, titled
+from kiosk.pick_queue import amount, day, line_name, tag_end, titled
 from kiosk.words import Known, Number, Phrase, _, joined, n_
 
 PICK_ROLES = ("runner", "vault", "manager")
@@ -46,7 +46,7 @@ def the_request(run) -> PickRequest:
 
 
 def _open_items(run) -> Phrase:
-    names = [s.line.name for s in pick_stock.line_states(run.data["request"]) if s.open]
+    names = [line_name(s.line) for s in pick_stock.line_states(run.data["request"]) if s.open]
     if not names:
         return _("nothing more")
     listed = names[-1]
@@ -170,7 +170,7 @@ def picking_screen(run):
             facts.append((_("In the package"), _in_package(choice)))
         elif state.open and choice is None:
             warnings.append(_("No more {item} can be taken from the vault: {amount} missing. "
-                              "Press Finish short to say why.", item=state.line.name,
+                              "Press Finish short to say why.", item=line_name(state.line),
                               amount=amount(state.missing, state.line.unit)))
     for pick in pick_stock.withdrawn_in_run(request.id, run.id):
         warnings.append(_("{reason} Set it aside; it was not counted.",
@@ -217,7 +217,7 @@ def _decimal(value) -> Phrase:
 
 def _lines_table(states):
     rows = [(s.line.name if s.line.item_id
-             else _("{item} (not in this store's catalogue)", item=s.line.name),
+             else _("{item} (not in this store's catalogue)", item=line_name(s.line)),
              amount(s.line.quantity, s.line.unit),
              _decimal(s.taken),
              _("done") if s.complete
@@ -261,7 +261,7 @@ def after_short(run, option):
 def missing_screen(run):
     """What is missing, line by line."""
     states = pick_stock.line_states(run.data["request"])
-    missing = [_("{item}: {amount} missing", item=s.line.name,
+    missing = [_("{item}: {amount} missing", item=line_name(s.line),
                  amount=amount(s.missing, s.line.unit))
                for s in states if s.open]
     return {"items": {"title": _("Missing"), "rows": missing}, "table": _lines_table(states)}

@@ -41,7 +41,7 @@ STORE_NAMES = re.compile(r"Watermelon Gummies|Blue Dream 3\.5g Jar|Bulk Wax|Vaul
                          r"Sales floor|Online order pickup|Quarantine cage|Edible|Flower|"
                          r"Concentrate|Femi Adeyemi|Dev Patel|Carla Nguyen|Ana Reyes|"
                          r"Lucía Gómez|Marta Ruiz|Sofía Díaz|FLOOR-\d+-\d+|LOC-[A-Z-]+\d?|"
-                         r"(vault|floor)-\d")
+                         r"(vault|floor)-\d|Moon Rocks")
 
 
 def no_english(text: str, where: str) -> None:
@@ -75,12 +75,13 @@ def test_a_spanish_runner_picks_an_online_order_from_the_queue_to_the_hand_off_i
         store, order, lucia):
     request = order("W-90", [("Watermelon Gummies", 12), ("Blue Dream 3.5g Jar", 1)],
                     kind="online", customer="Jo Peña", note="Curbside")
-    order("S-91", [("Bulk Wax", 10)], priority="urgent")
+    order("S-91", [("Bulk Wax", 10), ("Moon Rocks", 1)], priority="urgent")
 
     queue = lucia.kiosk.get("/picks").data.decode()
     text = body_text(queue)
     for words in ("Cola de surtido", "En espera", "Pedido en línea W-90", "URGENTE Venta S-91",
                   "Tomar", "De POS · pedida a las 9:00", "10 g Bulk Wax",
+                  "1 × Moon Rocks ! no está en el catálogo de esta tienda",
                   "12 × Watermelon Gummies", "menos de 1 min", "Nadie está surtiendo"):
         assert words in text, (words, text)
     no_english(text, "the queue")
