@@ -19,6 +19,8 @@ from kiosk.words import Known, Number, Phrase, _, joined, kept_forms
 # What each kind of request is called; another procedure adds its own (picks.add_task).
 KIND_TITLES = {"sale": _("Sale"), "online": _("Online order"), "restock": _("Restock")}
 _UNFINISHED_SQL = "('open', 'claimed', 'picked')"
+# The kinds another procedure adds (``Known`` finds them by their English on the screens).
+OTHER_KINDS = (_("Recall: bring back"),)
 # A request's status as a screen says it (the record keeps the key).
 STATUS_WORDS = {"open": _("open"), "claimed": _("claimed"), "picked": _("picked"),
                 "handed_off": _("handed off"), "unfilled": _("unfilled"),
