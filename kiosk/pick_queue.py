@@ -10,31 +10,86 @@ from decimal import Decimal
 
 from peewee import fn
 
+from kiosk import clock
 from kiosk.db import database
 from kiosk.models import Item, Location, Package
 from kiosk.models.picks import IN_HAND
+from kiosk.words import Known, Number, Phrase, _, joined, kept_forms
 
 # What each kind of request is called; another procedure adds its own (picks.add_task).
-KIND_TITLES = {"sale": "Sale", "online": "Online order", "restock": "Restock"}
+KIND_TITLES = {"sale": _("Sale"), "online": _("Online order"), "restock": _("Restock")}
 _UNFINISHED_SQL = "('open', 'claimed', 'picked')"
+# The kinds another procedure adds (``Known`` finds them by their English on the screens).
+OTHER_KINDS = (_("Recall: bring back"),)
+# A request's status as a screen says it (the record keeps the key).
+STATUS_WORDS = {"open": _("open"), "claimed": _("claimed"), "picked": _("picked"),
+                "handed_off": _("handed off"), "unfilled": _("unfilled"),
+                "cancelled": _("cancelled")}
+MONTHS = (_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"),
+          _("Sep"), _("Oct"), _("Nov"), _("Dec"))
+
+# What a request, a pick and a run keep in English (the reason a request came back to the
+# queue or was closed, why a package taken was set aside): ``Known`` says it again in the
+# reader's language.
+kept_forms(_("Back in the queue at {time}: {why}"),
+           _("{name} stopped picking it ({reason})."), _("{name} stopped picking it."),
+           _("{name}'s pick ended without a hand-off."),
+           _("{name}'s claim lapsed after {number} idle minutes."),
+           _("Nothing could be picked: {reason}."),
+           _("The POS cancelled this order: {reason}."),
+           _("{tag} was withdrawn: {reason}."), _("on hold ({status}) at the hand-off"),
+           _("on hold: {reason}"), _("package {tag}"))
 
 
-def title(request) -> str:
-    return KIND_TITLES.get(request.kind, request.kind.replace("_", " ").capitalize())
+def line_name(line) -> str:
+    """A line's item as the request named it; a package tag this store does not know is
+    kept in words ("package 1A4…"), said again in the reader's language."""
+    return line.name if line.item_id else Known(line.name)
 
 
-def amount(quantity, unit: str) -> str:
+def status_words(status: str) -> Phrase:
+    return STATUS_WORDS.get(status) or Known(status.replace("_", " "))
+
+
+def title(request) -> Phrase:
+    return _kind_title(request.kind)
+
+
+def _kind_title(kind: str) -> Phrase:
+    found = KIND_TITLES.get(kind) or kind.replace("_", " ").capitalize()
+    return found if isinstance(found, Phrase) else Known(found)
+
+
+def titled(request) -> Phrase:
+    """"Online order W-1": the kind of request and its number."""
+    return joined([title(request), request.external_id])
+
+
+def day(at) -> Phrase | str:
+    """A date (or a record's time, on the store's clock) as a pick screen shows it: as
+    always in English (2026-05-04), the language's way in another (4 may 2026)."""
+    if not at:
+        return _("unknown")
+    if isinstance(at, dt.datetime):
+        at = clock.local(at).date()
+    year, month_number, padded = at.isoformat()[:10].split("-")
+    return _("{year}-{month_number}-{day}", year=year, month_number=month_number, day=padded,
+             month=MONTHS[at.month - 1], day_of_month=str(at.day))
+
+
+def amount(quantity, unit: str) -> Phrase:
     """A quantity as people say it: "2" of a counted item, "500 g" of a weighed one."""
     if isinstance(quantity, int):  # as SQLite gives a whole quantity back
-        number = str(quantity)
+        number = Number(quantity)
     else:
-        number = f"{Decimal(str(quantity)).normalize():f}"
-    return f"{number} g" if unit == "Grams" else number
+        value = Decimal(str(quantity)).normalize()
+        number = Number(value, f"{value:f}")
+    return _("{number} g", number=number) if unit == "Grams" else joined([number])
 
 
-def quantity_text(quantity, unit: str) -> str:
+def quantity_text(quantity, unit: str) -> Phrase:
     """A quantity before an item's name: "2 ×" or "500 g"."""
-    return amount(quantity, unit) + ("" if unit == "Grams" else " ×")
+    return amount(quantity, unit) if unit == "Grams" else joined([amount(quantity, unit), "×"])
 
 
 def tag_end(tag: str) -> str:
@@ -47,13 +102,13 @@ class Row:
     """One request on a queue screen, with what the screen prints already in words."""
 
     id: int
-    title: str  # "Online order W-1"
+    title: str  # "Online order W-1" (a phrase)
     origin: str  # "POS", "Ana Reyes at floor-1"
     urgent: bool
     requested_at: dt.datetime
     status: str
     note: str
-    queue_note: str
+    queue_note: str  # English, as the request keeps it (a screen says it with ``Known``)
     lines: list = field(default_factory=list)  # (quantity text, name, problem or "")
     holder: str = ""
     claimed_at: dt.datetime | None = None
@@ -86,10 +141,12 @@ def queue_rows() -> tuple[list[Row], list[Row]]:
             "SELECT id, external_id, kind, origin, priority, requested_at, status, note, "
             "queue_note, claimed_by_id, claimed_at, requested_by_id, station FROM pick_request "
             f"WHERE status IN {_UNFINISHED_SQL} ORDER BY priority DESC, requested_at, id"):
-        title = KIND_TITLES.get(kind) or kind.replace("_", " ").capitalize()
-        where = ("POS" if origin == "pos" else f"{names.get(requested_by, '')} at {station}"
+        title = _kind_title(kind)
+        where = ("POS" if origin == "pos" else _("{name} at {station}",
+                                                  name=names.get(requested_by, ""),
+                                                  station=station)
                  if origin == "floor" else origin)
-        rows[rid] = Row(rid, f"{title} {ext}", where, priority > 0, _moment(requested_at),
+        rows[rid] = Row(rid, joined([title, ext]), where, priority > 0, _moment(requested_at),
                         status, note, queue_note, holder=names.get(holder, ""),
                         claimed_at=_moment(claimed_at))
     for request_id, quantity, unit, name, item_id in database.execute_sql(
@@ -98,8 +155,8 @@ def queue_rows() -> tuple[list[Row], list[Row]]:
             f"WHERE r.status IN {_UNFINISHED_SQL} ORDER BY l.request_id, l.number"):
         row = rows.get(request_id)
         if row is not None:
-            row.lines.append((quantity_text(quantity, unit), name,
-                              "" if item_id else "not in this store's catalogue"))
+            row.lines.append((quantity_text(quantity, unit), name if item_id else Known(name),
+                              "" if item_id else _("not in this store's catalogue")))
     waiting = [r for r in rows.values() if r.status == "open"]
     in_hand = sorted((r for r in rows.values() if r.status in IN_HAND),
                      key=lambda r: r.claimed_at or r.requested_at)

@@ -18,6 +18,7 @@ from peewee import JOIN, Case, fn
 from kiosk import clock, db
 from kiosk.models import Location, Package
 from kiosk.models.picks import IN_HAND, PickedPackage, PickEvent, PickLine, PickRequest
+from kiosk.words import Known, _
 
 
 def event(request_id: int, kind: str, actor=None, station: str = "", **detail) -> None:
@@ -180,7 +181,8 @@ def hand_off(request: PickRequest, destination: Location, handed_to, ctx) -> tup
     for pick in taken(request.id):
         package = Package.get_by_id(pick.package_id)  # as it is now, not as it was taken
         if package.status != "active":
-            withdraw_pick(pick, f"on hold ({package.status.replace('_', ' ')}) at the hand-off")
+            withdraw_pick(pick, _("on hold ({status}) at the hand-off",
+                                  status=Known(package.status.replace("_", " "))))
             held.append(package)
             continue
         movement = ctx.movement(package, 0, "pick", to_location=destination,
@@ -194,8 +196,8 @@ def hand_off(request: PickRequest, destination: Location, handed_to, ctx) -> tup
                     "pick_request": request.external_id}, ordering_key=package.tag)
         moved.append(package)
     if any(state.open for state in line_states(request.id)):
-        finish_short(request, "A package taken was put on hold or withdrawn before the "
-                              "hand-off.", ctx)
+        finish_short(request, _("A package taken was put on hold or withdrawn before the "
+                                "hand-off."), ctx)
     now = clock.now()
     (PickRequest.update(status="handed_off", handed_off_at=now, picked_at=request.picked_at or now,
                         handed_to_id=handed_to.id if handed_to else None, active_at=now)

@@ -29,9 +29,10 @@ from kiosk.models.picks import (
     PickLine,
     PickRequest,
 )
-from kiosk.pick_queue import KIND_TITLES, tag_end, title
+from kiosk.pick_queue import KIND_TITLES, status_words, tag_end, titled
 from kiosk.pick_stock import choice_for, event, withdraw_pick
 from kiosk.scans import normalise_gtin
+from kiosk.words import Known, Phrase, _, joined
 
 POS_KINDS = ("sale", "online", "restock")
 PRIORITIES = {"normal": 0, "urgent": 1}
@@ -94,7 +95,7 @@ def read_line(raw, number: int) -> Line:
     if tag:
         package = Package.one(tag=tag[:24])
         if package is None:
-            return Line(None, f"package {tag[:24]}", tag[:24],
+            return Line(None, _("package {tag}", tag=tag[:24]), tag[:24],
                         _quantity(raw.get("quantity"), unit, number), unit)
         unit = package.item.unit
         return Line(package.item, package.item.name, tag[:24],
@@ -184,7 +185,7 @@ def ticket(request: PickRequest) -> dict:
         choice = choice_for(line) if line.item_id else None
         rows.append({"item": line.name, "quantity": f"{line.quantity.normalize():f}",
                      "unit": line.unit, "tag": choice.tag if choice else "",
-                     "where": choice.location.name if choice else "not in the vault"})
+                     "where": choice.location.name if choice else ""})
     return {"order": request.external_id, "customer": request.customer,
             "requested_at": clock.local(request.requested_at).isoformat(timespec="minutes"),
             "note": request.note, "request": request.id, "lines": rows}
@@ -201,7 +202,8 @@ def cancel_from_pos(external_id, reason: str = "") -> str:
         request = _locked_with_its_run(request)
         if request.status not in UNFINISHED:
             return f"request {request.external_id} was already {request.status.replace('_', ' ')}"
-        why = "The POS cancelled this order" + (f": {reason}" if reason else "") + "."
+        why = (_("The POS cancelled this order: {reason}.", reason=reason) if reason
+               else _("The POS cancelled this order."))
         close(request, "cancelled", why)
     return f"request {request.external_id} withdrawn"
 
@@ -210,7 +212,7 @@ def request_restock(employee: Employee, station: str, wanted: list[tuple[Item, D
                     urgent: bool, note: str = "") -> PickRequest:
     """A restock asked for on the sales floor: several items, quantities, a priority."""
     if not wanted:
-        raise ValueError("Add at least one item.")
+        raise ValueError(_("Add at least one item."))
     with write():
         number = (PickRequest.select().where(PickRequest.origin == "floor").count() + 1)
         lines = [Line(item, item.name, "", quantity, item.unit) for item, quantity in wanted]
@@ -251,7 +253,8 @@ def withdraw_package(tag: str, reason: str, actor=None, station: str = "") -> in
             PickedPackage.package == package.id, PickedPackage.withdrawn_at.is_null(),
             PickRequest.status.in_(IN_HAND)))
         for pick in picks:
-            withdraw_pick(pick, f"{tag_end(package.tag)} was withdrawn: {reason}.")
+            withdraw_pick(pick, _("{tag} was withdrawn: {reason}.", tag=tag_end(package.tag),
+                                  reason=Known(reason)))
             request = pick.request
             if request.status == "picked":
                 (PickRequest.update(status="claimed", picked_at=None)
@@ -267,13 +270,13 @@ class Claim:
     """The answer to a tap on Claim: who has it now, and the run if it is yours."""
 
     won: bool
-    message: str
+    message: Phrase
     run_id: int | None = None
 
 
 def holder_name(request: PickRequest) -> str:
     person = Employee.one(id=request.claimed_by_id) if request.claimed_by_id else None
-    return person.name if person else "someone"
+    return person.name if person else _("someone")
 
 
 def claim(request_id: int, employee: Employee, station: str, start_run) -> Claim:
@@ -284,21 +287,23 @@ def claim(request_id: int, employee: Employee, station: str, start_run) -> Claim
         request = locked(PickRequest.select().where(PickRequest.id == request_id)).get_or_none()
         if request is None:
             raise LookupError(request_id)
-        label = f"{title(request)} {request.external_id}"
+        label = titled(request)
         if request.status in IN_HAND:
             if request.claimed_by_id == employee.id:  # a double tap: carry on with it
-                return Claim(True, f"You are already picking {label}.", request.run_id)
+                return Claim(True, _("You are already picking {request}.", request=label),
+                             request.run_id)
             at = clock.local(request.claimed_at).strftime("%H:%M:%S")
-            return Claim(False, f"{holder_name(request)} claimed {label} at {at}. "
-                                "Choose another request.")
+            return Claim(False, _("{name} claimed {request} at {time}. Choose another "
+                                  "request.", name=holder_name(request), request=label,
+                                  time=at))
         if request.status != "open":
-            return Claim(False, f"{label} is {request.status.replace('_', ' ')}; there is "
-                                "nothing left to claim.")
+            return Claim(False, _("{request} is {status}; there is nothing left to claim.",
+                                  request=label, status=status_words(request.status)))
         mine = (PickRequest.select().where(PickRequest.claimed_by_id == employee.id,
                                            PickRequest.status.in_(IN_HAND)).first())
         if mine is not None:
-            return Claim(False, f"You are still picking {title(mine)} {mine.external_id}. "
-                                "Finish it or cancel it first.", None)
+            return Claim(False, _("You are still picking {request}. Finish it or cancel it "
+                                  "first.", request=titled(mine)), None)
         run = start_run()
         now = clock.now()
         (PickRequest.update(status="claimed", claimed_by_id=employee.id, claimed_at=now,
@@ -308,16 +313,19 @@ def claim(request_id: int, employee: Employee, station: str, start_run) -> Claim
         event(request.id, "claimed", employee, station, run=run.id)
         ledger.audit("pick.claimed", f"pick:{request.id}", {"run": run.id}, actor=employee,
                      station=station)
-    return Claim(True, f"{label} is yours.", run.id)
+    return Claim(True, _("{request} is yours.", request=label), run.id)
 
 
-def put_back_list(request_id: int) -> str:
+def put_back_list(request_id: int) -> Phrase:
     """What a runner must put back, in words: each package taken and its shelf."""
     rows = (PickedPackage.select(PickedPackage, Package).join(Package)
             .where(PickedPackage.request == request_id, PickedPackage.withdrawn_at.is_null()))
-    places = [f"{tag_end(p.package.tag)} to "
-              f"{p.package.location.name if p.package.location_id else 'its shelf'}" for p in rows]
-    return ("Put back: " + "; ".join(places) + ".") if places else "Nothing was taken yet."
+    places = [_("{tag} to {place}", tag=tag_end(p.package.tag),
+                place=p.package.location.name if p.package.location_id else _("its shelf"))
+              for p in rows]
+    if not places:
+        return _("Nothing was taken yet.")
+    return _("Put back: {places}.", places=joined(places, "; "))
 
 
 def _locked_with_its_run(request: PickRequest) -> PickRequest:
@@ -348,7 +356,7 @@ def close(request: PickRequest, status: str, why: str, actor=None, station: str 
     """End a request that was never handed off (withdrawn, or nothing could be picked).
     ``end_run`` is False when the claim's own run closes it (the engine ends that run)."""
     if end_run and request.run_id and request.status in IN_HAND:
-        _end_run(request.run_id, f"{why} {put_back_list(request.id)}")
+        _end_run(request.run_id, joined([why, put_back_list(request.id)]))
     for pick in PickedPackage.select().where(PickedPackage.request == request.id,
                                              PickedPackage.withdrawn_at.is_null(),
                                              PickedPackage.movement_id.is_null()):
@@ -364,13 +372,14 @@ def release(request: PickRequest, why: str, end_run: bool = True) -> None:
     """Back to the queue: the claim ends, what was taken is put back, and the queue row
     says why it came back. ``end_run`` is False when the claim's run is being cancelled."""
     if end_run:
-        _end_run(request.run_id, f"{why} {put_back_list(request.id)}")
+        _end_run(request.run_id, joined([why, put_back_list(request.id)]))
     for pick in PickedPackage.select().where(PickedPackage.request == request.id,
                                              PickedPackage.withdrawn_at.is_null()):
         withdraw_pick(pick, why)
     (PickRequest.update(status="open", claimed_by_id=None, claimed_at=None, run_id=None,
                         active_at=None, picked_at=None,
-                        queue_note=f"Back in the queue at {clock.local(clock.now()):%H:%M}: {why}")
+                        queue_note=_("Back in the queue at {time}: {why}",
+                                     time=clock.local(clock.now()).strftime("%H:%M"), why=why))
      .where(PickRequest.id == request.id).execute())
     event(request.id, "released", reason=why)
     ledger.audit("pick.released", f"pick:{request.id}", {"reason": why})
@@ -416,12 +425,14 @@ def release_stale(settings: dict) -> int:
             run = Run.one(id=request.run_id)
             who = holder_name(request)
             if run is not None and run.status == "cancelled":
-                why = (f"{who} stopped picking it"
-                       + (f" ({run.cancel_reason})" if run.cancel_reason else "") + ".")
+                why = (_("{name} stopped picking it ({reason}).", name=who,
+                         reason=Known(run.cancel_reason)) if run.cancel_reason
+                       else _("{name} stopped picking it.", name=who))
             elif run is None or run.status != "active":
-                why = f"{who}'s pick ended without a hand-off."
+                why = _("{name}'s pick ended without a hand-off.", name=who)
             elif request.active_at < cutoff:
-                why = f"{who}'s claim lapsed after {idle} idle minutes."
+                why = _("{name}'s claim lapsed after {number} idle minutes.", name=who,
+                        number=idle)
             else:
                 continue
             release(request, why)

@@ -288,11 +288,14 @@ def pick_label(data: dict, flow: Flow) -> None:
     if not small and flow.label.training:
         flow.banner(flow.say(TRAINING_BANNER), "l")
     order = data.get("order")
-    flow.text(_join(order not in (None, "") and f"Order {_clean(order)}", data.get("customer")),
-              "l", lines=1 if small else 2)
+    flow.text(_join(order not in (None, "") and flow.say(_("Order {number}",
+                                                            number=_clean(order))),
+                    data.get("customer")), "l", lines=1 if small else 2)
     flow.text(data.get("item"), "m", lines=1 if small else 3)
     flow.text(_join(_quantity(data, flow),
-                    data.get("location") and f"from {_clean(data['location'])}"), "m")
+                    data.get("location") and flow.say(_("from {place}",
+                                                        place=_clean(data["location"])))),
+              "m")
     flow.barcode(data.get("tag"))
 
 

@@ -309,20 +309,30 @@ def day_summary(data: dict, settings: dict) -> list:
 def pick_ticket(data: dict, settings: dict) -> list:
     """An online order to pick: the order, when it came in, and each line with the shelf and
     tag ending of the package the kiosk would take."""
-    lines = [Pair("Order", _s(data.get("order")), bold=True)]
+    not_in_vault = _("not in the vault")
+    lines = [Pair(_("Order"), _s(data.get("order")), bold=True)]
     if data.get("customer"):
-        lines.append(Pair("Customer", _s(data["customer"])))
-    lines.append(Pair("Received", when(data.get("requested_at"))))
+        lines.append(Pair(_("Customer"), _s(data["customer"])))
+    lines.append(Pair(_("Received"), when(data.get("requested_at"))))
     if data.get("note"):
-        lines.append(Line(f"Note: {_s(data['note'])}"))
+        lines.append(Line(_("Note: {note}", note=_s(data["note"]))))
     lines.append(Rule())
     for row in data.get("lines") or []:
         row = row or {}
         unit = _s(row.get("unit"))
-        amount = f"{_s(row.get('quantity'))} {'g' if unit == 'Grams' else 'x'}"
-        lines.append(Line(f"{amount} {_s(row.get('item'))}", bold=True))
+        quantity = _s(row.get("quantity"))
+        try:
+            quantity = Number(Decimal(quantity), quantity)
+        except ArithmeticError:
+            pass
+        item = _s(row.get("item"))
+        lines.append(Line(_("{quantity} g {item}", quantity=quantity, item=item) if unit == "Grams"
+                          else _("{quantity} x {item}", quantity=quantity, item=item), bold=True))
         tag = _s(row.get("tag"))
-        lines.append(Pair(_s(row.get("where")), f"tag ...{tag[-6:]}" if tag else ""))
+        where = _s(row.get("where"))
+        # Older tickets kept the English words in their data; a shelf is the store's name.
+        lines.append(Pair(where if where not in ("", not_in_vault) else not_in_vault,
+                          _("tag ...{end}", end=tag[-6:]) if tag else ""))
         lines.append(Rule("."))
     if data.get("order"):
         lines.append(Code(_s(data["order"])))
@@ -383,7 +393,7 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "count_slip": (_("CYCLE COUNT"), count_slip),
     "shift_summary": ("END OF SHIFT", shift_summary),
     "day_summary": ("END OF DAY", day_summary),
-    "pick_ticket": ("PICK TICKET", pick_ticket),
+    "pick_ticket": (_("PICK TICKET"), pick_ticket),
     "destruction_log": (_("DESTRUCTION LOG"), destruction_log),
     "rtv_slip": (_("RETURN TO VENDOR"), rtv_slip),
 }

@@ -9,12 +9,22 @@
 
   function queue() { return document.getElementById("pick-queue"); }
 
-  function words(ms) {
+  // The queue gives its age words in the screen's language (data-words); English is kept
+  // here for a key it does not give.
+  function say(box, english, places) {
+    var given = {};
+    try { given = JSON.parse(box.dataset.words || "{}"); } catch (err) { given = {}; }
+    var text = given[english] || english;
+    Object.keys(places || {}).forEach(function (k) { text = text.split("{" + k + "}").join(places[k]); });
+    return text;
+  }
+
+  function words(box, ms) {
     var m = Math.floor(ms / 60000);
-    if (m < 1) return "under 1 min";
-    if (m < 60) return m + " min";
+    if (m < 1) return say(box, "under 1 min");
+    if (m < 60) return say(box, "{minutes} min", {minutes: m});
     var r = m % 60;
-    return Math.floor(m / 60) + " h " + (r < 10 ? "0" : "") + r + " min";
+    return say(box, "{hours} h {minutes} min", {hours: Math.floor(m / 60), minutes: (r < 10 ? "0" : "") + r});
   }
 
   function tick() {
@@ -23,7 +33,7 @@
     var target = Number(box.dataset.targetMinutes), now = Date.now() + skew;
     box.querySelectorAll("[data-since]").forEach(function (el) {
       var ms = now - Number(el.dataset.since), over = ms >= target * 60000;
-      el.textContent = words(ms) + (over ? " · over the " + target + " min target" : "");
+      el.textContent = words(box, ms) + (over ? say(box, " · over the {target} min target", {target: target}) : "");
       el.classList.toggle("over", over);
     });
   }

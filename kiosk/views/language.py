@@ -95,6 +95,7 @@ COUNTED_LAYOUTS = {
     "package_label": lambda n: n_("{count} package label", "{count} package labels", n),
     "quarantine_label": lambda n: n_("{count} quarantine label", "{count} quarantine labels",
                                      n),
+    "pick_label": lambda n: n_("{count} pick label", "{count} pick labels", n),
 }
 
 

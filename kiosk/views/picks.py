@@ -43,7 +43,9 @@ from kiosk import (
 )
 from kiosk.models import Item, Station
 from kiosk.models.picks import PickRequest
+from kiosk.views import language
 from kiosk.views.home import SECURITY_HEADERS, feedback, go, login_required, station
+from kiosk.words import Phrase, _, joined, n_
 
 bp = Blueprint("picks", __name__, url_prefix="/picks")
 
@@ -90,16 +92,41 @@ def _ms(at: dt.datetime) -> int:
     return int(at.replace(tzinfo=dt.UTC).timestamp() * 1000)
 
 
+# A request's age as the queue screens write it; picks.js is given the same words in the
+# screen's language (``age_words``) to move the ages on between updates.
+AGE_WORDS = {"under 1 min": _("under 1 min"), "{minutes} min": _("{minutes} min"),
+             "{hours} h {minutes} min": _("{hours} h {minutes} min"),
+             " · over the {target} min target": _(" · over the {target} min target")}
+
+
+def _age(minutes: int, over: bool, target: int) -> Phrase:
+    if minutes < 1:
+        age = AGE_WORDS["under 1 min"]
+    elif minutes < 60:
+        age = _("{minutes} min", minutes=str(minutes))
+    else:
+        hours, past = divmod(minutes, 60)
+        age = _("{hours} h {minutes} min", hours=str(hours), minutes=str(past).zfill(2))
+    if over:
+        age = joined([age, _(" · over the {target} min target", target=str(target))], "")
+    return age
+
+
+def age_words() -> dict:
+    """The age words for picks.js, in the screen's language ({} in English: the script
+    keeps its own)."""
+    if language.current() == "en":
+        return {}
+    return {english: language.say(phrase) for english, phrase in AGE_WORDS.items()}
+
+
 def _aged(rows, now: dt.datetime, target: int) -> None:
     """Each row's age as the screen first shows it (picks.js moves it on)."""
     for row in rows:
         minutes = max(0, int((now - row.requested_at).total_seconds() // 60))
         row.since_ms, row.over = _ms(row.requested_at), minutes >= target
-        row.age = ("under 1 min" if minutes < 1 else f"{minutes} min" if minutes < 60
-                   else f"{minutes // 60} h {minutes % 60:02d} min")
-        if row.over:
-            row.age += f" · over the {target} min target"
-        row.asked = clock.local(row.requested_at).strftime("%H:%M")
+        row.age = _age(minutes, row.over, target)
+        row.asked = language.store_time(row.requested_at, "%H:%M")
 
 
 def _can_claim() -> bool:
@@ -118,7 +145,7 @@ def _queue(template: str, **extra) -> str:
     return render_template(
         template, version=version, waiting=waiting, in_hand=in_hand, now_ms=_ms(now),
         target=target, events=events, poll_ms=POLL_MS_TOLD if events else POLL_MS_ALONE,
-        can_claim=_can_claim(), root=request.script_root, **extra)
+        can_claim=_can_claim(), root=request.script_root, age_words=age_words(), **extra)
 
 
 def _events_url() -> str:
@@ -170,8 +197,9 @@ def claim(request_id: int):
     if workflow is None:
         abort(404)
     if not g.employee.has_any(workflow.roles):
-        return _refused(f"{g.employee.name} can't do {workflow.title}: it needs a "
-                        f"{' or '.join(workflow.roles)}.")
+        return _refused(_("{name} can't do {title}: it needs a {roles}.",
+                          name=g.employee.name, title=workflow.title,
+                          roles=engine.role_list(workflow.roles)))
     picks.release_stale(settings)
     outcome = picks.claim(request_id, g.employee, station(),
                           lambda: engine.start(workflow, g.employee, station(), settings))
@@ -180,7 +208,7 @@ def claim(request_id: int):
     return go(url_for("runs.show", run_id=outcome.run_id))
 
 
-def _refused(message: str):
+def _refused(message: Phrase):
     response = make_response(_queue("picks/_queue.html", message=message))
     return feedback(response, "error", message)
 
@@ -207,10 +235,13 @@ def _day_figures() -> dict:
     first = min([h.hour for h in today.hours] + [max(0, now_hour - 7)])
     by_hour = {h.hour: h for h in today.hours}
     groups = [charts.Bar(f"{hour:02d}:00", by_hour[hour].median_minutes if hour in by_hour
-                         else None, f"{by_hour[hour].count} done" if hour in by_hour else "")
+                         else None,
+                         language.say(_("{count} done", count=by_hour[hour].count))
+                         if hour in by_hour else "")
               for hour in range(first, now_hour + 1)]
     chart = charts.bars(groups, target=settings["pick_target_minutes"], unit="min",
-                        title="Median minutes from request to hand-off, by hour, today")
+                        title=language.say(_("Median minutes from request to hand-off, by "
+                                             "hour, today")))
     return {"today": today, "chart": chart}
 
 
@@ -234,7 +265,8 @@ def _quantities(lines) -> tuple[list[tuple[Item, Decimal]], list[str]]:
             quantity = limits.quantity(text, item.unit, above_zero=True,
                                        maximum=picks.MAX_QUANTITY)
         except limits.QuantityError as exc:
-            problems.append(f"{item.name}: {exc}")
+            problems.append(_("{item}: {problem}", item=item.name,
+                              problem=engine.words_of(exc)))
         else:
             wanted.append((item, quantity))
     return wanted, problems
@@ -253,7 +285,7 @@ def _restock_page(lines, message: str = "", tone: str = "", sent=None):
                            urgent=not sent and request.values.get("urgent") == "1",
                            note="" if sent else (request.values.get("note") or "")[:MAX_NOTE],
                            holder=picks.holder_name, title=pick_queue.title,
-                           amount=pick_queue.amount)
+                           amount=pick_queue.amount, status_words=pick_queue.status_words)
 
 
 @bp.get("/new")
@@ -274,7 +306,7 @@ def restock_post():
         wanted = request.form.get("item", "")
         item = Item.one(id=int(wanted)) if wanted.isdigit() and len(wanted) < 10 else None
         if item is None:
-            return _restock_page(lines, "That item is not in the catalogue.", "error")
+            return _restock_page(lines, _("That item is not in the catalogue."), "error")
         if all(item.id != i.id for i, _ in lines) and len(lines) < picks.MAX_LINES:
             lines.append((item, ""))
         return _restock_page(lines)
@@ -284,7 +316,7 @@ def restock_post():
         abort(400)
     wanted, problems = _quantities(lines)
     if problems or not wanted:
-        message = " ".join(problems) or "Add at least one item first."
+        message = joined(problems) if problems else _("Add at least one item first.")
         return feedback(make_response(_restock_page(lines, message, "error")), "error", message)
     try:
         note = limits.text(request.form.get("note") or "", MAX_NOTE, "The note")
@@ -295,9 +327,11 @@ def restock_post():
                                  request.form.get("urgent") == "1", note)
     ahead = PickRequest.select().where(PickRequest.status == "open",
                                        PickRequest.id != sent.id).count()
-    message = (f"Sent to the vault as {sent.external_id}"
-               + (f", with {ahead} other request{'s' if ahead != 1 else ''} in the queue."
-                  if ahead else "; nothing else is waiting."))
+    message = (n_("Sent to the vault as {number}, with {count} other request in the queue.",
+                  "Sent to the vault as {number}, with {count} other requests in the queue.",
+                  ahead, number=sent.external_id) if ahead
+               else _("Sent to the vault as {number}; nothing else is waiting.",
+                      number=sent.external_id))
     return feedback(make_response(_restock_page([], message, "ok", sent=sent)), "ok", message)
 
 
