@@ -14,6 +14,13 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("{quantity} of this package: {reason}"),
            # A spot count's title, and where a closing count's figure came from.
            _("Spot count of {number} packages"),
+           # The count a reconciliation's escalations go under (kiosk/reconciliation.py).
+           _("Opening reconciliation, {weekday} {day} {month} {year}"),
+           _("Closing reconciliation, {weekday} {day} {month} {year}"),
+           # A correction sent to Metrc at opening (kiosk/receipt_fixes.py's plan_words).
+           _("Send Metrc a receipt for {amount}"), _("Void Metrc receipt {receipt}"),
+           _("Fix Metrc receipt {receipt} to {amount}"),
+           _("Take …{tag} off Metrc receipt {receipt}"),
            _("the POS's figure at {time}, less its sales since"))
 
 # Where a closing count's expected figure comes from (kiosk/day_counts.py keeps it).

@@ -40,7 +40,7 @@ from kiosk.reconciliation import (
     date_words,
     stamp_words,
 )
-from kiosk.words import Known, _
+from kiosk.words import Known, Number, _
 
 RECEIVING = ("receipt", "reject")
 # Quarantine and destruction: receiving's quarantine moves today, the holds and destructions
@@ -67,6 +67,14 @@ CHANGE_WORDS = {"quarantine": _("quarantined"), "release": _("released"),
 
 def _words(table: dict, code):
     return table.get(code, code)
+
+
+def _figure(text: str):
+    """A figure as English writes it ('1.7'), said the reader's way ('1,7')."""
+    try:
+        return _("{number}", number=Number(Decimal(text), text))
+    except ArithmeticError:
+        return text
 
 
 def _time(at: dt.datetime | None, fmt: str = "%H:%M") -> str:
@@ -267,8 +275,10 @@ def velocity(day: dt.date, until: dt.datetime) -> dict:
     slowest = sorted((row(i) for i, n in stock.items() if n > 0),
                      key=lambda r: (r["week"], -r["on_hand"], r["item"]))[:RANKED]
     for r in fastest + slowest:
-        r.update(week_text=quantity_text(r["week"]), day_text=quantity_text(r["day"]),
-                 per_day_text=f"{r['per_day']:.1f}", on_hand_text=quantity_text(r["on_hand"]))
+        r.update(week_text=_figure(quantity_text(r["week"])),
+                 day_text=_figure(quantity_text(r["day"])),
+                 per_day_text=_figure(f"{r['per_day']:.1f}"),
+                 on_hand_text=_figure(quantity_text(r["on_hand"])))
     return {"fastest": fastest, "slowest": slowest, "first": first}
 
 

@@ -78,8 +78,8 @@ def _differences(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
     return [{"tag": d.tag, "item": d.item_name, "what": recon.KIND_WORDS[d.kind],
              "figures": day_status.figures(d), "settled": _settled(d, variances),
              "how": d.settled,
-             "by": (f"{names.get(d.settled_by_id, '?')}, {_when(d.settled_at)}"
-                    if d.settled_by_id else "")} for d in found]
+             "by": (_("{name}, {when}", name=names.get(d.settled_by_id, "?"),
+                      when=_when(d.settled_at)) if d.settled_by_id else "")} for d in found]
 
 
 def _counted(check: DayCheck | None, names: dict[int, str]) -> list[dict]:

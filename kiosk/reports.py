@@ -135,8 +135,10 @@ def _signed(value: Decimal) -> str:
     return text if value <= 0 else f"+{text}"
 
 
-def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
-    """The report of the store's ``day`` from the records as they stand now."""
+def end_of_day(day: dt.date, settings: dict | None = None,
+               language: str = words.DEFAULT) -> Report:
+    """The report of the store's ``day`` from the records as they stand now (its charts
+    drawn with their words in ``language``; the rest is said where it is shown)."""
     settings = settings if settings is not None else config.load()
     now = clock.now()
     since, until = clock.store_day_bounds(day, day)
@@ -159,9 +161,9 @@ def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
             sales=q.sales_totals(since, until), velocity=velocity,
             expiring=q.expiring(day, until, names), vault=q.vault_visits(since, until, now),
             reconciliation=report_reconciliation.of_day(day))
-    for name, svg in (("fastest", report_charts.fastest(velocity["fastest"])),
-                      ("slowest", report_charts.slowest(velocity["slowest"])),
-                      ("by_hour", report_charts.by_hour(hours))):
+    for name, svg in (("fastest", report_charts.fastest(velocity["fastest"], language)),
+                      ("slowest", report_charts.slowest(velocity["slowest"], language)),
+                      ("by_hour", report_charts.by_hour(hours, language))):
         if svg:
             report.charts[name] = Markup(svg)
     return report
@@ -242,8 +244,9 @@ def keep_pdf(day: dt.date, actor=None, settings: dict | None = None, station: st
     transaction; never call it inside a step's (see the module's docstring).
     """
     settings = settings if settings is not None else config.load()
-    report = end_of_day(day, settings)
-    data = pdf(report, language_of(settings))
+    language = language_of(settings)
+    report = end_of_day(day, settings, language)
+    data = pdf(report, language)
     digest = hashlib.sha256(data).hexdigest()
     stamp = clock.local(report.generated_at)
     relative = Path(f"{day:%Y}") / f"{day.isoformat()}-{name}-{stamp:%H%M%S}-{digest[:12]}.pdf"

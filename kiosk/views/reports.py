@@ -26,6 +26,7 @@ from kiosk import anchors, clock, closing_pdf, db, evidence, ledger, reports, re
 from kiosk import reconciliation as recon
 from kiosk.hardware import queue
 from kiosk.models import Employee, KeptReport
+from kiosk.views import language
 from kiosk.views.home import login_required, station
 from kiosk.words import _
 
@@ -77,7 +78,7 @@ def day():
         chosen, notice = today, _("That is not a date; here is today's report.")
     elif chosen > today:
         chosen, notice = today, _("That day has not come yet; here is today's report.")
-    report = reports.end_of_day(chosen, _settings())
+    report = reports.end_of_day(chosen, _settings(), language.current())
     return render_template("reports/day.html", report=report, today=today,
                            earlier=chosen - dt.timedelta(days=1),
                            later=chosen + dt.timedelta(days=1) if chosen < today else None,

@@ -165,16 +165,16 @@ def difference_facts(run):
         facts += [(_("Counted"), recon.amount_text(difference.counted, unit)),
                   (_("The books"), recon.amount_text(difference.expected, unit))]
     else:
-        sold = [_("{receipt}: {how} {amount} at {time}", receipt=r, how=SOLD_WORDS[k],
+        sold = [_("{receipt}: {how} {amount} at {time}", receipt=str(r), how=SOLD_WORDS[k],
                   amount=recon.amount_text(n, unit), time=t)
                 for r, k, n, t in difference.detail.get("pos", [])]
-        told = [(_("{receipt} (POS {number}): {amount} (voided)", receipt=i, number=e,
-                   amount=recon.amount_text(n, unit)) if v else
-                 _("{receipt} (POS {number}): {amount}", receipt=i, number=e,
+        told = [(_("{receipt} (POS {number}): {amount} (voided)", receipt=str(i),
+                   number=str(e), amount=recon.amount_text(n, unit)) if v else
+                 _("{receipt} (POS {number}): {amount}", receipt=str(i), number=str(e),
                    amount=recon.amount_text(n, unit))) if e else
-                (_("{receipt} (no POS number): {amount} (voided)", receipt=i,
+                (_("{receipt} (no POS number): {amount} (voided)", receipt=str(i),
                    amount=recon.amount_text(n, unit)) if v else
-                 _("{receipt} (no POS number): {amount}", receipt=i,
+                 _("{receipt} (no POS number): {amount}", receipt=str(i),
                    amount=recon.amount_text(n, unit)))
                 for i, e, n, v in difference.detail.get("metrc", [])]
         facts += [(_("POS sold"), recon.amount_text(difference.pos, unit)),
@@ -192,7 +192,7 @@ def settle_choices(run):
     if difference is not None and difference.kind != "count":
         ops = fixes.plan(difference)
         if ops:
-            options.append(Option("correct", fixes.plan_words(difference, ops),
+            options.append(Option("correct", Known(fixes.plan_words(difference, ops)),
                                   next="difference"))
     return options + [Option("explain", _("Explain it"), next="reason"),
                       Option("escalate", _("Escalate to an investigation"),
