@@ -183,12 +183,13 @@ def test_a_spanish_manager_opens_and_closes_the_day_in_spanish(kiosk, settings, 
     report = words(page, "#reports")
     assert "Fin del día · " in report and "Resumen" in report
     assert "Entregas recibidas" in report and "Conciliación" in report
-    assert "Apertura (ventas del" in report and "Cierre firmada por Femi Adeyemi" in report
+    assert "Apertura (ventas del" in report and "Cierre firmó Femi Adeyemi el " in report
     assert "Reporte al cierre: se está haciendo" in report
     assert "El sistema del estado no funciona; la falla está reportada" in report, report
     no_english(report, "the day's report")
     closing = words(kiosk.get(f"/manager/reconciliation?day={today}").text, "#recon")
-    assert "Cerrado por Femi Adeyemi" in closing and "Conteo de cierre" not in closing
+    assert "Cerrada por Femi Adeyemi" in closing
+    assert "Mensajes aún pendientes al cierre (1)" in closing
     no_english(closing, "today's reconciliation screen")
 
     # The summary slip she prints is in Spanish.
@@ -200,7 +201,7 @@ def test_a_spanish_manager_opens_and_closes_the_day_in_spanish(kiosk, settings, 
         slips.pair_text(line) if isinstance(line, slips.Pair) else line.text
         for line in lines if isinstance(line, slips.Pair | slips.Line))
     assert "FIN DEL DÍA" in printed and "Entregas recibidas" in printed
-    assert "Cierre: firmada por Femi Adeyemi" in printed
+    assert "Cierre: firmó Femi Adeyemi el " in printed
     assert "Apertura (ventas del " in printed and "explicadas: 1" in printed, printed
     assert "Gerente de cierre" in printed
     no_english(CODES.sub("", printed), "the summary slip")
