@@ -254,10 +254,6 @@ def day_figures(day: dt.date) -> dict:
             "metrc_receipts": sum(held.values()) - voided, "metrc_voided": voided}
 
 
-def plural(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
 def sales_words(seen: dict) -> Phrase:
     """The POS's side of ``day_figures`` in words: 76 sale lines (3 voided, 1 return)."""
     return _("{lines} ({voids} voided, {returns})",
