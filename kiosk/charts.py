@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from kiosk import words
+from kiosk.words import _
+
 WIDTH, HEIGHT = 1000, 420
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 30, 70
 
@@ -24,8 +27,10 @@ def _y(value: float, top: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - value / top)
 
 
-def bars(groups: list[Bar], *, target: float, unit: str, title: str) -> str:
-    """An SVG bar chart of ``groups`` against ``target`` (same unit as the values)."""
+def bars(groups: list[Bar], *, target: float, unit: str, title: str,
+         language: str = words.DEFAULT) -> str:
+    """An SVG bar chart of ``groups`` against ``target`` (same unit as the values), its own
+    words ("over", "target") in ``language``."""
     values = [g.value for g in groups if g.value is not None]
     top = max([target * 1.5, *values]) * 1.1 if values else target * 1.5
     plot = WIDTH - LEFT - RIGHT
@@ -46,7 +51,7 @@ def bars(groups: list[Bar], *, target: float, unit: str, title: str) -> str:
             over = group.value > target
             y = _y(group.value, top)
             height = HEIGHT - BOTTOM - y
-            word = " over" if over else ""
+            word = " " + words.say(_("over"), language) if over else ""
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
                          f'height="{max(height, 1):.1f}" class="bar{" over" if over else ""}">'
                          f"<title>{escape(group.label)}: {group.value:.1f} {escape(unit)}"
@@ -63,7 +68,9 @@ def bars(groups: list[Bar], *, target: float, unit: str, title: str) -> str:
     y = _y(target, top)
     parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
                  'class="target"/>')
-    parts.append(f'<text x="{WIDTH - RIGHT}" y="{y - 8:.1f}" class="target-label">target '
-                 f"{target:g} {escape(unit)}</text>")
+    said = words.say(_("target {target} {unit}", target=format(target, "g"), unit=unit),
+                     language)
+    parts.append(f'<text x="{WIDTH - RIGHT}" y="{y - 8:.1f}" class="target-label">'
+                 f"{escape(str(said))}</text>")
     parts.append("</svg>")
     return "".join(parts)

@@ -13,6 +13,7 @@ import datetime as dt
 
 from kiosk.models import ClosingPdf, KeptReport
 from kiosk.models.reconciliation import DayCheck
+from kiosk.words import _
 
 
 def queue(check: DayCheck, signer, station: str, now: dt.datetime) -> ClosingPdf:
@@ -32,9 +33,12 @@ def state(day: dt.date) -> dict | None:
     kept = KeptReport.get_or_none(KeptReport.id == job.kept_id) if job.kept_id else None
     if kept is not None:
         return {"kept": kept, "sha256": kept.sha256, "error": "",
-                "words": f"Report kept at close, SHA-256 {kept.sha256}"}
+                "words": _("Report kept at close, SHA-256 {sha256}", sha256=kept.sha256)}
     error = job.last_error if job.attempts else ""
-    return {"kept": None, "sha256": "", "error": error,
-            "words": "Report at close: being made (a PDF takes a few seconds; the syncer "
-                     "makes it)" + (f". The last try failed: {error}; it is tried again."
-                                    if error else ".")}
+    if error:
+        said = _("Report at close: being made (a PDF takes a few seconds; the syncer makes "
+                 "it). The last try failed: {error}; it is tried again.", error=error)
+    else:
+        said = _("Report at close: being made (a PDF takes a few seconds; the syncer makes "
+                 "it).")
+    return {"kept": None, "sha256": "", "error": error, "words": said}

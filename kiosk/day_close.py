@@ -14,9 +14,13 @@ import datetime as dt
 from kiosk import clock
 from kiosk.models import OutboxMessage
 from kiosk.models.reconciliation import DayCheck, WaitingNote
+from kiosk.words import Known, Phrase, _
 
 OPEN = ("pending", "sending", "attention")
-TARGET_WORDS = {"metrc": "Metrc", "pos": "the POS", "biotrack": "BioTrack"}
+TARGET_WORDS = {"metrc": _("Metrc"), "pos": _("the POS"), "biotrack": _("BioTrack")}
+# A message's status, as the outbox keeps it.
+STATE_WORDS = {"pending": _("waiting"), "sending": _("sending"), "delivered": _("delivered"),
+               "attention": _("refused: needs a person"), "resolved": _("resolved by hand")}
 
 
 def targets(settings: dict) -> list[str]:
@@ -62,24 +66,31 @@ def explain(check: DayCheck, message_id: int, reason: str, note: str, actor,
             now: dt.datetime) -> WaitingNote:
     """The manager's word on one waiting message (call inside a write)."""
     if not note.strip():
-        raise ValueError("Write a note: what is being done about it.")
+        raise ValueError(_("Write a note: what is being done about it."))
     return WaitingNote.create(check=check, message_id=message_id, reason=reason,
                               note=note.strip(), by=actor, at=now)
 
 
 def waited(message: OutboxMessage, deadline_hours: int, now: dt.datetime | None = None
-           ) -> tuple[str, bool]:
+           ) -> tuple[Phrase, bool]:
     """How long it has waited, in words against the deadline, and whether it is past it."""
     age = (now or clock.now()) - message.created_at
     minutes = int(age.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     said = f"{hours} h {minutes} min" if hours else f"{minutes} min"
     past = age >= dt.timedelta(hours=deadline_hours)
-    return f"{said} of the {deadline_hours} h deadline" + (" (past it)" if past else ""), past
+    if past:
+        return _("{waited} of the {deadline} h deadline (past it)", waited=said,
+                 deadline=deadline_hours), past
+    return _("{waited} of the {deadline} h deadline", waited=said,
+             deadline=deadline_hours), past
 
 
-def describe(message: OutboxMessage) -> str:
+def describe(message: OutboxMessage) -> Phrase:
     """One line: what it is, about which package, for whom."""
     about = message.payload.get("tag") or message.ordering_key
-    whom = TARGET_WORDS.get(message.target, message.target)
-    return f"{message.kind} for {whom}" + (f" · package {about}" if about else "")
+    whom = TARGET_WORDS.get(message.target, Known(message.target))
+    if about:
+        return _("{kind} for {whom} · package {about}", kind=message.kind, whom=whom,
+                 about=about)
+    return _("{kind} for {whom}", kind=message.kind, whom=whom)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import clock, closing_pdf
+from kiosk import clock, closing_pdf, day_close
 from kiosk import reconciliation as recon
 from kiosk.models import Count, Employee, OutboxMessage, Variance
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
+from kiosk.words import Phrase, _
 
-STATE_WORDS = {"pending": "waiting", "sending": "sending", "delivered": "delivered",
-               "attention": "refused: needs a person", "resolved": "resolved by hand"}
+STATE_WORDS = day_close.STATE_WORDS  # a message's status in words
 
 
 def latest(day: dt.date, kind: str) -> DayCheck | None:
@@ -36,19 +36,21 @@ def _differences(check: DayCheck) -> list[dict]:
     variances = {v.id: v for v in Variance.select().where(Variance.id.in_(ids or [0]))}
     names = {e.id: e.name for e in Employee.select(Employee.id, Employee.name)}
     return [{"difference": d, "what": recon.KIND_WORDS[d.kind], "figures": figures(d),
-             "sent": [f"{sent[k].kind}: {STATE_WORDS.get(sent[k].status, sent[k].status)}"
+             "sent": [_("{kind}: {state}", kind=sent[k].kind,
+                        state=STATE_WORDS.get(sent[k].status, sent[k].status))
                       for k in d.messages or [] if k in sent],
              "variance": variances.get(d.detail.get("variance")),
              "by": names.get(d.settled_by_id, "")} for d in found]
 
 
-def figures(difference: DayDifference) -> str:
+def figures(difference: DayDifference) -> Phrase:
     unit = difference.unit
     if difference.kind == "count":
-        return (f"counted {recon.amount_text(difference.counted, unit)}, books "
-                f"{recon.amount_text(difference.expected, unit)}")
-    return (f"POS {recon.amount_text(difference.pos, unit)}, Metrc "
-            f"{recon.amount_text(difference.metrc, unit)}")
+        return _("counted {counted}, books {expected}",
+                 counted=recon.amount_text(difference.counted, unit),
+                 expected=recon.amount_text(difference.expected, unit))
+    return _("POS {pos}, Metrc {metrc}", pos=recon.amount_text(difference.pos, unit),
+             metrc=recon.amount_text(difference.metrc, unit))
 
 
 def day(day: dt.date, now: dt.datetime | None = None) -> dict:
@@ -73,5 +75,5 @@ def day(day: dt.date, now: dt.datetime | None = None) -> dict:
                 WaitingNote.id):
             message = OutboxMessage.get_or_none(OutboxMessage.id == note.message_id)
             status["notes"].append({"note": note, "message": message, "state": STATE_WORDS.get(
-                message.status, message.status) if message else "gone"})
+                message.status, message.status) if message else _("gone")})
     return status

@@ -11,7 +11,20 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("Label says {name} {label}% but the lab found {lab}% (more than {tolerance}% "
              "apart)."),
            _("{number} {unit}"), _("{words} (sale {sale})"),
-           _("{quantity} of this package: {reason}"))
+           _("{quantity} of this package: {reason}"),
+           # A spot count's title, and where a closing count's figure came from.
+           _("Spot count of {number} packages"),
+           # The count a reconciliation's escalations go under (kiosk/reconciliation.py).
+           _("Opening reconciliation, {weekday} {day} {month} {year}"),
+           _("Closing reconciliation, {weekday} {day} {month} {year}"),
+           # A correction sent to Metrc at opening (kiosk/receipt_fixes.py's plan_words).
+           _("Send Metrc a receipt for {amount}"), _("Void Metrc receipt {receipt}"),
+           _("Fix Metrc receipt {receipt} to {amount}"),
+           _("Take …{tag} off Metrc receipt {receipt}"),
+           _("the POS's figure at {time}, less its sales since"))
+
+# Where a closing count's expected figure comes from (kiosk/day_counts.py keeps it).
+COUNT_SOURCES = (_("ledger less POS sales since received"),)
 
 # A package's status and a location's kind as records keep them (with spaces for "_"), and
 # the words a run keeps for a package not yet on any shelf: ``Known`` says them again.

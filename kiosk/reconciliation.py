@@ -24,17 +24,28 @@ from kiosk import clock, figures
 from kiosk.models import Count, CountLine, Item, MetrcReceipt, Package, Variance
 from kiosk.models.reconciliation import DayCheck, DayDifference
 from kiosk.models.sync import PosSale, SyncState
+from kiosk.words import UNIT_WORDS, Number, Phrase, _, n_
 
 # SyncState rows the syncer keeps (``kiosk/sync/sales_pulls.py``) and this module reads.
 RECEIPTS_KEY = "pull:receipts"
 POS_SALES_KEY = "pull:pos_sales"
 ASKED_KEY = "pull:sales:asked"
 STALE = dt.timedelta(minutes=30)
-KIND_WORDS = {"unreported": "Sold in the POS, not reported to Metrc",
-              "unsold": "Reported to Metrc, not sold in the POS",
-              "quantity": "Quantities differ", "void": "Voided in the POS, still in Metrc",
-              "return": "Returned in the POS, not in Metrc",
-              "count": "Counted differs from the books"}
+KIND_WORDS = {"unreported": _("Sold in the POS, not reported to Metrc"),
+              "unsold": _("Reported to Metrc, not sold in the POS"),
+              "quantity": _("Quantities differ"),
+              "void": _("Voided in the POS, still in Metrc"),
+              "return": _("Returned in the POS, not in Metrc"),
+              "count": _("Counted differs from the books")}
+# A count's status and a variance's state, as records keep them.
+COUNT_STATUS_WORDS = {"scheduled": _("scheduled"), "counting": _("counting"),
+                      "recount": _("being recounted"), "closed": _("closed"),
+                      "cancelled": _("cancelled")}
+VARIANCE_STATE_WORDS = {"recount": _("to recount"), "investigating": _("investigating"),
+                        "adjusted": _("adjusted"), "closed": _("closed")}
+# How a difference was settled, as a check keeps it.
+SETTLED_WORDS = {"corrected": _("corrected"), "explained": _("explained"),
+                 "escalated": _("escalated"), "": _("not settled")}
 CHUNK = 500
 ESCALATED = "reconciliation"  # the scope of a count holding a reconciliation's escalations
 
@@ -44,8 +55,68 @@ def q(value) -> Decimal:
 
 
 def amount_text(value: Decimal, unit: str = "Each") -> str:
+    """'3', '3.5 g', '2 Ounces': the number in the reader's language, and the unit."""
     text = f"{q(value).normalize():f}"
-    return text if unit == "Each" else f"{text} {'g' if unit == 'Grams' else unit}"
+    number = Number(q(value).normalize(), text)
+    if unit == "Each":
+        return _("{number}", number=number)
+    return _("{number} {unit}", number=number,
+             unit=UNIT_WORDS["g"] if unit == "Grams" else UNIT_WORDS.get(unit, unit))
+
+
+# Days and times in workflows' and records' words, said in the reader's language: the
+# English is what ``%a %d %b`` and ``%A %d %B %Y`` have always written.
+WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
+            _("Saturday"), _("Sunday"))
+SHORT_WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+MONTHS = (_("January"), _("February"), _("March"), _("April"), _("May"), _("June"),
+          _("July"), _("August"), _("September"), _("October"), _("November"),
+          _("December"))
+SHORT_MONTHS = (_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"),
+                _("Aug"), _("Sep"), _("Oct"), _("Nov"), _("Dec"))
+
+
+def day_words(day: dt.date, long: bool = False) -> Phrase:
+    """'Mon 23 Nov', or with ``long`` 'Monday 23 November 2026'."""
+    if long:
+        return _("{weekday} {day} {month} {year}", weekday=WEEKDAYS[day.weekday()],
+                 day=day.strftime("%d"), month=MONTHS[day.month - 1], year=str(day.year))
+    return _("{weekday} {day} {month}", weekday=SHORT_WEEKDAYS[day.weekday()],
+             day=day.strftime("%d"), month=SHORT_MONTHS[day.month - 1])
+
+
+def date_words(day: dt.date | str) -> Phrase | str:
+    """A date in figures: '2026-11-23' in English, '23/11/2026' in Spanish."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    return _("{year}-{month}-{day}", year=str(day.year), month=day.strftime("%m"),
+             day=day.strftime("%d"))
+
+
+def stamp_words(at: dt.datetime | None) -> Phrase | str:
+    """A record's time (naive UTC) on the store's clock, in figures: '2026-11-23 14:05'."""
+    if not at:
+        return ""
+    wall = clock.local(at)
+    return _("{date} {time}", date=date_words(wall.date()), time=wall.strftime("%H:%M"))
+
+
+def when_words(at: dt.datetime | None) -> Phrase:
+    """A record's time (naive UTC) on the store's clock: '14:05 on Mon 23 Nov'."""
+    if not at:
+        return _("never")
+    wall = clock.local(at)
+    return _("{time} on {day}", time=wall.strftime("%H:%M"), day=day_words(wall.date()))
+
+
+def day_time_words(at: dt.datetime | None) -> Phrase | str:
+    """A record's time on the store's clock: 'Mon 23 Nov 14:05'."""
+    if not at:
+        return ""
+    wall = clock.local(at)
+    return _("{day} {time}", day=day_words(wall.date()), time=wall.strftime("%H:%M"))
 
 
 # -- what each side says ----------------------------------------------------------------------
@@ -183,18 +254,18 @@ def day_figures(day: dt.date) -> dict:
             "metrc_receipts": sum(held.values()) - voided, "metrc_voided": voided}
 
 
-def plural(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-def sales_words(seen: dict) -> str:
+def sales_words(seen: dict) -> Phrase:
     """The POS's side of ``day_figures`` in words: 76 sale lines (3 voided, 1 return)."""
-    return (f"{plural(seen['pos_lines'], 'sale line')} ({seen['pos_voids']} voided, "
-            f"{plural(seen['pos_returns'], 'return')})")
+    return _("{lines} ({voids} voided, {returns})",
+             lines=n_("{count} sale line", "{count} sale lines", seen["pos_lines"]),
+             voids=seen["pos_voids"],
+             returns=n_("{count} return", "{count} returns", seen["pos_returns"]))
 
 
-def receipt_words(seen: dict) -> str:
-    return f"{plural(seen['metrc_receipts'], 'receipt')} ({seen['metrc_voided']} voided)"
+def receipt_words(seen: dict) -> Phrase:
+    return _("{receipts} ({voided} voided)",
+             receipts=n_("{count} receipt", "{count} receipts", seen["metrc_receipts"]),
+             voided=seen["metrc_voided"])
 
 
 # -- a check and its differences ------------------------------------------------------------
@@ -250,16 +321,19 @@ def settle(difference: DayDifference, how: str, actor, now: dt.datetime, reason:
         DayDifference.id == difference.id).execute()
 
 
-def words(difference: DayDifference) -> str:
+def words(difference: DayDifference) -> Phrase:
     """The difference in one sentence (the investigator reads it with the variance)."""
     unit = difference.unit
     if difference.kind == "count":
-        figures_said = (f"counted {amount_text(difference.counted, unit)}, the books said "
-                        f"{amount_text(difference.expected, unit)}")
+        figures_said = _("counted {counted}, the books said {expected}",
+                         counted=amount_text(difference.counted, unit),
+                         expected=amount_text(difference.expected, unit))
     else:
-        figures_said = (f"the POS sold {amount_text(difference.pos, unit)}, Metrc's receipts "
-                        f"say {amount_text(difference.metrc, unit)}")
-    return f"{KIND_WORDS[difference.kind]} on {difference.day:%a %d %b}: {figures_said}"
+        figures_said = _("the POS sold {pos}, Metrc's receipts say {metrc}",
+                         pos=amount_text(difference.pos, unit),
+                         metrc=amount_text(difference.metrc, unit))
+    return _("{what} on {day}: {figures}", what=KIND_WORDS[difference.kind],
+             day=day_words(difference.day), figures=figures_said)
 
 
 def escalate(difference: DayDifference, actor, now: dt.datetime) -> Variance:

@@ -15,6 +15,9 @@ import sys
 import pygal
 from pygal.style import Style
 
+from kiosk import words
+from kiosk.words import _
+
 # pygal appends an import hook for its map plugins (pygal.maps.*, which the kiosk never
 # uses) that only has the find_module Python dropped; every import that misses then warns
 # (ImportWarning) from anywhere in the process. Taken out again here.
@@ -51,38 +54,45 @@ def _number(value) -> float:
     return round(float(value), 1)
 
 
-def fastest(rows: list[dict]) -> str | None:
-    """The fastest sellers: units sold a day over the week, one bar each (None: no sales)."""
+def fastest(rows: list[dict], language: str = words.DEFAULT) -> str | None:
+    """The fastest sellers: units sold a day over the week, one bar each (None: no sales);
+    its words in ``language``."""
     if not rows:
         return None
     chart = pygal.HorizontalBar(height=90 + 44 * len(rows), show_legend=False,
-                                title="Fastest sellers: units a day, last 7 days",
+                                title=words.say(_("Fastest sellers: units a day, last 7 days"),
+                                                language),
                                 value_formatter=lambda v: f"{v:g}", **COMMON)
     chart.x_labels = [r["item"] for r in reversed(rows)]
-    chart.add("Units a day", [_number(r["per_day"]) for r in reversed(rows)])
+    chart.add(words.say(_("Units a day"), language),
+              [_number(r["per_day"]) for r in reversed(rows)])
     return _svg(chart)
 
 
-def slowest(rows: list[dict]) -> str | None:
+def slowest(rows: list[dict], language: str = words.DEFAULT) -> str | None:
     """The slowest sellers in stock: units each sold in the week (its stock is in the table:
     stock in grams beside stock in units would share no scale)."""
     if not rows:
         return None
+    title = _("Slowest sellers in stock: units sold, last 7 days")
     chart = pygal.HorizontalBar(height=90 + 44 * len(rows), show_legend=False,
-                                title="Slowest sellers in stock: units sold, last 7 days",
+                                title=words.say(title, language),
                                 value_formatter=lambda v: f"{v:g}", **COMMON)
     chart.x_labels = [r["item"] for r in reversed(rows)]
-    chart.add("Sold in 7 days", [_number(r["week"]) for r in reversed(rows)])
+    chart.add(words.say(_("Sold in 7 days"), language),
+              [_number(r["week"]) for r in reversed(rows)])
     return _svg(chart)
 
 
-def by_hour(hours: dict[int, object]) -> str | None:
+def by_hour(hours: dict[int, object], language: str = words.DEFAULT) -> str | None:
     """Units sold in each hour of the day, from the first hour with a sale to the last."""
     if not hours:
         return None
     span = range(min(hours), max(hours) + 1)
-    chart = pygal.Bar(height=380, show_legend=False, title="Units sold by hour",
+    chart = pygal.Bar(height=380, show_legend=False,
+                      title=words.say(_("Units sold by hour"), language),
                       value_formatter=lambda v: f"{v:g}" if v else "", **COMMON)
     chart.x_labels = [f"{h:02d}:00" for h in span]
-    chart.add("Units sold", [_number(hours.get(h, 0)) for h in span])
+    chart.add(words.say(_("Units sold"), language),
+              [_number(hours.get(h, 0)) for h in span])
     return _svg(chart)

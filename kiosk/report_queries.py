@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from kiosk import clock, visitors
+from kiosk import clock, day_close, visitors
 from kiosk.manifests import quantity_text
 from kiosk.models import (
     Employee,
@@ -34,6 +34,13 @@ from kiosk.models import (
     VaultVisit,
 )
 from kiosk.models.counts import Count, CountLine, Variance
+from kiosk.reconciliation import (
+    COUNT_STATUS_WORDS,
+    VARIANCE_STATE_WORDS,
+    date_words,
+    stamp_words,
+)
+from kiosk.words import Known, Number, _
 
 RECEIVING = ("receipt", "reject")
 # Quarantine and destruction: receiving's quarantine moves today, the holds and destructions
@@ -47,6 +54,27 @@ EXPIRY_DAYS = 30
 VELOCITY_DAYS = 7  # sales velocity: units a day over the week ending with the report's day
 RANKED = 10  # items in the fastest and the slowest lists
 MANIFEST = re.compile(r"manifest (\S+)")
+# Codes the records keep, in the words the report gives them (a code not here: as it is).
+VARIANCE_KIND_WORDS = {"missing": _("not found"), "extra": _("not expected here"),
+                       "quantity": _("quantity differs")}
+RESOLUTION_WORDS = {"adjusted": _("adjusted"), "fixed elsewhere": _("fixed elsewhere"),
+                    "cleared by recount": _("cleared by recount"),
+                    "cleared": _("cleared by recount"), "confirmed": _("confirmed by recount")}
+CHANGE_WORDS = {"quarantine": _("quarantined"), "release": _("released"),
+                "destroy": _("destroyed"), "destruction": _("destroyed"),
+                "adjust": _("adjusted")}
+
+
+def _words(table: dict, code):
+    return table.get(code, code)
+
+
+def _figure(text: str):
+    """A figure as English writes it ('1.7'), said the reader's way ('1,7')."""
+    try:
+        return _("{number}", number=Number(Decimal(text), text))
+    except ArithmeticError:
+        return text
 
 
 def _time(at: dt.datetime | None, fmt: str = "%H:%M") -> str:
@@ -135,6 +163,7 @@ def stock_changes(kinds: tuple, since: dt.datetime, until: dt.datetime) -> list[
     rows = list(_movements(kinds, since, until))
     names = _names(m.actor_id for m in rows)
     return [{"tag": m.package.tag, "item": m.package.item.name, "kind": m.kind,
+             "kind_text": _words(CHANGE_WORDS, m.kind),
              "change": quantity_text(m.quantity) if m.quantity else "",
              "quantity": _dec(m.quantity), "reason": m.reason, "note": m.note,
              "by": names.get(m.actor_id, ""), "when": _time(m.at)} for m in rows]
@@ -155,7 +184,8 @@ def counts(day: dt.date, since: dt.datetime, until: dt.datetime) -> list[dict]:
     variances = dict(Variance.select(Variance.count, fn.COUNT(Variance.id))
                      .where(Variance.count.in_(ids))
                      .group_by(Variance.count).tuples()) if ids else {}
-    return [{"title": c.title, "status": c.status, "expected": c.expected,
+    return [{"title": Known(c.title), "status": c.status,
+             "status_text": _words(COUNT_STATUS_WORDS, c.status), "expected": c.expected,
              "counted": counted.get(c.id, 0), "variances": variances.get(c.id, 0),
              "closed": _time(c.closed_at)} for c in found]
 
@@ -163,8 +193,10 @@ def counts(day: dt.date, since: dt.datetime, until: dt.datetime) -> list[dict]:
 def variances_found(since: dt.datetime, until: dt.datetime) -> list[dict]:
     """Variances counts found that day, with the four figures they were found with."""
     return [{"tag": v.tag, "item": v.item_name, "kind": v.kind,
+             "kind_text": _words(VARIANCE_KIND_WORDS, v.kind),
              "physical": quantity_text(v.physical), "ledger": quantity_text(v.ledger),
              "pos": quantity_text(v.pos), "metrc": quantity_text(v.metrc), "state": v.state,
+             "state_text": _words(VARIANCE_STATE_WORDS, v.state),
              "when": _time(v.found_at)}
             for v in Variance.select().where(Variance.found_at >= since,
                                              Variance.found_at < until).order_by(Variance.id)]
@@ -173,6 +205,7 @@ def variances_found(since: dt.datetime, until: dt.datetime) -> list[dict]:
 def variances_resolved(since: dt.datetime, until: dt.datetime) -> list[dict]:
     """Variances closed that day, and how each was resolved."""
     return [{"tag": v.tag, "item": v.item_name, "resolution": v.resolution or v.recount,
+             "resolution_text": _words(RESOLUTION_WORDS, v.resolution or v.recount),
              "adjustment": quantity_text(v.adjustment) if v.adjustment is not None else "",
              "reason": v.adjustment_reason or v.cause, "incident": v.incident,
              "when": _time(v.closed_at)}
@@ -190,11 +223,18 @@ def waiting(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[di
                    | ((OutboxMessage.status == "delivered")
                       & (OutboxMessage.delivered_at >= end)))
             .order_by(OutboxMessage.created_at, OutboxMessage.id))
-    return [{"id": m.id, "target": m.target, "kind": m.kind, "about": m.ordering_key,
-             "created": _time(m.created_at, "%Y-%m-%d %H:%M"),
-             "hours": round((end - m.created_at).total_seconds() / 3600, 1),
-             "status": m.status if m.status in OPEN_MESSAGES else "pending",
-             "error": m.last_error} for m in rows]
+    found = []
+    for m in rows:
+        status = m.status if m.status in OPEN_MESSAGES else "pending"
+        found.append({"id": m.id, "target": m.target,
+                      "target_text": _words(day_close.TARGET_WORDS, m.target),
+                      "kind": m.kind, "about": m.ordering_key,
+                      "created": _time(m.created_at, "%Y-%m-%d %H:%M"),
+                      "created_text": stamp_words(m.created_at),
+                      "hours": round((end - m.created_at).total_seconds() / 3600, 1),
+                      "status": status, "status_text": _words(day_close.STATE_WORDS, status),
+                      "error": m.last_error})
+    return found
 
 
 def on_hand_at(until: dt.datetime) -> dict[int, Decimal]:
@@ -235,8 +275,10 @@ def velocity(day: dt.date, until: dt.datetime) -> dict:
     slowest = sorted((row(i) for i, n in stock.items() if n > 0),
                      key=lambda r: (r["week"], -r["on_hand"], r["item"]))[:RANKED]
     for r in fastest + slowest:
-        r.update(week_text=quantity_text(r["week"]), day_text=quantity_text(r["day"]),
-                 per_day_text=f"{r['per_day']:.1f}", on_hand_text=quantity_text(r["on_hand"]))
+        r.update(week_text=_figure(quantity_text(r["week"])),
+                 day_text=_figure(quantity_text(r["day"])),
+                 per_day_text=_figure(f"{r['per_day']:.1f}"),
+                 on_hand_text=_figure(quantity_text(r["on_hand"])))
     return {"fastest": fastest, "slowest": slowest, "first": first}
 
 
@@ -297,8 +339,8 @@ def expiring(day: dt.date, until: dt.datetime, names: dict[int, str]) -> list[di
     rows = sorted(grouped.values(), key=lambda r: (r["expires"], r["item"]))
     for row in rows:
         row["days"] = (row["expires"] - day).days
-        row["expires"] = row["expires"].isoformat()
-        row["units_text"] = quantity_text(row["units"], row["unit"])
+        row["expires"] = date_words(row["expires"])
+        row["units_text"] = Known(quantity_text(row["units"], row["unit"]))
         row["where"] = places_text(row["where"])
     return rows
 
@@ -333,6 +375,7 @@ def vault_visits(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> li
     guests = visitors.in_vault_visits(v.id for v in visits)
     return [{"entered": _time(v.entered_at), "first": v.first_name, "second": v.second_name,
              "visitors": ", ".join(visitors.who(g) for g in guests.get(v.id, [])),
-             "purpose": v.purpose, "exited": _time(v.exited_at) if v.exited_at else "still inside",
+             "purpose": Known(v.purpose),
+             "exited": _time(v.exited_at) if v.exited_at else _("still inside"),
              "minutes": int(((v.exited_at or now) - v.entered_at).total_seconds() // 60),
              "station": v.station} for v in visits]

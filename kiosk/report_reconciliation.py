@@ -15,46 +15,57 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk import clock, day_close, day_status
+from kiosk import day_close, day_status
 from kiosk import reconciliation as recon
 from kiosk.models import Employee, OutboxMessage, Variance
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
+from kiosk.words import Known, Phrase, _, joined, n_
 
-KINDS = {"open": "Opening", "close": "Closing"}
-
-
-def _when(at: dt.datetime | None) -> str:
-    return f"{clock.local(at):%a %d %b %H:%M}" if at else ""
+KINDS = {"open": _("Opening"), "close": _("Closing")}
 
 
-def _amount(value, unit: str) -> str:
+def _when(at: dt.datetime | None):
+    return recon.day_time_words(at)
+
+
+def _amount(value, unit: str):
     return recon.amount_text(value, unit) if value is not None else ""
 
 
-def _state(check: DayCheck | None, names: dict[int, str]) -> str:
+def _state(check: DayCheck | None, names: dict[int, str]) -> Phrase:
     if check is None:
-        return "not done"
+        return _("not done")
     if check.status == "signed":
-        return f"signed by {names.get(check.signed_by_id, '?')} at {_when(check.signed_at)}"
+        return _("signed by {name} at {when}", name=names.get(check.signed_by_id, "?"),
+                 when=_when(check.signed_at))
     if check.status == "cancelled":
-        return f"cancelled (started by {names.get(check.started_by_id, '?')})"
-    return (f"not signed: in progress, started by {names.get(check.started_by_id, '?')} at "
-            f"{_when(check.started_at)}")
+        return _("cancelled (started by {name})", name=names.get(check.started_by_id, "?"))
+    return _("not signed: in progress, started by {name} at {when}",
+             name=names.get(check.started_by_id, "?"), when=_when(check.started_at))
 
 
-def _settled(difference: DayDifference, variances: dict[int, Variance]) -> str:
+def _settled(difference: DayDifference, variances: dict[int, Variance]) -> Phrase:
     how = difference.settled
     if not how:
-        return "not settled"
+        return _("not settled")
     if how == "explained":
-        return f"Explained: {difference.reason}" + (f". {difference.note}"
-                                                    if difference.note else "")
+        if difference.note:
+            return _("Explained: {reason}. {note}", reason=Known(difference.reason),
+                     note=difference.note)
+        return _("Explained: {reason}", reason=Known(difference.reason))
     if how == "corrected":
         sent = len(difference.messages or [])
-        return (f"Corrected: {difference.reason}" if difference.reason else "Corrected") + (
-            f" ({sent} message{'s' if sent != 1 else ''} to Metrc)" if sent else "")
+        said = (_("Corrected: {how}", how=Known(difference.reason)) if difference.reason
+                else _("Corrected"))
+        if not sent:
+            return said
+        return _("{corrected} ({messages})", corrected=said, messages=n_(
+            "{count} message to Metrc", "{count} messages to Metrc", sent))
     variance = variances.get(difference.detail.get("variance"))
-    return "Escalated" + (f": variance {variance.id}, {variance.state}" if variance else "")
+    if variance is None:
+        return _("Escalated")
+    return _("Escalated: variance {number}, {state}", number=str(variance.id),
+             state=recon.VARIANCE_STATE_WORDS.get(variance.state, variance.state))
 
 
 def _differences(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
@@ -66,9 +77,9 @@ def _differences(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
     variances = {v.id: v for v in Variance.select().where(Variance.id.in_(ids))} if ids else {}
     return [{"tag": d.tag, "item": d.item_name, "what": recon.KIND_WORDS[d.kind],
              "figures": day_status.figures(d), "settled": _settled(d, variances),
-             "how": d.settled or "not settled",
-             "by": (f"{names.get(d.settled_by_id, '?')}, {_when(d.settled_at)}"
-                    if d.settled_by_id else "")} for d in found]
+             "how": d.settled,
+             "by": (_("{name}, {when}", name=names.get(d.settled_by_id, "?"),
+                      when=_when(d.settled_at)) if d.settled_by_id else "")} for d in found]
 
 
 def _counted(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
@@ -76,7 +87,8 @@ def _counted(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
         return []
     return [{"tag": c.tag, "item": c.item_name, "place": c.place,
              "books": _amount(c.expected, c.unit),
-             "counted": _amount(c.counted, c.unit) if c.counted is not None else "not counted",
+             "counted": _amount(c.counted, c.unit) if c.counted is not None
+             else _("not counted"),
              "by": names.get(c.counted_by_id, "") if c.counted_by_id else ""}
             for c in DayCount.select().where(DayCount.check == check.id).order_by(DayCount.id)]
 
@@ -93,23 +105,27 @@ def _notes(check: DayCheck | None, names: dict[int, str]) -> list[dict]:
     for note in notes:
         message = messages.get(note.message_id)
         rows.append({"message": day_close.describe(message) if message
-                     else f"message {note.message_id}",
+                     else _("message {number}", number=str(note.message_id)),
                      "queued": _when(message.created_at) if message else "",
-                     "reason": note.reason, "note": note.note,
-                     "by": f"{names.get(note.by_id, '?')}, {_when(note.at)}",
+                     "reason": Known(note.reason), "note": note.note,
+                     "by": _("{name}, {when}", name=names.get(note.by_id, "?"),
+                             when=_when(note.at)),
                      "now": day_status.STATE_WORDS.get(message.status, message.status)
-                     if message else "gone"})
+                     if message else _("gone")})
     return rows
 
 
-def _tally(rows: list[dict]) -> str:
+def _tally(rows: list[dict]) -> Phrase:
     if not rows:
-        return "no differences"
+        return _("no differences")
     ways = {}
     for row in rows:
         ways[row["how"]] = ways.get(row["how"], 0) + 1
-    return (f"{recon.plural(len(rows), 'difference')}: "
-            + ", ".join(f"{n} {how}" for how, n in sorted(ways.items())))
+    said = [_("{count} {how}", count=n, how=recon.SETTLED_WORDS.get(how, how))
+            for how, n in sorted(ways.items(), key=lambda w: str(recon.SETTLED_WORDS.get(
+                w[0], w[0])))]
+    return _("{differences}: {ways}", differences=n_(
+        "{count} difference", "{count} differences", len(rows)), ways=joined(said, ", "))
 
 
 def of_day(day: dt.date) -> dict:
@@ -119,16 +135,20 @@ def of_day(day: dt.date) -> dict:
     names = dict(Employee.select(Employee.id, Employee.name).tuples())
     found = {"opening": opening, "closing": closing,
              "sales_day": day - dt.timedelta(days=1),
+             "sales_words": recon.day_words(day - dt.timedelta(days=1)),
              "opening_state": _state(opening, names), "closing_state": _state(closing, names),
              "opening_rows": _differences(opening, names),
              "closing_rows": _differences(closing, names),
              "counted": _counted(closing, names), "notes": _notes(closing, names)}
     off = sum(1 for r in found["closing_rows"] if r["what"] == recon.KIND_WORDS["count"])
-    found["lines"] = [
-        (f"Opening ({found['sales_day']:%a %d %b} sales)",
-         found["opening_state"] + (f"; {_tally(found['opening_rows'])}" if opening else "")),
-        ("Closing", found["closing_state"] + (
-            f"; {len(found['counted'])} counted, {off} off the books; "
-            f"{recon.plural(len(found['notes']), 'waiting message')} explained"
-            if closing else ""))]
+    opened = (_("{state}; {tally}", state=found["opening_state"],
+                tally=_tally(found["opening_rows"])) if opening else found["opening_state"])
+    closed = (_("{state}; {counted} counted, {off} off the books; {notes} explained",
+                state=found["closing_state"], counted=len(found["counted"]), off=off,
+                notes=n_("{count} waiting message", "{count} waiting messages",
+                         len(found["notes"])))
+              if closing else found["closing_state"])
+    found["lines"] = [(_("Opening ({day} sales)", day=recon.day_words(found["sales_day"])),
+                       opened),
+                      (KINDS["close"], closed)]
     return found

@@ -25,10 +25,12 @@ from urllib.parse import unquote, urlparse
 
 from markupsafe import Markup
 
-from kiosk import clock, config, db, ledger, report_charts, report_reconciliation
+from kiosk import clock, config, db, ledger, report_charts, report_reconciliation, words
+from kiosk import reconciliation as recon
 from kiosk import report_queries as q
 from kiosk.manifests import quantity_text
 from kiosk.models import KeptReport
+from kiosk.words import _
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -63,8 +65,21 @@ class Report:
         return f"{clock.local(self.generated_at):%Y-%m-%d %H:%M}"
 
     @property
-    def day_text(self) -> str:
-        return f"{self.day:%A %d %B %Y}"
+    def generated_words(self):
+        """When it was made, on the store's clock, in the reader's language."""
+        return recon.stamp_words(self.generated_at)
+
+    @property
+    def day_text(self):
+        return recon.day_words(self.day, long=True)
+
+    @property
+    def day_words(self):
+        return recon.date_words(self.day)
+
+    @property
+    def first_words(self):
+        return recon.date_words(self.velocity["first"])
 
     @property
     def late(self) -> list:
@@ -79,30 +94,40 @@ class Report:
         adjusted = sum((a["quantity"] for a in self.adjustments), Decimal(0))
         attention = sum(1 for m in self.waiting if m["status"] == "attention")
         return [
-            ("Deliveries received", str(len(self.receipts))),
-            ("Packages accepted", str(accepted)),
-            ("Packages rejected", str(rejected)),
-            ("Units received", quantity_text(units)),
-            ("Moves", str(sum(m["moves"] for m in self.moves))),
-            ("Counts", str(len(self.counts))),
-            ("Variances found", str(len(self.variances_found))),
-            ("Variances resolved", str(len(self.variances_resolved))),
-            ("Adjustments", f"{len(self.adjustments)}" + (f" ({_signed(adjusted)} units)"
-                                                          if self.adjustments else "")),
-            ("Quarantined", str(sum(1 for r in self.quarantines if r["kind"] in q.QUARANTINE))),
-            ("Released from quarantine",
+            (_("Deliveries received"), str(len(self.receipts))),
+            (_("Packages accepted"), str(accepted)),
+            (_("Packages rejected"), str(rejected)),
+            (_("Units received"), _figure(quantity_text(units))),
+            (_("Moves"), str(sum(m["moves"] for m in self.moves))),
+            (_("Counts"), str(len(self.counts))),
+            (_("Variances found"), str(len(self.variances_found))),
+            (_("Variances resolved"), str(len(self.variances_resolved))),
+            (_("Adjustments"), _("{count} ({change} units)", count=len(self.adjustments),
+                                 change=_figure(_signed(adjusted)))
+             if self.adjustments else "0"),
+            (_("Quarantined"),
+             str(sum(1 for r in self.quarantines if r["kind"] in q.QUARANTINE))),
+            (_("Released from quarantine"),
              str(sum(1 for r in self.quarantines if r["kind"] in q.RELEASE))),
-            ("Destroyed", str(len(self.destructions))),
-            ("Waiting for Metrc or the POS", str(len(self.waiting))),
-            ("Needing attention", str(attention)),
-            (f"Waiting over {self.deadline_hours} h", str(len(self.late))),
-            ("Sales lines", str(self.sales.get("lines", 0))),
-            ("Sales receipts", str(self.sales.get("receipts", 0))),
-            ("Units sold", quantity_text(self.sales.get("units", 0))),
-            ("Packages expiring within 30 days",
+            (_("Destroyed"), str(len(self.destructions))),
+            (_("Waiting for Metrc or the POS"), str(len(self.waiting))),
+            (_("Needing attention"), str(attention)),
+            (_("Waiting over {hours} h", hours=self.deadline_hours), str(len(self.late))),
+            (_("Sales lines"), str(self.sales.get("lines", 0))),
+            (_("Sales receipts"), str(self.sales.get("receipts", 0))),
+            (_("Units sold"), _figure(quantity_text(self.sales.get("units", 0)))),
+            (_("Packages expiring within 30 days"),
              str(sum(r["packages"] for r in self.expiring))),
-            ("Vault entries", str(len(self.vault))),
+            (_("Vault entries"), str(len(self.vault))),
         ]
+
+
+def _figure(text: str):
+    """A figure as English writes it ('453.6'), said the reader's way ('453,6')."""
+    try:
+        return _("{number}", number=words.Number(Decimal(text), text))
+    except ArithmeticError:
+        return text
 
 
 def _signed(value: Decimal) -> str:
@@ -110,8 +135,10 @@ def _signed(value: Decimal) -> str:
     return text if value <= 0 else f"+{text}"
 
 
-def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
-    """The report of the store's ``day`` from the records as they stand now."""
+def end_of_day(day: dt.date, settings: dict | None = None,
+               language: str = words.DEFAULT) -> Report:
+    """The report of the store's ``day`` from the records as they stand now (its charts
+    drawn with their words in ``language``; the rest is said where it is shown)."""
     settings = settings if settings is not None else config.load()
     now = clock.now()
     since, until = clock.store_day_bounds(day, day)
@@ -134,33 +161,51 @@ def end_of_day(day: dt.date, settings: dict | None = None) -> Report:
             sales=q.sales_totals(since, until), velocity=velocity,
             expiring=q.expiring(day, until, names), vault=q.vault_visits(since, until, now),
             reconciliation=report_reconciliation.of_day(day))
-    for name, svg in (("fastest", report_charts.fastest(velocity["fastest"])),
-                      ("slowest", report_charts.slowest(velocity["slowest"])),
-                      ("by_hour", report_charts.by_hour(hours))):
+    for name, svg in (("fastest", report_charts.fastest(velocity["fastest"], language)),
+                      ("slowest", report_charts.slowest(velocity["slowest"], language)),
+                      ("by_hour", report_charts.by_hour(hours, language))):
         if svg:
             report.charts[name] = Markup(svg)
     return report
 
 
 # -- the PDF ---------------------------------------------------------------------------------
-def _environment():
+def _environment(language: str):
     """Jinja for the PDF: the same templates the screen uses, outside any Flask app (the
-    closing workflow and the CLI have none)."""
+    closing workflow and the CLI have none), their words in ``language``: the templates'
+    ``_()`` from the catalogue, and phrases said as the screen says them."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    def said(value):
+        return words.say(value, language) if isinstance(value, words.Phrase) else value
+
+    made = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
+                       extensions=["jinja2.ext.i18n"], finalize=said)
+    made.install_gettext_translations(words.catalogue(language), newstyle=True)
+    made.filters.update(say=said, known=lambda text: words.known(str(text), language)
+                        if text and not isinstance(text, words.Phrase) else said(text))
+    made.globals.update(language=language)
+    return made
 
 
-def document_html(report: Report) -> str:
-    """The report as a standalone HTML document for print (what the PDF is laid out from)."""
-    return _environment().get_template("reports/document.html").render(report=report)
+def language_of(settings: dict | None) -> str:
+    """The store's language (the ``language`` setting): what a kept report is written in."""
+    wanted = str((settings or {}).get("language") or words.DEFAULT)
+    return wanted if wanted in words.LANGUAGES else words.DEFAULT
 
 
-def pdf(report: Report) -> bytes:
+def document_html(report: Report, language: str = words.DEFAULT) -> str:
+    """The report as a standalone HTML document for print (what the PDF is laid out from),
+    in ``language``."""
+    return _environment(language).get_template("reports/document.html").render(report=report)
+
+
+def pdf(report: Report, language: str = words.DEFAULT) -> bytes:
     """The report as a PDF, laid out by WeasyPrint from ``document_html``."""
     import weasyprint  # slow to import: only where a PDF is made
 
-    return weasyprint.HTML(string=document_html(report), base_url=str(TEMPLATES)).write_pdf()
+    return weasyprint.HTML(string=document_html(report, language),
+                           base_url=str(TEMPLATES)).write_pdf()
 
 
 def folder(settings: dict | None = None) -> Path:
@@ -194,12 +239,14 @@ def keep_pdf(day: dt.date, actor=None, settings: dict | None = None, station: st
 
     ``actor`` is the employee who asked (None: the kiosk itself). ``name`` goes into the
     file's name after the day; ``along(kept)`` runs in the transaction that keeps the row (it
-    may raise to keep nothing). Runs its own transaction; never call it inside a step's (see
-    the module's docstring).
+    may raise to keep nothing). The PDF is a record of the store, so it is written in the
+    store's language (the ``language`` setting), whoever asks for it. Runs its own
+    transaction; never call it inside a step's (see the module's docstring).
     """
     settings = settings if settings is not None else config.load()
-    report = end_of_day(day, settings)
-    data = pdf(report)
+    language = language_of(settings)
+    report = end_of_day(day, settings, language)
+    data = pdf(report, language)
     digest = hashlib.sha256(data).hexdigest()
     stamp = clock.local(report.generated_at)
     relative = Path(f"{day:%Y}") / f"{day.isoformat()}-{name}-{stamp:%H%M%S}-{digest[:12]}.pdf"
@@ -245,11 +292,16 @@ def slip(report: Report, kept_row: KeptReport | None = None) -> dict:
     data = {"date": report.day.isoformat(), "generated": report.generated_text,
             "lines": [list(pair) for pair in report.figures()],
             "fastest": [[r["item"], r["per_day_text"]] for r in report.velocity["fastest"][:3]]}
+    # The same lines as phrases (``words.keep``), so the slip is printed in the language of
+    # whoever asks for it; the English above is what the job's record reads.
+    data["said"] = {"lines": [[words.keep(w) for w in pair] for pair in report.figures()]}
     if report.waiting:
         oldest = report.waiting[0]
         data["oldest_waiting"] = f"{oldest['kind']} {oldest['about']} ({oldest['hours']} h)"
     if report.reconciliation:
-        data["reconciliation"] = [list(pair) for pair in report.reconciliation["lines"]]
+        lines = report.reconciliation["lines"]
+        data["reconciliation"] = [list(pair) for pair in lines]
+        data["said"]["reconciliation"] = [[words.keep(w) for w in pair] for pair in lines]
     if kept_row is not None:
         data["sha256"] = kept_row.sha256
     return data

@@ -262,48 +262,82 @@ def count_slip(data: dict, settings: dict) -> list:
     return lines + _sign(_("Counter")) + _sign(_("Recounter or manager"))
 
 
+def _said_pairs(rows, kept) -> list:
+    """A summary's label/value rows, each said from the phrases kept beside them
+    (``words.keep``) when there are, else from its English (a catalogue's message is still
+    said in the slip's language)."""
+    said = []
+    for at, row in enumerate(rows or []):
+        if not (isinstance(row, list | tuple) and len(row) >= 2):
+            continue
+        again = kept[at] if isinstance(kept, list) and at < len(kept) else None
+        if isinstance(again, list | tuple) and len(again) >= 2:
+            said.append((_kept(again[0]), _kept(again[1])))
+        else:
+            said.append((Known(_s(row[0])), Known(_s(row[1]))))
+    return said
+
+
+def _figure(text: str):
+    """A figure as the data writes it ('1.7'), said the slip's way ('1,7')."""
+    try:
+        return _("{number}", number=Number(Decimal(text), text))
+    except ArithmeticError:
+        return text
+
+
+def _kept(kept):
+    """A kept phrase again, its words cleaned for the printer; plain text as it is."""
+    from kiosk.words import restore
+
+    made = restore(kept)
+    return made if isinstance(made, Phrase) else _s(made)
+
+
 def shift_summary(data: dict, settings: dict) -> list:
     """End of shift: a list of label/value lines for the station and date."""
-    lines = [Pair("Date", day(data.get("date")) or _s(data.get("date")), bold=True),
-             Pair("Station", _s(data.get("station"))), Rule()]
+    lines = [Pair(_("Date"), day(data.get("date")) or _s(data.get("date")), bold=True),
+             Pair(_("Station"), _s(data.get("station"))), Rule()]
     for row in data.get("lines") or []:
         if isinstance(row, list | tuple) and len(row) >= 2:
-            lines.append(Pair(_s(row[0]), _s(row[1])))
+            lines.append(Pair(Known(_s(row[0])), Known(_s(row[1]))))
         elif row:
-            lines.append(Line(_s(row)))
-    return lines + _sign("Signed")
+            lines.append(Line(Known(_s(row))))
+    return lines + _sign(_("Signed"))
 
 
 def day_summary(data: dict, settings: dict) -> list:
     """The end-of-day report in short: its headline figures, the fastest sellers, the oldest
     message still waiting, the day's reconciliations (who signed, how they were settled),
-    and the kept PDF's SHA-256 (the whole report is that PDF)."""
-    lines = [Pair("Day", day(data.get("date")) or _s(data.get("date")), bold=True),
-             Pair("Generated", _s(data.get("generated"))), Rule()]
-    for row in data.get("lines") or []:
-        if isinstance(row, list | tuple) and len(row) >= 2:
-            lines.append(Pair(_s(row[0]), _s(row[1])))
+    and the kept PDF's SHA-256 (the whole report is that PDF). Its words are said from the
+    phrases the data keeps beside its English (``data["said"]``), in the slip's language."""
+    said = data.get("said") if isinstance(data.get("said"), dict) else {}
+    lines = [Pair(_("Day"), day(data.get("date")) or _s(data.get("date")), bold=True),
+             Pair(_("Generated"), _s(data.get("generated"))), Rule()]
+    lines += [Pair(left, right) for left, right in _said_pairs(data.get("lines"),
+                                                               said.get("lines"))]
     fastest = [r for r in data.get("fastest") or [] if isinstance(r, list | tuple) and len(r) >= 2]
     if fastest:
-        lines += [Rule(), Line("Fastest sellers (units a day)", bold=True)]
-        lines += [Pair(_s(name), _s(rate)) for name, rate, *_ in fastest]
+        lines += [Rule(), Line(_("Fastest sellers (units a day)"), bold=True)]
+        lines += [Pair(_s(name), _figure(_s(rate))) for name, rate, *_rest in fastest]
     if data.get("oldest_waiting"):
-        lines += [Rule(), Line("Oldest message waiting", bold=True),
+        lines += [Rule(), Line(_("Oldest message waiting"), bold=True),
                   Line(_s(data["oldest_waiting"]))]
-    checks = [r for r in data.get("reconciliation") or []
-              if isinstance(r, list | tuple) and len(r) >= 2]
+    checks = _said_pairs(data.get("reconciliation"), said.get("reconciliation"))
     if checks:
-        lines += [Rule(), Line("Reconciliation", bold=True)]
-        lines += [Line(f"{_s(name)}: {_s(words)}") for name, words, *_ in checks]
+        lines += [Rule(), Line(_("Reconciliation"), bold=True)]
+        lines += [Line(_("{name}: {words}", name=name, words=words))
+                  for name, words in checks]
     if data.get("sha256"):
         digest = _s(data["sha256"])
-        lines += [Rule(), Line("Kept PDF, SHA-256:"), Line(digest[:32]), Line(digest[32:])]
+        lines += [Rule(), Line(_("Kept PDF, SHA-256:")), Line(digest[:32]), Line(digest[32:])]
     if data.get("chain_hash"):
         # Kept with the day's papers: `kiosk verify --anchor ENTRY:HASH` checks it later.
         digest = _s(data["chain_hash"])
-        lines += [Rule(), Line(f"Audit chain at entry {_s(data.get('chain_seq'))}:"),
+        lines += [Rule(), Line(_("Audit chain at entry {entry}:",
+                                 entry=_s(data.get("chain_seq")))),
                   Line(digest[:32]), Line(digest[32:])]
-    return lines + _sign("Closing manager")
+    return lines + _sign(_("Closing manager"))
 
 
 def pick_ticket(data: dict, settings: dict) -> list:
@@ -391,8 +425,8 @@ SLIPS: dict[str, tuple[str, Callable[[dict, dict], list]]] = {
     "vault_access_slip": (_("VAULT ACCESS"), vault_access_slip),
     "count_sheet": (_("COUNT SHEET"), count_sheet),
     "count_slip": (_("CYCLE COUNT"), count_slip),
-    "shift_summary": ("END OF SHIFT", shift_summary),
-    "day_summary": ("END OF DAY", day_summary),
+    "shift_summary": (_("END OF SHIFT"), shift_summary),
+    "day_summary": (_("END OF DAY"), day_summary),
     "pick_ticket": (_("PICK TICKET"), pick_ticket),
     "destruction_log": (_("DESTRUCTION LOG"), destruction_log),
     "rtv_slip": (_("RETURN TO VENDOR"), rtv_slip),

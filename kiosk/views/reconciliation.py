@@ -9,6 +9,7 @@ import datetime as dt
 from flask import Blueprint, current_app, render_template, request
 
 from kiosk import clock, day_status
+from kiosk import reconciliation as recon
 from kiosk.sync import sales_pulls
 from kiosk.views.home import login_required
 
@@ -28,7 +29,13 @@ def _page(day: dt.date, notice: str = "", tone: str = "ok"):
     template = ("reconciliation/_day.html" if request.headers.get("HX-Request")
                 else "reconciliation/day.html")
     return render_template(template, s=day_status.day(day), notice=notice, tone=tone,
-                           today=clock.store_date(), timedelta=dt.timedelta)
+                           today=clock.store_date(), timedelta=dt.timedelta, **WORDS)
+
+
+# Days, times, figures and states in the screen's language (phrases: the template says them).
+WORDS = {"day_words": recon.day_words, "at_words": recon.day_time_words,
+         "amount_text": recon.amount_text, "count_status_words": recon.COUNT_STATUS_WORDS,
+         "variance_words": recon.VARIANCE_STATE_WORDS}
 
 
 @bp.get("")

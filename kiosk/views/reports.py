@@ -23,15 +23,21 @@ import re
 from flask import Blueprint, abort, current_app, g, render_template, request, send_file
 
 from kiosk import anchors, clock, closing_pdf, db, evidence, ledger, reports, retention, scans
+from kiosk import reconciliation as recon
 from kiosk.hardware import queue
 from kiosk.models import Employee, KeptReport
+from kiosk.views import language
 from kiosk.views.home import login_required, station
+from kiosk.words import _
 
 bp = Blueprint("reports", __name__, url_prefix="/manager/reports")
 
 MANAGERS = ("manager",)
-STATE_WORDS = {"intact": "intact", "altered": "ALTERED since it was made",
-               "missing": "file no longer in the reports folder"}
+STATE_WORDS = {"intact": _("intact"), "altered": _("ALTERED since it was made"),
+               "missing": _("file no longer in the reports folder")}
+# Why a PDF was kept, as its row keeps it.
+OCCASION_WORDS = {"on demand": _("on demand"), "at close": _("at close"),
+                  "evidence packet": _("evidence packet")}
 
 
 def _settings() -> dict:
@@ -54,7 +60,7 @@ def _kept(day: dt.date, notice: str = "", tone: str = "ok", packet=None) -> dict
     states = {r.id: reports.kept_state(r, _settings()) for r in rows}
     return {"day": day, "kept": rows, "people": people, "states": states,
             "words": STATE_WORDS, "notice": notice, "tone": tone, "packet": packet,
-            "at_close": closing_pdf.state(day)}
+            "at_close": closing_pdf.state(day), "occasion_words": OCCASION_WORDS}
 
 
 def _kept_list(day: dt.date, notice: str = "", tone: str = "ok", packet=None):
@@ -69,14 +75,14 @@ def day():
     chosen = _day(request.args.get("day"))
     notice = ""
     if chosen is None:
-        chosen, notice = today, "That is not a date; here is today's report."
+        chosen, notice = today, _("That is not a date; here is today's report.")
     elif chosen > today:
-        chosen, notice = today, "That day has not come yet; here is today's report."
-    report = reports.end_of_day(chosen, _settings())
+        chosen, notice = today, _("That day has not come yet; here is today's report.")
+    report = reports.end_of_day(chosen, _settings(), language.current())
     return render_template("reports/day.html", report=report, today=today,
                            earlier=chosen - dt.timedelta(days=1),
                            later=chosen + dt.timedelta(days=1) if chosen < today else None,
-                           page_notice=notice, **_kept(chosen))
+                           page_notice=notice, day_words=recon.day_words, **_kept(chosen))
 
 
 @bp.get("/<day_text>/kept")
@@ -100,8 +106,9 @@ def keep(day_text: str):
     """Keep the day's report as a PDF, with its SHA-256, who and when."""
     chosen = _posted_day(day_text)
     row = reports.keep_pdf(chosen, g.employee, _settings(), station())
-    return _kept_list(chosen, f"Kept: the report of {chosen.isoformat()} as a PDF, SHA-256 "
-                              f"{row.sha256[:16]}…, a record for {retention.YEARS} years.")
+    return _kept_list(chosen, _("Kept: the report of {day} as a PDF, SHA-256 {sha256}…, a "
+                                "record for {years} years.", day=recon.date_words(chosen),
+                                sha256=row.sha256[:16], years=retention.YEARS))
 
 
 @bp.get("/kept/<int:report_id>.pdf")
@@ -134,8 +141,8 @@ def slip(day_text: str):
                             requested_by_id=g.employee.id)
         ledger.audit("print.day_summary", f"day:{chosen.isoformat()}", {"job": job.id},
                      actor=g.employee, station=station())
-    return _kept_list(chosen, f"The summary slip of {chosen.isoformat()} is printing "
-                              f"(print job {job.id}).")
+    return _kept_list(chosen, _("The summary slip of {day} is printing (print job {job}).",
+                                day=recon.date_words(chosen), job=str(job.id)))
 
 
 def _packet_name(kind: str, subject: str) -> str:
@@ -150,8 +157,8 @@ def day_evidence(day_text: str):
     chosen = _posted_day(day_text)
     out = retention.evidence_folder(_settings()) / _packet_name("day", chosen.isoformat())
     packet = evidence.day_packet(chosen, out, g.employee, station(), _settings())
-    return _kept_list(chosen, f"The evidence packet of {chosen.isoformat()} is ready.",
-                      packet=packet)
+    return _kept_list(chosen, _("The evidence packet of {day} is ready.",
+                                day=recon.date_words(chosen)), packet=packet)
 
 
 @bp.post("/<day_text>/evidence/package")
@@ -165,15 +172,19 @@ def package_evidence(day_text: str):
         tag = scans.parse(typed, ("package_tag",)).value
     except scans.ScanError:
         shown = "".join(c for c in typed.strip()[:40] if c.isprintable())
-        return _kept_list(chosen, f"{shown or 'Nothing'} is not a package tag: a tag is 24 "
-                                  "letters and digits, as on the package's label. Scan it or "
-                                  "type it again.", "error")
+        said = (_("{typed} is not a package tag: a tag is 24 letters and digits, as on the "
+                  "package's label. Scan it or type it again.", typed=shown) if shown else
+                _("Nothing is not a package tag: a tag is 24 letters and digits, as on the "
+                  "package's label. Scan it or type it again."))
+        return _kept_list(chosen, said, "error")
     out = retention.evidence_folder(_settings()) / _packet_name("package", tag)
     try:
         packet = evidence.package_packet(tag, out, g.employee, station(), _settings())
     except LookupError as exc:
-        return _kept_list(chosen, f"{exc} Check the tag on the package's label.", "error")
-    return _kept_list(chosen, f"The evidence packet of package {tag} is ready.", packet=packet)
+        return _kept_list(chosen, _("{problem} Check the tag on the package's label.",
+                                    problem=str(exc)), "error")
+    return _kept_list(chosen, _("The evidence packet of package {tag} is ready.", tag=tag),
+                      packet=packet)
 
 
 @bp.get("/evidence/<name>")

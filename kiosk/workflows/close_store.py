@@ -36,6 +36,8 @@ from kiosk.engine import (
 )
 from kiosk.models import OutboxMessage
 from kiosk.models.reconciliation import DayCheck
+from kiosk.reconciliation import VARIANCE_STATE_WORDS, day_time_words, day_words
+from kiosk.words import UNIT_WORDS, Known, _, n_
 from kiosk.workflows.open_store import (
     COUNT_REASONS,
     difference_facts,
@@ -50,11 +52,11 @@ from kiosk.workflows.open_store import (
 
 MANAGER = ("manager",)
 WAIT_REASONS = (
-    Option("outage", "The state system is down; the outage is reported"),
-    Option("by_hand", "Entered by hand in Metrc; resolve it tomorrow"),
-    Option("refused", "Refused; being fixed with Metrc support"),
-    Option("pos", "The POS is down or being set up"),
-    Option("other", "Other (say in the note)"),
+    Option("outage", _("The state system is down; the outage is reported")),
+    Option("by_hand", _("Entered by hand in Metrc; resolve it tomorrow")),
+    Option("refused", _("Refused; being fixed with Metrc support")),
+    Option("pos", _("The POS is down or being set up")),
+    Option("other", _("Other (say in the note)")),
 )
 
 
@@ -70,9 +72,10 @@ def sales_facts(run):
     today = clock.store_date()
     seen = recon.day_figures(today)
     size = run.data.get("count_size")
-    return {"facts": [("Day", f"{today:%A %d %B %Y}"),
-                      ("POS today", recon.sales_words(seen))],
-            "items": {"title": "To count" + (f" (the {size} best sellers)" if size else ""),
+    return {"facts": [(_("Day"), day_words(today, long=True)),
+                      (_("POS today"), recon.sales_words(seen))],
+            "items": {"title": _("To count (the {size} best sellers)", size=size) if size
+                      else _("To count"),
                       "rows": [f"…{t[-6:]}" for t in _sellers(run)]}}
 
 
@@ -88,8 +91,9 @@ def begin_close(run, value, ctx):
     DayCheck.update(figures=recon.day_figures(today)).where(DayCheck.id == check.id).execute()
     run.data.update(check=check.id, counting=planned)
     ctx.audit("reconcile.close_begin", f"day:{today}", {"check": check.id, "count": planned})
-    ctx.message = (f"Count {planned} package{'s' if planned != 1 else ''}: scan each tag, then "
-                   "key in what is there." if planned else "Nothing sold today: no count.")
+    ctx.message = (n_("Count {count} package: scan each tag, then key in what is there.",
+                      "Count {count} packages: scan each tag, then key in what is there.",
+                      planned) if planned else _("Nothing sold today: no count."))
 
 
 def close_reasons(run):
@@ -108,9 +112,10 @@ def on_the_count(run, scanned):
         return None
     entry = day_counts.line(run.data["check"], scanned.value)
     if entry is None:
-        return f"Package {scanned.value} is not on this count. Scan one on the list."
+        return _("Package {tag} is not on this count. Scan one on the list.",
+                 tag=scanned.value)
     if entry.counted is not None:
-        return f"Package …{scanned.value[-6:]} is already counted."
+        return _("Package …{tag} is already counted.", tag=scanned.value[-6:])
     return None
 
 
@@ -122,14 +127,14 @@ def hold_package(run, scanned, ctx):
 def count_progress(run):
     """How many are counted, and the package in hand."""
     done, total = day_counts.progress(run.data["check"])
-    shown = {"progress": f"{done} of {total} counted",
-             "items": {"title": "Still to count",
+    shown = {"progress": _("{done} of {total} counted", done=done, total=total),
+             "items": {"title": _("Still to count"),
                        "rows": [f"{c.item_name} · …{c.tag[-6:]} · {c.place}"
                                 for c in day_counts.uncounted(run.data["check"])]}}
     if "in_hand" in run.data:
         entry = day_counts.line(run.data["check"], run.data["in_hand"])
-        shown["facts"] = [("Package", f"{entry.tag} · {entry.item_name}"),
-                          ("Unit", entry.unit)]
+        shown["facts"] = [(_("Package"), f"{entry.tag} · {entry.item_name}"),
+                          (_("Unit"), UNIT_WORDS.get(entry.unit, entry.unit))]
     return shown
 
 
@@ -142,8 +147,9 @@ def keep_count(run, number, ctx):
     """The package's count; off the books, it is a difference to settle now."""
     entry = day_counts.line(run.data["check"], run.data.pop("in_hand"))
     found = day_counts.record(entry, number, ctx.actor, ctx.event.at)
-    ctx.message = (f"Counted {recon.amount_text(number, entry.unit)}: that is not what the "
-                   "books say. Settle it now." if found else "Counted. Scan the next one.")
+    ctx.message = (_("Counted {amount}: that is not what the books say. Settle it now.",
+                     amount=recon.amount_text(number, entry.unit)) if found
+                   else _("Counted. Scan the next one."))
 
 
 def count_missing(run, option, ctx):
@@ -156,10 +162,12 @@ def count_missing(run, option, ctx):
 # -- 2. what is still open ------------------------------------------------------------------
 def investigations(run):
     """The variances still open (to recount or to investigate), oldest first."""
-    rows = [f"…{v.tag[-6:]} {v.item_name} · {v.count.title} · {v.state} · open "
-            f"{variances.age(v)}" for v in variances.open_variances()]
-    return {"items": {"title": f"Open variances ({len(rows)})",
-                      "rows": rows or ["None open."]}}
+    rows = [_("…{tag} {item} · {count} · {state} · open {age}", tag=v.tag[-6:],
+              item=v.item_name, count=Known(v.count.title),
+              state=VARIANCE_STATE_WORDS.get(v.state, v.state), age=Known(variances.age(v)))
+            for v in variances.open_variances()]
+    return {"items": {"title": _("Open variances ({count})", count=len(rows)),
+                      "rows": rows or [_("None open.")]}}
 
 
 def seen_investigations(run, value, ctx):
@@ -188,20 +196,23 @@ def message_facts(run):
     message = left[0]
     waited, past = day_close.waited(message, run.data["deadline"])
     explained = len(day_close.explained(run.data["check"]))
-    shown = {"progress": f"{len(left)} waiting unexplained · {explained} explained",
-             "facts": [("Message", day_close.describe(message)),
-                       ("Queued", f"{clock.local(message.created_at):%a %d %b %H:%M}"),
-                       ("Waited", waited), ("State", message.status),
-                       ("Last error", message.last_error or "none")]}
+    shown = {"progress": _("{waiting} waiting unexplained · {explained} explained",
+                           waiting=len(left), explained=explained),
+             "facts": [(_("Message"), day_close.describe(message)),
+                       (_("Queued"), day_time_words(message.created_at)),
+                       (_("Waited"), waited),
+                       (_("State"), day_close.STATE_WORDS.get(message.status,
+                                                              message.status)),
+                       (_("Last error"), message.last_error or _("none"))]}
     if past:
-        shown["warnings"] = ["Past the state's deadline: report it, and explain it here."]
+        shown["warnings"] = [_("Past the state's deadline: report it, and explain it here.")]
     return shown
 
 
 def message_choices(run):
     """Explain the message, or look again (it may have been delivered meanwhile)."""
-    return (Option("explain", "Explain it", next="wait_reason"),
-            Option("again", "Check again", next="waiting"))
+    return (Option("explain", _("Explain it"), next="wait_reason"),
+            Option("again", _("Check again"), next="waiting"))
 
 
 def take_message(run, option, ctx):
@@ -219,8 +230,8 @@ def message_in_hand(run):
     """The message being explained."""
     message = OutboxMessage.get_by_id(run.data["message"])
     waited, _past = day_close.waited(message, run.data["deadline"])
-    return {"facts": [("Message", day_close.describe(message)), ("Waited", waited),
-                      ("Last error", message.last_error or "none")]}
+    return {"facts": [(_("Message"), day_close.describe(message)), (_("Waited"), waited),
+                      (_("Last error"), message.last_error or _("none"))]}
 
 
 def keep_wait_reason(run, option, ctx):
@@ -239,7 +250,7 @@ def explain_message(run, note, ctx):
     day_close.explain(recon.check_of(run), message_id, reason, note, ctx.actor, ctx.event.at)
     ctx.audit("sync.explain", f"outbox:{message_id}", {"reason": reason, "note": note,
                                                         "check": run.data["check"]})
-    ctx.message = f"Explained: {reason}."
+    ctx.message = _("Explained: {reason}.", reason=Known(reason))
 
 
 # -- 4. the signature ---------------------------------------------------------------------------
@@ -247,23 +258,28 @@ def nothing_left(run, value):
     """No message waits unexplained, no visitor is inside; every count is in and every
     difference settled."""
     if "check" not in run.data:
-        return "Start with today's sales."
+        return _("Start with today's sales.")
     left = _waiting(run)
     if left:
-        return (f"{len(left)} message{'s' if len(left) != 1 else ''} still wait"
-                f"{'s' if len(left) == 1 else ''} unexplained (the oldest: "
-                f"{day_close.describe(left[0])}). Go back to the waiting messages and "
-                "explain each before closing.")
+        return n_("{count} message still waits unexplained (the oldest: {oldest}). Go back "
+                  "to the waiting messages and explain each before closing.",
+                  "{count} messages still wait unexplained (the oldest: {oldest}). Go back "
+                  "to the waiting messages and explain each before closing.",
+                  len(left), oldest=day_close.describe(left[0]))
     inside = visitors.inside_now()
     if inside:
-        return (f"{len(inside)} visitor{'s are' if len(inside) != 1 else ' is'} still signed "
-                f"in: {', '.join(visitors.who(v) for v in inside[:3])}"
-                f"{' …' if len(inside) > 3 else ''}. Sign them out (scan their badge, or "
-                "Visitors inside now on the home screen) or resolve them, then sign here.")
+        who = ", ".join(visitors.who(v) for v in inside[:3]) + (" …" if len(inside) > 3
+                                                                 else "")
+        return n_("{count} visitor is still signed in: {who}. Sign them out (scan their "
+                  "badge, or Visitors inside now on the home screen) or resolve them, then "
+                  "sign here.",
+                  "{count} visitors are still signed in: {who}. Sign them out (scan their "
+                  "badge, or Visitors inside now on the home screen) or resolve them, then "
+                  "sign here.", len(inside), who=who)
     if recon.unsettled(run.data["check"]) is not None:
-        return "A count difference is not settled yet."
+        return _("A count difference is not settled yet.")
     if day_counts.uncounted(run.data["check"]):
-        return "The closing count is not finished."
+        return _("The closing count is not finished.")
     return None
 
 
@@ -273,14 +289,16 @@ def close_facts(run):
     counted, total = day_counts.progress(check.id)
     done, found = recon.tally(check.id)
     others = day_close.not_sent_anywhere(run.data["targets"])
-    facts = [("Day", f"{check.day:%A %d %B %Y}"),
-             ("Closing count", f"{counted} of {total} counted; {found} off the books"),
-             ("Waiting messages explained", str(len(day_close.explained(check.id)))),
-             ("Open variances", str(len(variances.open_variances()))),
-             ("Visitors inside", ", ".join(visitors.who(v) for v in visitors.inside_now())
-              or "none")]
-    facts += [(f"Not sent ({day_close.TARGET_WORDS.get(t, t)})",
-               f"{n} message{'s' if n != 1 else ''}: this store does not send to it")
+    facts = [(_("Day"), day_words(check.day, long=True)),
+             (_("Closing count"), _("{counted} of {total} counted; {found} off the books",
+                                    counted=counted, total=total, found=found)),
+             (_("Waiting messages explained"), str(len(day_close.explained(check.id)))),
+             (_("Open variances"), str(len(variances.open_variances()))),
+             (_("Visitors inside"), ", ".join(visitors.who(v) for v in visitors.inside_now())
+              or _("none"))]
+    facts += [(_("Not sent ({system})", system=day_close.TARGET_WORDS.get(t, t)),
+               n_("{count} message: this store does not send to it",
+                  "{count} messages: this store does not send to it", n))
               for t, n in sorted(others.items())]
     return {"facts": facts}
 
@@ -298,8 +316,9 @@ def sign(run, signers, ctx):
                                                      "waiting": [m.id for m in waiting]})
     # The report is kept at close, but its PDF takes seconds: the signature only queues it.
     closing_pdf.queue(check, signers[0], ctx.station, ctx.event.at)
-    ctx.message = (f"{check.day:%a %d %b} is closed, signed by {signers[0].name}. The day's "
-                   "report is being kept as a PDF (Manager screens → End-of-day report).")
+    ctx.message = _("{day} is closed, signed by {name}. The day's report is being kept as "
+                    "a PDF (Manager screens → End-of-day report).", day=day_words(check.day),
+                    name=signers[0].name)
 
 
 def cancelled(run, ctx):
@@ -310,54 +329,56 @@ def cancelled(run, ctx):
 def summary(run):
     """One line for lists of runs."""
     if "check" not in run.data:
-        return "Starting"
+        return _("Starting")
     counted, total = day_counts.progress(run.data["check"])
-    return f"{counted} of {total} counted"
+    return _("{done} of {total} counted", done=counted, total=total)
 
 
 WORKFLOW = Workflow(
     key="close_store",
-    title="Closing reconciliation",
+    title=_("Closing reconciliation"),
     sop="SOP §7.2 Closing reconciliation",
     version=1,
     roles=MANAGER,
-    description="Today's sales against the closing count; every waiting message delivered "
-                "or explained.",
+    description=_("Today's sales against the closing count; every waiting message delivered "
+                  "or explained."),
     summary=summary,
     on_cancel=cancelled,
     steps=(
-        instruct("sales", "Today's sales: count the best sellers.", effect=begin_close,
+        instruct("sales", _("Today's sales: count the best sellers."), effect=begin_close,
                  show=sales_facts),
-        choose("difference", "Settle this difference.", (), options_for=settle_choices,
+        choose("difference", _("Settle this difference."), (), options_for=settle_choices,
                effect=settle, skip_if=nothing_to_settle, show=difference_facts),
-        choose("reason", "Why does the count differ?", (), options_for=close_reasons,
+        choose("reason", _("Why does the count differ?"), (), options_for=close_reasons,
                effect=keep_reason, next="note", skip_if=not_explaining, show=difference_facts),
-        text("note", "Write a note: what you checked and found.", max_length=200,
+        text("note", _("Write a note: what you checked and found."), max_length=200,
              effect=explain, next="difference", skip_if=no_reason_yet, show=difference_facts),
-        scan("count_scan", "Scan a package on the list.", expect=("package_tag",),
+        scan("count_scan", _("Scan a package on the list."), expect=("package_tag",),
              guards=(on_the_count,), effect=hold_package, skip_if=all_counted,
-             show=count_progress, finish="count_missing", finish_label="The rest are not here"),
-        count("count_units", "How many are there?", effect=keep_count, next="difference",
+             show=count_progress, finish="count_missing",
+             finish_label=_("The rest are not here")),
+        count("count_units", _("How many are there?"), effect=keep_count, next="difference",
               maximum=Decimal(1_000_000),
               skip_if=nothing_in_hand, show=count_progress),
-        choose("count_missing", "Some packages were not counted. Are they really not here?",
-               (Option("none", "Count them as none here", next="difference", danger=True),
-                Option("back", "Go back and scan them", next="count_scan")),
+        choose("count_missing",
+               _("Some packages were not counted. Are they really not here?"),
+               (Option("none", _("Count them as none here"), next="difference", danger=True),
+                Option("back", _("Go back and scan them"), next="count_scan")),
                effect=count_missing, skip_if=all_counted, show=count_progress),
-        instruct("investigations", "These variances stay open overnight.",
+        instruct("investigations", _("These variances stay open overnight."),
                  effect=seen_investigations, skip_if=investigations_seen, show=investigations),
-        choose("waiting", "This message has not reached its system yet.", (),
+        choose("waiting", _("This message has not reached its system yet."), (),
                options_for=message_choices, effect=take_message, skip_if=all_explained,
                show=message_facts),
-        choose("wait_reason", "Why is it still waiting?", WAIT_REASONS,
+        choose("wait_reason", _("Why is it still waiting?"), WAIT_REASONS,
                effect=keep_wait_reason, next="wait_note", skip_if=no_message_in_hand,
                show=message_in_hand),
-        text("wait_note", "Write a note: what is being done about it.", max_length=200,
+        text("wait_note", _("Write a note: what is being done about it."), max_length=200,
              effect=explain_message, next="waiting", skip_if=no_wait_reason,
              show=message_in_hand),
-        sign_off("sign", "Closing manager: sign the day closed.",
-                 (Signer(MANAGER, "approved", "closing manager"),),
+        sign_off("sign", _("Closing manager: sign the day closed."),
+                 (Signer(MANAGER, "approved", _("closing manager")),),
                  guards=(nothing_left,), effect=sign, show=close_facts,
-                 back=Back("waiting", "Back to the waiting messages")),
+                 back=Back("waiting", _("Back to the waiting messages"))),
     ),
 )

@@ -33,22 +33,24 @@ from kiosk.engine import (
 )
 from kiosk.models import Count
 from kiosk.models.reconciliation import DayCheck, DayDifference
+from kiosk.reconciliation import COUNT_STATUS_WORDS, day_words, when_words
+from kiosk.words import Known, _, joined, n_
 
 MANAGER = ("manager",)
-SOLD_WORDS = {"sale": "sold", "return": "returned", "void": "voided"}
+SOLD_WORDS = {"sale": _("sold"), "return": _("returned"), "void": _("voided")}
 SALES_REASONS = (
-    Option("by_hand", "Reported by hand in Metrc"),
-    Option("test", "Test or training sale"),
-    Option("exchange", "Exchange: another package went out"),
-    Option("late", "POS reported it after the pull"),
-    Option("other", "Other (say in the note)"),
+    Option("by_hand", _("Reported by hand in Metrc")),
+    Option("test", _("Test or training sale")),
+    Option("exchange", _("Exchange: another package went out")),
+    Option("late", _("POS reported it after the pull")),
+    Option("other", _("Other (say in the note)")),
 )
 COUNT_REASONS = (
-    Option("miscount", "Miscounted: the right figure is in the note"),
-    Option("unrung", "Sold but not rung up yet"),
-    Option("damaged", "Damaged, set aside for destruction"),
-    Option("elsewhere", "Found in another place"),
-    Option("other", "Other (say in the note)"),
+    Option("miscount", _("Miscounted: the right figure is in the note")),
+    Option("unrung", _("Sold but not rung up yet")),
+    Option("damaged", _("Damaged, set aside for destruction")),
+    Option("elsewhere", _("Found in another place")),
+    Option("other", _("Other (say in the note)")),
 )
 
 
@@ -65,8 +67,8 @@ def _current(run) -> DayDifference | None:
     return recon.unsettled(run.data["check"]) if "check" in run.data else None
 
 
-def _when(at) -> str:
-    return f"{clock.local(at):%H:%M on %a %d %b}" if at else "never"
+def _when(at):
+    return when_words(at)
 
 
 # -- 1. the figures --------------------------------------------------------------------------
@@ -75,34 +77,42 @@ def figures_facts(run):
     day = _day(run)
     fresh = recon.freshness(day)
     seen = recon.day_figures(day)
-    facts = [("Day", f"{day:%A %d %B %Y}"),
-             ("POS", recon.sales_words(seen) + (
-                 f"; pulled {_when(fresh['pos']['at'])}" if fresh["pos"]["pulled"]
-                 else "; sent by the POS or imported")),
-             ("Metrc", f"{recon.receipt_words(seen)}; pulled {_when(fresh['metrc']['at'])}")]
+    facts = [(_("Day"), day_words(day, long=True)),
+             (_("POS"), _("{sales}; pulled {when}", sales=recon.sales_words(seen),
+                          when=_when(fresh["pos"]["at"])) if fresh["pos"]["pulled"]
+              else _("{sales}; sent by the POS or imported", sales=recon.sales_words(seen))),
+             (_("Metrc"), _("{receipts}; pulled {when}", receipts=recon.receipt_words(seen),
+                            when=_when(fresh["metrc"]["at"])))]
     warnings = []
-    for side, name in (("metrc", "Metrc"), ("pos", "The POS")):
+    for side in ("metrc", "pos"):
         state = fresh[side]
         if state["error"]:
-            warnings.append(f"{name}: the last pull failed: {state['error']}")
+            warnings.append(
+                _("Metrc: the last pull failed: {error}", error=state["error"])
+                if side == "metrc" else
+                _("The POS: the last pull failed: {error}", error=state["error"]))
         if state["pulled"] and not state["covered"]:
-            warnings.append(f"{name}'s figures do not yet cover all of {day:%a %d %b}.")
+            warnings.append(
+                _("Metrc's figures do not yet cover all of {day}.", day=day_words(day))
+                if side == "metrc" else
+                _("The POS's figures do not yet cover all of {day}.", day=day_words(day)))
     if fresh["asked"]:
-        warnings.append(f"A fresh pull was asked for at {_when(fresh['asked'])}; the syncer "
-                        "has not made it yet. Tap 'Check again' in a moment.")
+        warnings.append(_("A fresh pull was asked for at {when}; the syncer has not made it "
+                          "yet. Tap 'Check again' in a moment.", when=_when(fresh["asked"])))
     done = recon.signed_check(day, "open")
     if done is not None:
-        warnings.append(f"{day:%a %d %b} was reconciled already, signed by "
-                        f"{done.signed_by.name} at {_when(done.signed_at)}: comparing again "
-                        "makes a new record.")
+        warnings.append(_("{day} was reconciled already, signed by {name} at {when}: "
+                          "comparing again makes a new record.", day=day_words(day),
+                          name=done.signed_by.name, when=_when(done.signed_at)))
     return {"facts": facts, "warnings": warnings}
 
 
 def figure_choices(run):
     """Compare now, or ask the syncer for both sides again first."""
     asked = recon.freshness(_day(run))["asked"]
-    return (Option("compare", "Compare them now"),
-            Option("pull", "Check again" if asked else "Pull both again first", next="figures"))
+    return (Option("compare", _("Compare them now")),
+            Option("pull", _("Check again") if asked else _("Pull both again first"),
+                   next="figures"))
 
 
 def compare_or_pull(run, option, ctx):
@@ -112,16 +122,19 @@ def compare_or_pull(run, option, ctx):
     if option.value == "pull":
         if not recon.freshness(day)["asked"]:
             recon.ask_for_pull(day, ctx.actor.name, ctx.event.at)
-        ctx.message = "Asked the syncer for both sides' figures; they arrive within a minute."
+        ctx.message = _("Asked the syncer for both sides' figures; they arrive within a "
+                        "minute.")
         return
     fresh = recon.freshness(day)
     reports = ctx.settings.get("state_system") == "metrc"
     if reports and not fresh["metrc"]["covered"]:
-        raise Refuse(f"Metrc's receipts for {day:%a %d %b} are not all in yet (last pull: "
-                     f"{_when(fresh['metrc']['at'])}). Tap 'Pull both again first'.")
+        raise Refuse(_("Metrc's receipts for {day} are not all in yet (last pull: {when}). "
+                       "Tap 'Pull both again first'.", day=day_words(day),
+                       when=_when(fresh["metrc"]["at"])))
     if str(ctx.settings.get("pos", "")).startswith("dutchie+") and not fresh["pos"]["covered"]:
-        raise Refuse(f"The POS's sales of {day:%a %d %b} are not all in yet (last pull: "
-                     f"{_when(fresh['pos']['at'])}). Tap 'Pull both again first'.")
+        raise Refuse(_("The POS's sales of {day} are not all in yet (last pull: {when}). "
+                       "Tap 'Pull both again first'.", day=day_words(day),
+                       when=_when(fresh["pos"]["at"])))
     check = recon.begin(run.id, "open", day, ctx.actor, ctx.event.at)
     found = recon.compare(day) if reports else []
     recon.keep_differences(check, found, ctx.event.at)
@@ -130,8 +143,9 @@ def compare_or_pull(run, option, ctx):
         DayCheck.id == check.id).execute()
     run.data.update(check=check.id, count_size=int(ctx.settings.get("recon_count_packages", 10)))
     ctx.audit("reconcile.compare", f"day:{day}", {"check": check.id, "differences": len(found)})
-    ctx.message = (f"{len(found)} difference{'s' if len(found) != 1 else ''} to settle."
-                   if found else "The POS and Metrc agree on every package.")
+    ctx.message = (n_("{count} difference to settle.", "{count} differences to settle.",
+                      len(found))
+                   if found else _("The POS and Metrc agree on every package."))
 
 
 # -- 2. each difference ------------------------------------------------------------------------
@@ -145,22 +159,30 @@ def difference_facts(run):
     difference = _current(run)
     done, found = recon.tally(run.data["check"])
     unit = difference.unit
-    facts = [("Package", f"{difference.tag} · {difference.item_name}"),
-             ("What", recon.KIND_WORDS[difference.kind])]
+    facts = [(_("Package"), f"{difference.tag} · {difference.item_name}"),
+             (_("What"), recon.KIND_WORDS[difference.kind])]
     if difference.kind == "count":
-        facts += [("Counted", recon.amount_text(difference.counted, unit)),
-                  ("The books", recon.amount_text(difference.expected, unit))]
+        facts += [(_("Counted"), recon.amount_text(difference.counted, unit)),
+                  (_("The books"), recon.amount_text(difference.expected, unit))]
     else:
-        facts += [("POS sold", recon.amount_text(difference.pos, unit)),
-                  ("Metrc sold", recon.amount_text(difference.metrc, unit)),
-                  ("POS receipts", ", ".join(
-                      f"{r}: {SOLD_WORDS[k]} {recon.amount_text(n, unit)} at {t}"
-                      for r, k, n, t in difference.detail.get("pos", [])) or "none"),
-                  ("Metrc receipts", ", ".join(
-                      f"{i} ({'POS ' + e if e else 'no POS number'}): "
-                      f"{recon.amount_text(n, unit)}" + (" (voided)" if v else "")
-                      for i, e, n, v in difference.detail.get("metrc", [])) or "none")]
-    return {"progress": f"Difference {done + 1} of {found}", "facts": facts}
+        sold = [_("{receipt}: {how} {amount} at {time}", receipt=str(r), how=SOLD_WORDS[k],
+                  amount=recon.amount_text(n, unit), time=t)
+                for r, k, n, t in difference.detail.get("pos", [])]
+        told = [(_("{receipt} (POS {number}): {amount} (voided)", receipt=str(i),
+                   number=str(e), amount=recon.amount_text(n, unit)) if v else
+                 _("{receipt} (POS {number}): {amount}", receipt=str(i), number=str(e),
+                   amount=recon.amount_text(n, unit))) if e else
+                (_("{receipt} (no POS number): {amount} (voided)", receipt=str(i),
+                   amount=recon.amount_text(n, unit)) if v else
+                 _("{receipt} (no POS number): {amount}", receipt=str(i),
+                   amount=recon.amount_text(n, unit)))
+                for i, e, n, v in difference.detail.get("metrc", [])]
+        facts += [(_("POS sold"), recon.amount_text(difference.pos, unit)),
+                  (_("Metrc sold"), recon.amount_text(difference.metrc, unit)),
+                  (_("POS receipts"), joined(sold, ", ") if sold else _("none")),
+                  (_("Metrc receipts"), joined(told, ", ") if told else _("none"))]
+    return {"progress": _("Difference {number} of {total}", number=done + 1, total=found),
+            "facts": facts}
 
 
 def settle_choices(run):
@@ -170,10 +192,11 @@ def settle_choices(run):
     if difference is not None and difference.kind != "count":
         ops = fixes.plan(difference)
         if ops:
-            options.append(Option("correct", fixes.plan_words(difference, ops),
+            options.append(Option("correct", Known(fixes.plan_words(difference, ops)),
                                   next="difference"))
-    return options + [Option("explain", "Explain it", next="reason"),
-                      Option("escalate", "Escalate to an investigation", next="difference")]
+    return options + [Option("explain", _("Explain it"), next="reason"),
+                      Option("escalate", _("Escalate to an investigation"),
+                             next="difference")]
 
 
 def settle(run, option, ctx):
@@ -185,17 +208,18 @@ def settle(run, option, ctx):
     if option.value == "correct":
         ops = fixes.plan(difference)
         if not ops:
-            raise Refuse("Metrc's receipts changed meanwhile; look at this one again.")
+            raise Refuse(_("Metrc's receipts changed meanwhile; look at this one again."))
         keys = fixes.send_plan(difference, ops, ctx)
         recon.settle(difference, "corrected", ctx.actor, ctx.event.at,
                      reason=fixes.plan_words(difference, ops), messages=keys)
-        ctx.message = f"{fixes.plan_words(difference, ops)}: queued for Metrc."
+        ctx.message = _("{plan}: queued for Metrc.", plan=Known(fixes.plan_words(difference,
+                                                                                   ops)))
     else:
         variance = recon.escalate(difference, ctx.actor, ctx.event.at)
         recon.settle(difference, "escalated", ctx.actor, ctx.event.at,
-                     reason="Sent to investigation")
-        ctx.message = (f"Package …{difference.tag[-6:]} waits for an investigation (variance "
-                       f"{variance.id}).")
+                     reason=_("Sent to investigation"))
+        ctx.message = _("Package …{tag} waits for an investigation (variance {variance}).",
+                        tag=difference.tag[-6:], variance=str(variance.id))
     ctx.audit(f"reconcile.{option.value}", f"difference:{difference.id}",
               {"tag": difference.tag, "kind": difference.kind})
 
@@ -228,7 +252,7 @@ def explain(run, note, ctx):
     recon.settle(difference, "explained", ctx.actor, ctx.event.at, reason=reason, note=note)
     ctx.audit("reconcile.explain", f"difference:{difference.id}",
               {"tag": difference.tag, "reason": reason, "note": note})
-    ctx.message = f"Explained: {reason}."
+    ctx.message = _("Explained: {reason}.", reason=Known(reason))
 
 
 # -- 3. the spot count -------------------------------------------------------------------------
@@ -247,13 +271,16 @@ def spot_facts(run):
     """What the spot count will take; who counts it and where."""
     due = _spot_due(clock.store_date())
     if due is not None:
-        return {"facts": [("Already scheduled", f"{due.title}, due today")]}
+        return {"facts": [(_("Already scheduled"), _("{title}, due today",
+                                                     title=Known(due.title)))]}
     size = run.data.get("count_size", 10)
-    return {"facts": [("Spot count", f"{size} packages: the best sellers of the last 30 days "
-                                     "and those not counted lately")],
-            "items": {"title": "Who counts it", "rows": [
-                "A counter or a manager, blind, from the Cycle count tile; a second person "
-                "recounts what differs (SOP §3)."]}}
+    return {"facts": [(_("Spot count"), n_(
+        "{count} package: the best sellers of the last 30 days and those not counted lately",
+        "{count} packages: the best sellers of the last 30 days and those not counted lately",
+        size))],
+            "items": {"title": _("Who counts it"), "rows": [
+                _("A counter or a manager, blind, from the Cycle count tile; a second person "
+                  "recounts what differs (SOP §3).")]}}
 
 
 def schedule_spot(run, value, ctx):
@@ -266,18 +293,19 @@ def schedule_spot(run, value, ctx):
                               note=f"Opening reconciliation of {_day(run):%a %d %b}")
         ctx.audit("count.schedule", f"count:{due.id}", {"title": due.title, "by": "open_store"})
     run.data["spot_count"] = due.id
-    ctx.message = f"{due.title} is due today: take it from the Cycle count tile."
+    ctx.message = _("{title} is due today: take it from the Cycle count tile.",
+                    title=Known(due.title))
 
 
 # -- 4. the signature -----------------------------------------------------------------------------
 def everything_settled(run, value):
     """Every difference is settled and every package counted."""
     if "check" not in run.data:
-        return "Compare the figures first."
+        return _("Compare the figures first.")
     if _current(run) is not None:
-        return "A difference is not settled yet."
+        return _("A difference is not settled yet.")
     if "spot_count" not in run.data:
-        return "Schedule today's spot count first."
+        return _("Schedule today's spot count first.")
     return None
 
 
@@ -289,7 +317,8 @@ def sign(run, signers, ctx):
     done, found = recon.tally(check.id)
     ctx.audit("reconcile.sign", f"day:{check.day}", {"check": check.id, "kind": "open",
                                                      "differences": found})
-    ctx.message = f"{check.day:%a %d %b} is reconciled, signed by {signers[0].name}."
+    ctx.message = _("{day} is reconciled, signed by {name}.", day=day_words(check.day),
+                    name=signers[0].name)
 
 
 def sign_facts(run):
@@ -297,9 +326,12 @@ def sign_facts(run):
     check = recon.check_of(run)
     done, found = recon.tally(check.id)
     spot = Count.get_by_id(run.data["spot_count"])
-    return {"facts": [("Day", f"{check.day:%A %d %B %Y}"), ("Differences settled",
-                                                            f"{done} of {found}"),
-                      ("Spot count", f"{spot.title}: {spot.status}")]}
+    return {"facts": [(_("Day"), day_words(check.day, long=True)),
+                      (_("Differences settled"), _("{done} of {total}", done=done,
+                                                   total=found)),
+                      (_("Spot count"), _("{title}: {status}", title=Known(spot.title),
+                                          status=COUNT_STATUS_WORDS.get(spot.status,
+                                                                        spot.status)))]}
 
 
 def cancelled(run, ctx):
@@ -310,41 +342,44 @@ def cancelled(run, ctx):
         DayCheck.update(status="cancelled").where(DayCheck.id == check.id).execute()
         sent = sum(len(d.messages) for d in check.differences)
         if sent:
-            ctx.message = (f"{sent} correction{'s' if sent != 1 else ''} already queued for "
-                           "Metrc stay queued: see the sync screen.")
+            ctx.message = n_("{count} correction already queued for Metrc stays queued: see "
+                             "the sync screen.",
+                             "{count} corrections already queued for Metrc stay queued: see "
+                             "the sync screen.", sent)
 
 
 def summary(run):
     """One line for lists of runs."""
     if "check" not in run.data:
-        return f"Comparing {_day(run):%a %d %b}"
+        return _("Comparing {day}", day=day_words(_day(run)))
     done, found = recon.tally(run.data["check"])
-    return f"{_day(run):%a %d %b}: {done} of {found} settled"
+    return _("{day}: {done} of {total} settled", day=day_words(_day(run)), done=done,
+             total=found)
 
 
 WORKFLOW = Workflow(
     key="open_store",
-    title="Opening reconciliation",
+    title=_("Opening reconciliation"),
     sop="SOP §7.1 Opening reconciliation",
     version=1,
     roles=MANAGER,
-    description="Yesterday's POS sales against Metrc's receipts, tag by tag; today's spot "
-                "count.",
+    description=_("Yesterday's POS sales against Metrc's receipts, tag by tag; today's spot "
+                  "count."),
     summary=summary,
     on_cancel=cancelled,
     steps=(
-        choose("figures", "Yesterday's sales: the POS against Metrc.", (),
+        choose("figures", _("Yesterday's sales: the POS against Metrc."), (),
                options_for=figure_choices, effect=compare_or_pull, show=figures_facts),
-        choose("difference", "Settle this difference.", (), options_for=settle_choices,
+        choose("difference", _("Settle this difference."), (), options_for=settle_choices,
                effect=settle, skip_if=nothing_to_settle, show=difference_facts),
-        choose("reason", "Why do the figures differ?", (), options_for=reason_choices,
+        choose("reason", _("Why do the figures differ?"), (), options_for=reason_choices,
                effect=keep_reason, next="note", skip_if=not_explaining, show=difference_facts),
-        text("note", "Write a note: what you checked and found.", max_length=200,
+        text("note", _("Write a note: what you checked and found."), max_length=200,
              effect=explain, next="difference", skip_if=no_reason_yet, show=difference_facts),
-        instruct("spot", "Schedule today's spot count.", effect=schedule_spot,
+        instruct("spot", _("Schedule today's spot count."), effect=schedule_spot,
                  skip_if=spot_scheduled, show=spot_facts),
-        sign_off("sign", "Opening manager: sign the day's reconciliation.",
-                 (Signer(MANAGER, "approved", "opening manager"),),
+        sign_off("sign", _("Opening manager: sign the day's reconciliation."),
+                 (Signer(MANAGER, "approved", _("opening manager")),),
                  guards=(everything_settled,), effect=sign, show=sign_facts),
     ),
 )
