@@ -164,17 +164,6 @@ def _previews(jobs: list[dict]) -> list[dict]:
             for j in chosen]
 
 
-def offer_roles(key: str) -> tuple:
-    """Who may start a refusal's way out (``_offer.html``); () for a procedure not here."""
-    found = workflows.get(key)
-    return tuple(found.roles) if found is not None else ()
-
-
-@bp.record_once
-def _offer_words(state):
-    state.app.jinja_env.globals["offer_roles"] = offer_roles
-
-
 def _title(workflow):
     """A procedure's name as a phrase (one its module gives in English: ``Known``)."""
     return workflow.title if isinstance(workflow.title, Phrase) else Known(workflow.title)
