@@ -108,11 +108,12 @@ def pick_requests():
         return refusal
     try:
         requested_at = data.get("requested_at")
-        _, new = picks.intake(data.get("id"), data.get("lines"), kind=data.get("kind") or "sale",
-                              priority=data.get("priority"), note=str(data.get("note") or ""),
-                              customer=str(data.get("customer") or ""),
-                              requested_at=pos.when(requested_at) if requested_at else None,
-                              training=bool(current_app.config["KIOSK"].get("training")))
+        _request, new = picks.intake(
+            data.get("id"), data.get("lines"), kind=data.get("kind") or "sale",
+            priority=data.get("priority"), note=str(data.get("note") or ""),
+            customer=str(data.get("customer") or ""),
+            requested_at=pos.when(requested_at) if requested_at else None,
+            training=bool(current_app.config["KIOSK"].get("training")))
     except ValueError as exc:
         return _refusal(_("Not stored: {problem}.", problem=_words(exc)), 400)
     return jsonify(ok=True, new=new)
