@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kiosk.words import Known, Number, _, n_
+from kiosk.words import Known, Number, Phrase, _, n_
 
 # -- request bodies, in bytes ---------------------------------------------------------------
 # A screen's answer is a few dozen bytes; its longest (a note of NOTE characters, each at most
@@ -48,10 +48,13 @@ ANSWER = 200  # a step's "value": a scan, a typed count, a short text, a button'
 SESSION_TOKEN = 64  # secrets.token_urlsafe(32) is 43
 
 # What a step's form may send, by field: the longest each may be and what to call it.
-FIELDS = {"value": (ANSWER, "The answer"), "reason": (REASON, "The reason"),
-          "badge": (BADGE, "The badge"), "pin": (PIN, "The PIN"),
-          "source": (16, "The answer's source"), "note": (NOTE, "The note"),
-          "scan_id": (64, "The scan's id")}
+FIELDS = {"value": (ANSWER, _("The answer")), "reason": (REASON, _("The reason")),
+          "badge": (BADGE, _("The badge")), "pin": (PIN, _("The PIN")),
+          "source": (16, _("The answer's source")), "note": (NOTE, _("The note")),
+          "scan_id": (64, _("The scan's id"))}
+# What callers name a field they check with ``text`` (given in English, as a record would
+# keep it): said in the reader's language through the catalogue (``Known``).
+FIELD_WORDS = (_("That"), _("An answer"), _("The follow-up"), _("the receipt number"))
 
 GS = "\x1d"  # GS1's field separator: the one control character a scan may carry
 # Control characters, and the bidirectional overrides that make text read other than it is
@@ -69,29 +72,40 @@ def has_hidden(value: str, allowed: str = "") -> bool:
     return any(char not in allowed for char in _HIDDEN.findall(value))
 
 
+def _field(what) -> Phrase:
+    """What a refusal calls a field, as a phrase (English text given: ``Known``)."""
+    return what if isinstance(what, Phrase) else Known(str(what))
+
+
+def too_long(what, cap: int) -> Phrase:
+    return _("{what} is too long: at most {cap} characters, please.", what=_field(what),
+             cap=cap)
+
+
 def text(value, cap: int, what: str = "That") -> str:
     """``value`` without surrounding spaces if it is at most ``cap`` characters of plain
-    text; ValueError with the words for the screen otherwise."""
+    text; ValueError with the words for the screen otherwise (a phrase, said in the
+    reader's language)."""
     value = str(value).strip()
     if len(value) > cap:
-        raise ValueError(f"{what} is too long: at most {cap} characters, please.")
+        raise ValueError(too_long(what, cap))
     if has_hidden(value):
-        raise ValueError(f"{what} has a hidden control character in it. Clear it and type "
-                         "it again.")
+        raise ValueError(_("{what} has a hidden control character in it. Clear it and type "
+                           "it again.", what=_field(what)))
     return value
 
 
 def answer(raw: dict) -> None:
     """Check every field a step's form sent against ``FIELDS``; ValueError in words."""
     for name, value in raw.items():
-        cap, what = FIELDS.get(name, (ANSWER, "An answer"))
+        cap, what = FIELDS.get(name, (ANSWER, FIELD_WORDS[1]))
         if not isinstance(value, str) or (len(value) <= cap and value.isprintable()):
             continue  # the usual answer: a few printable characters
         if len(value) > cap:
-            raise ValueError(f"{what} is too long: at most {cap} characters, please.")
+            raise ValueError(too_long(what, cap))
         if has_hidden(value, GS if name == "value" else ""):
-            raise ValueError(f"{what} has a hidden control character in it. Clear it and "
-                             "try again.")
+            raise ValueError(_("{what} has a hidden control character in it. Clear it and "
+                               "try again.", what=what))
 
 
 def excerpt(value, cap: int = 40) -> str:
@@ -156,8 +170,8 @@ def unit_name(unit) -> str:
     name = _BY_LOWER.get(str(unit).strip().lower())
     if name is None or name == "cases":
         known = ", ".join(n for n in MEASURES if n != "cases")
-        raise ValueError(f"the unit {excerpt(unit, UNIT)!r} is not one this kiosk knows "
-                         f"({known})")
+        raise ValueError(_("the unit {unit} is not one this kiosk knows ({known})",
+                           unit=repr(excerpt(unit, UNIT)), known=known))
     return name
 
 

@@ -19,13 +19,14 @@ from peewee import fn
 
 from kiosk import clock, ledger
 from kiosk.models import BadgeUnlock, Employee, LoginAttempt
-from kiosk.words import n_
+from kiosk.words import _, n_
 
 WRONG = "wrong pin"  # LoginAttempt.reason of a guess that counts
 # What a person was doing when a PIN was asked for (LoginAttempt.purpose), in words.
-PURPOSE_WORDS = {"login": "logging in", "signature": "a signature", "unlock": "an unlock",
-                 "station": "registering a screen", "staff": "a staff change",
-                 "visitor": "resolving a visitor", "new_pin": "choosing a PIN"}
+PURPOSE_WORDS = {"login": _("logging in"), "signature": _("a signature"),
+                 "unlock": _("an unlock"), "station": _("registering a screen"),
+                 "staff": _("a staff change"), "visitor": _("resolving a visitor"),
+                 "new_pin": _("choosing a PIN")}
 LOCKED = "locked"  # LoginAttempt.reason of an attempt refused unheard: it does not count
 
 
@@ -104,12 +105,13 @@ def unlock(badge: str, manager: Employee, attempt_id: int, station: str) -> Badg
     words for the screen when it may not."""
     employee = Employee.holder(badge)
     if employee is None:
-        raise ValueError(f"Badge {badge} is not known here.")
+        raise ValueError(_("Badge {badge} is not known here.", badge=badge))
     if not manager.has_any(("manager",)):
-        raise ValueError(f"{manager.name} can't unlock badges: it needs a manager.")
+        raise ValueError(_("{name} can't unlock badges: it needs a manager.",
+                           name=manager.name))
     if employee.id == manager.id:
-        raise ValueError(f"{manager.name} can't unlock their own badge: another manager "
-                         "must do it.")
+        raise ValueError(_("{name} can't unlock their own badge: another manager must do it.",
+                           name=manager.name))
     row = BadgeUnlock.create(badge=badge, employee=employee, unlocked_by=manager,
                              attempt=attempt_id, station=station, at=clock.now())
     ledger.audit("badge.unlocked", f"employee:{employee.id}",

@@ -7,9 +7,12 @@ Every field is optional. Training slips say so at the top and the bottom.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+
+from babel.dates import format_date, format_time
 
 from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
@@ -84,12 +87,40 @@ def _s(value) -> str:
     return " ".join("".join(c for c in str(value) if c >= " ").split())
 
 
+class When(str):
+    """A slip's date or date-time: English's 'YYYY-MM-DD HH:MM', and the moment itself, which
+    another language writes its own way ("5 dic 2026 14:30")."""
+
+    def __new__(cls, text: str, at: dt.date | None):
+        made = super().__new__(cls, text)
+        made.at = at
+        return made
+
+    def said(self, language: str) -> str:
+        if language == DEFAULT or self.at is None:
+            return str(self)
+        if isinstance(self.at, dt.datetime):
+            return (f"{format_date(self.at.date(), 'medium', locale=language)} "
+                    f"{format_time(self.at, 'HH:mm', locale=language)}")
+        return format_date(self.at, "medium", locale=language)
+
+
 def when(value) -> str:
-    """A date-time for a slip: 'YYYY-MM-DD HH:MM' from an ISO string or datetime."""
+    """A date-time for a slip: 'YYYY-MM-DD HH:MM' from an ISO string or datetime (in the
+    slip's language when it is printed: ``When``)."""
     text = value.isoformat() if hasattr(value, "isoformat") else _s(value)
     if len(text) >= 16 and text[10] in "T ":
-        return f"{text[:10]} {text[11:16]}"
-    return day(text)
+        shown = f"{text[:10]} {text[11:16]}"
+        try:
+            at = dt.datetime.fromisoformat(f"{text[:10]}T{text[11:16]}")
+        except ValueError:
+            return shown
+        return When(shown, at)
+    shown = day(text)
+    try:
+        return When(shown, dt.date.fromisoformat(shown))
+    except ValueError:
+        return shown
 
 
 def _header(title: str, settings: dict, training: bool) -> list:
@@ -449,8 +480,11 @@ def _said(line, language: str):
     """One slip line with its phrases in ``language``."""
     if isinstance(line, Line) and isinstance(line.text, Phrase):
         return replace(line, text=say(line.text, language))
+    if isinstance(line, Line) and isinstance(line.text, When):
+        return replace(line, text=line.text.said(language))
     if isinstance(line, Pair) and isinstance(line.left, Phrase | str):
-        return replace(line, left=say(line.left, language), right=say(line.right, language))
+        right = line.right.said(language) if isinstance(line.right, When) else line.right
+        return replace(line, left=say(line.left, language), right=say(right, language))
     return line
 
 

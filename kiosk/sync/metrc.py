@@ -20,6 +20,8 @@ import time
 
 import requests
 
+from kiosk.words import Known, Number, _, kept_forms
+
 PAGE_SIZE = 20  # Metrc's maximum
 # Seconds to wait for a probe, or for one page of a patient read: a small read that Metrc
 # has not answered by then is asked again rather than waited on for the full timeout.
@@ -48,6 +50,17 @@ class RateLimited(MetrcError):
         self.retry_after = retry_after
 
 
+# Why a call failed, as the message's last error keeps it (in English); the sync screen says
+# it again in the reader's language (``Known``).
+NO_ANSWER_CONNECTING = _("{who} did not answer in time (connecting).")
+REFUSED_CONNECTION = _("{who} could not be reached (connection refused).")
+BROKE = _("The connection to {whom} broke before it answered.")
+NO_ANSWER_WITHIN = _("{who} did not answer within {seconds} seconds.")
+SLOW_DOWN = _("Metrc asked us to slow down (too many requests).")
+REFUSED = _("Metrc refused this ({status}): {text}")
+kept_forms(NO_ANSWER_CONNECTING, REFUSED_CONNECTION, BROKE, NO_ANSWER_WITHIN, SLOW_DOWN, REFUSED)
+
+
 def send(session: requests.Session, method: str, url: str, *, who: str, whom: str,
          timeout: float, **kw) -> requests.Response:
     """One HTTP call to Metrc or the POS; a failure to get any answer becomes NotSent (it
@@ -56,13 +69,16 @@ def send(session: requests.Session, method: str, url: str, *, who: str, whom: st
     try:
         return session.request(method, url, timeout=timeout, **kw)
     except requests.ConnectTimeout:
-        raise NotSent(f"{who} did not answer in time (connecting).") from None
+        raise NotSent(_("{who} did not answer in time (connecting).", who=Known(who))) from None
     except requests.ConnectionError as exc:
         if "NewConnectionError" in repr(exc) or "Connection refused" in str(exc):
-            raise NotSent(f"{who} could not be reached (connection refused).") from None
-        raise Ambiguous(f"The connection to {whom} broke before it answered.") from None
+            raise NotSent(_("{who} could not be reached (connection refused).",
+                            who=Known(who))) from None
+        raise Ambiguous(_("The connection to {whom} broke before it answered.",
+                          whom=Known(whom))) from None
     except requests.Timeout:
-        raise Ambiguous(f"{who} did not answer within {timeout:g} seconds.") from None
+        raise Ambiguous(_("{who} did not answer within {seconds} seconds.", who=Known(who),
+                          seconds=Number(timeout, f"{timeout:g}"))) from None
 
 
 def retry_after(response: requests.Response) -> float:
@@ -139,7 +155,7 @@ class MetrcClient:
             return response.json() if response.content else None
         text, rows = _error_text(response)
         if status == 429:
-            raise RateLimited("Metrc asked us to slow down (too many requests).",
+            raise RateLimited(_("Metrc asked us to slow down (too many requests)."),
                               retry_after(response))
         if status >= 500 or status == 408:
             said = f": {text.rstrip('.')}" if text else ""
@@ -149,7 +165,8 @@ class MetrcClient:
         elif status == 403:
             text = text or "the Metrc user lacks the permission for this"
         text = text or response.reason
-        raise Refused(f"Metrc refused this ({status}): {text}", status, rows, text)
+        raise Refused(_("Metrc refused this ({status}): {text}", status=str(status), text=text),
+                      status, rows, text)
 
     def pages(self, path: str, params: dict | None = None, licensed: bool = True,
               patient: bool = False):

@@ -30,6 +30,7 @@ from kiosk.db import connection, is_sqlite, write
 from kiosk.models import OutboxMessage
 from kiosk.models.sync import SyncState
 from kiosk.sync import liveness
+from kiosk.words import _
 
 BACKOFF_BASE = 2.0  # seconds
 BACKOFF_CAP = 300.0  # seconds: a message is retried at least every five minutes
@@ -212,7 +213,7 @@ def retry(message_id: int, actor, why: str, station: str = "") -> OutboxMessage:
     with write():
         message = OutboxMessage.get_by_id(message_id)
         if message.status != "attention":
-            raise ValueError("Only a message that needs attention can be retried.")
+            raise ValueError(_("Only a message that needs attention can be retried."))
         OutboxMessage.update(status="pending", next_attempt_at=clock.now()).where(
             OutboxMessage.id == message_id).execute()
         ledger.audit("sync.retry", f"outbox:{message_id}",
@@ -224,11 +225,11 @@ def retry(message_id: int, actor, why: str, station: str = "") -> OutboxMessage:
 def resolve(message_id: int, actor, why: str, station: str = "") -> OutboxMessage:
     """A manager closes a parked message without sending it (done by hand in Metrc, say)."""
     if not why.strip():
-        raise ValueError("Say why this message is resolved without sending it.")
+        raise ValueError(_("Say why this message is resolved without sending it."))
     with write():
         message = OutboxMessage.get_by_id(message_id)
         if message.status not in ("attention", "pending"):
-            raise ValueError("Only an undelivered message can be resolved.")
+            raise ValueError(_("Only an undelivered message can be resolved."))
         OutboxMessage.update(status="resolved", resolved_by_id=actor.id, resolved_note=why,
                              claimed_by=None).where(OutboxMessage.id == message_id).execute()
         ledger.audit("sync.resolve", f"outbox:{message_id}",

@@ -30,6 +30,7 @@ import datetime as dt
 
 from kiosk import clock
 from kiosk.sync.metrc import Ambiguous, MetrcError, NotSent, RateLimited, Refused
+from kiosk.words import Number, _, joined, n_
 
 RATE_LIMITED, SERVER_ERROR, NO_ANSWER, UNREACHABLE, KEYS = (
     "rate_limited", "server_error", "no_answer", "unreachable", "keys")
@@ -101,25 +102,38 @@ def probing(state: dict | None) -> bool:
     return bool((state or {}).get("probing"))
 
 
-_TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+_TIMES = {1: _("once"), 2: _("twice"), 3: _("three times"), 4: _("four times"),
+          5: _("five times")}
 
 
 def _times(n: int) -> str:
-    return _TIMES.get(n, f"{n} times")
+    return _TIMES.get(n) or n_("{count} time", "{count} times", n)
 
 
-def _failure(name: str, kind: str, status) -> str:
+def _failure(name, kind: str, status) -> str:
+    """What went wrong with ``name`` (None: "it", the target just named)."""
+    if name is None:
+        if kind == SERVER_ERROR:
+            return (_("it answered {status}", status=status) if status
+                    else _("it answered with a server error"))
+        if kind == NO_ANSWER:
+            return _("it did not answer")
+        if kind == UNREACHABLE:
+            return _("it could not be reached")
+        return _("it failed")
     if kind == SERVER_ERROR:
-        return f"{name} answered {status or 'with a server error'}"
+        return (_("{name} answered {status}", name=name, status=status) if status
+                else _("{name} answered with a server error", name=name))
     if kind == NO_ANSWER:
-        return f"{name} did not answer"
+        return _("{name} did not answer", name=name)
     if kind == UNREACHABLE:
-        return f"{name} could not be reached"
-    return f"{name} failed"
+        return _("{name} could not be reached", name=name)
+    return _("{name} failed", name=name)
 
 
 def describe(name: str, state: dict | None, now: dt.datetime | None = None) -> str:
-    """Why ``name`` (Metrc, the POS) is not being sent to, in words; "" when it is."""
+    """Why ``name`` (Metrc, the POS) is not being sent to, in words (a phrase, said in the
+    reader's language); "" when it is."""
     if not state:
         return ""
     now = now or clock.now()
@@ -127,19 +141,21 @@ def describe(name: str, state: dict | None, now: dt.datetime | None = None) -> s
     at = clock.local(end).strftime("%H:%M:%S") if end else ""
     kind = state.get("kind", "")
     if kind == RATE_LIMITED:
-        return f"{name} is rate-limiting us: next try at {at}"
+        return _("{name} is rate-limiting us: next try at {at}", name=name, at=at)
     if kind == KEYS:
-        return (f"paused: {name} did not accept our keys ({state.get('status')}); "
-                f"next try at {at}")
+        return _("paused: {name} did not accept our keys ({status}); next try at {at}",
+                 name=name, status=state.get("status"), at=at)
     counts = state.get("counts") or {}
     if probing(state):
         down = sum(counts.get(k, 0) for k in DOWN)
         if counts.get(kind, 0) == down:
-            what = f"{_failure(name, kind, state.get('status'))} {_times(down)}"
+            what = joined([_failure(name, kind, state.get("status")), _times(down)])
         else:
-            what = (f"{name} failed {_times(down)} in a row (last: "
-                    f"{_failure('it', kind, state.get('status'))})")
-        return f"paused: {what}; probing every {PROBE_EVERY:g} s"
+            what = _("{name} failed {times} in a row (last: {failure})", name=name,
+                     times=_times(down), failure=_failure(None, kind, state.get("status")))
+        return _("paused: {what}; probing every {seconds} s", what=what,
+                 seconds=Number(PROBE_EVERY, f"{PROBE_EVERY:g}"))
     if end is None or end <= now:
         return ""
-    return f"{_failure(name, kind, state.get('status'))}: next try at {at}"
+    return _("{failure}: next try at {at}", failure=_failure(name, kind, state.get("status")),
+             at=at)

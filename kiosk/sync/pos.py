@@ -32,6 +32,7 @@ from kiosk.models.counts import PosInventory
 from kiosk.models.picks import PickRequest
 from kiosk.models.sync import PosSale
 from kiosk.sync.metrc import Ambiguous, RateLimited, Refused, retry_after, send
+from kiosk.words import _
 
 POS_KINDS = ("stock.received", "stock.moved", "stock.hold", "stock.release", "stock.adjusted")
 SIGNATURE_HEADER = "X-Kiosk-Signature"
@@ -48,21 +49,21 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
 def verify(secret: str, header: str | None, body: bytes, now: float | None = None) -> str | None:
     """Why a signed request is not acceptable, or None when it is."""
     if not secret:
-        return "the kiosk has no POS secret configured (KIOSK_POS_SECRET)"
+        return _("the kiosk has no POS secret configured (KIOSK_POS_SECRET)")
     if not header:
-        return "the request is not signed"
+        return _("the request is not signed")
     if len(header) > limits.SIGNATURE_HEADER:
-        return "the signature header is too long"
+        return _("the signature header is too long")
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     if not re.fullmatch(r"[0-9]{1,12}", parts.get("t", "")):  # seconds, not 400 digits
-        return "the signature has no timestamp"
+        return _("the signature has no timestamp")
     timestamp = int(parts["t"])
     now = time.time() if now is None else now
     if abs(now - timestamp) > TOLERANCE_SECONDS:
-        return "the signature is stale (more than five minutes old or ahead)"
+        return _("the signature is stale (more than five minutes old or ahead)")
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, parts.get("v1", "")):
-        return "the signature does not match"
+        return _("the signature does not match")
     return None
 
 

@@ -18,6 +18,7 @@ from kiosk.db import connection, write
 from kiosk.models import Item, LabResult, Transfer, TransferPackage
 from kiosk.models.sync import SyncState
 from kiosk.sync.metrc import MetrcClient, MetrcError
+from kiosk.words import _, n_
 
 WINDOW = dt.timedelta(hours=24)
 OVERLAP = dt.timedelta(minutes=10)
@@ -165,15 +166,15 @@ def pull_transfers(client: MetrcClient, now: dt.datetime | None = None) -> int:
 def pull_now(settings: dict) -> str:
     """Pull at once (the receiving screen's button); returns one sentence for the screen."""
     if settings.get("state_system") != "metrc":
-        return f"This store does not pull from Metrc (the state system is " \
-               f"{settings.get('state_system')})."
+        return _("This store does not pull from Metrc (the state system is {system}).",
+                 system=str(settings.get("state_system")))
     with connection():
         try:
             new = pull_transfers(MetrcClient.from_settings(settings))
         except MetrcError:
             at = _time(last_pull().get("at"))
-            when = f"{clock.local(at):%H:%M}" if at else "no earlier pull"
-            return f"Metrc did not answer; showing what we had at {when}."
+            when = f"{clock.local(at):%H:%M}" if at else _("no earlier pull")
+            return _("Metrc did not answer; showing what we had at {when}.", when=when)
     if new == 0:
-        return "No new deliveries from Metrc."
-    return f"{new} new deliver{'y' if new == 1 else 'ies'} from Metrc."
+        return _("No new deliveries from Metrc.")
+    return n_("{count} new delivery from Metrc.", "{count} new deliveries from Metrc.", new)

@@ -17,8 +17,29 @@ from kiosk import clock, ledger
 from kiosk.db import write
 from kiosk.models import Transfer, TransferPackage
 from kiosk.models.sync import Discrepancy
+from kiosk.words import Known, Phrase, _, kept_forms
 
 TOLERANCE = Decimal("0.0001")
+
+# What a read-back says; the sentence is kept as the message's last error, in English, and
+# said again in the reader's language on the sync screen (``Known``).
+NOT_YET = _("Manifest {manifest} is not among Metrc's incoming transfers to us yet; looking "
+            "again later.")
+WAITING = _("Waiting for manifest {manifest} to be received in Metrc ({waiting} of {shipped} "
+            "packages still shown as shipped there).")
+FLAGGED_WAITING = _("{flagged} difference(s) flagged on manifest {manifest}; waiting for "
+                    "{waiting} package(s) still shown as shipped in Metrc.")
+FLAGGED = _("{flagged} difference(s) flagged on manifest {manifest}.")
+MATCHES = _("Manifest {manifest} matches Metrc.")
+kept_forms(NOT_YET, WAITING, FLAGGED_WAITING, FLAGGED, MATCHES)
+# The words a difference keeps (its field, and what each side shows).
+KEPT = (_("missing"), _("state"), _("received quantity"), _("on our manifest"),
+        _("not on Metrc's"), _("not recorded by us"), _("on Metrc's manifest"), _("accepted"),
+        _("rejected"), _("shipped"))
+
+
+def _filled(message: Phrase, **args) -> Phrase:
+    return Phrase(message.message, args)
 
 
 def _ours(message) -> tuple[Transfer | None, list[dict]]:
@@ -106,22 +127,21 @@ def check(client, message) -> tuple[bool, str]:
     theirs = {}
     deliveries = _delivery_ids(client, transfer, payload)
     if not deliveries:
-        return False, (f"Manifest {manifest} is not among Metrc's incoming transfers to us "
-                       "yet; looking again later.")
+        return False, _filled(NOT_YET, manifest=manifest)
     for delivery_id in deliveries:
         for row in client.delivery_packages(delivery_id):
             theirs[row["PackageLabel"]] = row
     differences, waiting = compare(ours, theirs)
     if waiting and not differences:
-        return False, (f"Waiting for manifest {manifest} to be received in Metrc "
-                       f"({waiting} of {len(theirs)} packages still shown as shipped there).")
+        return False, _filled(WAITING, manifest=manifest, waiting=str(waiting),
+                              shipped=str(len(theirs)))
     flagged = flag(manifest, differences, message.id)
     if waiting:
-        return False, (f"{flagged} difference(s) flagged on manifest {manifest}; waiting for "
-                       f"{waiting} package(s) still shown as shipped in Metrc.")
+        return False, _filled(FLAGGED_WAITING, flagged=str(flagged), manifest=manifest,
+                              waiting=str(waiting))
     if differences:
-        return True, f"{len(differences)} difference(s) flagged on manifest {manifest}."
-    return True, f"Manifest {manifest} matches Metrc."
+        return True, _filled(FLAGGED, flagged=str(len(differences)), manifest=manifest)
+    return True, _filled(MATCHES, manifest=manifest)
 
 
 def flag(manifest: str, differences: list[tuple], message_id: int | None) -> int:
@@ -143,19 +163,22 @@ def flag(manifest: str, differences: list[tuple], message_id: int | None) -> int
 def describe(d: Discrepancy) -> str:
     """One sentence for the manager screen."""
     if d.field == "missing":
-        return f"Package {d.tag} is {d.ours} but {d.theirs}."
-    return (f"Package {d.tag}: we recorded {d.field} {d.ours or 'nothing'}, "
-            f"Metrc shows {d.theirs or 'nothing'}.")
+        return _("Package {tag} is {ours} but {theirs}.", tag=d.tag, ours=Known(d.ours),
+                 theirs=Known(d.theirs))
+    nothing = _("nothing")
+    return _("Package {tag}: we recorded {field} {ours}, Metrc shows {theirs}.", tag=d.tag,
+             field=Known(d.field), ours=Known(d.ours) if d.ours else nothing,
+             theirs=Known(d.theirs) if d.theirs else nothing)
 
 
 def resolve(discrepancy_id: int, actor, why: str, station: str = "") -> Discrepancy:
     """A person explains a difference (fixed in Metrc, recount, ...); who and why are kept."""
     if not why.strip():
-        raise ValueError("Say how this difference was resolved.")
+        raise ValueError(_("Say how this difference was resolved."))
     with write():
         d = Discrepancy.get_by_id(discrepancy_id)
         if d.resolved_at is not None:
-            raise ValueError("This difference is already resolved.")
+            raise ValueError(_("This difference is already resolved."))
         Discrepancy.update(resolved_at=clock.now(), resolved_by_id=actor.id,
                            resolved_note=why).where(Discrepancy.id == d.id).execute()
         ledger.audit("sync.discrepancy.resolve", f"manifest:{d.manifest_number}",

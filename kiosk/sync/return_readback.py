@@ -15,8 +15,18 @@ from decimal import Decimal
 
 from kiosk import clock
 from kiosk.sync import readback
+from kiosk.words import Phrase, _, kept_forms
 
 SEARCH_BACK = dt.timedelta(days=14)
+# What a return's read-back says (kept as the message's last error, in English, and said
+# again in the reader's language on the sync screen), and the words its differences keep.
+NOT_YET = _("Manifest {manifest} ({ret}) is not among Metrc's outgoing transfers yet; looking "
+            "again later.")
+FLAGGED = _("{flagged} difference(s) flagged on return manifest {manifest}.")
+MATCHES = _("Return manifest {manifest} matches Metrc.")
+kept_forms(NOT_YET, FLAGGED, MATCHES)
+KEPT = (_("quantity"), _("extra"), _("not on our return"), _("not on Metrc's manifest"),
+        _("the return"))
 
 
 def _delivery_ids(client, manifest: str, since: dt.datetime) -> list[int]:
@@ -57,8 +67,8 @@ def check(client, message) -> tuple[bool, str]:
     manifest = payload["manifest_number"]
     deliveries = _delivery_ids(client, manifest, message.created_at)
     if not deliveries:
-        return False, (f"Manifest {manifest} ({payload.get('return', 'the return')}) is not "
-                       "among Metrc's outgoing transfers yet; looking again later.")
+        return False, Phrase(NOT_YET.message, {"manifest": manifest,
+                                               "ret": str(payload.get("return", "the return"))})
     theirs = {}
     for delivery_id in deliveries:
         for row in client.delivery_packages(delivery_id):
@@ -66,5 +76,6 @@ def check(client, message) -> tuple[bool, str]:
     differences = compare(list(payload.get("packages") or []), theirs)
     readback.flag(manifest, differences, message.id)
     if differences:
-        return True, f"{len(differences)} difference(s) flagged on return manifest {manifest}."
-    return True, f"Return manifest {manifest} matches Metrc."
+        return True, Phrase(FLAGGED.message, {"flagged": str(len(differences)),
+                                              "manifest": manifest})
+    return True, Phrase(MATCHES.message, {"manifest": manifest})

@@ -29,6 +29,7 @@ from kiosk.reconciliation import ASKED_KEY, POS_SALES_KEY, RECEIPTS_KEY
 from kiosk.sync import outbox, pos
 from kiosk.sync.metrc import MetrcClient, MetrcError
 from kiosk.sync.pulls import OVERLAP, _windows
+from kiosk.words import Known, Phrase, _, joined, n_
 
 LISTS = ("active", "inactive")
 INVENTORY_KEY = "pull:pos_inventory"
@@ -220,26 +221,34 @@ def pull_day(settings: dict, day: dt.date) -> str:
     from kiosk.sync import pos_link
 
     adapter = pos_link.adapter(settings)
-    said = []
+    said, failed = [], False
     with connection():
         now = clock.now()
         start = clock.store_day_bounds(day, day)[0]
         if settings.get("state_system") == "metrc":
             try:
                 read = pull_receipts_of(MetrcClient.from_settings(settings), day, now)
-                said.append(f"Metrc: {read} receipt{'s' if read != 1 else ''} read")
+                said.append(n_("Metrc: {count} receipt read", "Metrc: {count} receipts read",
+                               read))
             except MetrcError as exc:
                 _failed(RECEIPTS_KEY, exc, now)
-                said.append(f"Metrc did not answer ({exc})")
+                said.append(_("Metrc did not answer ({error})", error=Known(str(exc))))
+                failed = True
         if hasattr(adapter, "pull_sales"):
             try:
                 new = pull_pos_sales(adapter, start, now)
                 stock = pull_pos_inventory(adapter, now)
-                said.append(f"{adapter.name.title()}: {new} new sale line"
-                            f"{'s' if new != 1 else ''}, stock of {stock} packages")
+                said.append(n_("{pos}: {count} new sale line, stock of {stock} packages",
+                               "{pos}: {count} new sale lines, stock of {stock} packages", new,
+                               pos=adapter.name.title(), stock=stock))
             except MetrcError as exc:
                 _failed(POS_SALES_KEY, exc, now)
-                said.append(f"{adapter.name.title()} did not answer ({exc})")
+                said.append(_("{pos} did not answer ({error})", pos=adapter.name.title(),
+                              error=Known(str(exc))))
+                failed = True
     if not said:
-        return "This store pulls no sales from Metrc or the POS."
-    return "; ".join(said) + "."
+        return _("This store pulls no sales from Metrc or the POS.")
+    # Not marked: a full stop after the sentences, each said in the reader's language.
+    sentence = Phrase("{said}.", {"said": joined(said, "; ")})
+    sentence.failed = failed  # Metrc or the POS did not answer: the screen shows it as such
+    return sentence

@@ -9,36 +9,74 @@ off (no POS link, no state system) holds its messages as "not sent", apart from 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 from kiosk import clock
 from kiosk.models import OutboxMessage
 from kiosk.sync import outbox, pauses
 from kiosk.sync.delivery import WRITES
+from kiosk.words import Known, Phrase, _, joined
 
-NAMES = {"metrc": "Metrc", "pos": "the POS"}
+NAMES = {"metrc": "Metrc", "pos": _("the POS")}
 KINDS = {
-    "package.location": "Location", "package.note": "Note", "package.adjust": "Adjustment",
-    "package.finish": "Finish", "package.unfinish": "Unfinish",
-    "sale.receipt": "Sales receipt", "transfer.received": "Read-back of the received",
-    "transfer.returned": "Read-back of the returned",
-    "stock.received": "Stock received", "stock.moved": "Stock moved", "stock.hold": "Hold",
-    "stock.release": "Release", "stock.adjusted": "Stock adjusted",
+    "package.location": _("Location"), "package.note": _("Note"),
+    "package.adjust": _("Adjustment"), "package.finish": _("Finish"),
+    "package.unfinish": _("Unfinish"), "sale.receipt": _("Sales receipt"),
+    "transfer.received": _("Read-back of the received"),
+    "transfer.returned": _("Read-back of the returned"),
+    "stock.received": _("Stock received"), "stock.moved": _("Stock moved"),
+    "stock.hold": _("Hold"), "stock.release": _("Release"),
+    "stock.adjusted": _("Stock adjusted"),
 }
+
+# Words that may begin a sentence on the screen, each with its form there (its capital).
+_STARTS = {
+    _("the POS"): _("The POS"),
+    _("not sent: the state system is set to {system} (KIOSK_STATE_SYSTEM)"):
+        _("Not sent: the state system is set to {system} (KIOSK_STATE_SYSTEM)"),
+    _("not sent: the Dutchie link reads sales and stock only; stock changes are made in "
+      "Dutchie itself"):
+        _("Not sent: the Dutchie link reads sales and stock only; stock changes are made in "
+          "Dutchie itself"),
+    _("not sent: no POS configured (KIOSK_POS is none)"):
+        _("Not sent: no POS configured (KIOSK_POS is none)"),
+    _("paused: {name} did not accept our keys ({status}); next try at {at}"):
+        _("Paused: {name} did not accept our keys ({status}); next try at {at}"),
+    _("paused: {what}; probing every {seconds} s"):
+        _("Paused: {what}; probing every {seconds} s"),
+}
+_CAPITALS = {lower.message: upper.message for lower, upper in _STARTS.items()}
+_FIRST = re.compile(r"\{(\w+)\}")
+
+
+def _sentence(text):
+    """``text`` beginning a sentence: a phrase in its capital form (the same in every
+    language), plain text with its first letter capitalised."""
+    if isinstance(text, Phrase) and type(text) is Phrase:
+        if text.message in _CAPITALS:
+            return Phrase(_CAPITALS[text.message], text.args)
+        first = _FIRST.match(text.message)
+        if first and first.group(1) in text.args:  # "{name} did not answer": its name first
+            return Phrase(text.message, {**text.args,
+                                         first.group(1): _sentence(text.args[first.group(1)])})
+        return text
+    text = str(text)
+    return text[:1].upper() + text[1:]
 
 
 def switched_off(settings: dict) -> dict[str, str]:
     """The targets this store does not send to, each with the sentence the screen shows."""
     off = {}
     if settings.get("state_system", "metrc") != "metrc":
-        off["metrc"] = (f"not sent: the state system is set to {settings.get('state_system')} "
-                        "(KIOSK_STATE_SYSTEM)")
+        off["metrc"] = _("not sent: the state system is set to {system} (KIOSK_STATE_SYSTEM)",
+                         system=str(settings.get("state_system")))
     link = str(settings.get("pos") or "none")
     if link.startswith("dutchie+"):
-        off["pos"] = ("not sent: the Dutchie link reads sales and stock only; stock changes are "
-                      "made in Dutchie itself")
+        off["pos"] = _("not sent: the Dutchie link reads sales and stock only; stock changes "
+                       "are made in Dutchie itself")
     elif not link.startswith("webhook+"):
-        off["pos"] = "not sent: no POS configured (KIOSK_POS is none)"
+        off["pos"] = _("not sent: no POS configured (KIOSK_POS is none)")
     return off
 
 
@@ -47,11 +85,12 @@ def subject(message: OutboxMessage) -> str:
     receipt."""
     payload = message.payload or {}
     if message.kind in ("transfer.received", "transfer.returned"):
-        return f"manifest {payload.get('manifest_number') or message.ordering_key}"
+        return _("manifest {manifest}",
+                 manifest=str(payload.get("manifest_number") or message.ordering_key))
     if message.kind == "sale.receipt":
-        return f"receipt {message.external_key}"
+        return _("receipt {receipt}", receipt=str(message.external_key))
     tag = payload.get("tag") or message.ordering_key
-    return f"package {tag}" if tag else ""
+    return _("package {tag}", tag=str(tag)) if tag else ""
 
 
 def describe(message: OutboxMessage) -> str:
@@ -59,16 +98,12 @@ def describe(message: OutboxMessage) -> str:
     what = KINDS.get(message.kind, message.kind)
     about = subject(message)
     if message.kind in ("transfer.received", "transfer.returned"):
-        return f"{what} {about}"
-    return f"{what} · {about}" if about else what
+        return joined([what, about])
+    return joined([what, about], " · ") if about else what
 
 
 def _at(value: dt.datetime) -> str:
     return clock.local(value).strftime("%H:%M:%S")
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def target_health(target: str, state: dict, off: dict[str, str],
@@ -76,17 +111,22 @@ def target_health(target: str, state: dict, off: dict[str, str],
     """One sentence on a target for the screen, from its ``outbox.summary`` entry."""
     if target in off:
         kept = state.get("waiting", 0)
-        return _sentence(off[target]) + (f"; {kept} kept, not counted as waiting." if kept
-                                         else ".")
+        if kept:
+            return _("{why}; {count} kept, not counted as waiting.", why=_sentence(off[target]),
+                     count=kept)
+        return _("{why}.", why=_sentence(off[target]))
     paused = pauses.describe(NAMES.get(target, target), state.get("pause"), now)
     if paused:
-        return f"{_sentence(paused)}. Last error: {state.get('last_error', '')}"
+        return _("{why}. Last error: {error}", why=_sentence(paused),
+                 error=Known(state.get("last_error", "")))
     if state.get("ok"):
-        return f"Working; last answer {_at(dt.datetime.fromisoformat(state['last_success']))}"
+        return _("Working; last answer {at}",
+                 at=_at(dt.datetime.fromisoformat(state["last_success"])))
     if state.get("last_error"):
         since = _at(dt.datetime.fromisoformat(state["down_since"]))
-        return f"Not answering since {since}: {state['last_error']}"
-    return "No contact yet"
+        return _("Not answering since {since}: {error}", since=since,
+                 error=Known(state["last_error"]))
+    return _("No contact yet")
 
 
 class Reasons:
@@ -121,30 +161,35 @@ class Reasons:
         return ahead
 
     def why(self, message: OutboxMessage) -> str:
+        """Why ``message`` waits, in words (a phrase, said in the reader's language)."""
         name = NAMES.get(message.target, message.target)
         if message.status == "attention":
-            return f"needs a person: {message.last_error}"
+            return _("needs a person: {error}", error=Known(message.last_error or ""))
         if message.target in self.off:
             return self.off[message.target]
         blocker = self.ahead.get(message.id)
         if blocker is not None:
-            same = "manifest" if message.kind == "transfer.received" else "package"
-            return f"waiting behind message {blocker.id} for the same {same}"
+            if message.kind == "transfer.received":
+                return _("waiting behind message {id} for the same manifest", id=str(blocker.id))
+            return _("waiting behind message {id} for the same package", id=str(blocker.id))
         if message.status == "sending":
-            return f"being sent to {name} now"
+            return _("being sent to {name} now", name=name)
         paused = pauses.describe(name, self.pause.get(message.target), self.now)
         if paused:
             return paused
         due = message.next_attempt_at
         if message.claimed_by is not None and due and due > self.now:
-            earlier = ("its sync worker stopped while sending it"
+            earlier = (_("its sync worker stopped while sending it")
                        if message.last_error == outbox.TAKEN_OVER
-                       else f"{name} may have received an earlier try")
+                       else _("{name} may have received an earlier try", name=name))
             if WRITES.get(message.kind, (None, None, False))[2]:
-                return (f"{earlier}: it is looked up in {name} at {_at(due)} before it is "
-                        "sent again")
-            return f"{earlier}: sent again at {_at(due)} (safe to repeat)"
+                return _("{earlier}: it is looked up in {name} at {at} before it is sent "
+                         "again", earlier=earlier, name=name, at=_at(due))
+            return _("{earlier}: sent again at {at} (safe to repeat)", earlier=earlier,
+                     at=_at(due))
         if due and due > self.now:
-            return (f"next try at {_at(due)}: {message.last_error}" if message.last_error
-                    else f"next try at {_at(due)}")
-        return "due now: it goes with the next round"
+            if message.last_error:
+                return _("next try at {at}: {error}", at=_at(due),
+                         error=Known(message.last_error))
+            return _("next try at {at}", at=_at(due))
+        return _("due now: it goes with the next round")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from kiosk import db, limits, picks
+from kiosk import db, engine, limits, picks, words
 from kiosk.sync import pos, pos_schema
+from kiosk.views.language import store_language
+from kiosk.words import Known, _
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -28,30 +30,41 @@ def _room_for_a_report():
     request.max_content_length = BODY_CAPS.get(request.endpoint, limits.WEBHOOK_BODY)
 
 
+def _refusal(message, status: int):
+    """A refusal for the POS, in the store's language (no person reads it on a screen)."""
+    return jsonify(error=words.say(message, store_language())), status
+
+
+def _words(exc: Exception):
+    """An exception's words, a phrase where it was raised as one."""
+    said = engine.words_of(exc)
+    return said if isinstance(said, words.Phrase) else Known(str(exc))
+
+
 @bp.errorhandler(413)
 def _too_large(exc):
-    return jsonify(error=f"Refused: the body is larger than {request.max_content_length} "
-                         "bytes."), 413
+    return _refusal(_("Refused: the body is larger than {size} bytes.",
+                      size=str(request.max_content_length)), 413)
 
 
 def _verified(schema: dict):
     """The body as ``schema`` allows it, or a refusal response."""
     header = request.headers.get(pos.SIGNATURE_HEADER) or ""
     if not header or len(header) > limits.SIGNATURE_HEADER:
-        return None, (jsonify(error="Refused: the request is not signed."), 401)
+        return None, _refusal(_("Refused: the request is not signed."), 401)
     if request.content_length is None:
-        return None, (jsonify(error="Refused: send the body with a Content-Length."), 411)
+        return None, _refusal(_("Refused: send the body with a Content-Length."), 411)
     if request.content_length > request.max_content_length:
         return None, _too_large(None)  # before a byte of it is read
     body = request.get_data()
     problem = pos.verify(str(current_app.config["KIOSK"].get("pos_secret") or ""), header,
                          body)
     if problem:
-        return None, (jsonify(error=f"Refused: {problem}."), 401)
+        return None, _refusal(_("Refused: {problem}.", problem=problem), 401)
     try:
         return pos_schema.read(body, schema), None
     except ValueError as exc:
-        return None, (jsonify(error=f"Not stored: {exc}."), 400)
+        return None, _refusal(_("Not stored: {problem}.", problem=_words(exc)), 400)
 
 
 @bp.post("/pos/sales")
@@ -68,7 +81,7 @@ def sales():
                                       amount=line.get("amount"))
                       for line in data["lines"])
     except ValueError as exc:
-        return jsonify(error=f"Not stored: {exc}."), 400
+        return _refusal(_("Not stored: {problem}.", problem=_words(exc)), 400)
     return jsonify(ok=True, new=new)
 
 
@@ -81,7 +94,7 @@ def inventory():
     try:
         kept, older = pos.record_inventory("webhook", data["lines"], data.get("as_of"))
     except ValueError as exc:
-        return jsonify(error=f"Not stored: {exc}."), 400
+        return _refusal(_("Not stored: {problem}.", problem=_words(exc)), 400)
     return jsonify(ok=True, kept=kept, older=older)
 
 
@@ -95,13 +108,14 @@ def pick_requests():
         return refusal
     try:
         requested_at = data.get("requested_at")
-        _, new = picks.intake(data.get("id"), data.get("lines"), kind=data.get("kind") or "sale",
-                              priority=data.get("priority"), note=str(data.get("note") or ""),
-                              customer=str(data.get("customer") or ""),
-                              requested_at=pos.when(requested_at) if requested_at else None,
-                              training=bool(current_app.config["KIOSK"].get("training")))
+        _request, new = picks.intake(
+            data.get("id"), data.get("lines"), kind=data.get("kind") or "sale",
+            priority=data.get("priority"), note=str(data.get("note") or ""),
+            customer=str(data.get("customer") or ""),
+            requested_at=pos.when(requested_at) if requested_at else None,
+            training=bool(current_app.config["KIOSK"].get("training")))
     except ValueError as exc:
-        return jsonify(error=f"Not stored: {exc}."), 400
+        return _refusal(_("Not stored: {problem}.", problem=_words(exc)), 400)
     return jsonify(ok=True, new=new)
 
 
@@ -114,5 +128,5 @@ def cancel_pick_request():
     try:
         done = picks.cancel_from_pos(data.get("id"), str(data.get("reason") or ""))
     except LookupError as exc:
-        return jsonify(error=f"Not found: {exc}."), 404
+        return _refusal(_("Not found: {problem}.", problem=_words(exc)), 404)
     return jsonify(ok=True, result=done)

@@ -110,9 +110,9 @@ def _unregistered():
             response = go(url_for("home.index"))
             response.status_code = 403
             return response
-        return render_template("message.html", title="Screen not registered",
-                               message="This screen is not one of the store's stations; "
-                                       "nothing was saved."), 403
+        return render_template("message.html", title=_("Screen not registered"),
+                               message=_("This screen is not one of the store's stations; "
+                                         "nothing was saved.")), 403
     # A name that is no station name is shown cut and printable only, and cannot be
     # registered (views/stations).
     name = g.unknown_station
@@ -251,7 +251,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"kiosk": settings(), "station": station() or "unregistered screen",
+        return {"kiosk": settings(), "station": station() or _("unregistered screen"),
                 "employee": g.get("employee"), "csrf_token": g.get("csrf", "")}
 
 

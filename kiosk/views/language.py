@@ -127,7 +127,8 @@ MENU_WORDS = (
     _('Release from quarantine'),
     _("Put a held package back in stock, with a manager's signature."),
     _('Recall'),
-    _('Hold every package of a recalled batch or item, wherever it is.'),
+    _('Hold every package of a recalled batch, item, source package or lab test batch, '
+      'wherever it is.'),
     _('Destroy a package'),
     _('Destroy a package from the cage, weighed and witnessed, with the log slip.'),
     _('Return to vendor'),

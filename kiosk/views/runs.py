@@ -14,7 +14,7 @@ from kiosk.models import PrintJob, Run, Signature
 from kiosk.views import language
 from kiosk.views.home import feedback, go, login_required, station
 from kiosk.views.scale import reading_for
-from kiosk.words import _
+from kiosk.words import Known, Phrase, _
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
@@ -164,6 +164,11 @@ def _previews(jobs: list[dict]) -> list[dict]:
             for j in chosen]
 
 
+def _title(workflow):
+    """A procedure's name as a phrase (one its module gives in English: ``Known``)."""
+    return workflow.title if isinstance(workflow.title, Phrase) else Known(workflow.title)
+
+
 @bp.post("")
 @login_required()
 def start():
@@ -175,7 +180,7 @@ def start():
         return feedback(make_response(render_template(
             "message.html", title=_("Not allowed"),
             message=_("{name} can't start {title}.", name=g.employee.name,
-                      title=workflow.title))), "error")
+                      title=_title(workflow)))), "error")
     run = engine.start(workflow, g.employee, station(), current_app.config["KIOSK"])
     return go(url_for("runs.show", run_id=run.id))
 
@@ -215,7 +220,7 @@ def submit_step(run_id: int, step_id: str):
         abort(404)
     if workflow is None:
         return feedback(make_response(render_template(
-            "message.html", title="Procedure removed", message=outcome.message)), "error")
+            "message.html", title=_("Procedure removed"), message=outcome.message)), "error")
     # outcome.run is the run as the step's transaction left it; no need to read it again.
     response = make_response(render_template("_step.html",
                                              **step_context(outcome.run, workflow, outcome)))
@@ -231,9 +236,10 @@ def cancel(run_id: int):
         cancelled = engine.cancel(run.id, g.employee, station(), request.form.get("reason", ""),
                                   workflow, current_app.config["KIOSK"])
     except (ValueError, PermissionError) as exc:
+        said = engine.words_of(exc)  # a phrase stays one: said in the screen's language
         response = make_response(render_template("_step.html", **step_context(
-            run, workflow, engine.Outcome(False, str(exc), "error", run))))
-        return feedback(response, "error", str(exc))
+            run, workflow, engine.Outcome(False, said, "error", run))))
+        return feedback(response, "error", said)
     if cancelled.data.get("_cancel_note"):
         # What the cancel undid, or what is left for a person to do: read it before going home.
         response = make_response(render_template("_step.html",
