@@ -17,12 +17,8 @@ from kiosk.words import _
 bp = Blueprint("badges", __name__, url_prefix="/manager/badges")
 
 MANAGERS = ("manager",)
-# What a person was doing when a PIN was asked for, as lockout.PURPOSE_WORDS says it, marked
-# for the screen's language (the same keys: LoginAttempt.purpose).
-PURPOSE_WORDS = {"login": _("logging in"), "signature": _("a signature"),
-                 "unlock": _("an unlock"), "station": _("registering a screen"),
-                 "staff": _("a staff change"), "visitor": _("resolving a visitor"),
-                 "new_pin": _("choosing a PIN")}
+# What a person was doing when a PIN was asked for (the screens say it in their language).
+PURPOSE_WORDS = lockout.PURPOSE_WORDS
 
 
 def _screen(template: str, notice: str = "", tone: str = "ok", **extra):

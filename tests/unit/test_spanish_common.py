@@ -89,7 +89,7 @@ def test_lockout_words_in_spanish(people, fixed_clock):
     assert str(refused.value) == "Lucía Pérez can't unlock badges: it needs a manager."
     assert words.say(engine_words(refused.value), "es") == (
         "Lucía Pérez no puede desbloquear credenciales: se necesita un gerente.")
-    assert words.say(lockout.PURPOSE_WORDS["login"], "es") == "iniciar sesión"
+    assert words.say(lockout.PURPOSE_WORDS["login"], "es") == "al entrar"
     assert lockout.PURPOSE_WORDS["login"] == "logging in"
 
 
