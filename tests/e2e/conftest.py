@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -158,8 +159,25 @@ def shoot(request):
 
 
 def type_like_scanner(page: Page, code: str, ms_per_key: float = 3) -> None:
-    page.keyboard.type(code, delay=ms_per_key)
-    page.keyboard.press("Enter")
+    """Keys as a USB scanner sends them: each stamped ``ms_per_key`` after the last. The stamp
+    is the key's own time, as the operating system gives a real scanner's keys, so a browser
+    slowed by a loaded machine still sees a scanner's pace (Playwright's typing stamps each
+    key when the browser gets to it, which under load looks like a person typing)."""
+    session = page.context.new_cdp_session(page)
+    start = time.time()
+    try:
+        for index, char in enumerate([*code, "\r"]):
+            stamp = start + index * ms_per_key / 1000
+            enter = char == "\r"
+            key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13} if enter else {
+                "key": char, "text": char, "unmodifiedText": char}
+            session.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": stamp,
+                                                     **key, **({"text": "\r"} if enter else {})})
+            session.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": stamp,
+                                                     **{k: v for k, v in key.items()
+                                                        if k not in ("text", "unmodifiedText")}})
+    finally:
+        session.detach()
 
 
 @pytest.fixture

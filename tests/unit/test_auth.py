@@ -13,7 +13,10 @@ def _auth(badge, pin):
 
 def test_pin_is_stored_only_as_a_slow_salted_hash(make_employee):
     ana = make_employee("Ana", "1001", "1234")
-    assert "1234" not in ana.pin_hash and ana.pin_hash.startswith("scrypt$")
+    kind, n, r, p, salt, digest = ana.pin_hash.split("$")
+    # Only scrypt's parameters, a 16-byte salt and a 64-byte digest are kept; never the PIN.
+    assert (kind, len(bytes.fromhex(salt)), len(bytes.fromhex(digest))) == ("scrypt", 16, 64)
+    assert int(n) >= 2**10 and "1234" not in (kind, n, r, p)
     other = make_employee("Bo", "1002", "1234")
     assert other.pin_hash != ana.pin_hash  # salted
 
