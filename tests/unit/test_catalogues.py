@@ -47,3 +47,13 @@ def test_the_receiving_workflow_speaks_spanish_on_every_step():
         said = words.say(step.prompt, "es")
         assert isinstance(step.prompt, words.Phrase) and said and said != str(step.prompt), step.id
     assert words.say(receiving.WORKFLOW.title, "es") == "Recibir una entrega"
+
+
+def test_every_status_a_run_ends_in_is_named_in_spanish():
+    # "Pick is completed." read "Surtir: completed." in Spanish while the words were keyed
+    # by "complete", a status no run has.
+    from kiosk import engine
+
+    for status in ("active", "completed", "cancelled"):
+        said = words.say(engine.STATUS_WORDS[status], "es")
+        assert said and said != status, status
