@@ -321,8 +321,8 @@ def restock_post():
     try:
         note = limits.text(request.form.get("note") or "", MAX_NOTE, "The note")
     except ValueError as exc:
-        return feedback(make_response(_restock_page(lines, str(exc), "error")), "error",
-                        str(exc))
+        return feedback(make_response(_restock_page(lines, engine.words_of(exc), "error")),
+                        "error", engine.words_of(exc))
     sent = picks.request_restock(g.employee, station(), wanted,
                                  request.form.get("urgent") == "1", note)
     ahead = PickRequest.select().where(PickRequest.status == "open",

@@ -167,6 +167,10 @@ def test_a_request_finished_short_or_handed_back_is_said_again_in_spanish(
     refused = sofia.kiosk.post("/picks/new", {f"q{wax}": "", "op": "send"})
     assert "Bulk Wax: " in body_text(refused.data.decode())
     no_english(body_text(refused.data.decode()), "a restock refused")
+    too_long = sofia.kiosk.post("/picks/new", {f"q{jar}": "30", "op": "send",
+                                                "note": "x" * 1000})
+    assert "La nota: demasiados caracteres" in body_text(too_long.data.decode())
+    no_english(body_text(too_long.data.decode()), "a restock's note refused")
     sent = sofia.kiosk.post("/picks/new", {f"q{jar}": "30", "op": "send", "urgent": "1"})
     said = body_text(sent.data.decode())
     assert "Enviada a la bóveda como FLOOR-" in said and "no hay nada más en espera" in said
