@@ -777,12 +777,13 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
     with write():
         run = _locked_run(run_id)
         if run.status != "active":
-            raise ValueError(f"This run is already {run.status}.")
+            raise ValueError(_("This run is already {status}.",
+                               status=STATUS_WORDS.get(run.status, run.status)))
         if actor.id != run.operator_id and not actor.has_any(("manager",)):
-            raise PermissionError("Only the person who started this run or a manager can "
-                                  "cancel it.")
+            raise PermissionError(_("Only the person who started this run or a manager can "
+                                    "cancel it."))
         if not reason:
-            raise ValueError("Say why the run is cancelled.")
+            raise ValueError(_("Say why the run is cancelled."))
         now = clock.now()
         run.status, run.finished_at, run.rev = "cancelled", now, run.rev + 1
         event = StepEvent.create(run=run, rev=run.rev, step_id=run.current_step, kind="cancel",

@@ -132,11 +132,17 @@ def test_a_step_answer_too_long_and_a_cancel_in_spanish(kiosk, people, fixed_clo
     assert "El motivo: demasiados caracteres" in response.get_data(as_text=True)
     assert "El motivo: demasiados" in feedback_of(response)["message"]
     assert Run.get_by_id(run.id).status == "active"
+    # No reason at all: asked for in Spanish.
+    response = kiosk.post(f"/runs/{run.id}/cancel", {"reason": ""})
+    assert "Diga por qué se cancela el procedimiento." in feedback_of(response)["message"]
     # The reasons offered are in Spanish, and the one tapped is kept as tapped.
     page = kiosk.get(f"/runs/{run.id}").get_data(as_text=True)
     assert 'data-reason="Empezado por error"' in page and "Cancelar el procedimiento" in page
     kiosk.post(f"/runs/{run.id}/cancel", {"reason": "Empezado por error"})
     assert Run.get_by_id(run.id).cancel_reason == "Empezado por error"
+    # Cancelled twice (a second tap, a stale screen): said in Spanish, with the status's word.
+    again = kiosk.post(f"/runs/{run.id}/cancel", {"reason": "Empezado por error"})
+    assert "Este procedimiento ya está cancelado." in feedback_of(again)["message"]
 
 
 def test_a_cancelled_runs_known_reason_reads_in_each_language(kiosk, people, fixed_clock):
