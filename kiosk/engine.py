@@ -23,7 +23,7 @@ from decimal import Decimal
 from kiosk import auth, chain_cover, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
-from kiosk.words import _
+from kiosk.words import Number, _
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
 BACK = "__back__"  # what a step's Back button submits
@@ -293,7 +293,8 @@ def _policy(settings: dict) -> auth.Policy:
 def start(workflow: Workflow, actor: Employee, station: str, settings: dict) -> Run:
     """Begin a run at the workflow's first step that applies."""
     if not actor.has_any(workflow.roles):
-        raise PermissionError(f"{actor.name} may not run {workflow.title}.")
+        raise PermissionError(_("{name} may not run {title}.", name=actor.name,
+                                title=workflow.title))
     with write():
         now = clock.now()
         run = Run.create(workflow=workflow.key, version=workflow.version,
@@ -409,7 +410,7 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         for option in step.choices(run):
             if option.value == text:
                 return option
-        raise ValueError("Choose one of the buttons.")
+        raise ValueError(_("Choose one of the buttons."))
     if step.kind == "text":
         return _parse_text(step, text)
     if step.kind == "confirm":
@@ -418,9 +419,9 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         if text == "fail":
             reason = str(raw.get("reason", "")).strip()
             if not reason:
-                raise ValueError("Say what is wrong before you continue.")
+                raise ValueError(_("Say what is wrong before you continue."))
             return {"ok": False, "reason": reason}
-        raise ValueError("Press Yes or No.")
+        raise ValueError(_("Press Yes or No."))
     if step.kind == "sign_off":
         return _parse_signature(step, raw, run, ctx, settings)
     if step.kind == "print":
@@ -429,9 +430,9 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         if text == "skip" and step.optional:
             reason = str(raw.get("reason", "")).strip()
             if not reason:
-                raise ValueError("Say why nothing is printed.")
+                raise ValueError(_("Say why nothing is printed."))
             return {"printed": False, "reason": reason}
-        raise ValueError("Press Print.")
+        raise ValueError(_("Press Print."))
     raise ValueError(f"Unknown step kind {step.kind}")
 
 
@@ -441,33 +442,36 @@ def _parse_weight(step: Step, raw: dict, run: Run, ctx: Context, settings: dict)
     reading = raw.get("scale")
     if reading:
         if reading.get("status") != "stable" or reading.get("value") is None:
-            raise ValueError(reading.get("words") or "The scale gave no stable weight. Take "
-                                                      "the reading again.")
+            raise ValueError(reading.get("words") or _("The scale gave no stable weight. Take "
+                                                        "the reading again."))
         weight = Decimal(reading["value"])
         if step.minimum is not None and weight < step.minimum:
-            raise ValueError(f"The scale reads {weight:f} {reading['unit']}: zero the empty "
-                             "scale, then take the reading again.")
+            raise ValueError(_("The scale reads {weight} {unit}: zero the empty scale, then "
+                               "take the reading again.",
+                               weight=Number(weight, format(weight, "f")), unit=reading["unit"]))
         return {"weight": weight, "unit": reading["unit"], "keyed": False}
     if not str(raw.get("value", "")).strip():
-        raise ValueError("Put it on the scale and press Take reading, or type the weight and "
-                         "say why.")
+        raise ValueError(_("Put it on the scale and press Take reading, or type the weight "
+                           "and say why."))
     weight = _parse(replace(step, kind="count", whole=False), raw, run, ctx, settings)
     reason = str(raw.get("reason", "")).strip()
     if not reason:
-        raise ValueError("A weight typed by hand needs a reason: say why the scale was not "
-                         "used.")
+        raise ValueError(_("A weight typed by hand needs a reason: say why the scale was not "
+                           "used."))
     return {"weight": weight, "unit": step.unit, "keyed": True, "reason": reason}
 
 
 def _parse_text(step: Step, text: str) -> str:
     text = " ".join(text.split())
     if not text:
-        raise ValueError("Type the answer, then press Enter.")
+        raise ValueError(_("Type the answer, then press Enter."))
     if len(text) > step.max_length:
-        raise ValueError(f"That is too long: at most {step.max_length} characters.")
+        raise ValueError(_("That is too long: at most {count} characters.", count=step.max_length))
     if step.pattern and not re.fullmatch(step.pattern, text):
-        hint = f" It should look like {step.example}." if step.example else ""
-        raise ValueError(f"{text} is not in the right form.{hint}")
+        if step.example:
+            raise ValueError(_("{text} is not in the right form. It should look like {example}.",
+                               text=text, example=step.example))
+        raise ValueError(_("{text} is not in the right form.", text=text))
     return text
 
 

@@ -241,7 +241,7 @@ def _day_figures() -> dict:
               for hour in range(first, now_hour + 1)]
     chart = charts.bars(groups, target=settings["pick_target_minutes"], unit="min",
                         title=language.say(_("Median minutes from request to hand-off, by "
-                                             "hour, today")))
+                                             "hour, today")), language=language.current())
     return {"today": today, "chart": chart}
 
 

@@ -186,7 +186,7 @@ WORKFLOW = Workflow(
              effect=record_company, back=Back("name", _("Back: change the name"))),
         choose("purpose", _("Why is the visitor here?"), PURPOSES, effect=record_purpose,
                back=Back("company", _("Back: change the company"))),
-        text("purpose_note", _("Say why the visitor is here."), example="Fire alarm test",
+        text("purpose_note", _("Say why the visitor is here."), example=_("Fire alarm test"),
              max_length=NOTE_MAX, guards=(plain_words,), effect=record_purpose_note,
              skip_if=no_note_needed, back=Back("purpose", _("Back: choose again"))),
         choose("id_kind", _("Check the visitor's photo ID in person. Which ID is it?"),

@@ -226,6 +226,7 @@ def test_a_spanish_manager_watches_live_picks_in_spanish(store, order, runner, m
     assert "7,5 min" in text, text  # minutes written the Spanish way
     no_english(text, "live picks")
     assert "Mediana de minutos de la solicitud a la entrega, por hora, hoy" in page
+    assert "meta 5 min" in page and ">target " not in page  # the chart's own words too
 
 
 def test_an_english_speaker_still_reads_english(store, order, runner, new_client):

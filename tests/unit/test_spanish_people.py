@@ -276,3 +276,24 @@ def test_a_run_from_another_day_says_its_day_the_languages_way(app, kiosk, store
     assert "Iniciado lun 23 nov 09:00 por Ben Okafor en test-1" in runs
     kiosk.login("1006", "6789")
     assert "Started Mon 23 Nov 09:00 by Ben Okafor" in _text(kiosk.get("/manager/runs"))
+
+
+def test_a_text_steps_example_and_refusals_are_in_spanish(kiosk, store):
+    # The engine's own refusals (an empty answer, one in the wrong form, a button that is
+    # not there) and a step's example, for a Spanish-speaking manager signing a visitor in.
+    kiosk.login("1008", "8642")
+    kiosk.post("/runs", {"workflow": "visitor"})
+    run = Run.select().where(Run.workflow == "visitor").order_by(Run.id.desc()).get()
+    kiosk.step(run.id, "area", value="vault")
+    kiosk.step(run.id, "name", value="Jane Doe")
+    kiosk.step(run.id, "company", value="Golden Coast")
+    assert _feedback(kiosk.step(run.id, "purpose", value="picnic")) == (
+        "Elija uno de los botones.")
+    kiosk.step(run.id, "purpose", value="other")
+    assert "Por ejemplo: Prueba de la alarma de incendios" in _text(kiosk.get(f"/runs/{run.id}"))
+    assert _feedback(kiosk.step(run.id, "purpose_note", value="  ")) == (
+        "Escriba la respuesta y presione Ingresar.")
+    kiosk.step(run.id, "purpose_note", value="Prueba de alarma")
+    kiosk.step(run.id, "id_kind", value="driver_licence")
+    assert _feedback(kiosk.step(run.id, "id_last4", value="x8")) == (
+        "x8 no tiene la forma correcta. Debe parecerse a 4821.")
