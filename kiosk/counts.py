@@ -39,6 +39,10 @@ PLACE_WORDS = (_("not in this store's records"), _("in no place"))
 MONTHS = (_("Jan"), _("Feb"), _("Mar"), _("Apr"), _("May"), _("Jun"), _("Jul"), _("Aug"),
           _("Sep"), _("Oct"), _("Nov"), _("Dec"))
 
+# A count's status as the record keeps it, in words.
+STATUS_WORDS = {"scheduled": _("scheduled"), "counting": _("counting"), "recount": _("recount"),
+                "closed": _("closed"), "cancelled": _("cancelled")}
+
 
 def day_words(day: dt.date):
     """'Nov 23' (English, as it always read), in the reader's language where it is shown."""

@@ -37,12 +37,6 @@ KIND_WORDS = {"unreported": _("Sold in the POS, not reported to Metrc"),
               "void": _("Voided in the POS, still in Metrc"),
               "return": _("Returned in the POS, not in Metrc"),
               "count": _("Counted differs from the books")}
-# A count's status and a variance's state, as records keep them.
-COUNT_STATUS_WORDS = {"scheduled": _("scheduled"), "counting": _("counting"),
-                      "recount": _("being recounted"), "closed": _("closed"),
-                      "cancelled": _("cancelled")}
-VARIANCE_STATE_WORDS = {"recount": _("to recount"), "investigating": _("investigating"),
-                        "adjusted": _("adjusted"), "closed": _("closed")}
 # How a difference was settled, as a check keeps it.
 SETTLED_WORDS = {"corrected": _("corrected"), "explained": _("explained"),
                  "escalated": _("escalated"), "": _("not settled")}

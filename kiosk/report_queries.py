@@ -21,6 +21,7 @@ from decimal import Decimal
 from peewee import JOIN, fn
 
 from kiosk import clock, day_close, visitors
+from kiosk.counts import STATUS_WORDS as COUNT_STATUS_WORDS
 from kiosk.manifests import quantity_text
 from kiosk.models import (
     Employee,
@@ -34,12 +35,8 @@ from kiosk.models import (
     VaultVisit,
 )
 from kiosk.models.counts import Count, CountLine, Variance
-from kiosk.reconciliation import (
-    COUNT_STATUS_WORDS,
-    VARIANCE_STATE_WORDS,
-    date_words,
-    stamp_words,
-)
+from kiosk.reconciliation import date_words, stamp_words
+from kiosk.variances import STATE_WORDS as VARIANCE_STATE_WORDS
 from kiosk.words import Known, Number, _
 
 RECEIVING = ("receipt", "reject")

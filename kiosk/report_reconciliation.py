@@ -19,6 +19,7 @@ from kiosk import day_close, day_status
 from kiosk import reconciliation as recon
 from kiosk.models import Employee, OutboxMessage, Variance
 from kiosk.models.reconciliation import DayCheck, DayCount, DayDifference, WaitingNote
+from kiosk.variances import STATE_WORDS as VARIANCE_STATE_WORDS
 from kiosk.words import Known, Phrase, _, joined, n_
 
 KINDS = {"open": _("Opening"), "close": _("Closing")}
@@ -65,7 +66,7 @@ def _settled(difference: DayDifference, variances: dict[int, Variance]) -> Phras
     if variance is None:
         return _("Escalated")
     return _("Escalated: variance {number}, {state}", number=str(variance.id),
-             state=recon.VARIANCE_STATE_WORDS.get(variance.state, variance.state))
+             state=VARIANCE_STATE_WORDS.get(variance.state, variance.state))
 
 
 def _differences(check: DayCheck | None, names: dict[int, str]) -> list[dict]:

@@ -52,9 +52,6 @@ def figure(value) -> str:
 
 
 # A count's state as the record keeps it.
-COUNT_STATES = {"scheduled": _("scheduled"), "counting": _("counting"), "recount": _("recount"),
-                "closed": _("closed"), "cancelled": _("cancelled")}
-
 
 def how_words(how: str | None):
     """How a package was counted, as its line keeps it in English ('keypad', 'scale 453.6 g',
@@ -80,7 +77,7 @@ language.COUNTED_LAYOUTS.setdefault(
 def count_words():
     """What the count screens say of a count's records in the screen's language."""
     return {"count_title": counts.title_words, "count_day": day_words,
-            "count_states": COUNT_STATES, "variance_states": variances.STATE_WORDS,
+            "count_states": counts.STATUS_WORDS, "variance_states": variances.STATE_WORDS,
             "recount_words": variances.RECOUNT_WORDS,
             "resolution_words": variances.RESOLUTION_WORDS, "kind_words": counts.KIND_WORDS,
             "how_words": how_words, "place_words": counts.place_words, "figure": figure}

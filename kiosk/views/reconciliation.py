@@ -8,7 +8,7 @@ import datetime as dt
 
 from flask import Blueprint, current_app, render_template, request
 
-from kiosk import clock, day_status
+from kiosk import clock, counts, day_status, variances
 from kiosk import reconciliation as recon
 from kiosk.sync import sales_pulls
 from kiosk.views.home import login_required
@@ -34,8 +34,8 @@ def _page(day: dt.date, notice: str = "", tone: str = "ok"):
 
 # Days, times, figures and states in the screen's language (phrases: the template says them).
 WORDS = {"day_words": recon.day_words, "at_words": recon.day_time_words,
-         "amount_text": recon.amount_text, "count_status_words": recon.COUNT_STATUS_WORDS,
-         "variance_words": recon.VARIANCE_STATE_WORDS}
+         "amount_text": recon.amount_text, "count_status_words": counts.STATUS_WORDS,
+         "variance_words": variances.STATE_WORDS}
 
 
 @bp.get("")

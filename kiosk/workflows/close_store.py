@@ -36,7 +36,7 @@ from kiosk.engine import (
 )
 from kiosk.models import OutboxMessage
 from kiosk.models.reconciliation import DayCheck
-from kiosk.reconciliation import VARIANCE_STATE_WORDS, day_time_words, day_words
+from kiosk.reconciliation import day_time_words, day_words
 from kiosk.words import UNIT_WORDS, Known, _, n_
 from kiosk.workflows.open_store import (
     COUNT_REASONS,
@@ -164,7 +164,7 @@ def investigations(run):
     """The variances still open (to recount or to investigate), oldest first."""
     rows = [_("…{tag} {item} · {count} · {state} · open {age}", tag=v.tag[-6:],
               item=v.item_name, count=Known(v.count.title),
-              state=VARIANCE_STATE_WORDS.get(v.state, v.state), age=Known(variances.age(v)))
+              state=variances.STATE_WORDS.get(v.state, v.state), age=Known(variances.age(v)))
             for v in variances.open_variances()]
     return {"items": {"title": _("Open variances ({count})", count=len(rows)),
                       "rows": rows or [_("None open.")]}}

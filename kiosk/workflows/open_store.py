@@ -33,7 +33,7 @@ from kiosk.engine import (
 )
 from kiosk.models import Count
 from kiosk.models.reconciliation import DayCheck, DayDifference
-from kiosk.reconciliation import COUNT_STATUS_WORDS, day_words, when_words
+from kiosk.reconciliation import day_words, when_words
 from kiosk.words import Known, _, joined, n_
 
 MANAGER = ("manager",)
@@ -330,7 +330,7 @@ def sign_facts(run):
                       (_("Differences settled"), _("{done} of {total}", done=done,
                                                    total=found)),
                       (_("Spot count"), _("{title}: {status}", title=Known(spot.title),
-                                          status=COUNT_STATUS_WORDS.get(spot.status,
+                                          status=counts.STATUS_WORDS.get(spot.status,
                                                                         spot.status)))]}
 
 
