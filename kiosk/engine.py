@@ -639,8 +639,7 @@ def _locked_run(run_id: int) -> Run:
 
 
 # A run's status as a screen names it (the record keeps the key).
-STATUS_WORDS = {"active": _("active"), "complete": _("complete"), "completed": _("completed"),
-                "cancelled": _("cancelled")}
+STATUS_WORDS = {"active": _("active"), "completed": _("completed"), "cancelled": _("cancelled")}
 
 
 def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor) -> str:
