@@ -649,9 +649,9 @@ def _refusal(run: Run, step_id: str, rev: int, workflow: Workflow | None, actor)
         return _("This run is {status}; nothing more can be recorded in it.",
                  status=STATUS_WORDS.get(run.status, run.status))
     if run.version != workflow.version:
-        return (f"This run was started on version {run.version} of {workflow.title} and this "
-                f"kiosk now has version {workflow.version}. A manager can cancel it with a "
-                "reason and start a new one.")
+        return _("This run was started on version {started} of {title} and this kiosk now has "
+                 "version {now}. A manager can cancel it with a reason and start a new one.",
+                 started=run.version, title=workflow.title, now=workflow.version)
     if not actor.has_any(workflow.roles):
         return _("{name} may not work on {title}.", name=actor.name, title=workflow.title)
     if step_id != run.current_step or rev != run.rev:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk import auth, db, engine, ledger
+from kiosk import auth, db, engine, ledger, words
 from kiosk.engine import Option, Refuse, Signer
 from kiosk.models import (
     AuditEntry,
@@ -320,6 +320,10 @@ def test_runs_are_pinned_to_their_workflow_version(store):
     outcome = submit(store, run, "tag", {"value": TAG}, registry=newer)
     assert outcome.tone == "stale" and "version 1" in outcome.message and "version 2" in \
         outcome.message
+    # A Spanish speaker reads the same refusal in Spanish, with both versions.
+    assert words.say(outcome.message, "es").startswith(
+        "Este procedimiento se empezó con la versión 1 de Test flow y este kiosco ahora tiene "
+        "la versión 2.")
 
 
 def test_only_permitted_roles_work_on_a_run(store):
