@@ -399,7 +399,7 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         try:
             return scans.parse(text, step.expect)
         except scans.ScanError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(exc.words) from None  # a phrase, said in the reader's words
     if step.kind == "count":
         unit = step.unit_for(run) if step.unit_for is not None else step.unit
         return limits.quantity(text, unit, minimum=step.minimum, maximum=step.maximum,
