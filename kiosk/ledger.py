@@ -186,7 +186,7 @@ def verify_chain(anchors_given=()) -> list[str]:
     try:
         inner_pad, outer_pad = audit_key.pads(audit_key.key(make=False))
     except audit_key.MissingKey as exc:
-        return [str(exc)]
+        return [exc.args[0]]  # a phrase, said in the screen's language
     cover = chain_cover.Cover()
     moved = cover.movements
     wanted = anchors.wanted(list(anchors_given))
