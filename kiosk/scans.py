@@ -173,6 +173,15 @@ def readings(raw: str) -> list[Scan]:
     return found
 
 
+def recognised(raw: str) -> list[Scan]:
+    """``readings``, but none (not a refusal) when a GS1 barcode cannot be read: for a screen
+    that only names what came instead of what it wanted."""
+    try:
+        return readings(raw)
+    except ScanError:
+        return []
+
+
 def describe(scan: Scan) -> str:
     """How to name what was scanned in a message (a phrase)."""
     return NAMES.get(scan.kind, scan.kind)

@@ -59,7 +59,7 @@ def _read_scan(raw: str):
     try:
         return scans.parse(raw, ("visitor",)).value, ""
     except scans.ScanError:
-        found = scans.readings(raw) if raw.strip() else []
+        found = scans.recognised(raw) if raw.strip() else []
         what = scans.describe(found[0]) if found else _("not a visitor badge")
         shown = "".join(c for c in raw.strip()[:40] if c.isprintable())
         return None, _("That was {what} ({shown}). Here a scan signs a visitor out; to scan "

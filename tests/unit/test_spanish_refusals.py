@@ -121,3 +121,25 @@ def test_a_package_packet_refused_in_spanish(kiosk, make_employee, fixed_clock):
     assert ("Ningún paquete tiene la etiqueta '1A4060300000000000999999'. Revise la etiqueta"
             in answer)
     no_english(answer, "a packet of a tag never seen")
+
+
+def test_a_wrong_code_at_the_lock_screen_and_at_sign_out_in_spanish(kiosk, make_employee,
+                                                                   fixed_clock):
+    spanish(make_employee("Lucía Pérez", "1001", "1234", "receiver"))
+    kiosk.post("/language", {"language": "es"})
+    for raw in ("LOC-A1", "]C1017"):  # a GS1 barcode cut short is refused, not a failure
+        response = kiosk.post("/login/badge", {"value": raw})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "Eso no es una credencial. Escanee su credencial" in page
+        no_english(page, f"{raw} at the lock screen")
+    kiosk.login("1001", "1234")
+    tag = "1A4060300000000000000122"
+    response = kiosk.post("/visitors/scan", {"value": tag})
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"Eso fue una etiqueta de paquete (24 letras y dígitos) ({tag})." in page
+    no_english(page, "a package tag scanned to sign a visitor out")
+    response = kiosk.post("/visitors/scan", {"value": "]C1017"})
+    assert response.status_code == 200
+    assert "Eso fue algo que no es una credencial de visitante" in html.unescape(
+        response.get_data(as_text=True))
