@@ -201,8 +201,8 @@ def parse(raw: str, expect: tuple[str, ...] | list[str] = tuple(NAMES)) -> Scan:
     if not raw or not raw.strip():
         raise ScanError(_("Nothing was scanned. Scan the barcode again."))
     if len(raw) > limits.SCAN:
-        raise ScanError(_("That is too long for a code here ({count} characters). Scan the "
-                          "barcode again.", count=len(raw)))
+        raise ScanError(_("That is too long for a code here ({number} characters). Scan the "
+                          "barcode again.", number=len(raw)))
     if not raw.isprintable() and limits.has_hidden(raw.strip("\r\n\t "), GS):
         raise ScanError(_("That has a character no barcode here carries. Scan the barcode "
                           "again."))
@@ -221,7 +221,7 @@ def parse(raw: str, expect: tuple[str, ...] | list[str] = tuple(NAMES)) -> Scan:
                           "Scan it again; this step needs {wanted}.", shown=shown,
                           wanted=wanted))
     if len(digits) in (23, 25) and digits.isalnum():
-        raise ScanError(_("{shown} has {count} characters; a package tag has 24. Scan the "
-                          "tag again.", shown=shown, count=len(digits)))
+        raise ScanError(_("{shown} has {number} characters; a package tag has 24. Scan the "
+                          "tag again.", shown=shown, number=len(digits)))
     raise ScanError(_("{shown} is not a code this kiosk knows. This step needs {wanted}.",
                       shown=shown, wanted=wanted))

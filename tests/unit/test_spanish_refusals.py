@@ -35,11 +35,18 @@ def spanish(employee) -> None:
         Employee.update(language="es").where(Employee.id == employee.id).execute()
 
 
-def scan_a_badge_where_a_tag_is_wanted(kiosk):
+def scan_a_badge_where_a_tag_is_wanted(kiosk, again=False):
+    """The refusal's answer; ``again``: the same scan sent a second time, as a screen does
+    when the connection dropped before the first answer came."""
     kiosk.post("/runs", {"workflow": "move_package"})
     run = Run.select().order_by(Run.id.desc()).first()
     assert run.current_step == "package"
-    return kiosk.step(run.id, "package", value="EMP-1234", source="scanner")
+    answer = kiosk.step(run.id, "package", value="EMP-1234", source="scanner", scan_id="s-1",
+                        rev=run.rev)
+    if again:
+        answer = kiosk.step(run.id, "package", value="EMP-1234", source="scanner",
+                            scan_id="s-1", rev=run.rev)
+    return answer
 
 
 def test_a_wrong_scan_is_refused_in_spanish_naming_what_the_step_needs(kiosk, make_employee,
@@ -54,6 +61,9 @@ def test_a_wrong_scan_is_refused_in_spanish_naming_what_the_step_needs(kiosk, ma
     assert said in response.get_data(as_text=True)
     no_english(feedback["message"], "the wrong scan's cue")
     no_english(response.get_data(as_text=True), "the step after a wrong scan")
+    # Sent again after a dropped connection: the refusal the record kept, said in Spanish.
+    again = scan_a_badge_where_a_tag_is_wanted(kiosk, again=True)
+    assert feedback_of(again)["message"] == said
 
 
 def test_an_english_speaker_still_reads_the_refusal_in_english(kiosk, make_employee,
