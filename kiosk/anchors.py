@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kiosk import audit_key, clock
 from kiosk.db import database
+from kiosk.words import _
 
 LINE = re.compile(r"^(\S+) entry (\d+) hash ([0-9a-f]{64})$")
 RESTORED = re.compile(r"^(\S+) restored ")  # `kiosk restore` put a backup in place
@@ -138,15 +139,15 @@ def problems(hashes: dict[int, str], newest: int, given: list[Anchor] = ()) -> l
     ``hashes`` (only those the anchors ask about) and whose newest entry is ``newest``."""
     found = []
     for anchor in [*read(), *given]:
-        where = "the anchor given" if anchor.where == "given" else \
-            f"the anchor of {anchor.at} ({anchor.where})"
+        where = _("the anchor given") if anchor.where == "given" else \
+            _("the anchor of {at} ({where})", at=anchor.at, where=anchor.where)
         if anchor.seq > newest:
-            found.append(f"The chain ends at entry {newest} but {where} names entry "
-                         f"{anchor.seq}: entries were cut from its end (and its head set "
-                         "back).")
+            found.append(_("The chain ends at entry {newest} but {where} names entry {seq}: "
+                           "entries were cut from its end (and its head set back).",
+                           newest=str(newest), where=where, seq=str(anchor.seq)))
         elif hashes.get(anchor.seq) != anchor.hash:
-            found.append(f"Entry {anchor.seq} is not the one {where} names: the chain was "
-                         "rewritten after it was anchored.")
+            found.append(_("Entry {seq} is not the one {where} names: the chain was rewritten "
+                           "after it was anchored.", seq=str(anchor.seq), where=where))
     return found
 
 

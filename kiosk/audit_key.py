@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kiosk import config
 from kiosk.db import database, is_sqlite
+from kiosk.words import _
 
 KEY_BYTES = 32
 
@@ -96,11 +97,12 @@ def _load(where: Path, make: bool) -> bytes:
     try:
         key = bytes.fromhex(where.read_text().strip())
     except (OSError, ValueError) as exc:
-        raise MissingKey(f"The audit key {where} cannot be read ({exc}); the chain cannot "
-                         "be signed or checked without it. Restore it from the store's "
-                         "backup.") from None
+        raise MissingKey(_("The audit key {where} cannot be read ({problem}); the chain "
+                           "cannot be signed or checked without it. Restore it from the "
+                           "store's backup.", where=str(where), problem=str(exc))) from None
     if len(key) < 16:
-        raise MissingKey(f"The audit key {where} is too short to be one the kiosk made.")
+        raise MissingKey(_("The audit key {where} is too short to be one the kiosk made.",
+                           where=str(where)))
     _loaded[where] = key
     return key
 

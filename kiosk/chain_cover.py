@@ -25,6 +25,7 @@ from json import loads
 
 from kiosk.db import database
 from kiosk.models import dumps
+from kiosk.words import _
 
 FAILED_ATTEMPT = (".refused", ".locked", ".no_pin", ".wrong_pin")
 
@@ -152,7 +153,8 @@ class Cover:
         return number > self.before.get(table, 0)
 
     def problems(self) -> list[str]:
-        found = [f"Movement {m} has two audit entries." for m in self.doubled[:20]]
+        found = [_("Movement {number} has two audit entries.", number=str(m))
+                 for m in self.doubled[:20]]
         for check in (self._movements, self._signatures, self._exits, self._attempts,
                       self._outbox, self._lines, self._runs):
             found += check()
@@ -168,22 +170,22 @@ class Cover:
             kept = kept_of.pop(number, None)
             if kept is None:
                 if self._new("movement", number):
-                    found.append(f"Movement {number} is not in the audit chain: it was added "
-                                 "to the records by hand.")
+                    found.append(_("Movement {number} is not in the audit chain: it was "
+                                   "added to the records by hand.", number=str(number)))
                 continue
             try:
                 text = ledger.movement_detail(*row)
             except (InvalidOperation, ValueError, TypeError):
                 text = None
             if text is None or hash(text) != kept:
-                found.append(f"Movement {number} differs from what the audit chain recorded of "
-                             "it: it was altered.")
+                found.append(_("Movement {number} differs from what the audit chain recorded "
+                               "of it: it was altered.", number=str(number)))
         gone = sorted(n for n in kept_of if n is not None)
         for number in gone[:50]:
-            found.append(f"Movement {number} is in the audit chain but not in the records: it "
-                         "was deleted.")
+            found.append(_("Movement {number} is in the audit chain but not in the records: "
+                           "it was deleted.", number=str(number)))
         if len(gone) > 50:
-            found.append(f"{len(gone) - 50} more movements were deleted.")
+            found.append(_("{count} more movements were deleted.", count=len(gone) - 50))
         return found
 
     def _signatures(self) -> list[str]:
@@ -198,23 +200,25 @@ class Cover:
             entry = self.signatures.get(number)
             if entry is None:
                 if self._new("signature", number):
-                    found.append(f"Signature {number} is not in the audit chain: it was added "
-                                 "to the records by hand.")
+                    found.append(_("Signature {number} is not in the audit chain: it was "
+                                   "added to the records by hand.", number=str(number)))
                 continue
             if entry.get("signer") != employee_id:
-                found.append(f"Signature {number} names employee {employee_id} but employee "
-                             f"{entry.get('signer')} signed: it was re-pointed.")
+                found.append(_("Signature {number} names employee {named} but employee "
+                               "{signer} signed: it was re-pointed.", number=str(number),
+                               named=str(employee_id), signer=str(entry.get("signer"))))
             if (entry.get("meaning"), entry.get("record_hash"), entry.get("event")) != \
                     (meaning, record_hash, event_id):
-                found.append(f"Signature {number} differs from what the audit chain recorded "
-                             "of it: it was altered.")
+                found.append(_("Signature {number} differs from what the audit chain "
+                               "recorded of it: it was altered.", number=str(number)))
             if "data" in entry and signed_hash(run_id, workflow, version, entry["data"],
                                                _events(run_id, event_id)) != record_hash:
-                found.append(f"Signature {number} no longer matches what it signed: run "
-                             f"{run_id}'s steps up to the signing were altered.")
+                found.append(_("Signature {number} no longer matches what it signed: run "
+                               "{run}'s steps up to the signing were altered.",
+                               number=str(number), run=str(run_id)))
         for number in sorted(set(self.signatures) - seen)[:50]:
-            found.append(f"Signature {number} is in the audit chain but not in the records: "
-                         "it was deleted.")
+            found.append(_("Signature {number} is in the audit chain but not in the records: "
+                           "it was deleted.", number=str(number)))
         return found
 
     def _exits(self) -> list[str]:
@@ -232,8 +236,9 @@ class Cover:
             again = (resolution_hash(visitor, _Someone(row.by_id), row.reason, row.at)
                      if visitor is not None else None)
             if entry.get("record_hash") != row.record_hash or again != row.record_hash:
-                found.append(f"Visitor {row.visitor_id}'s signed resolution no longer matches "
-                             "what the manager signed: it was altered.")
+                found.append(_("Visitor {number}'s signed resolution no longer matches what "
+                               "the manager signed: it was altered.",
+                               number=str(row.visitor_id)))
         return found
 
     def _attempts(self) -> list[str]:
@@ -243,22 +248,26 @@ class Cover:
             entry = self.attempts.get(number)
             if entry is None:
                 if self._new("login_attempt", number):
-                    found.append(f"Login attempt {number} (badge {badge}) is not in the audit "
-                                 "chain: it was added to the records by hand.")
+                    found.append(_("Login attempt {number} (badge {badge}) is not in the "
+                                   "audit chain: it was added to the records by hand.",
+                                   number=str(number), badge=str(badge)))
                 continue
-            said_badge, said_ok, _ = entry
+            said_badge, said_ok = entry[0], entry[1]
             if (said_badge is not None and said_badge != badge) or \
                     (said_ok is not None and said_ok != bool(ok)):
-                found.append(f"Login attempt {number} differs from what the audit chain "
-                             "recorded of it: it was altered.")
+                found.append(_("Login attempt {number} differs from what the audit chain "
+                               "recorded of it: it was altered.", number=str(number)))
         gone = sorted(set(self.attempts) - seen)
         for number in gone[:50]:
             badge = self.attempts[number][0]
-            found.append(f"Login attempt {number}" + (f" (badge {badge})" if badge else "")
-                         + f", audit entry {self.attempts[number][2]}, is not in the records: "
-                         "it was deleted.")
+            seq = str(self.attempts[number][2])
+            found.append(_("Login attempt {number} (badge {badge}), audit entry {entry}, is not "
+                           "in the records: it was deleted.", number=str(number),
+                           badge=str(badge), entry=seq) if badge else
+                         _("Login attempt {number}, audit entry {entry}, is not in the records: "
+                           "it was deleted.", number=str(number), entry=seq))
         if len(gone) > 50:
-            found.append(f"{len(gone) - 50} more login attempts were deleted.")
+            found.append(_("{count} more login attempts were deleted.", count=len(gone) - 50))
         return found
 
     def _outbox(self) -> list[str]:
@@ -266,15 +275,17 @@ class Cover:
         for number, status, kind in _rows("id, status, kind", "outbox_message"):
             if status not in ("delivered", "resolved"):
                 if number in told:
-                    found.append(f"Outbox message {number} ({kind}) reads {status} but the "
-                                 "audit chain recorded it delivered or resolved: it was put "
-                                 "back in the queue in the database.")
+                    found.append(_("Outbox message {number} ({kind}) reads {status} but the "
+                                   "audit chain recorded it delivered or resolved: it was put "
+                                   "back in the queue in the database.", number=str(number),
+                                   kind=str(kind), status=str(status)))
                 continue
             said = self.delivered if status == "delivered" else self.resolved
             if number not in said and (self._new("outbox_message", number) or number in told):
-                found.append(f"Outbox message {number} ({kind}) reads {status} but the audit "
-                             f"chain has no record of it being {status}: it was marked so in "
-                             "the database.")
+                found.append(_("Outbox message {number} ({kind}) reads {status} but the audit "
+                               "chain has no record of it being {status}: it was marked so in "
+                               "the database.", number=str(number), kind=str(kind),
+                               status=str(status)))
         return found
 
     def _lines(self) -> list[str]:
@@ -289,8 +300,9 @@ class Cover:
             if (state, _quantity(received)) != (expected[0], expected[1]):
                 said = expected[0] + (f" {expected[1]}" if expected[1] is not None else "")
                 now = state + (f" {_quantity(received)}" if received is not None else "")
-                found.append(f"Transfer line {number} ({tag}) reads {now} but the audit chain "
-                             f"recorded {said}: its verdict was altered.")
+                found.append(_("Transfer line {number} ({tag}) reads {now} but the audit "
+                               "chain recorded {said}: its verdict was altered.",
+                               number=str(number), tag=str(tag), now=now, said=said))
         return found
 
     def _runs(self) -> list[str]:
@@ -303,8 +315,8 @@ class Cover:
             if entry is None:
                 continue
             if entry[0] != status or data_digest(data or "") != entry[1]:
-                found.append(f"Run {number} differs from what the audit chain recorded when it "
-                             "ended: its data was altered.")
+                found.append(_("Run {number} differs from what the audit chain recorded when "
+                               "it ended: its data was altered.", number=str(number)))
         return found
 
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from kiosk import auth, chain_cover, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
-from kiosk.words import Number, _
+from kiosk.words import Known, Number, _
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
 BACK = "__back__"  # what a step's Back button submits
@@ -399,7 +399,7 @@ def _parse(step: Step, raw: dict, run: Run, ctx: Context, settings: dict,
         try:
             return scans.parse(text, step.expect)
         except scans.ScanError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(exc.words) from None  # a phrase, said in the reader's words
     if step.kind == "count":
         unit = step.unit_for(run) if step.unit_for is not None else step.unit
         return limits.quantity(text, unit, minimum=step.minimum, maximum=step.maximum,
@@ -622,7 +622,7 @@ def _replayed(run: Run, step_id: str, rev: int, raw: dict, actor) -> Outcome | N
             or (event.value or {}).get("scan_id") != scan_id):
         return None
     if not event.accepted:
-        return Outcome(False, event.message, "error", run, event)
+        return Outcome(False, Known(event.message), "error", run, event)
     code = (event.value or {}).get("value", "")
     return Outcome(True, f"{code} was recorded before the connection dropped; it is not "
                          "counted twice.", "ok", run, event)

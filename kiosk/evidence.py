@@ -51,6 +51,7 @@ from kiosk.models import (
     VisitorExit,
 )
 from kiosk.models.counts import Count, CountLine, Variance
+from kiosk.words import _
 
 VERIFY = """\
 How to check this evidence packet
@@ -445,7 +446,7 @@ def package_packet(tag: str, out: Path, actor=None, station: str = "",
     with db.connection():
         package = Package.get_or_none(Package.tag == tag.strip().upper())
         if package is None:
-            raise LookupError(f"No package has the tag {tag.strip()!r}.")
+            raise LookupError(_("No package has the tag {tag}.", tag=repr(tag.strip())))
         sets, days = _package_sets(package)
         kept = list(KeptReport.select().where(KeptReport.day.in_(days))
                     .order_by(KeptReport.day, KeptReport.id)) if days else []

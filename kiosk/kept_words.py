@@ -21,7 +21,16 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("Send Metrc a receipt for {amount}"), _("Void Metrc receipt {receipt}"),
            _("Fix Metrc receipt {receipt} to {amount}"),
            _("Take …{tag} off Metrc receipt {receipt}"),
-           _("the POS's figure at {time}, less its sales since"))
+           _("the POS's figure at {time}, less its sales since"),
+           # A refused scan, as its step event keeps it (said again when the same scan is
+           # sent again after the connection dropped: kiosk/engine.py's _replayed).
+           _("That was {kind} ({shown}). This step needs {wanted}."),
+           _("{shown} looks like an item barcode but its check digit is wrong. Scan it again; "
+             "this step needs {wanted}."),
+           _("{shown} has {number} characters; a package tag has 24. Scan the tag again."),
+           _("{shown} is not a code this kiosk knows. This step needs {wanted}."),
+           _("That is too long for a code here ({number} characters). Scan the barcode "
+             "again."))
 
 # Where a closing count's expected figure comes from (kiosk/day_counts.py keeps it).
 COUNT_SOURCES = (_("ledger less POS sales since received"),)

@@ -25,6 +25,7 @@ from peewee import fn
 from kiosk import audit_key, clock
 from kiosk.db import database, is_sqlite
 from kiosk.models import AuditEntry, ChainHead, Location, Movement, Package, dumps
+from kiosk.words import Number, _
 
 GENESIS = "0" * 64
 KEYED = "chain.keyed"  # the entry that ends the entries hashed before the chain had a key
@@ -185,7 +186,7 @@ def verify_chain(anchors_given=()) -> list[str]:
     try:
         inner_pad, outer_pad = audit_key.pads(audit_key.key(make=False))
     except audit_key.MissingKey as exc:
-        return [str(exc)]
+        return [exc.args[0]]  # a phrase, said in the screen's language
     cover = chain_cover.Cover()
     moved = cover.movements
     wanted = anchors.wanted(list(anchors_given))
@@ -197,16 +198,18 @@ def verify_chain(anchors_given=()) -> list[str]:
         seq, at, actor_id, actor_name, station, action, subject, detail, entry_prev, \
             entry_hash = row
         if type(seq) is not int:
-            problems.append(f"An audit entry is numbered {seq!r}, which is not a number: the "
-                            "chain was edited.")
+            problems.append(_("An audit entry is numbered {seq}, which is not a number: the "
+                              "chain was edited.", seq=repr(seq)))
             continue
         if seq != expected_seq:
-            problems.append(f"Audit entry {expected_seq} is missing (next is {seq})."
+            problems.append(_("Audit entry {missing} is missing (next is {seq}).",
+                              missing=str(expected_seq), seq=str(seq))
                             if seq > expected_seq else
-                            f"Audit entry {seq} is out of its place (after entry "
-                            f"{expected_seq - 1}).")
+                            _("Audit entry {seq} is out of its place (after entry {before}).",
+                              seq=str(seq), before=str(expected_seq - 1)))
         if entry_prev != prev_hash:
-            problems.append(f"Audit entry {seq} does not point at the entry before it.")
+            problems.append(_("Audit entry {seq} does not point at the entry before it.",
+                              seq=str(seq)))
         try:
             body = _body(entry_prev or "", seq, at or "", actor_id, actor_name or "",
                          station or "", action or "", subject or "", detail or "")
@@ -242,19 +245,21 @@ def verify_chain(anchors_given=()) -> list[str]:
         seq, action = row[0], row[5]
         if keyed is None or seq > keyed:
             problems.append(_altered(seq, action, row[1], row[7]) if keyed is not None else
-                            f"Audit entry {seq} ({action}) is not signed with the store's key "
-                            "(altered, or written without the key).")
+                            _("Audit entry {seq} ({action}) is not signed with the store's key "
+                              "(altered, or written without the key).", seq=str(seq),
+                              action=str(action)))
         elif not _legacy_intact(row):
             problems.append(_altered(seq, action, row[1], row[7]))
     head = ChainHead.get_or_none(ChainHead.id == 1)
     newest = expected_seq - 1
     if head is not None and head.seq != newest:
-        problems.append(f"The chain head says {head.seq} entries but {newest} exist: "
-                        "entries were removed from the end." if head.seq > newest else
-                        f"The chain head says {head.seq} entries but {newest} exist: entries "
-                        "were added after the head.")
+        problems.append(_("The chain head says {head} entries but {newest} exist: entries "
+                          "were removed from the end.", head=head.seq, newest=newest)
+                        if head.seq > newest else
+                        _("The chain head says {head} entries but {newest} exist: entries "
+                          "were added after the head.", head=head.seq, newest=newest))
     elif head is not None and newest and head.hash != prev_hash:
-        problems.append(f"The chain head does not name entry {newest}'s hash.")
+        problems.append(_("The chain head does not name entry {seq}'s hash.", seq=str(newest)))
     return (_capped(problems) + anchors.problems(anchored, newest, list(anchors_given))
             + cover.problems())
 
@@ -265,8 +270,8 @@ SAID_OF_EACH = 50  # a chain hashed again from an early entry fails at every ent
 def _capped(problems: list[str]) -> list[str]:
     if len(problems) <= SAID_OF_EACH:
         return problems
-    return problems[:SAID_OF_EACH] + [f"… and {len(problems) - SAID_OF_EACH} more problems in "
-                                      "the chain like those."]
+    return problems[:SAID_OF_EACH] + [_("… and {count} more problems in the chain like those.",
+                                        count=len(problems) - SAID_OF_EACH)]
 
 
 def _keyed_store() -> bool:
@@ -286,12 +291,15 @@ def _unkeyed_problems(given) -> list[str]:
     for row in _entries():
         seq, action = row[0], row[5]
         if type(seq) is not int:
-            problems.append(f"An audit entry is numbered {seq!r}, which is not a number.")
+            problems.append(_("An audit entry is numbered {seq}, which is not a number.",
+                              seq=repr(seq)))
             continue
         if seq != expected_seq:
-            problems.append(f"Audit entry {expected_seq} is missing (next is {seq}).")
+            problems.append(_("Audit entry {missing} is missing (next is {seq}).",
+                              missing=str(expected_seq), seq=str(seq)))
         if row[8] != prev_hash:
-            problems.append(f"Audit entry {seq} does not point at the entry before it.")
+            problems.append(_("Audit entry {seq} does not point at the entry before it.",
+                              seq=str(seq)))
         if not _legacy_intact(row):
             problems.append(_altered(seq, action, row[1], row[7]))
         if seq in wanted:
@@ -299,23 +307,35 @@ def _unkeyed_problems(given) -> list[str]:
         prev_hash, expected_seq = row[9], seq + 1
     head = ChainHead.get_or_none(ChainHead.id == 1)
     if head is not None and head.seq != expected_seq - 1:
-        problems.append(f"The chain head says {head.seq} entries but {expected_seq - 1} "
-                        "exist: entries were removed from the end.")
+        problems.append(_("The chain head says {head} entries but {newest} exist: entries "
+                          "were removed from the end.", head=head.seq, newest=expected_seq - 1))
     return _capped(problems) + anchors.problems(anchored, expected_seq - 1, given)
 
 
 def _altered(seq: int, action, at, detail) -> str:
     """The words for an entry whose signature fails, naming what cannot even be read."""
-    why = ""
     try:
         loads(detail or "")
+        json = True
     except (TypeError, ValueError):
-        why = " (its detail is not JSON)"
+        json = False
     try:
         dt.datetime.strptime(at or "", AT_FORMAT)
+        time = True
     except (TypeError, ValueError):
-        why += " (its time is not a time)"
-    return f"Audit entry {seq} ({action}) was altered after it was written{why}."
+        time = False
+    seq, action = str(seq), str(action)
+    if json and time:
+        return _("Audit entry {seq} ({action}) was altered after it was written.", seq=seq,
+                 action=action)
+    if time:
+        return _("Audit entry {seq} ({action}) was altered after it was written (its detail "
+                 "is not JSON).", seq=seq, action=action)
+    if json:
+        return _("Audit entry {seq} ({action}) was altered after it was written (its time is "
+                 "not a time).", seq=seq, action=action)
+    return _("Audit entry {seq} ({action}) was altered after it was written (its detail is "
+             "not JSON) (its time is not a time).", seq=seq, action=action)
 
 
 def _legacy_intact(row) -> bool:
@@ -387,10 +407,12 @@ def verify_quantities() -> list[str]:
             total = Decimal(str(sums.get(pkg_id) or 0)).quantize(Q4)
             cached = Decimal(str(qty)).quantize(Q4)
         except (InvalidOperation, ValueError):
-            problems.append(f"Package {tag} has a quantity that is not a number ({qty!r}), or "
-                            "a movement of it has.")
+            problems.append(_("Package {tag} has a quantity that is not a number ({qty}), or "
+                              "a movement of it has.", tag=tag, qty=repr(qty)))
             continue
         if cached != total:
-            problems.append(f"Package {tag} shows {cached.normalize():f} but its movements "
-                            f"add up to {total.normalize():f}.")
+            problems.append(_("Package {tag} shows {shows} but its movements add up to "
+                              "{total}.", tag=tag, shows=Number(cached.normalize(),
+                                                                f"{cached.normalize():f}"),
+                              total=Number(total.normalize(), f"{total.normalize():f}")))
     return problems

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from kiosk import limits
+from kiosk.words import Phrase, _
 
 GS = "\x1d"
 TAG_RE = re.compile(r"^[0-9A-Z]{24}$")
@@ -36,18 +37,23 @@ GS1_FIXED = {"01": 14, "17": 6, "11": 6, "13": 6, "15": 6}
 GS1_VARIABLE = {"10": 20, "21": 20}
 
 NAMES = {
-    "package_tag": "a package tag (24 letters and digits)",
-    "gtin": "an item barcode (UPC)",
-    "gs1": "a GS1 product barcode",
-    "location": "a location label (starts LOC-)",
-    "badge": "a badge",
-    "manifest": "a manifest number",
-    "visitor": "a visitor badge (starts VIS-)",
+    "package_tag": _("a package tag (24 letters and digits)"),
+    "gtin": _("an item barcode (UPC)"),
+    "gs1": _("a GS1 product barcode"),
+    "location": _("a location label (starts LOC-)"),
+    "badge": _("a badge"),
+    "manifest": _("a manifest number"),
+    "visitor": _("a visitor badge (starts VIS-)"),
 }
 
 
 class ScanError(ValueError):
-    """The input is not what the step expects; ``str()`` is the message for the screen."""
+    """The input is not what the step expects. Its first argument is the message for the
+    screen, a phrase said in the reader's language (``words``); ``str()`` is its English."""
+
+    @property
+    def words(self) -> Phrase:
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -109,26 +115,28 @@ def parse_gs1(data: str) -> dict:
         if ai in GS1_FIXED:
             value = data[pos:pos + GS1_FIXED[ai]]
             if len(value) != GS1_FIXED[ai] or not value.isdigit():
-                raise ScanError(f"The GS1 barcode's ({ai}) field is cut short.")
+                raise ScanError(_("The GS1 barcode's ({ai}) field is cut short.", ai=ai))
             pos += GS1_FIXED[ai]
         elif ai in GS1_VARIABLE:
             end = data.find(GS, pos)
             end = len(data) if end == -1 else end
             value = data[pos:end]
             if not value or len(value) > GS1_VARIABLE[ai]:
-                raise ScanError(f"The GS1 barcode's ({ai}) field is empty or too long.")
+                raise ScanError(_("The GS1 barcode's ({ai}) field is empty or too long.", ai=ai))
             pos = end
         else:
-            raise ScanError(f"The GS1 barcode has a field ({ai}) this kiosk does not read.")
+            raise ScanError(_("The GS1 barcode has a field ({ai}) this kiosk does not read.",
+                               ai=ai))
         fields[ai] = value
     if "01" in fields and normalise_gtin(fields["01"]) is None:
-        raise ScanError("The GS1 barcode's GTIN has a wrong check digit; scan it again.")
+        raise ScanError(_("The GS1 barcode's GTIN has a wrong check digit; scan it again."))
     for ai in ("17", "11", "13", "15"):
         if ai in fields:
             try:
                 fields[ai] = _gs1_date(fields[ai])
             except ValueError:
-                raise ScanError(f"The GS1 barcode's date ({ai}) is not a real date.") from None
+                raise ScanError(_("The GS1 barcode's date ({ai}) is not a real date.",
+                                   ai=ai)) from None
     return fields
 
 
@@ -165,35 +173,55 @@ def readings(raw: str) -> list[Scan]:
     return found
 
 
+def recognised(raw: str) -> list[Scan]:
+    """``readings``, but none (not a refusal) when a GS1 barcode cannot be read: for a screen
+    that only names what came instead of what it wanted."""
+    try:
+        return readings(raw)
+    except ScanError:
+        return []
+
+
 def describe(scan: Scan) -> str:
-    """How to name what was scanned in a message."""
+    """How to name what was scanned in a message (a phrase)."""
     return NAMES.get(scan.kind, scan.kind)
+
+
+def either(kinds) -> str:
+    """The kinds a step takes, named as one phrase: "a badge or a manifest number"."""
+    names = [NAMES.get(k, k) for k in kinds]
+    said = names[0] if names else ""
+    for name in names[1:]:
+        said = _("{first} or {rest}", first=said, rest=name)
+    return said
 
 
 def parse(raw: str, expect: tuple[str, ...] | list[str] = tuple(NAMES)) -> Scan:
     """The reading of ``raw`` that fits ``expect``; ScanError with a human message otherwise."""
     if not raw or not raw.strip():
-        raise ScanError("Nothing was scanned. Scan the barcode again.")
+        raise ScanError(_("Nothing was scanned. Scan the barcode again."))
     if len(raw) > limits.SCAN:
-        raise ScanError(f"That is too long for a code here ({len(raw)} characters). Scan "
-                        "the barcode again.")
+        raise ScanError(_("That is too long for a code here ({number} characters). Scan the "
+                          "barcode again.", number=len(raw)))
     if not raw.isprintable() and limits.has_hidden(raw.strip("\r\n\t "), GS):
-        raise ScanError("That has a character no barcode here carries. Scan the barcode "
-                        "again.")
+        raise ScanError(_("That has a character no barcode here carries. Scan the barcode "
+                          "again."))
     options = readings(raw)
     for scan in options:
         if scan.kind in expect:
             return scan
-    wanted = " or ".join(NAMES.get(k, k) for k in expect)
+    wanted = either(expect)
     shown = raw.strip()[:40]
     if options:
-        return_kind = describe(options[0])
-        raise ScanError(f"That was {return_kind} ({shown}). This step needs {wanted}.")
+        raise ScanError(_("That was {kind} ({shown}). This step needs {wanted}.",
+                          kind=describe(options[0]), shown=shown, wanted=wanted))
     digits = raw.strip()
     if digits.isdigit() and len(digits) in (8, 12, 13, 14):
-        raise ScanError(f"{shown} looks like an item barcode but its check digit is wrong. "
-                        f"Scan it again; this step needs {wanted}.")
+        raise ScanError(_("{shown} looks like an item barcode but its check digit is wrong. "
+                          "Scan it again; this step needs {wanted}.", shown=shown,
+                          wanted=wanted))
     if len(digits) in (23, 25) and digits.isalnum():
-        raise ScanError(f"{shown} has {len(digits)} characters; a package tag has 24. "
-                        "Scan the tag again.")
-    raise ScanError(f"{shown} is not a code this kiosk knows. This step needs {wanted}.")
+        raise ScanError(_("{shown} has {number} characters; a package tag has 24. Scan the "
+                          "tag again.", shown=shown, number=len(digits)))
+    raise ScanError(_("{shown} is not a code this kiosk knows. This step needs {wanted}.",
+                      shown=shown, wanted=wanted))

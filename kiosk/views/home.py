@@ -287,7 +287,7 @@ def login_badge():
     try:
         badge = scans.parse(raw, ("badge",)).value
     except scans.ScanError:
-        visitor = any(s.kind == "visitor" for s in scans.readings(raw[:100]))
+        visitor = any(s.kind == "visitor" for s in scans.recognised(raw[:100]))
         return feedback(make_response(render_template(
             "_login.html", stage="badge",
             message=_("That is a visitor badge. Log in first, then scan it to sign the "

@@ -182,7 +182,7 @@ def package_evidence(day_text: str):
         packet = evidence.package_packet(tag, out, g.employee, station(), _settings())
     except LookupError as exc:
         return _kept_list(chosen, _("{problem} Check the tag on the package's label.",
-                                    problem=str(exc)), "error")
+                                    problem=exc.args[0]), "error")
     return _kept_list(chosen, _("The evidence packet of package {tag} is ready.", tag=tag),
                       packet=packet)
 

@@ -20,7 +20,7 @@ from flask import Blueprint, abort, g, make_response, render_template, request
 from kiosk import auth, clock, db, scans, visitors, workflows
 from kiosk.views.home import feedback, login_required, policy, station
 from kiosk.views.manager import _day  # one reading of a log's date filter
-from kiosk.words import Known, _
+from kiosk.words import _
 
 bp = Blueprint("visitors", __name__, url_prefix="/visitors")
 
@@ -59,8 +59,8 @@ def _read_scan(raw: str):
     try:
         return scans.parse(raw, ("visitor",)).value, ""
     except scans.ScanError:
-        found = scans.readings(raw) if raw.strip() else []
-        what = Known(scans.describe(found[0])) if found else _("not a visitor badge")
+        found = scans.recognised(raw) if raw.strip() else []
+        what = scans.describe(found[0]) if found else _("not a visitor badge")
         shown = "".join(c for c in raw.strip()[:40] if c.isprintable())
         return None, _("That was {what} ({shown}). Here a scan signs a visitor out; to scan "
                        "anything else, start a procedure first.", what=what, shown=shown)
