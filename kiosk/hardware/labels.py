@@ -175,14 +175,30 @@ def _clean(value) -> str:
     return " ".join(str(value).translate(_CONTROL).split())
 
 
-def day(value) -> str:
-    """A date for a label (YYYY-MM-DD) from a date, datetime or ISO string; '' if none."""
+# A printed date in another language than English: the day, the month's name and the year
+# ("5 dic 2026"), never digits only, which a US reader could take the wrong way round.
+DAY_PATTERN = "d MMM y"
+
+
+def day(value, language: str = DEFAULT) -> str:
+    """A date for a label from a date, datetime or ISO string; '' if none. English (and
+    the data a job keeps) writes YYYY-MM-DD; another language its own way with the month's
+    name (``DAY_PATTERN``)."""
     if not value:
         return ""
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()[:10]
-    text = str(value)
-    return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else text
+        text = value.isoformat()[:10]
+    else:
+        text = str(value)
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            return text
+        text = text[:10]
+    if language == DEFAULT:
+        return text
+    try:
+        return format_date(dt.date.fromisoformat(text), DAY_PATTERN, locale=language)
+    except ValueError:  # not a real date (2026-02-30): as it was given
+        return text
 
 
 def _pct(label: str, value) -> str:
@@ -221,10 +237,10 @@ def package_label(data: dict, flow: Flow) -> None:
     flow.text(data.get("item"), "l", lines=1 if small else 3)
     flow.text(_join(data.get("brand"), data.get("batch") and flow.say(
         _("Batch {batch}", batch=_clean(data["batch"])))), "m", lines=1 if small else 2)
-    dates = _join(day(data.get("received")) and flow.say(
-                      _("Rcv {date}", date=day(data.get("received")))),
-                  day(data.get("expires")) and flow.say(
-                      _("Exp {date}", date=day(data.get("expires")))))
+    received, expires = day(data.get("received"), flow.language), \
+        day(data.get("expires"), flow.language)
+    dates = _join(received and flow.say(_("Rcv {date}", date=received)),
+                  expires and flow.say(_("Exp {date}", date=expires)))
     flow.text(dates, "m", lines=1 if small else 2)
     flow.text(_join(_pct("THC", data.get("thc")), _pct("CBD", data.get("cbd")),
                     _quantity(data, flow)),
@@ -247,7 +263,7 @@ def quarantine_label(data: dict, flow: Flow) -> None:
     flow.banner(flow.say(_("QUARANTINE")))
     reason = _clean(data.get("reason"))
     reason = reason and flow.say(_("Reason: {reason}", reason=known(reason, flow.language)))
-    when = _join(day(data.get("date")),
+    when = _join(day(data.get("date"), flow.language),
                  data.get("who") and flow.say(_("by {name}", name=_clean(data["who"]))),
                  _clean(data.get("batch")) and flow.say(_("batch {batch}",
                                                           batch=_clean(data["batch"]))))

@@ -156,4 +156,4 @@ def job_html(job, settings: dict) -> str:
     from kiosk.hardware.queue import requester_language
 
     return render_html(job.layout, job.data or {}, settings, bool(job.training),
-                       requester_language(job))
+                       requester_language(job, settings))
