@@ -95,13 +95,31 @@ NO_SUCH_DEVICE = _("There is no printer called {device}; use label or receipt.")
 UNEXPECTED = _("{who} failed in an unexpected way ({error}). Press Retry; if it keeps "
                "failing, call support.")
 
+# A label or slip that cannot be made from its data (``labels``, ``slips``, ``preview``).
+NO_LABEL_LAYOUT = _("There is no label layout called {layout}.")
+NO_SLIP_LAYOUT = _("There is no slip layout called {layout}.")
+NO_LAYOUT = _("There is no layout called {layout}.")
+BAD_STOCK = _("Label stock must be 2x1 or 4x6, not {stock}.")
+BAD_DPI = _("Label printers are 203 or 300 dpi, not {dpi}.")
+DOES_NOT_FIT = _("The {layout} layout does not fit a {stock} label ({height} mm of {room} "
+                 "mm).")
+REASON_TOO_LONG = _("The reason is too long to print whole on a {stock} label ({length} "
+                    "characters). Print it on 4x6 labels, or shorten it.")
+MATRIX_TOO_FULL = _("Too much data for a DataMatrix on this label.")
+EMPTY_BARCODE = _("A barcode needs at least one character.")
+BARCODE_CHARACTER = _("A barcode can only hold plain letters, digits and signs, not "
+                      "{character}.")
+CANNOT_SHOW = _("This cannot be shown: {problem}")
+
 # Every message with places, for ``kept_forms``.
 KEPT = (HEAD_OPEN, OUT_OF_LABELS, OUT_OF_RIBBON, TOO_HOT, TOO_COLD, MEMORY_FULL, PAUSED,
         OUT_OF_ROLL, SPOOL_UNWRITABLE, NOT_UNDERSTOOD_AT, REFUSED, NO_ANSWER, UNREACHABLE,
         CUPS_HANDOFF, CUPS_MISSING, CUPS_SILENT, CUPS_NO_QUEUE, CUPS_STOPPED, CUPS_REFUSING,
         USB_NOT_CONNECTED, USB_BUSY, USB_NOT_ALLOWED, USB_STOPPED, USB_NOT_UNDERSTOOD,
         NOT_FOUND, NO_PYSERIAL, STOPPED_ANSWERING, BAD_USB_ADDRESS, UNKNOWN_SCHEME,
-        UNKNOWN_ADDRESS, NOT_MADE, NO_SUCH_DEVICE, UNEXPECTED)
+        UNKNOWN_ADDRESS, NOT_MADE, NO_SUCH_DEVICE, UNEXPECTED, NO_LABEL_LAYOUT,
+        NO_SLIP_LAYOUT, NO_LAYOUT, BAD_STOCK, BAD_DPI, DOES_NOT_FIT, REASON_TOO_LONG,
+        BARCODE_CHARACTER)
 
 
 def who(device: str) -> Phrase:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from babel.dates import format_time
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
 from kiosk.words import DEFAULT, UNIT_WORDS, Known, Number, Phrase, _, say
@@ -469,7 +470,7 @@ def build(layout: str, data: dict | None, settings: dict, training: bool = False
     """The lines of slip ``layout``, its words in ``language``; raises SlipError for an
     unknown name."""
     if layout not in SLIPS:
-        raise SlipError(f"There is no slip layout called {layout!r}.")
+        raise SlipError(w.filled(w.NO_SLIP_LAYOUT, layout=repr(layout)))
     title, body = SLIPS[layout]
     training = training or bool(settings.get("training"))
     lines = _header(title, settings, training) + body(data or {}, settings) + _footer(training)
