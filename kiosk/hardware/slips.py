@@ -345,7 +345,7 @@ def day_summary(data: dict, settings: dict) -> list:
     phrases the data keeps beside its English (``data["said"]``), in the slip's language."""
     said = data.get("said") if isinstance(data.get("said"), dict) else {}
     lines = [Pair(_("Day"), when(day(data.get("date"))) or _s(data.get("date")), bold=True),
-             Pair(_("Generated"), _s(data.get("generated"))), Rule()]
+             Pair(_("Generated"), when(data.get("generated"))), Rule()]
     lines += [Pair(left, right) for left, right in _said_pairs(data.get("lines"),
                                                                said.get("lines"))]
     fastest = [r for r in data.get("fastest") or [] if isinstance(r, list | tuple) and len(r) >= 2]

@@ -230,6 +230,12 @@ def test_slip_dates_for_a_spanish_speaker_name_the_month(settings, make_employee
     english = slips.build("shift_summary", data, settings)
     assert any(getattr(line, "right", None) == "5 dic 2026" for line in spanish)
     assert any(getattr(line, "right", None) == "2026-12-05" for line in english)
+    data = {**samples.SLIPS["day_summary"], "date": "2026-12-05", "generated": "2026-12-05 21:04"}
+    rights = [getattr(line, "right", None) for line in
+              slips.build("day_summary", data, settings, language="es")]
+    assert "5 dic 2026" in rights and "5 dic 2026 21:04" in rights, rights
+    rights = [getattr(line, "right", None) for line in slips.build("day_summary", data, settings)]
+    assert "2026-12-05" in rights and "2026-12-05 21:04" in rights, rights
 
 
 @pytest.mark.parametrize("store", ["es", "en"])
