@@ -2,6 +2,7 @@
 a label's data): ``kiosk.words.Known`` finds them again by their English, with their
 arguments, to say them in the reader's language on a screen, slip or label."""
 
+from kiosk.hardware import printer_words
 from kiosk.words import _, kept_forms
 
 kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent} shipped"),
@@ -31,6 +32,9 @@ kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent}
            _("{shown} is not a code this kiosk knows. This step needs {wanted}."),
            _("That is too long for a code here ({number} characters). Scan the barcode "
              "again."))
+
+# Why a label or slip did not print, as a print job's ``last_error`` keeps it.
+kept_forms(*printer_words.KEPT)
 
 # Where a closing count's expected figure comes from (kiosk/day_counts.py keeps it).
 COUNT_SOURCES = (_("ledger less POS sales since received"),)

@@ -100,13 +100,17 @@ _PLACE = re.compile(r"\{(\w+)\}")
 
 def kept_forms(*messages: Phrase) -> None:
     """Let ``Known`` recognise these messages filled in, and say them again translated. A
-    place called ``number`` matches a number only; any other, some text."""
+    place called ``number`` matches a number only; any other, some text (the same text
+    again where a message names a place twice)."""
     for message in messages:
-        parts, at = [], 0
+        parts, at, seen = [], 0, set()
         for place in _PLACE.finditer(message.message):
             parts.append(re.escape(message.message[at:place.start()]))
-            wanted = r"[0-9][0-9.,]*" if place.group(1) == "number" else r".+?"
-            parts.append(f"(?P<{place.group(1)}>{wanted})")
+            name = place.group(1)
+            wanted = r"[0-9][0-9.,]*" if name == "number" else r".+?"
+            # A place said twice holds the same text both times.
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>{wanted})")
+            seen.add(name)
             at = place.end()
         parts.append(re.escape(message.message[at:]))
         _FORMS.append((re.compile("".join(parts)), message.message))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 # (a python-escpos dependency) already ships it, so we read it rather than retype it.
 from barcode.charsets.code128 import CODES, STOP
 
+from kiosk.hardware import printer_words as w
+
 START_B, START_C, TO_C, TO_B = 104, 105, 99, 100
 QUIET_MODULES = 10  # quiet zone each side, in modules (ISO/IEC 15417 asks for 10)
 
@@ -71,11 +73,10 @@ def plan(text: str) -> Symbol:
     in the middle is shorter in C (the usual rule, also what printers' auto modes do).
     """
     if not text:
-        raise BarcodeDataError("A barcode needs at least one character.")
+        raise BarcodeDataError(w.EMPTY_BARCODE)
     bad = [c for c in text if not 32 <= ord(c) <= 126]
     if bad:
-        raise BarcodeDataError(f"A barcode can only hold plain letters, digits and signs, not "
-                               f"{bad[0]!r}.")
+        raise BarcodeDataError(w.filled(w.BARCODE_CHARACTER, character=repr(bad[0])))
     segments: list[tuple[str, str]] = []
     i = 0
     while i < len(text):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.code128 import Symbol
 
 MM_PER_INCH = 25.4
@@ -111,7 +112,7 @@ class Matrix:
         for side, capacity in _DATAMATRIX_SQUARES:
             if codewords <= capacity:
                 return side
-        raise LayoutError("Too much data for a DataMatrix on this label.")
+        raise LayoutError(w.MATRIX_TOO_FULL)
 
     def module(self, dpmm: float) -> int:
         """Module size in whole dots so the symbol fits the box."""

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from babel.dates import format_date
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.code128 import BarcodeDataError, plan
 from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label vocabulary)
     MATRIX_SAFE,
@@ -94,6 +95,12 @@ class Flow:
         h = self.stock.sizes[size]
         self._rows(wrap(value, self._width(self.y), h, lines), h)
 
+    def fits(self, value, size: str, lines: int) -> bool:
+        """Whether ``value`` wraps into ``lines`` rows of ``size`` here without being cut."""
+        value = _clean(value)
+        h = self.stock.sizes[size]
+        return len(wrap(value, self._width(self.y), h, len(value) or 1)) <= lines
+
     def _rows(self, lines: list[str], h: float) -> None:
         for line in lines:
             self.label.items.append(Text(self.left, self.y, self._width(self.y), h, line))
@@ -129,7 +136,7 @@ class Flow:
         try:
             symbol = plan(data)
         except BarcodeDataError as exc:
-            raise LayoutError(str(exc)) from None
+            raise LayoutError(*exc.args) from None
         self.y = max(self.y, self.matrix_bottom + self.stock.gap)
         width = self.right - self.left
         self.label.items.append(Bars(self.left, self.y, width, self.stock.bar_height, symbol))
@@ -159,9 +166,9 @@ class Flow:
             self._mark(self.left, self.y + h * 0.2, h)
             self.y += h * 1.4 + self.stock.gap
         if self.y > self.stock.height + 0.01:
-            raise LayoutError(f"The {self.label.layout} layout does not fit a "
-                              f"{self.stock.name} label ({self.y:.1f} mm of "
-                              f"{self.stock.height:.1f} mm).")
+            raise LayoutError(w.filled(w.DOES_NOT_FIT, layout=self.label.layout,
+                                       stock=self.stock.name, height=f"{self.y:.1f}",
+                                       room=f"{self.stock.height:.1f}"))
         return self.label
 
 
@@ -175,14 +182,30 @@ def _clean(value) -> str:
     return " ".join(str(value).translate(_CONTROL).split())
 
 
-def day(value) -> str:
-    """A date for a label (YYYY-MM-DD) from a date, datetime or ISO string; '' if none."""
+# A printed date in another language than English: the day, the month's name and the year
+# ("5 dic 2026"), never digits only, which a US reader could take the wrong way round.
+DAY_PATTERN = "d MMM y"
+
+
+def day(value, language: str = DEFAULT) -> str:
+    """A date for a label from a date, datetime or ISO string; '' if none. English (and
+    the data a job keeps) writes YYYY-MM-DD; another language its own way with the month's
+    name (``DAY_PATTERN``)."""
     if not value:
         return ""
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()[:10]
-    text = str(value)
-    return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else text
+        text = value.isoformat()[:10]
+    else:
+        text = str(value)
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            return text
+        text = text[:10]
+    if language == DEFAULT:
+        return text
+    try:
+        return format_date(dt.date.fromisoformat(text), DAY_PATTERN, locale=language)
+    except ValueError:  # not a real date (2026-02-30): as it was given
+        return text
 
 
 def _pct(label: str, value) -> str:
@@ -221,11 +244,18 @@ def package_label(data: dict, flow: Flow) -> None:
     flow.text(data.get("item"), "l", lines=1 if small else 3)
     flow.text(_join(data.get("brand"), data.get("batch") and flow.say(
         _("Batch {batch}", batch=_clean(data["batch"])))), "m", lines=1 if small else 2)
-    dates = _join(day(data.get("received")) and flow.say(
-                      _("Rcv {date}", date=day(data.get("received")))),
-                  day(data.get("expires")) and flow.say(
-                      _("Exp {date}", date=day(data.get("expires")))))
-    flow.text(dates, "m", lines=1 if small else 2)
+    received, expires = day(data.get("received"), flow.language), \
+        day(data.get("expires"), flow.language)
+    parts = [received and flow.say(_("Rcv {date}", date=received)),
+             expires and flow.say(_("Exp {date}", date=expires))]
+    dates = _join(*parts)
+    if flow.language == DEFAULT or flow.fits(dates, "m", 1):
+        flow.text(dates, "m", lines=1 if small else 2)
+    elif small:  # a language that writes dates longer: smaller type, never a cut date
+        flow.text(dates, "s")
+    else:  # one date a row, not a date broken across two
+        h = flow.stock.sizes["m"]
+        flow._rows([wrap(_clean(p), flow._width(flow.y), h, 1)[0] for p in parts if p], h)
     flow.text(_join(_pct("THC", data.get("thc")), _pct("CBD", data.get("cbd")),
                     _quantity(data, flow)),
               "m", lines=1 if small else 2)
@@ -247,7 +277,7 @@ def quarantine_label(data: dict, flow: Flow) -> None:
     flow.banner(flow.say(_("QUARANTINE")))
     reason = _clean(data.get("reason"))
     reason = reason and flow.say(_("Reason: {reason}", reason=known(reason, flow.language)))
-    when = _join(day(data.get("date")),
+    when = _join(day(data.get("date"), flow.language),
                  data.get("who") and flow.say(_("by {name}", name=_clean(data["who"]))),
                  _clean(data.get("batch")) and flow.say(_("batch {batch}",
                                                           batch=_clean(data["batch"]))))
@@ -273,8 +303,7 @@ def quarantine_label(data: dict, flow: Flow) -> None:
         if fitted is not None and fitted[0] >= READABLE_TEXT:
             break
     if best is None:
-        raise LayoutError(f"The reason is too long to print whole on a {stock.name} label "
-                          f"({len(reason)} characters). Print it on 4x6 labels, or shorten it.")
+        raise LayoutError(w.filled(w.REASON_TOO_LONG, stock=stock.name, length=str(len(reason))))
     item_h, item_lines, (reason_h, reason_lines) = best
     flow._rows(item_lines, item_h)
     flow._rows(reason_lines, reason_h)
@@ -338,9 +367,9 @@ def build(layout: str, data: dict | None, stock: str = "2x1", training: bool = F
     """Lay out ``layout`` with ``data`` on ``stock``, its words in ``language``; raises
     LayoutError for an unknown name."""
     if layout not in LAYOUTS:
-        raise LayoutError(f"There is no label layout called {layout!r}.")
+        raise LayoutError(w.filled(w.NO_LABEL_LAYOUT, layout=repr(layout)))
     if stock not in STOCKS:
-        raise LayoutError(f"Label stock must be 2x1 or 4x6, not {stock!r}.")
+        raise LayoutError(w.filled(w.BAD_STOCK, stock=repr(stock)))
     flow = Flow(layout, STOCKS[stock], training, language)
     LAYOUTS[layout](data or {}, flow)
     return flow.finish()

@@ -13,7 +13,9 @@ from __future__ import annotations
 from html import escape
 
 from kiosk.hardware import labels, slips
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.zpl import dots_per_mm
+from kiosk.words import say
 
 SQUEEZE = 0.8  # screen condensed sans vs the printer's font 0, by eye on rendered labels
 
@@ -145,9 +147,12 @@ def render_html(layout: str, data: dict | None, settings: dict, training: bool =
             return label_html(label, int(settings.get("label_dpi", 203)))
         if layout in slips.SLIPS:
             return slip_html(slips.build(layout, data or {}, settings, training, language))
-        raise labels.LayoutError(f"There is no layout called {layout!r}.")
+        raise labels.LayoutError(w.filled(w.NO_LAYOUT, layout=repr(layout)))
     except (labels.LayoutError, slips.SlipError, ValueError) as exc:
-        return f'<p class="preview-error">This cannot be shown: {escape(str(exc))}</p>'
+        problem = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) \
+            else str(exc)
+        said = say(w.filled(w.CANNOT_SHOW, problem=problem), language)
+        return f'<p class="preview-error">{escape(str(said))}</p>'
 
 
 def job_html(job, settings: dict) -> str:
@@ -156,4 +161,4 @@ def job_html(job, settings: dict) -> str:
     from kiosk.hardware.queue import requester_language
 
     return render_html(job.layout, job.data or {}, settings, bool(job.training),
-                       requester_language(job))
+                       requester_language(job, settings))

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.hardware import printer_words as w
+
 STX, ETX = b"\x02", b"\x03"
 
 
 class PrinterError(Exception):
-    """A printer problem as one plain sentence: what is wrong and what to do."""
+    """A printer problem as one plain sentence: what is wrong and what to do (a ``Phrase``:
+    its English is what a job's ``last_error`` keeps, and a screen says it again in its
+    reader's language through ``kiosk.kept_words``)."""
 
     sent = 0  # of several jobs sent together, how many the printer took before this
 
@@ -32,27 +36,26 @@ class ZebraStatus:
     head_open: bool = False
     ribbon_out: bool = False
 
-    def problem(self, who: str = "The label printer") -> str:
+    def problem(self, who: str = w.WHO["label"]) -> str:
         """The most important problem as a sentence, or '' when the printer is ready.
 
         Order matters: an open head or empty media also pause the printer, and the person
         must fix the cause, not just press the pause button.
         """
         if self.head_open:
-            return f"{who}'s print head is open. Close the print head and press Retry."
+            return w.filled(w.HEAD_OPEN, who=who)
         if self.paper_out:
-            return f"{who} is out of paper. Load labels and press Retry."
+            return w.filled(w.OUT_OF_LABELS, who=who)
         if self.ribbon_out:
-            return f"{who} is out of ribbon. Load a new ribbon and press Retry."
+            return w.filled(w.OUT_OF_RIBBON, who=who)
         if self.over_temperature:
-            return f"{who}'s print head is too hot. Let it cool for a few minutes, then " \
-                   "press Retry."
+            return w.filled(w.TOO_HOT, who=who)
         if self.under_temperature:
-            return f"{who} is too cold to print. Move it somewhere warmer and press Retry."
+            return w.filled(w.TOO_COLD, who=who)
         if self.buffer_full:
-            return f"{who}'s memory is full. Wait a minute and press Retry."
+            return w.filled(w.MEMORY_FULL, who=who)
         if self.paused:
-            return f"{who} is paused. Press the pause button on the printer, then press Retry."
+            return w.filled(w.PAUSED, who=who)
         return ""
 
 
@@ -80,10 +83,10 @@ def complete_zebra(raw: bytes) -> bool:
     return raw.count(ETX) >= 3
 
 
-def escpos_paper_problem(status: bytes, who: str = "The receipt printer") -> str:
+def escpos_paper_problem(status: bytes, who: str = w.WHO["receipt"]) -> str:
     """The sentence for a ``DLE EOT 4`` answer, or '' when there is paper (or no answer)."""
     if not status:
         return ""
     if status[0] & 0x60:
-        return f"{who} is out of paper. Load a new paper roll and press Retry."
+        return w.filled(w.OUT_OF_ROLL, who=who)
     return ""

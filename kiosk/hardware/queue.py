@@ -31,13 +31,14 @@ import time
 from contextlib import contextmanager
 
 from kiosk import clock, db
+from kiosk.hardware import printer_words as w
 from kiosk.hardware import samples, slips
 from kiosk.hardware.labels import LAYOUTS as LABEL_LAYOUTS
 from kiosk.hardware.labels import LayoutError
 from kiosk.hardware.printer_status import PrinterError
 from kiosk.hardware.transports import open_transport
 from kiosk.models import LANGUAGES, Employee, PrintJob
-from kiosk.words import DEFAULT
+from kiosk.words import DEFAULT, _
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,27 @@ def describe(layout: str) -> str:
     return layout.replace("_", " ")
 
 
-def requester_language(job: PrintJob) -> str:
-    """A label or slip is printed in the language of the person who asked for it."""
+def store_language(settings: dict | None) -> str:
+    """The store's language (the ``language`` setting), English when it has none we know."""
+    language = (settings or {}).get("language", DEFAULT)
+    return language if language in LANGUAGES else DEFAULT
+
+
+def requester_language(job: PrintJob, settings: dict | None = None) -> str:
+    """A label or slip is printed in the language of the person who asked for it; one no
+    person asked for (a pick ticket the POS sent) in the store's language (``settings``)."""
     if not job.requested_by_id:
-        return DEFAULT
+        return store_language(settings)
     person = Employee.get_or_none(Employee.id == job.requested_by_id)
-    return person.language if person is not None and person.language in LANGUAGES else DEFAULT
+    if person is None or person.language not in LANGUAGES:
+        return store_language(settings)
+    return person.language
 
 
 def payload(job: PrintJob, settings: dict) -> bytes:
     """The bytes for a job: ZPL for labels, ESC/POS for slips. Raises LayoutError/SlipError."""
     training = bool(job.training or settings.get("training"))
-    language = requester_language(job)
+    language = requester_language(job, settings)
     if job.device == "label":
         from kiosk.hardware.zpl import label_zpl
 
@@ -79,7 +89,7 @@ def payload(job: PrintJob, settings: dict) -> bytes:
         from kiosk.hardware.escpos_slips import slip_bytes
 
         return slip_bytes(job.layout, job.data or {}, settings, training, job.copies, language)
-    raise LayoutError(f"There is no printer called {job.device!r}; use label or receipt.")
+    raise LayoutError(w.filled(w.NO_SUCH_DEVICE, device=repr(job.device)))
 
 
 def spool_name(job: PrintJob) -> str:
@@ -133,8 +143,7 @@ def recover_interrupted(devices=DEVICES) -> int:
     with db.write():
         return (PrintJob.update(
             status="failed", next_attempt_at=None,
-            last_error="The kiosk stopped while this was being sent to the printer. Check "
-                       "whether it printed; press Retry if it did not.")
+            last_error=str(w.INTERRUPTED))
             .where(PrintJob.status == "sending", PrintJob.device.in_(list(devices)),
                    PrintJob.next_attempt_at < clock.now()).execute())
 
@@ -176,7 +185,8 @@ def send_batch(jobs: list[PrintJob], settings: dict) -> list[str]:
         except (LayoutError, slips.SlipError, ValueError) as exc:
             # Bad data will not get better by itself: keep the job for a person to see.
             _finish(job, status="failed", next_attempt_at=None,
-                    last_error=f"This {describe(job.layout)} could not be made: {exc}")
+                    last_error=str(w.filled(w.NOT_MADE, layout=describe(job.layout),
+                                            problem=str(exc))))
             status[job.id] = "failed"
     sent, problem = len(ready), None
     if ready:
@@ -189,8 +199,7 @@ def send_batch(jobs: list[PrintJob], settings: dict) -> list[str]:
         except Exception as exc:  # an unforeseen fault must not kill the worker or lose a job
             log.exception("print jobs %s failed", ", ".join(str(j.id) for j, _ in ready))
             sent = 0
-            problem = (f"The {jobs[0].device} printer failed in an unexpected way ({exc}). "
-                       "Press Retry; if it keeps failing, call support.")
+            problem = str(w.filled(w.UNEXPECTED, who=w.who(jobs[0].device), error=str(exc)))
     taken = [job for job, _ in ready[:sent]]
     _finish_all(taken, status="printed", printed_at=clock.now(), last_error="",
                 next_attempt_at=None)
@@ -362,13 +371,15 @@ def print_test(settings: dict, wait_seconds: float = 20.0) -> list[str]:
                 job = PrintJob.get_by_id(job.id)
                 name = describe(job.layout)
                 if job.status == "printed":
-                    lines.append(f"Sent: {name}.")
+                    lines.append(_("Sent: {name}.", name=name))
                     continue
                 if job.status == "failed":
-                    lines.append(f"Not printed: {name}. {job.last_error}")
+                    lines.append(_("Not printed: {name}. {error}", name=name,
+                                   error=job.last_error))
                 else:
-                    lines.append(f"Not sent yet: {name} is still {job.status}; is another "
-                                 "kiosk program holding the printer?")
+                    lines.append(_("Not sent yet: {name} is still {status}; is another kiosk "
+                                   "program holding the printer?", name=name,
+                                   status=job.status))
                 # A test print that did not come out now should not surprise anyone later.
                 cancel(job.id)
     return lines

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from babel.dates import format_date, format_time
+from babel.dates import format_time
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
 from kiosk.words import DEFAULT, UNIT_WORDS, Known, Number, Phrase, _, say
@@ -100,9 +101,9 @@ class When(str):
         if language == DEFAULT or self.at is None:
             return str(self)
         if isinstance(self.at, dt.datetime):
-            return (f"{format_date(self.at.date(), 'medium', locale=language)} "
+            return (f"{day(self.at.date(), language)} "
                     f"{format_time(self.at, 'HH:mm', locale=language)}")
-        return format_date(self.at, "medium", locale=language)
+        return day(self.at, language)
 
 
 def when(value) -> str:
@@ -327,7 +328,7 @@ def _kept(kept):
 
 def shift_summary(data: dict, settings: dict) -> list:
     """End of shift: a list of label/value lines for the station and date."""
-    lines = [Pair(_("Date"), day(data.get("date")) or _s(data.get("date")), bold=True),
+    lines = [Pair(_("Date"), when(day(data.get("date"))) or _s(data.get("date")), bold=True),
              Pair(_("Station"), _s(data.get("station"))), Rule()]
     for row in data.get("lines") or []:
         if isinstance(row, list | tuple) and len(row) >= 2:
@@ -343,8 +344,8 @@ def day_summary(data: dict, settings: dict) -> list:
     and the kept PDF's SHA-256 (the whole report is that PDF). Its words are said from the
     phrases the data keeps beside its English (``data["said"]``), in the slip's language."""
     said = data.get("said") if isinstance(data.get("said"), dict) else {}
-    lines = [Pair(_("Day"), day(data.get("date")) or _s(data.get("date")), bold=True),
-             Pair(_("Generated"), _s(data.get("generated"))), Rule()]
+    lines = [Pair(_("Day"), when(day(data.get("date"))) or _s(data.get("date")), bold=True),
+             Pair(_("Generated"), when(data.get("generated"))), Rule()]
     lines += [Pair(left, right) for left, right in _said_pairs(data.get("lines"),
                                                                said.get("lines"))]
     fastest = [r for r in data.get("fastest") or [] if isinstance(r, list | tuple) and len(r) >= 2]
@@ -469,7 +470,7 @@ def build(layout: str, data: dict | None, settings: dict, training: bool = False
     """The lines of slip ``layout``, its words in ``language``; raises SlipError for an
     unknown name."""
     if layout not in SLIPS:
-        raise SlipError(f"There is no slip layout called {layout!r}.")
+        raise SlipError(w.filled(w.NO_SLIP_LAYOUT, layout=repr(layout)))
     title, body = SLIPS[layout]
     training = training or bool(settings.get("training"))
     lines = _header(title, settings, training) + body(data or {}, settings) + _footer(training)

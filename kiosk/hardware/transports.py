@@ -7,7 +7,8 @@
 ``file://DIR``            one spool file per job (the demo default)
 ``none``                  no printer here
 
-Every failure becomes ``PrinterError`` with one sentence for the person at the kiosk.
+Every failure becomes ``PrinterError`` with one sentence for the person at the kiosk (its
+words are in ``printer_words``).
 ``send`` (one job) and ``send_many`` (several, in order) return only after the transport
 accepted all the bytes; the queue marks a job printed only then.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.printer_status import (
     PrinterError,
     complete_zebra,
@@ -32,11 +34,11 @@ from kiosk.hardware.printer_status import (
 
 CONNECT_TIMEOUT = 5.0
 STATUS_TIMEOUT = 3.0
-WHO = {"label": "The label printer", "receipt": "The receipt printer"}
+WHO = w.WHO
 
 
 def _who(device: str) -> str:
-    return WHO.get(device, "The printer")
+    return w.who(device)
 
 
 @dataclass
@@ -49,6 +51,11 @@ class Transport:
     @property
     def who(self) -> str:
         return _who(self.device)
+
+    @property
+    def who_inside(self) -> str:
+        """The printer inside a sentence ("the label printer")."""
+        return w.who_inside(self.device)
 
     def send(self, payload: bytes, name: str) -> None:  # pragma: no cover - interface
         """Deliver ``payload`` (one job, called ``name``) or raise PrinterError."""
@@ -70,9 +77,8 @@ class NoPrinter(Transport):
     """``none``: this kiosk has no such printer."""
 
     def send(self, payload: bytes, name: str) -> None:
-        setting = "KIOSK_LABEL_PRINTER" if self.device == "label" else "KIOSK_RECEIPT_PRINTER"
-        raise PrinterError(f"No {self.device} printer is set up for this kiosk ({setting} is "
-                           "none). Ask a manager to set one up, then press Retry.")
+        raise PrinterError(w.NO_LABEL_PRINTER if self.device == "label"
+                           else w.NO_RECEIPT_PRINTER)
 
 
 @dataclass
@@ -102,8 +108,9 @@ class SpoolFolder(Transport):
                 os.replace(partial, final)
             _flush_file_system(self.folder)  # the new names, too
         except OSError as exc:
-            error = PrinterError(f"{self.who}'s spool folder {self.folder} cannot be written "
-                                 f"({exc.strerror or exc}). Check the disk, then press Retry.")
+            error = PrinterError(w.filled(w.SPOOL_UNWRITABLE, who=self.who,
+                                          folder=str(self.folder),
+                                          error=str(exc.strerror or exc)))
             error.sent = 0  # none was marked printed, and a retry writes each one again whole
             raise error from None
 
@@ -154,19 +161,15 @@ class ZplSocket(Transport):
         except PrinterError:
             raise
         except ValueError:
-            raise PrinterError(f"{self.who} at {where} gave an answer the kiosk does not "
-                               "understand. Check that the address is a Zebra label printer, "
-                               "then press Retry.") from None
+            raise PrinterError(w.filled(w.NOT_UNDERSTOOD_AT, who=self.who, where=where)) \
+                from None
         except ConnectionRefusedError:
-            raise PrinterError(f"{self.who} at {where} refused the connection. Check that it "
-                               "is switched on and press Retry.") from None
+            raise PrinterError(w.filled(w.REFUSED, who=self.who, where=where)) from None
         except TimeoutError:
-            raise PrinterError(f"{self.who} at {where} did not answer. Check that it is "
-                               "switched on and on the network, then press Retry.") from None
+            raise PrinterError(w.filled(w.NO_ANSWER, who=self.who, where=where)) from None
         except OSError as exc:
-            raise PrinterError(f"{self.who} at {where} could not be reached "
-                               f"({exc.strerror or exc}). Check its network cable and power, "
-                               "then press Retry.") from None
+            raise PrinterError(w.filled(w.UNREACHABLE, who=self.who, where=where,
+                                        error=str(exc.strerror or exc))) from None
 
 
 def _read_status(conn: socket.socket) -> bytes:
@@ -200,34 +203,26 @@ class CupsQueue(Transport):
         try:
             zebra.Zebra(self.queue).output(payload)
         except OSError as exc:
-            raise PrinterError(f"{self.who} could not be handed to CUPS ({exc}). Check that "
-                               "CUPS is installed and running, then press Retry.") from None
+            raise PrinterError(w.filled(w.CUPS_HANDOFF, who=self.who, error=str(exc))) \
+                from None
 
     def _check_queue(self) -> None:
         try:
             result = subprocess.run(["lpstat", "-p", self.queue, "-a", self.queue],
                                     capture_output=True, text=True, timeout=10)
         except FileNotFoundError:
-            raise PrinterError(f"{self.who} uses CUPS, but CUPS is not installed on this "
-                               "computer. Ask IT to install cups and cups-bsd.") from None
+            raise PrinterError(w.filled(w.CUPS_MISSING, who=self.who)) from None
         except subprocess.TimeoutExpired:
-            raise PrinterError(f"CUPS did not answer about {self.who.lower()}. Check that "
-                               "CUPS is running, then press Retry.") from None
+            raise PrinterError(w.filled(w.CUPS_SILENT, printer=self.who_inside)) from None
         text = (result.stdout + result.stderr).lower()
         if "scheduler is not running" in text or "unable to connect" in text:
-            raise PrinterError("CUPS is not running, so nothing can be printed. Ask IT to "
-                               "start CUPS, then press Retry.")
+            raise PrinterError(w.CUPS_DOWN)
         if result.returncode != 0 or "invalid destination" in text or "unknown" in text:
-            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' does not exist. Ask a "
-                               "manager to check the printer settings.")
+            raise PrinterError(w.filled(w.CUPS_NO_QUEUE, who=self.who, queue=self.queue))
         if "disabled" in text:
-            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' is stopped. Ask a "
-                               f"manager to resume it (cupsenable {self.queue}), then press "
-                               "Retry.")
+            raise PrinterError(w.filled(w.CUPS_STOPPED, who=self.who, queue=self.queue))
         if "not accepting" in text:
-            raise PrinterError(f"{self.who}'s CUPS queue '{self.queue}' is not accepting jobs. "
-                               f"Ask a manager to run cupsaccept {self.queue}, then press "
-                               "Retry.")
+            raise PrinterError(w.filled(w.CUPS_REFUSING, who=self.who, queue=self.queue))
 
 
 @dataclass
@@ -245,11 +240,9 @@ class ZplUsb(Transport):
         try:
             device = usb.core.find(idVendor=self.vendor, idProduct=self.product)
         except usb.core.NoBackendError:
-            raise PrinterError("USB printing needs the libusb library, which is missing. Ask "
-                               "IT to install the libusb-1.0-0 package.") from None
+            raise PrinterError(w.NO_LIBUSB) from None
         if device is None:
-            raise PrinterError(f"{self.who} ({where}) is not connected. Check its USB cable "
-                               "and power, then press Retry.")
+            raise PrinterError(w.filled(w.USB_NOT_CONNECTED, who=self.who, where=where))
         try:
             out_ep, in_ep = _usb_endpoints(device)
             out_ep.write(b"~HS", timeout=int(CONNECT_TIMEOUT * 1000))
@@ -261,17 +254,15 @@ class ZplUsb(Transport):
             out_ep.write(payload, timeout=int(30 * 1000))
         except usb.core.USBError as exc:
             if getattr(exc, "errno", None) == 16:
-                raise PrinterError(f"{self.who} ({where}) is in use by another program. Close "
-                                   "other printing programs, then press Retry.") from None
+                raise PrinterError(w.filled(w.USB_BUSY, who=self.who, where=where)) from None
             if getattr(exc, "errno", None) == 13:
-                raise PrinterError(f"The kiosk is not allowed to use {self.who.lower()} "
-                                   f"({where}). Ask IT to install the kiosk's udev rule.") \
-                    from None
-            raise PrinterError(f"{self.who} ({where}) stopped answering ({exc}). Unplug it, "
-                               "plug it back in, and press Retry.") from None
+                raise PrinterError(w.filled(w.USB_NOT_ALLOWED, printer=self.who_inside,
+                                            where=where)) from None
+            raise PrinterError(w.filled(w.USB_STOPPED, who=self.who, where=where,
+                                        error=str(exc))) from None
         except ValueError:
-            raise PrinterError(f"{self.who} ({where}) gave an answer the kiosk does not "
-                               "understand. Check that it is a Zebra label printer.") from None
+            raise PrinterError(w.filled(w.USB_NOT_UNDERSTOOD, who=self.who, where=where)) \
+                from None
         finally:
             usb.util.dispose_resources(device)
 
@@ -358,14 +349,12 @@ class Escpos(Transport):
         except PrinterError:
             raise
         except DeviceNotFoundError:
-            raise PrinterError(f"{self.who} ({where}) could not be found. Check that it is "
-                               "switched on and connected, then press Retry.") from None
+            raise PrinterError(w.filled(w.NOT_FOUND, who=self.who, where=where)) from None
         except ImportError:
-            raise PrinterError(f"{self.who} is a serial printer, and the pyserial package "
-                               "is missing. Ask IT to install it.") from None
+            raise PrinterError(w.filled(w.NO_PYSERIAL, who=self.who)) from None
         except Exception as exc:  # pyusb, pyserial and socket errors have no common base
-            raise PrinterError(f"{self.who} ({where}) stopped answering ({exc}). Check its "
-                               "cable and power, then press Retry.") from None
+            raise PrinterError(w.filled(w.STOPPED_ANSWERING, who=self.who, where=where,
+                                        error=str(exc))) from None
         finally:
             if device is not None:
                 try:
@@ -393,8 +382,7 @@ def _vid_pid(text: str) -> tuple[int, int]:
     try:
         return int(vendor, 16), int(product, 16)
     except ValueError:
-        raise PrinterError(f"The printer address USB {text!r} is not VID:PID in hex (for "
-                           "example 0a5f:0164). Ask a manager to fix the setting.") from None
+        raise PrinterError(w.filled(w.BAD_USB_ADDRESS, address=repr(text))) from None
 
 
 def open_transport(url: str, device: str) -> Transport:
@@ -422,7 +410,6 @@ def open_transport(url: str, device: str) -> Transport:
         elif kind in ("serial", "file"):
             target = unquote(parsed.netloc + parsed.path)
         else:
-            raise PrinterError(f"{_who(device)} address {url!r} is not one the kiosk knows.")
+            raise PrinterError(w.filled(w.UNKNOWN_ADDRESS, who=_who(device), address=repr(url)))
         return Escpos(url, device, kind, target, options)
-    raise PrinterError(f"{_who(device)} address {url!r} is not one the kiosk knows. Use "
-                       "zpl+tcp://, cups://, zpl+usb://, escpos+…:// or file://.")
+    raise PrinterError(w.filled(w.UNKNOWN_SCHEME, who=_who(device), address=repr(url)))

@@ -9,6 +9,7 @@ Nothing here saves settings on the printer (no ``^JUS``).
 
 from __future__ import annotations
 
+from kiosk.hardware import printer_words as w
 from kiosk.hardware.label_parts import Bars, Box, Label, Matrix, Text
 from kiosk.hardware.labels import build
 
@@ -18,7 +19,7 @@ DPI = (203, 300)
 def dots_per_mm(dpi: int) -> float:
     """Printer dots per millimetre: 8 at 203 dpi, 12 at 300 dpi (as the printers define it)."""
     if dpi not in DPI:
-        raise ValueError(f"Label printers are 203 or 300 dpi, not {dpi}.")
+        raise ValueError(w.filled(w.BAD_DPI, dpi=str(dpi)))
     return 8.0 if dpi == 203 else 12.0
 
 
