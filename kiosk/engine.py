@@ -624,8 +624,8 @@ def _replayed(run: Run, step_id: str, rev: int, raw: dict, actor) -> Outcome | N
     if not event.accepted:
         return Outcome(False, Known(event.message), "error", run, event)
     code = (event.value or {}).get("value", "")
-    return Outcome(True, f"{code} was recorded before the connection dropped; it is not "
-                         "counted twice.", "ok", run, event)
+    return Outcome(True, _("{code} was recorded before the connection dropped; it is not "
+                           "counted twice.", code=code), "ok", run, event)
 
 
 def _locked_run(run_id: int) -> Run:

@@ -169,6 +169,8 @@ def test_a_scan_sent_again_after_its_answer_was_lost_is_not_recorded_twice(store
     assert again.accepted and again.tone == "ok" and again.event.id == first.event.id
     assert again.message == (f"{TAG} was recorded before the connection dropped; it is not "
                              "counted twice.")
+    assert words.say(again.message, "es") == (
+        f"{TAG} quedó registrado antes de que se cortara la conexión; no se cuenta dos veces.")
     assert StepEvent.select().count() == 1 and Run.get_by_id(run.id).current_step == "qty"
     # Another scan at that old revision is a stale screen's, as before; so is the same scan
     # sent by someone else.
