@@ -225,7 +225,9 @@ def keep(text):
     """A phrase as plain data, to keep in a run's JSON and say again later (``restore``);
     anything else as it is."""
     if isinstance(text, Known):  # English a record kept: found again by its words
-        return str(text)
+        return {"known": str(text)}
+    if isinstance(text, Trimmed):
+        return {"trimmed": keep(text.args["inner"])}
     if isinstance(text, Plural):
         return {"said": text.message, "plural": text.plural, "count": text.count,
                 "args": {k: keep(v) for k, v in text.args.items() if k != "count"}}
@@ -244,6 +246,10 @@ def restore(kept):
         return kept
     if "number" in kept:
         return Number(Decimal(kept["number"]), kept["number"])
+    if "known" in kept:
+        return Known(kept["known"])
+    if "trimmed" in kept:
+        return Trimmed(restore(kept["trimmed"]))
     args = {k: restore(v) for k, v in kept.get("args", {}).items()}
     if "plural" in kept:
         return Plural(kept["said"], kept["plural"], kept["count"], args)
