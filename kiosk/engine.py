@@ -798,7 +798,7 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
             ctx = Context(actor=actor, station=station, settings=settings, run=run, event=event,
                           training=bool(settings.get("training")))
             workflow.on_cancel(run, ctx)
-            if ctx.message:  # kept whole, to be said in whoever reads it's language
+            if ctx.message:  # kept whole, to be said in the reader's language
                 from kiosk.words import keep
 
                 run.data["_cancel_note"] = keep(ctx.message)

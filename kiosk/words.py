@@ -234,7 +234,8 @@ def keep(text):
     if isinstance(text, Phrase):
         return {"said": text.message, "args": {k: keep(v) for k, v in text.args.items()}}
     if isinstance(text, Number):
-        return {"number": str(text)}
+        places = getattr(text, "places", None)
+        return {"number": str(text), **({"places": places} if places is not None else {})}
     if isinstance(text, Decimal):
         return {"number": str(text)}
     return text
@@ -245,7 +246,7 @@ def restore(kept):
     if not isinstance(kept, dict):
         return kept
     if "number" in kept:
-        return Number(Decimal(kept["number"]), kept["number"])
+        return Number(Decimal(kept["number"]), kept["number"], kept.get("places"))
     if "known" in kept:
         return Known(kept["known"])
     if "trimmed" in kept:
