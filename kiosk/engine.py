@@ -797,8 +797,10 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
             ctx = Context(actor=actor, station=station, settings=settings, run=run, event=event,
                           training=bool(settings.get("training")))
             workflow.on_cancel(run, ctx)
-            if ctx.message:
-                run.data["_cancel_note"] = ctx.message
+            if ctx.message:  # kept whole, to be said in the reader's language
+                from kiosk.words import keep
+
+                run.data["_cancel_note"] = keep(ctx.message)
         _save(run)
         Run.update(cancel_reason=reason, cancelled_by=actor).where(Run.id == run.id).execute()
         ledger.audit("run.cancel", f"run:{run.id}", {"reason": reason, "event": event.id,

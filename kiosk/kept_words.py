@@ -55,3 +55,17 @@ HOLD_REASONS = (_("Damaged"), _("Expired"), _("Recalled"), _("Customer return"),
 MEASURE_WORDS = (_("count"), _("weight"), _("volume"), _("amount"), _("units"), _("grams"),
                  _("kilograms"), _("milligrams"), _("ounces"), _("pounds"), _("millilitres"),
                  _("litres"), _("fluid ounces"), _("dollars"))
+
+# Why stock moved, as the kiosk writes it on a movement (a package's history says it again):
+# the demo's opening stock, a restock and a putaway, the year of history `kiosk
+# generate-year` writes, the dock's verdicts, a pick, a hold and its release, a return.
+MOVEMENT_REASONS = (_("opening stock"), _("restock"), _("putaway"), _("received"),
+                    _("picked for an order"), _("receiving verdict changed"),
+                    _("into quarantine"))
+kept_forms(_("received on manifest {manifest}"), _("rejected on manifest {manifest}"),
+           _("receiving of manifest {manifest} cancelled"), _("pick request {request}"),
+           _("{why} (approved by {name})"), _("Returned to {vendor} ({rtv})"),
+           # A movement's note when only part of a package is held, destroyed or returned.
+           _("{held} held in {cage}, {kept} stay sellable"),
+           _("{held} held, {kept} stay sellable"), _("{held} held: {note}"),
+           _("{reason} (and {held} held apart from it)"))

@@ -223,12 +223,14 @@ def waiting(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[di
     found = []
     for m in rows:
         status = m.status if m.status in OPEN_MESSAGES else "pending"
+        hours = round((end - m.created_at).total_seconds() / 3600, 1)
         found.append({"id": m.id, "target": m.target,
                       "target_text": _words(day_close.TARGET_WORDS, m.target),
                       "kind": m.kind, "about": m.ordering_key,
                       "created": _time(m.created_at, "%Y-%m-%d %H:%M"),
                       "created_text": stamp_words(m.created_at),
-                      "hours": round((end - m.created_at).total_seconds() / 3600, 1),
+                      "hours": hours,  # and as the reader writes it: "33.0", "33,0"
+                      "hours_text": _("{number}", number=Number(hours, f"{hours:.1f}", 1)),
                       "status": status, "status_text": _words(day_close.STATE_WORDS, status),
                       "error": m.last_error})
     return found

@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from kiosk import auth, clock, ledger, limits, lockout
+from kiosk import auth, clock, engine, ledger, limits, lockout
 from kiosk.db import locked
 from kiosk.models import (
     LANGUAGES,
@@ -33,7 +33,7 @@ from kiosk.models import (
     StaffChange,
     dumps,
 )
-from kiosk.words import _
+from kiosk.words import _, joined
 
 NAME_MAX = limits.NAME  # a person's name, in characters
 REASON_MAX = limits.REASON  # why someone is deactivated
@@ -47,7 +47,22 @@ LANGUAGE_WORDS = {"en": "English", "es": "Español"}  # each in its own language
 ACTION_WORDS = {"add": _("Added"), "details": _("Roles or language changed"),
                 "reset_pin": _("PIN reset"), "deactivate": _("Deactivated")}
 # A changed record's fields, as a person's page names them (``staff/_person.html``).
-FIELD_WORDS = {"roles": _("roles"), "language": _("language")}
+FIELD_WORDS = {"roles": _("roles"), "language": _("language"), "active": _("active")}
+YES_NO = {True: _("yes"), False: _("no")}
+
+
+def value_words(field: str, value):
+    """A changed record's value as a person's page shows it, in the reader's language: the
+    roles' names, the language's own name, yes or no; a name or badge as it is."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if field == "roles":
+        return joined([engine.ROLE_WORDS.get(r, r) for r in str(value).split(",") if r], ", ")
+    if field == "language":
+        return LANGUAGE_WORDS.get(value, value)
+    return value
 
 
 @dataclass(frozen=True)

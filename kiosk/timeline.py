@@ -31,7 +31,7 @@ from kiosk.models import (
 )
 from kiosk.models.counts import Count, CountLine, Variance
 from kiosk.models.sync import PosSale
-from kiosk.words import UNIT_WORDS, Known, _
+from kiosk.words import UNIT_WORDS, Known, Phrase, _, joined
 
 # The timeline's words are phrases (kiosk.words): English as ever where a test or a record
 # reads them, said in the reader's language where a screen shows them.
@@ -62,7 +62,9 @@ def _when(at: dt.datetime):
 
 def _with(what, why):
     """``what (why)``, or ``what`` when there is no why."""
-    return _("{what} ({why})", what=what, why=Known(why)) if why else what
+    if not why:
+        return what
+    return _("{what} ({why})", what=what, why=why if isinstance(why, Phrase) else Known(why))
 
 
 def _movements(tag: str) -> list[tuple]:
@@ -83,7 +85,10 @@ def _movements(tag: str) -> list[tuple]:
             what = _("{what} +{quantity}", what=what, quantity=quantity_text(m.quantity))
         elif m.quantity < 0:
             what = _("{what} {quantity}", what=what, quantity=quantity_text(m.quantity))
-        why = "; ".join(filter(None, [m.reason, m.note]))
+        # The kiosk's own words (kept_words.MOVEMENT_REASONS) said in the reader's language; a
+        # person's typed note matches none of them and is shown as typed.
+        why = joined([Known(m.reason) if m.reason else "", Known(m.note) if m.note else ""],
+                     "; ")
         who = m.actor.name if m.actor_id else (m.station or "")
         rows.append((m.at, [_when(m.at), _with(what, why), who, where]))
     return rows

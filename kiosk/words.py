@@ -47,13 +47,13 @@ class Number(str):
     """A number in a phrase: the text English has always shown ("453.6", "48"), and the
     value, which another language writes its own way ("453,6")."""
 
-    def __new__(cls, value, text: str | None = None):
+    def __new__(cls, value, text: str | None = None, places: int | None = None):
         made = super().__new__(cls, text if text is not None else str(value))
-        made.value = value
+        made.value, made.places = value, places
         return made
 
     def __reduce__(self):
-        return (Number, (self.value, str(self)))
+        return (Number, (self.value, str(self), self.places))
 
 
 def _(message: str, **args) -> Phrase:
@@ -93,7 +93,7 @@ class Trimmed(Phrase):
 
 
 # Messages whose English a record keeps filled in ("Short: 46 of 48 received"), as patterns
-# that find the message and its arguments again (``kept_forms``).
+# that find the message and its arguments again (``kept_forms``), the most specific first.
 _FORMS: list[tuple[re.Pattern, str]] = []
 _PLACE = re.compile(r"\{(\w+)\}")
 
@@ -101,11 +101,16 @@ _PLACE = re.compile(r"\{(\w+)\}")
 def kept_forms(*messages: Phrase) -> None:
     """Let ``Known`` recognise these messages filled in, and say them again translated. A
     place called ``number`` matches a number only; any other, some text (the same text
-    again where a message names a place twice)."""
+    again where a message names a place twice).
+
+    Text can fit more than one form ("3 packages not yet in Metrc" fits "{number} {unit}"
+    too): the form with the most words of its own is tried first, so what is found does not
+    depend on which module registered its forms first."""
     for message in messages:
-        parts, at, seen = [], 0, set()
+        parts, at, literal, seen = [], 0, 0, set()
         for place in _PLACE.finditer(message.message):
             parts.append(re.escape(message.message[at:place.start()]))
+            literal += place.start() - at
             name = place.group(1)
             wanted = r"[0-9][0-9.,]*" if name == "number" else r".+?"
             # A place said twice holds the same text both times.
@@ -113,7 +118,15 @@ def kept_forms(*messages: Phrase) -> None:
             seen.add(name)
             at = place.end()
         parts.append(re.escape(message.message[at:]))
-        _FORMS.append((re.compile("".join(parts)), message.message))
+        literal += len(message.message) - at
+        form = (re.compile("".join(parts)), message.message)
+        if form not in _FORMS:
+            _FORMS.append(form)
+            _LITERAL[form[1]] = literal
+    _FORMS.sort(key=lambda form: -_LITERAL[form[1]])  # stable: equals keep their order
+
+
+_LITERAL: dict[str, int] = {}  # each form's own text, in characters
 
 
 class Known(Phrase):
@@ -138,11 +151,15 @@ def catalogue(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [language])
 
 
-def number(value, language: str) -> str:
-    """A number as the language writes it (Spanish: 1.234,5). English is left as the kiosk
-    has always written it, so what English screens, slips and records say does not change."""
+def number(value, language: str, places: int | None = None) -> str:
+    """A number as the language writes it (Spanish: 1.234,5), with exactly ``places``
+    decimals when given (hours waited: "33,0"). English is left as the kiosk has always
+    written it, so what English screens, slips and records say does not change."""
     if language == DEFAULT or isinstance(value, bool):
         return str(value)
+    if places is not None:
+        return format_decimal(value, "#,##0." + "0" * places if places else "#,##0",
+                              locale=Locale.parse(language), group_separator=True)
     return format_decimal(value, locale=Locale.parse(language), group_separator=True)
 
 
@@ -194,7 +211,7 @@ def _argument(value, language: str):
     if isinstance(value, Phrase):
         return say(value, language)
     if isinstance(value, Number):
-        return number(value.value, language)
+        return number(value.value, language, getattr(value, "places", None))
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return number(value, language)
     return value
@@ -211,13 +228,18 @@ def joined(parts, separator: str = " ") -> Phrase:
 def keep(text):
     """A phrase as plain data, to keep in a run's JSON and say again later (``restore``);
     anything else as it is."""
+    if isinstance(text, Known):  # English a record kept: found again by its words
+        return {"known": str(text)}
+    if isinstance(text, Trimmed):
+        return {"trimmed": keep(text.args["inner"])}
     if isinstance(text, Plural):
         return {"said": text.message, "plural": text.plural, "count": text.count,
                 "args": {k: keep(v) for k, v in text.args.items() if k != "count"}}
     if isinstance(text, Phrase):
         return {"said": text.message, "args": {k: keep(v) for k, v in text.args.items()}}
     if isinstance(text, Number):
-        return {"number": str(text)}
+        places = getattr(text, "places", None)
+        return {"number": str(text), **({"places": places} if places is not None else {})}
     if isinstance(text, Decimal):
         return {"number": str(text)}
     return text
@@ -228,11 +250,23 @@ def restore(kept):
     if not isinstance(kept, dict):
         return kept
     if "number" in kept:
-        return Number(Decimal(kept["number"]), kept["number"])
+        return Number(Decimal(kept["number"]), kept["number"], kept.get("places"))
+    if "known" in kept:
+        return Known(kept["known"])
+    if "trimmed" in kept:
+        return Trimmed(restore(kept["trimmed"]))
     args = {k: restore(v) for k, v in kept.get("args", {}).items()}
     if "plural" in kept:
         return Plural(kept["said"], kept["plural"], kept["count"], args)
     return Phrase(kept["said"], args)
+
+
+def recalled(kept):
+    """What ``keep`` kept, a phrase again; plain text (kept before its words were kept whole,
+    or English a record kept) as ``Known`` words, said where the catalogue has them."""
+    if isinstance(kept, dict):
+        return restore(kept)
+    return Known(kept) if isinstance(kept, str) and not isinstance(kept, Phrase) else kept
 
 
 # Units of measure as a screen or label names them (records keep Metrc's names).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from flask import Blueprint, Flask, current_app, g, request, url_for
 
@@ -67,7 +68,12 @@ def store_time(at, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return format_time(wall, _BABEL_TIMES[fmt], locale=language)
     if "%H" not in fmt:
         return format_date(wall.date(), "medium", locale=language)
-    return format_datetime(wall, "medium", locale=language)
+    if "%S" in fmt:  # the format asks for seconds (a signature's time)
+        return format_datetime(wall, "medium", locale=language)
+    # The date and the hour and minute, as English shows them ("5 dic 2026, 14:03").
+    return Locale.parse(language).datetime_formats["medium"].format(
+        format_time(wall, "short", locale=language),
+        format_date(wall.date(), "medium", locale=language))
 
 
 def store_day(day) -> str:
@@ -81,8 +87,8 @@ def store_day(day) -> str:
                                                                           locale=language)
 
 
-def number(value) -> str:
-    return words.number(value, current())
+def number(value, places: int | None = None) -> str:
+    return words.number(value, current(), places)
 
 
 # What a print step prints, as its preview names it.
@@ -207,7 +213,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current, default_locale=words.DEFAULT,
           default_translation_directories=str(words.TRANSLATIONS))
     app.jinja_env.filters.update(store_time=store_time, store_day=store_day, number=number,
-                                 say=say, known=known)
+                                 say=say, known=known, recalled=words.recalled)
     app.jinja_env.globals.update(
         language_names=NAMES, role_words=engine.ROLE_WORDS, meaning_words=engine.MEANING_WORDS,
         status_words=engine.STATUS_WORDS, unit_words=words.UNIT_WORDS,

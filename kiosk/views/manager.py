@@ -138,7 +138,7 @@ def cancel_run(run_id: int):
     done = _("{title} (run {run}) is cancelled: {reason}.", title=title, run=str(run.id),
              reason=Known(run.cancel_reason))
     note = run.data.get("_cancel_note")
-    return _runs_page(words.joined([done, Known(note)]) if note else done,
+    return _runs_page(words.joined([done, words.recalled(note)]) if note else done,
                       "warn" if note else "ok")
 
 

@@ -14,7 +14,7 @@ from kiosk.models import PrintJob, Run, Signature
 from kiosk.views import language
 from kiosk.views.home import feedback, go, login_required, station
 from kiosk.views.scale import reading_for
-from kiosk.words import Known, Phrase, _
+from kiosk.words import Known, Phrase, _, recalled
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 
@@ -244,5 +244,5 @@ def cancel(run_id: int):
         # What the cancel undid, or what is left for a person to do: read it before going home.
         response = make_response(render_template("_step.html",
                                                  **step_context(cancelled, workflow)))
-        return feedback(response, "warn", cancelled.data["_cancel_note"])
+        return feedback(response, "warn", recalled(cancelled.data["_cancel_note"]))
     return go(url_for("home.index"))

@@ -19,8 +19,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 
 from kiosk import auth, db, engine, lockout, staff
+from kiosk.lockout import PURPOSE_WORDS
 from kiosk.models import ROLES, Employee
-from kiosk.views.badges import PURPOSE_WORDS
 from kiosk.views.home import (
     SESSION_COOKIE,
     feedback,
@@ -51,7 +51,8 @@ def _said(exc: ValueError):
 def _words() -> dict:
     return {"role_words": staff.ROLE_WORDS, "language_words": staff.LANGUAGE_WORDS,
             "roles": ROLES, "action_words": staff.ACTION_WORDS,
-            "field_words": staff.FIELD_WORDS, "signer_words": engine.ROLE_WORDS}
+            "field_words": staff.FIELD_WORDS, "signer_words": engine.ROLE_WORDS,
+            "value_words": staff.value_words}
 
 
 @bp.get("/manager/staff")

@@ -447,7 +447,7 @@ def test_on_cancel_runs_in_the_cancels_transaction(store):
         Run.update(data={**Run.get_by_id(run.id).data, "fail_undo": False}).where(
             Run.id == run.id).execute()
     cancelled = engine.cancel(run.id, store["counter"], "test-1", "wrong shelf", workflow)
-    assert cancelled.data["_cancel_note"] == "The count is undone."
+    assert words.restore(cancelled.data["_cancel_note"]) == "The count is undone."
     assert Package.get(Package.tag == TAG).quantity == 10
     event = StepEvent.get(StepEvent.kind == "cancel")
     assert (event.step_id, event.value, event.actor.name) == ("cond", {"reason": "wrong shelf"},

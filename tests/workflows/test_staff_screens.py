@@ -209,7 +209,7 @@ def test_nobody_changes_their_own_roles_and_only_an_admin_grants_admin(kiosk, pe
         "admin")
     assert staff_rules.intact(change)
     history = BeautifulSoup(done.data, "html.parser").select_one("table.history").text
-    assert "roles manager → manager,admin" in history and "Gus Lindqvist (admin, approved)" \
+    assert "roles manager → manager, admin" in history and "Gus Lindqvist (admin, approved)" \
         in history
     # Nothing is a change: said so, nothing recorded.
     assert "Nothing was changed" in text(kiosk.post(
