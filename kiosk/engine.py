@@ -23,7 +23,7 @@ from decimal import Decimal
 from kiosk import auth, chain_cover, clock, ledger, limits, scans, step_writer
 from kiosk.db import database, grouped, is_sqlite, locked, savepoint, together, write
 from kiosk.models import Employee, OutboxMessage, PrintJob, Run, Signature, StepEvent, dumps
-from kiosk.words import Known, Number, _
+from kiosk.words import Known, Number, _, keep
 
 FINISH = "__finish__"  # what a scan step's Finish button submits
 BACK = "__back__"  # what a step's Back button submits
@@ -798,8 +798,6 @@ def cancel(run_id: int, actor: Employee, station: str, reason: str,
                           training=bool(settings.get("training")))
             workflow.on_cancel(run, ctx)
             if ctx.message:  # kept whole, to be said in the reader's language
-                from kiosk.words import keep
-
                 run.data["_cancel_note"] = keep(ctx.message)
         _save(run)
         Run.update(cancel_reason=reason, cancelled_by=actor).where(Run.id == run.id).execute()
