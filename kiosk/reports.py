@@ -298,6 +298,9 @@ def slip(report: Report, kept_row: KeptReport | None = None) -> dict:
     if report.waiting:
         oldest = report.waiting[0]
         data["oldest_waiting"] = f"{oldest['kind']} {oldest['about']} ({oldest['hours']} h)"
+        data["said"]["oldest_waiting"] = words.keep(_(
+            "{kind} {about} ({hours} h)", kind=oldest["kind"], about=oldest["about"],
+            hours=oldest["hours_text"]))
     if report.reconciliation:
         lines = report.reconciliation["lines"]
         data["reconciliation"] = [list(pair) for pair in lines]

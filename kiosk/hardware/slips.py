@@ -354,7 +354,8 @@ def day_summary(data: dict, settings: dict) -> list:
         lines += [Pair(_s(name), _figure(_s(rate))) for name, rate, *_rest in fastest]
     if data.get("oldest_waiting"):
         lines += [Rule(), Line(_("Oldest message waiting"), bold=True),
-                  Line(_s(data["oldest_waiting"]))]
+                  Line(_kept(said["oldest_waiting"]) if said.get("oldest_waiting")
+                       else _s(data["oldest_waiting"]))]
     checks = _said_pairs(data.get("reconciliation"), said.get("reconciliation"))
     if checks:
         lines += [Rule(), Line(_("Reconciliation"), bold=True)]

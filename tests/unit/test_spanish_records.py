@@ -14,6 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from kiosk import clock, db, ledger, reports, staff, words
+from kiosk.hardware import slips
 from kiosk.models import Employee, Item, Location, OutboxMessage, Package, Run
 from kiosk.views import language
 
@@ -209,6 +210,13 @@ def test_the_hours_a_message_waited_are_written_the_readers_way(kiosk, store, ap
     screen = BeautifulSoup(kiosk.get(f"/manager/reports?day={DAY.isoformat()}").data,
                            "html.parser")
     assert screen.select_one(cell).get_text(strip=True) == english
+    # The day's summary slip names the oldest waiting message with its hours the same way.
+    data = reports.slip(report)
+    printed = {language: [line.text for line in slips.build("day_summary", data, {},
+                                                            language=language)
+                          if isinstance(line, slips.Line)] for language in ("es", "en")}
+    assert f"package.location {TAG} (33,0 h)" in printed["es"], printed["es"]
+    assert f"package.location {TAG} (33.0 h)" in printed["en"], printed["en"]
 
 
 @pytest.mark.parametrize("reader, fmt, shown", [
