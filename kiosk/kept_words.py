@@ -68,4 +68,6 @@ kept_forms(_("received on manifest {manifest}"), _("rejected on manifest {manife
            # A movement's note when only part of a package is held, destroyed or returned.
            _("{held} held in {cage}, {kept} stay sellable"),
            _("{held} held, {kept} stay sellable"), _("{held} held: {note}"),
-           _("{reason} (and {held} held apart from it)"))
+           _("{reason} (and {held} held apart from it)"),
+           # Why a hold ended, when a package was returned or destroyed.
+           _("{rtv} to {vendor}; witness {name}"), _("{method}; witnessed by {name}"))

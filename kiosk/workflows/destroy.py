@@ -164,7 +164,8 @@ def destroy_it(run, signers, ctx):
         ctx.movement(package, 0, "destroy", reason=run.data["reason"],
                      note=f"{quantity_text(amount, held.unit)} held: {note}")
     for ended in [held] + parts:
-        holds.close(ctx, ended, "destroyed", f"{run.data['method']}; witnessed by {witness.name}")
+        holds.close(ctx, ended, "destroyed", _("{method}; witnessed by {name}",
+                                               method=run.data["method"], name=witness.name))
     Destruction.create(
         run_id=run.id, package=package, tag=package.tag, item_name=package.item.name,
         quantity=amount, unit=held.unit, weight=Decimal(run.data["weight"]),

@@ -106,7 +106,8 @@ def send_back(run, signers, ctx):
                      note=run.data["reason"] + apart)
         for ended in ([holds.kept(held)] if held is not None else []) + parts:
             holds.close(ctx, ended, "returned",
-                        f"{returns.number(made)} to {run.data['vendor']}; witness {witness.name}")
+                        _("{rtv} to {vendor}; witness {name}", rtv=returns.number(made),
+                          vendor=run.data["vendor"], name=witness.name))
         ReturnLine.create(vendor_return=made, package=package, tag=package.tag,
                           item_name=line["item"], quantity=amount, unit=package.unit,
                           manifest_number=line["manifest"], rejected=line["rejected"])

@@ -181,7 +181,10 @@ def test_every_reason_the_kiosk_writes_on_a_movement_is_in_the_catalogue():
                    "receiving of manifest 0000123 cancelled", "pick request PR-7",
                    "Inspected: nothing wrong with it (approved by Femi Adeyemi)",
                    "Returned to Golden Coast (RTV-3)", "2 Each held in Cage, 10 stay sellable",
-                   "2 Each held, 10 stay sellable"):
+                   "2 Each held, 10 stay sellable",
+                   # why a hold ended: returned to its vendor, destroyed
+                   "RTV-3 to Golden Coast; witness Femi Adeyemi",
+                   "Ground and mixed with soil; witnessed by Femi Adeyemi"):
         assert words.known(reason, "es") != reason, reason
     assert words.known("Inspected: nothing wrong with it (approved by Femi Adeyemi)",
                        "es") == "Inspeccionado: no tiene nada malo (aprobado por Femi Adeyemi)"
