@@ -86,10 +86,15 @@ class FakePrinter:
                 if not self.silent:
                     while b"~HS" in data and self.kind == "zebra":
                         # A ~HS after a label's bytes: the kiosk waits for this answer, so
-                        # the next connection's first ~HS already counts this job.
-                        if data.index(b"~HS") > 0:
+                        # the next connection's first ~HS already counts this job. The job
+                        # is kept now, before answering, as a printer prints it: kept when
+                        # its connection closed, a busy machine could put the next
+                        # connection's job first.
+                        at = data.index(b"~HS")
+                        if at > 0:
                             self.arrived += 1
-                        data = data.replace(b"~HS", b"", 1)
+                            self._keep(data[:at])
+                        data = data[at + 3:]
                         self.status_queries += 1
                         conn.sendall(self._hs())
                     while b"\x10\x04\x04" in data and self.kind == "escpos":
@@ -101,9 +106,12 @@ class FakePrinter:
         finally:
             conn.close()
         if data:
-            with self.received:
-                self.jobs.append(data)
-                self.received.notify_all()
+            self._keep(data)
+
+    def _keep(self, job: bytes) -> None:
+        with self.received:
+            self.jobs.append(job)
+            self.received.notify_all()
 
     def wait_for_jobs(self, count: int, timeout: float = 20.0) -> list[bytes]:
         """Wait until ``count`` connections delivered data; returns what arrived."""
