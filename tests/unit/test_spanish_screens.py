@@ -8,6 +8,7 @@ screen or a menu nobody thought to add to them."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, deque
 from html.parser import HTMLParser
@@ -113,7 +114,8 @@ def crawl(kiosk) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("badge,pin", [("1007", "7890"),  # manager and admin
                                        ("1002", "2345"),  # receiver and vault
-                                       ("1005", "5678")])  # counter and vault
+                                       ("1005", "5678"),  # counter and vault
+                                       ("1004", "4567")])  # runner
 def test_every_screen_a_spanish_speaker_reaches_is_in_spanish(kiosk, demo_store, badge, pin):
     kiosk.login(badge, pin)
     person = Employee.get(Employee.badge == badge)
@@ -134,6 +136,34 @@ def test_every_screen_a_spanish_speaker_reaches_is_in_spanish(kiosk, demo_store,
             found[f"{workflow.key}'s first step"] = left
     assert not found, "English on Spanish screens:\n" + "\n".join(
         f"{where}: {words}" for where, words in found.items())
+
+
+def test_the_lock_screen_in_spanish_and_a_wrong_login_are_in_spanish(kiosk, demo_store):
+    """Before anyone logs in: the lock screen once Español is chosen, a wrong PIN, a badge
+    nobody has, and a badge that is no longer active."""
+    kiosk.post("/language", {"language": "es"})
+    found, kinds = crawl(kiosk)
+    assert kinds["/"], kinds
+    for badge, pin, refused in (("1001", "0000", "PIN incorrecto"),
+                                ("4242", "1234", "no se conoce aquí"),
+                                ("1009", "9012", "ya no está activa")):
+        kiosk.post("/login/badge", {"value": badge})
+        answer = kiosk.post("/login/pin", {"badge": badge, "pin": pin})
+        screen = Screen()
+        screen.feed(answer.get_data(as_text=True) + json_cue(answer))
+        said = " ".join(" ".join(screen.shown).split())
+        assert refused in said, said
+        left = english_on(said, store_data())
+        if left:
+            found[f"logging in with badge {badge}"] = left
+    assert not found, "English on Spanish screens:\n" + "\n".join(
+        f"{where}: {words}" for where, words in found.items())
+
+
+def json_cue(response) -> str:
+    """The feedback line a refusal sends in its header (kiosk.js shows it)."""
+    cue = json.loads(response.headers.get("HX-Trigger") or "{}").get("kiosk:feedback") or {}
+    return f" <p>{cue.get('message', '')}</p>"
 
 
 def test_the_same_screens_read_english_for_an_english_speaker(kiosk, demo_store):
