@@ -14,13 +14,47 @@ import datetime as dt
 from kiosk import clock
 from kiosk.models import OutboxMessage
 from kiosk.models.reconciliation import DayCheck, WaitingNote
-from kiosk.words import Known, Phrase, _
+from kiosk.words import Known, Phrase, _, joined
 
 OPEN = ("pending", "sending", "attention")
 TARGET_WORDS = {"metrc": _("Metrc"), "pos": _("the POS"), "biotrack": _("BioTrack")}
 # A message's status, as the outbox keeps it.
 STATE_WORDS = {"pending": _("waiting"), "sending": _("sending"), "delivered": _("delivered"),
                "attention": _("refused: needs a person"), "resolved": _("resolved by hand")}
+# What a message is, as the sync screen, the day's report and closing name it.
+KIND_WORDS = {
+    "package.location": _("Location"), "package.note": _("Note"),
+    "package.adjust": _("Adjustment"), "package.finish": _("Finish"),
+    "package.unfinish": _("Unfinish"), "sale.receipt": _("Sales receipt"),
+    "transfer.received": _("Read-back of the received"),
+    "transfer.returned": _("Read-back of the returned"),
+    "stock.received": _("Stock received"), "stock.moved": _("Stock moved"),
+    "stock.hold": _("Hold"), "stock.release": _("Release"),
+    "stock.adjusted": _("Stock adjusted"),
+}
+
+
+def subject(message: OutboxMessage) -> str:
+    """What the message is about: a package, a manifest (never called a transfer id), a
+    receipt."""
+    payload = message.payload or {}
+    if message.kind in ("transfer.received", "transfer.returned"):
+        return _("manifest {manifest}",
+                 manifest=str(payload.get("manifest_number") or message.ordering_key))
+    if message.kind == "sale.receipt":
+        return _("receipt {receipt}", receipt=str(message.external_key))
+    tag = payload.get("tag") or message.ordering_key
+    return _("package {tag}", tag=str(tag)) if tag else ""
+
+
+def what(message: OutboxMessage) -> Phrase:
+    """``Location · package 1A40…``; a read-back names its manifest: ``Read-back of the
+    received manifest 0000012345``."""
+    kind = KIND_WORDS.get(message.kind, Known(message.kind))
+    about = subject(message)
+    if message.kind in ("transfer.received", "transfer.returned"):
+        return joined([kind, about])
+    return joined([kind, about], " · ") if about else kind
 
 
 def targets(settings: dict) -> list[str]:
@@ -87,10 +121,6 @@ def waited(message: OutboxMessage, deadline_hours: int, now: dt.datetime | None 
 
 
 def describe(message: OutboxMessage) -> Phrase:
-    """One line: what it is, about which package, for whom."""
-    about = message.payload.get("tag") or message.ordering_key
-    whom = TARGET_WORDS.get(message.target, Known(message.target))
-    if about:
-        return _("{kind} for {whom} · package {about}", kind=message.kind, whom=whom,
-                 about=about)
-    return _("{kind} for {whom}", kind=message.kind, whom=whom)
+    """One line: what it is, about what, and for whom: ``Location · package 1A40… (Metrc)``."""
+    return _("{what} ({whom})", what=what(message),
+             whom=TARGET_WORDS.get(message.target, Known(message.target)))

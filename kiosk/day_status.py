@@ -75,5 +75,6 @@ def day(day: dt.date, now: dt.datetime | None = None) -> dict:
                 WaitingNote.id):
             message = OutboxMessage.get_or_none(OutboxMessage.id == note.message_id)
             status["notes"].append({"note": note, "message": message, "state": STATE_WORDS.get(
-                message.status, message.status) if message else _("gone")})
+                message.status, message.status) if message else _("gone"),
+                "what": day_close.describe(message) if message else ""})
     return status

@@ -2,7 +2,7 @@
 a label's data): ``kiosk.words.Known`` finds them again by their English, with their
 arguments, to say them in the reader's language on a screen, slip or label."""
 
-from kiosk.hardware import printer_words
+from kiosk import printer_words
 from kiosk.words import _, kept_forms
 
 kept_forms(_("Short: {got} of {sent} received"), _("Over: {got} received, {sent} shipped"),

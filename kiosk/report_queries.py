@@ -227,6 +227,8 @@ def waiting(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[di
         found.append({"id": m.id, "target": m.target,
                       "target_text": _words(day_close.TARGET_WORDS, m.target),
                       "kind": m.kind, "about": m.ordering_key,
+                      "kind_text": day_close.KIND_WORDS.get(m.kind, Known(m.kind)),
+                      "about_text": _about(m),
                       "created": _time(m.created_at, "%Y-%m-%d %H:%M"),
                       "created_text": stamp_words(m.created_at),
                       "hours": hours,  # and as the reader writes it: "33.0", "33,0"
@@ -234,6 +236,14 @@ def waiting(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> list[di
                       "status": status, "status_text": _words(day_close.STATE_WORDS, status),
                       "error": m.last_error})
     return found
+
+
+def _about(message: OutboxMessage):
+    """A package by its tag alone (the column says what the message is); a manifest or a
+    receipt by name, since its number alone could be either."""
+    if message.kind in ("transfer.received", "transfer.returned", "sale.receipt"):
+        return day_close.subject(message)
+    return message.ordering_key
 
 
 def on_hand_at(until: dt.datetime) -> dict[int, Decimal]:

@@ -297,10 +297,10 @@ def slip(report: Report, kept_row: KeptReport | None = None) -> dict:
     data["said"] = {"lines": [[words.keep(w) for w in pair] for pair in report.figures()]}
     if report.waiting:
         oldest = report.waiting[0]
-        data["oldest_waiting"] = f"{oldest['kind']} {oldest['about']} ({oldest['hours']} h)"
-        data["said"]["oldest_waiting"] = words.keep(_(
-            "{kind} {about} ({hours} h)", kind=oldest["kind"], about=oldest["about"],
-            hours=oldest["hours_text"]))
+        said = _("{kind} {about} ({hours} h)", kind=oldest["kind_text"],
+                 about=oldest["about_text"], hours=oldest["hours_text"])
+        data["oldest_waiting"] = str(said)
+        data["said"]["oldest_waiting"] = words.keep(said)
     if report.reconciliation:
         lines = report.reconciliation["lines"]
         data["reconciliation"] = [list(pair) for pair in lines]

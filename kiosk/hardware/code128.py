@@ -14,7 +14,7 @@ from dataclasses import dataclass
 # (a python-escpos dependency) already ships it, so we read it rather than retype it.
 from barcode.charsets.code128 import CODES, STOP
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 
 START_B, START_C, TO_C, TO_B = 104, 105, 99, 100
 QUIET_MODULES = 10  # quiet zone each side, in modules (ISO/IEC 15417 asks for 10)

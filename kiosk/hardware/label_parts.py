@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware.code128 import Symbol
 
 MM_PER_INCH = 25.4

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from babel.dates import format_date
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware.code128 import BarcodeDataError, plan
 from kiosk.hardware.label_parts import (  # noqa: F401  (re-exported: the label vocabulary)
     MATRIX_SAFE,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from html import escape
 
+from kiosk import printer_words as w
 from kiosk.hardware import labels, slips
-from kiosk.hardware import printer_words as w
 from kiosk.hardware.zpl import dots_per_mm
 from kiosk.words import say
 

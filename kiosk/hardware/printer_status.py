@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 
 STX, ETX = b"\x02", b"\x03"
 

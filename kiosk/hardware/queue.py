@@ -31,7 +31,7 @@ import time
 from contextlib import contextmanager
 
 from kiosk import clock, db
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware import samples, slips
 from kiosk.hardware.labels import LAYOUTS as LABEL_LAYOUTS
 from kiosk.hardware.labels import LayoutError

@@ -104,7 +104,7 @@ SLIPS: dict[str, dict] = {
                   ["Units sold", "1874"]],
         "fastest": [["Crème Brûlée Live Resin Cartridge 1 g", "12.4"],
                     ["Blue Dream Flower 3.5 g", "9.1"]],
-        "oldest_waiting": "package.adjust 1A4FF0100000022000000123 (26.5 h)",
+        "oldest_waiting": "Adjustment 1A4FF0100000022000000123 (26.5 h)",
         "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
     },
 }

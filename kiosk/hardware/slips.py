@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from babel.dates import format_time
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware.code128 import QUIET_MODULES, BarcodeDataError, Symbol, plan
 from kiosk.hardware.labels import day
 from kiosk.words import DEFAULT, UNIT_WORDS, Known, Number, Phrase, _, say

@@ -8,7 +8,7 @@
 ``none``                  no printer here
 
 Every failure becomes ``PrinterError`` with one sentence for the person at the kiosk (its
-words are in ``printer_words``).
+words are in ``kiosk.printer_words``).
 ``send`` (one job) and ``send_many`` (several, in order) return only after the transport
 accepted all the bytes; the queue marks a job printed only then.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware.printer_status import (
     PrinterError,
     complete_zebra,

@@ -9,7 +9,7 @@ Nothing here saves settings on the printer (no ``^JUS``).
 
 from __future__ import annotations
 
-from kiosk.hardware import printer_words as w
+from kiosk import printer_words as w
 from kiosk.hardware.label_parts import Bars, Box, Label, Matrix, Text
 from kiosk.hardware.labels import build
 

@@ -12,23 +12,14 @@ import datetime as dt
 import re
 from collections import defaultdict
 
-from kiosk import clock
+from kiosk import clock, day_close
 from kiosk.models import OutboxMessage
 from kiosk.sync import outbox, pauses
 from kiosk.sync.delivery import WRITES
-from kiosk.words import Known, Phrase, _, joined
+from kiosk.words import Known, Phrase, _
 
 NAMES = {"metrc": "Metrc", "pos": _("the POS")}
-KINDS = {
-    "package.location": _("Location"), "package.note": _("Note"),
-    "package.adjust": _("Adjustment"), "package.finish": _("Finish"),
-    "package.unfinish": _("Unfinish"), "sale.receipt": _("Sales receipt"),
-    "transfer.received": _("Read-back of the received"),
-    "transfer.returned": _("Read-back of the returned"),
-    "stock.received": _("Stock received"), "stock.moved": _("Stock moved"),
-    "stock.hold": _("Hold"), "stock.release": _("Release"),
-    "stock.adjusted": _("Stock adjusted"),
-}
+describe = day_close.what  # a message in words: "Location · package 1A40…"
 
 # Words that may begin a sentence on the screen, each with its form there (its capital).
 _STARTS = {
@@ -78,28 +69,6 @@ def switched_off(settings: dict) -> dict[str, str]:
     elif not link.startswith("webhook+"):
         off["pos"] = _("not sent: no POS configured (KIOSK_POS is none)")
     return off
-
-
-def subject(message: OutboxMessage) -> str:
-    """What the message is about: a package, a manifest (never called a transfer id), a
-    receipt."""
-    payload = message.payload or {}
-    if message.kind in ("transfer.received", "transfer.returned"):
-        return _("manifest {manifest}",
-                 manifest=str(payload.get("manifest_number") or message.ordering_key))
-    if message.kind == "sale.receipt":
-        return _("receipt {receipt}", receipt=str(message.external_key))
-    tag = payload.get("tag") or message.ordering_key
-    return _("package {tag}", tag=str(tag)) if tag else ""
-
-
-def describe(message: OutboxMessage) -> str:
-    """``Location · package 1A40…`` (the target is said where it matters)."""
-    what = KINDS.get(message.kind, message.kind)
-    about = subject(message)
-    if message.kind in ("transfer.received", "transfer.returned"):
-        return joined([what, about])
-    return joined([what, about], " · ") if about else what
 
 
 def _at(value: dt.datetime) -> str:

@@ -202,7 +202,7 @@ def test_closing_waits_for_every_message_to_be_explained(page, shoot, login, key
         else:
             answer(step, "Done, next")
     expect(step.locator("h1")).to_have_text("This message has not reached its system yet.")
-    expect(step).to_contain_text("package.adjust for Metrc")
+    expect(step).to_contain_text("Adjustment · package 1A4060300000000000000011 (Metrc)")
     expect(step).to_contain_text("of the 24 h deadline")
     expect(step).to_contain_text("A note is required.")
     shoot(page, "waiting")
@@ -222,7 +222,7 @@ def test_closing_waits_for_every_message_to_be_explained(page, shoot, login, key
     expect(step.locator("[role=alert]")).to_contain_text("1 message still waits unexplained")
     shoot(page, "refused")
     answer(step, "Back to the waiting messages")
-    expect(step).to_contain_text("package.location for Metrc")
+    expect(step).to_contain_text("Location · package 1A4060300000000000000012 (Metrc)")
     answer(step, "Explain it")
     answer(step, re.compile("Entered by hand"))
     write_note(page, "moved by hand")

@@ -109,6 +109,9 @@ def test_a_signed_close_keeps_the_days_report_with_its_reconciliation(
     assert KeptReport.select().count() == 0
     screen = words(kiosk.get(f"/manager/reconciliation?day={today}").text)
     assert "Closed by Gus Lindqvist" in screen and "being made" in screen
+    # The message the closing manager explained, in words: what it is, its package, for whom.
+    explained = f"Location · package {store['packages'][0]['tag']} (Metrc)"
+    assert explained in screen and "package.location" not in screen
     page = kiosk.get(f"/manager/reports?day={today}").text
     assert "Report at close: being made" in words(page)
     panel = BeautifulSoup(page, "html.parser").find(id="kept")
@@ -143,8 +146,9 @@ def test_a_signed_close_keeps_the_days_report_with_its_reconciliation(
                  "Corrected", "Femi Adeyemi,",
                  "The state system is down; the outage is reported",
                  "Metrc is down since 6 pm; outage ticket 4411.",
-                 settled["explain"].tag, escalated.tag):
+                 settled["explain"].tag, escalated.tag, explained):
         assert said in text, said
+    assert "package.location" not in text
     page = words(kiosk.get(f"/manager/reports?day={today}").text)
     assert f"Escalated: variance {variance.id}" in page
     assert "Metrc is down since 6 pm; outage ticket 4411." in page

@@ -68,7 +68,7 @@ def test_closing_is_refused_while_a_message_waits_unexplained(kiosk, settings, s
     # The waiting message, with how long it has waited against the state's deadline.
     assert manager.step == "waiting"
     screen = manager.screen()
-    assert "package.location for Metrc" in screen and first.payload["tag"] in screen
+    assert f"Location · package {first.payload['tag']} (Metrc)" in screen
     assert "of the 24 h deadline" in screen
     manager.ok("waiting", value="explain")
     manager.ok("wait_reason", value="outage")

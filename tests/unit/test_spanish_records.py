@@ -218,8 +218,8 @@ def test_the_hours_a_message_waited_are_written_the_readers_way(kiosk, store, ap
     printed = {language: [line.text for line in slips.build("day_summary", data, {},
                                                             language=language)
                           if isinstance(line, slips.Line)] for language in ("es", "en")}
-    assert f"package.location {TAG} (33,0 h)" in printed["es"], printed["es"]
-    assert f"package.location {TAG} (33.0 h)" in printed["en"], printed["en"]
+    assert f"Ubicación {TAG} (33,0 h)" in printed["es"], printed["es"]
+    assert f"Location {TAG} (33.0 h)" in printed["en"], printed["en"]
 
 
 @pytest.mark.parametrize("reader, fmt, shown", [
