@@ -37,5 +37,13 @@ class ZplRenderer:
         return [Image.open(io.BytesIO(base64.b64decode(p))).convert("L") for p in reply["pngs"]]
 
     def close(self):
+        """Let node finish on end of input; on a machine loaded with a whole test suite that
+        can take longer than a quiet one's 20 ms, and the labels are read by then, so a node
+        still running after a minute is ended rather than failing the test that used it."""
         self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
