@@ -9,6 +9,10 @@
 // every few seconds and the screen says so. Each scan goes with its own id and the step and
 // revision it was first sent to: sent again after an answer that was lost, it is known for
 // the one already taken (the server answers with that outcome) and never counted twice.
+//
+// This file is loaded first and not deferred, so its keys are caught from the moment a page
+// is shown: a scan made while the page's other scripts still load is held, then sent once
+// the page is ready, after the scans kept from before it.
 (function () {
   "use strict";
   var MAX_GAP = 40;   // ms between keys: faster than any person types
@@ -16,6 +20,7 @@
   var RETRY = 2000, PATIENCE = 10000;  // ms: try again after; give up waiting for an answer after
   var burst = [], times = [], typed = "", typedAt = -Infinity, flushTimer = null;
   var queue = [], sending = false, down = false, troubled = false, seq = 0;
+  var ready = false, early = [];  // scans made before the page was ready, in order
 
   function typingField(el) { return el && el.matches && el.matches("input[data-typing], textarea[data-typing]"); }
   function say(english, places) { return window.kioskSay ? window.kioskSay(english, places) : english; }
@@ -89,6 +94,7 @@
   }
 
   function submit(code, source) {
+    if (!ready) { early.push([code, source]); return; }
     // On a sign-off a badge scan fills the badge field; the PIN still has to be typed.
     var step = document.querySelector("#step[data-kind=sign_off]");
     var badge = step && step.querySelector("[data-scan-field=badge]");
@@ -210,10 +216,11 @@
   // one already sent still goes (the server says whether it was taken before the end); one
   // never sent is named as not recorded, not dropped in silence.
   document.addEventListener("DOMContentLoaded", function () {
+    ready = true;
     var run = runShown();
-    if (!run) return;
-    queue = stored(run);
+    if (run) queue = stored(run);
     if (queue.length) { status(); pump(); }
+    early.splice(0).forEach(function (scan) { submit(scan[0], scan[1]); });
   });
 
   window.kioskScanner = { submit: submit, pending: function () { return queue.length; } };

@@ -173,6 +173,30 @@ def test_two_scans_back_to_back_both_land(page, shoot, login, start_run, scan, r
                                        ("destination", True, destination, "scanner")]
 
 
+def test_scans_made_while_the_page_still_loads_are_held_then_land(page, shoot, login, start_run,
+                                                                 scan, records):
+    """A receiver scans the moment a screen appears, before its other scripts have loaded
+    (a busy kiosk): the scans are caught, held, and sent in order once the page is ready."""
+    run_id = start_moving(page, login, start_run, "1001", "1234")
+    tag = demo_tag(7)
+    destination = elsewhere(records, tag)
+    held = []  # the page's htmx, kept back until the scans are made
+    page.route("**/static/vendor/htmx-*.js", lambda route: held.append(route))
+    page.goto(f"/runs/{run_id}", wait_until="commit")
+    expect(page.locator("#step h1")).to_have_text("Scan the package tag.")
+    assert page.evaluate("typeof htmx") == "undefined" and len(held) == 1
+    scan(page, tag)
+    scan(page, destination)
+    assert events(records, run_id) == []  # held in the page, not sent yet
+    held[0].continue_()
+    page.unroute("**/static/vendor/htmx-*.js")
+    expect(page.locator("#step [data-progress]")).to_have_text("1 package moved")
+    expect(page.locator("#last-scan")).to_have_text(destination)
+    shoot(page, "held-then-landed")
+    assert events(records, run_id) == [("package", True, tag, "scanner"),
+                                       ("destination", True, destination, "scanner")]
+
+
 def test_scans_wait_through_a_server_restart_and_land_in_order_once(
         page, shoot, login, start_run, scan, records, live_server):
     run_id = start_moving(page, login, start_run)
